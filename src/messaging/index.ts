@@ -1,0 +1,3 @@
+export * from './errors';
+export * from './messenger';
+export type * from './protocol';

@@ -1,0 +1,102 @@
+/**
+ * Every runtime message in the extension, declared once per boundary. Small JSON commands only: bulk
+ * bytes stay in the SharedArrayBuffer (see docs/ARCHITECTURE.md).
+ *
+ * Each entry maps a message type to its request and response. `tests/unit/messaging.test-d.ts` checks
+ * that wrong payloads do not compile.
+ */
+import type { LifecycleState, Phase, SuspendReason } from '../lifecycle/lifecycle';
+
+/** Who a message is for. `chrome.runtime.sendMessage` reaches every extension page, so we address it. */
+export type Target = 'background' | 'offscreen';
+
+export interface BatteryReport {
+  supported: boolean;
+  charging: boolean;
+  /** 0..1 */
+  level: number;
+  at: number;
+}
+
+export interface HeartbeatReport {
+  instanceId: string;
+  /** Lifecycle epoch the host last applied. */
+  epoch: number;
+  workers: number;
+  workersAlive: number;
+  jobsDone: number;
+  /** Slices in flight; 0 lets a drain complete. */
+  busy: number;
+  /** 0..1, share of worker time spent on work since the previous heartbeat. */
+  load: number;
+  sentAt: number;
+}
+
+export interface OffscreenDiagnostics {
+  instanceId: string;
+  crossOriginIsolated: boolean;
+  sharedBufferBytes: number;
+  layoutVersion: number;
+  lifecycleCode: number;
+  workers: Array<{ index: number; ready: number; expectedReady: number; heartbeat: number }>;
+  battery: BatteryReport | null;
+  startedAt: number;
+}
+
+export interface BackgroundDiagnostics {
+  /** When this service-worker instance started: changes after every worker restart. */
+  backgroundStartedAt: number;
+  lifecycle: LifecycleState;
+  /** Arrival times (ms since epoch) of the most recent heartbeats, oldest first. */
+  heartbeatArrivals: number[];
+  offscreenCreations: number;
+  offscreen: OffscreenDiagnostics | null;
+  offscreenError: string | null;
+}
+
+/** Everything the popup shows, computed in one place so the popup and `npm start` agree. */
+export interface Status {
+  phase: Phase;
+  /** What the toggle shows: the user's own choice, independent of suspensions. */
+  contribute: boolean;
+  firstRun: boolean;
+  reason: SuspendReason | null;
+  /** One line: what is happening and why. */
+  text: string;
+  since: number;
+  host: {
+    workers: number;
+    workersAlive: number;
+    lastHeartbeatAt: number | null;
+    error: string | null;
+  };
+  battery: BatteryReport | null;
+  balance: { credits: number; note: string };
+  now: number;
+}
+
+/** popup (and tools) → background */
+export interface BackgroundProtocol {
+  'status/get': { req: undefined; res: Status };
+  'contribute/set': { req: { on: boolean }; res: Status };
+  'diagnostics/get': { req: undefined; res: BackgroundDiagnostics };
+  /** offscreen → background: the host booted and asks what it should be doing. */
+  'offscreen/hello': { req: { instanceId: string; workers: number }; res: { lifecycle: LifecycleState } };
+  'offscreen/heartbeat': { req: HeartbeatReport; res: { lifecycle: LifecycleState } };
+  'offscreen/battery': { req: BatteryReport; res: undefined };
+  'offscreen/fatal': {
+    req: { instanceId: string; kind: 'not-isolated' | 'startup-failed'; message: string };
+    res: undefined;
+  };
+}
+
+/** background → offscreen */
+export interface OffscreenProtocol {
+  'lifecycle/apply': { req: { lifecycle: LifecycleState }; res: { applied: number } };
+  'diagnostics/get': { req: undefined; res: OffscreenDiagnostics };
+}
+
+export interface ProtocolByTarget {
+  background: BackgroundProtocol;
+  offscreen: OffscreenProtocol;
+}

@@ -1,0 +1,183 @@
+import { phaseOf, type LifecycleState, type Phase } from '../lifecycle';
+import { sendTo, type Handlers, type RuntimeEndpoint } from '../messaging/messenger';
+import type { BatteryReport, OffscreenDiagnostics } from '../messaging/protocol';
+import { defaultWorkerCount, WorkerPool, type PoolWorker } from '../pool/worker-pool';
+import {
+  computeLayout,
+  createBus,
+  LAYOUT_VERSION,
+  LIFECYCLE_CODE,
+  MAX_WORKERS,
+  type Layout,
+  type Tier,
+} from '../sab/layout';
+import { watchBattery, type BatteryLike } from './battery-watcher';
+
+export const HEARTBEAT_MS = 1_000;
+
+export interface HostRuntime extends RuntimeEndpoint {
+  connect(info: { name: string }): { onDisconnect: { addListener(cb: () => void): void } };
+}
+
+export interface ComputeHostDeps {
+  runtime: HostRuntime;
+  crossOriginIsolated: boolean;
+  hardwareConcurrency: number | undefined;
+  spawnWorker: (index: number) => PoolWorker;
+  getBattery: (() => Promise<BatteryLike>) | undefined;
+  now: () => number;
+  tier?: Tier;
+  log?: (msg: string, err?: unknown) => void;
+}
+
+export class NotIsolatedError extends Error {
+  constructor() {
+    super(
+      'The offscreen document is not cross-origin isolated (crossOriginIsolated === false): SharedArrayBuffer ' +
+        'is unavailable. The manifest must set cross_origin_opener_policy same-origin and ' +
+        'cross_origin_embedder_policy require-corp.',
+    );
+    this.name = 'NotIsolatedError';
+  }
+}
+
+const CODE: Record<Phase, number> = {
+  paused: LIFECYCLE_CODE.paused,
+  running: LIFECYCLE_CODE.running,
+  draining: LIFECYCLE_CODE.draining,
+  suspended: LIFECYCLE_CODE.suspended,
+};
+
+/**
+ * The offscreen document's compute host: owns the SharedArrayBuffer and the worker pool, applies the
+ * lifecycle the background decides, reports heartbeats and battery state.
+ */
+export class ComputeHost {
+  readonly instanceId = crypto.randomUUID();
+  private layout: Layout | null = null;
+  private pool: WorkerPool | null = null;
+  private lifecycle: LifecycleState | null = null;
+  private battery: BatteryReport | null = null;
+  private port: unknown = null;
+  private readonly startedAt: number;
+  private readonly abort = new AbortController();
+
+  constructor(private readonly deps: ComputeHostDeps) {
+    this.startedAt = deps.now();
+  }
+
+  private send = <
+    K extends 'offscreen/hello' | 'offscreen/heartbeat' | 'offscreen/battery' | 'offscreen/fatal',
+  >(
+    type: K,
+    req: Parameters<typeof sendTo<'background', K>>[3],
+  ) => sendTo(this.deps.runtime, 'background', type, req as never);
+
+  /** Throws NotIsolatedError (after telling the background) when shared memory is unavailable. */
+  async start(): Promise<void> {
+    if (!this.deps.crossOriginIsolated || typeof SharedArrayBuffer === 'undefined') {
+      const err = new NotIsolatedError();
+      await this.send('offscreen/fatal', {
+        instanceId: this.instanceId,
+        kind: 'not-isolated',
+        message: err.message,
+      });
+      throw err;
+    }
+    const workers = defaultWorkerCount(this.deps.hardwareConcurrency, MAX_WORKERS);
+    this.layout = computeLayout({ tier: this.deps.tier ?? 'light', workers });
+    const sab = createBus(this.layout);
+    this.pool = new WorkerPool(sab, this.layout, this.deps.spawnWorker);
+    this.pool.start(this.deps.now());
+    this.connectPort();
+    const { lifecycle } = await this.send('offscreen/hello', { instanceId: this.instanceId, workers });
+    this.apply(lifecycle);
+    const beat = setInterval(() => void this.heartbeat(), HEARTBEAT_MS);
+    this.abort.signal.addEventListener('abort', () => clearInterval(beat), { once: true });
+    void watchBattery(
+      this.deps.getBattery,
+      (b) => {
+        this.battery = b;
+        this.send('offscreen/battery', b).catch((err) =>
+          this.deps.log?.('battery report not delivered', err),
+        );
+      },
+      this.deps.now,
+      this.abort.signal,
+    ).catch((err) => this.deps.log?.('battery unavailable', err));
+  }
+
+  /** Applies a state if it is newer than the one we run; returns the epoch now applied. */
+  apply(next: LifecycleState): number {
+    if (!this.pool) throw new Error('compute host not started');
+    if (this.lifecycle && next.epoch < this.lifecycle.epoch) return this.lifecycle.epoch;
+    const changed = !this.lifecycle || phaseOf(this.lifecycle) !== phaseOf(next);
+    this.lifecycle = next;
+    if (changed) this.pool.setLifecycle(CODE[phaseOf(next)]);
+    return next.epoch;
+  }
+
+  /** A port lets the background notice at once when this document goes away (it recreates it). */
+  private connectPort(): void {
+    const port = this.deps.runtime.connect({ name: 'inos-offscreen' });
+    this.port = port;
+    port.onDisconnect.addListener(() => {
+      if (this.port === port) this.port = null;
+    });
+  }
+
+  private async heartbeat(): Promise<void> {
+    if (!this.pool || !this.lifecycle) return;
+    const phase = phaseOf(this.lifecycle);
+    if (phase !== 'running' && phase !== 'draining') return;
+    // The service worker may have been stopped since: reconnect so it hears if we go away.
+    if (!this.port) this.connectPort();
+    const now = this.deps.now();
+    try {
+      const { lifecycle } = await this.send('offscreen/heartbeat', {
+        instanceId: this.instanceId,
+        epoch: this.lifecycle.epoch,
+        workers: this.pool.size,
+        workersAlive: this.pool.aliveCount(now),
+        jobsDone: this.pool.jobsDone(),
+        busy: 0,
+        load: 0,
+        sentAt: now,
+      });
+      this.apply(lifecycle);
+    } catch (err) {
+      this.deps.log?.('heartbeat not delivered', err);
+    }
+  }
+
+  diagnostics(): OffscreenDiagnostics {
+    return {
+      instanceId: this.instanceId,
+      crossOriginIsolated: this.deps.crossOriginIsolated,
+      sharedBufferBytes: this.layout?.byteLength ?? 0,
+      layoutVersion: LAYOUT_VERSION,
+      lifecycleCode: this.pool?.lifecycleCode() ?? -1,
+      workers:
+        this.pool?.snapshot().map(({ index, ready, expectedReady, heartbeat }) => ({
+          index,
+          ready,
+          expectedReady,
+          heartbeat,
+        })) ?? [],
+      battery: this.battery,
+      startedAt: this.startedAt,
+    };
+  }
+
+  handlers(): Handlers<'offscreen'> {
+    return {
+      'lifecycle/apply': ({ lifecycle }) => ({ applied: this.apply(lifecycle) }),
+      'diagnostics/get': () => this.diagnostics(),
+    };
+  }
+
+  dispose(): void {
+    this.abort.abort();
+    this.pool?.dispose(LIFECYCLE_CODE.stopped);
+  }
+}

@@ -1,0 +1,28 @@
+import type { WxtBrowser } from 'wxt/browser';
+import { serve } from '../messaging/messenger';
+import type { PoolWorker } from '../pool/worker-pool';
+import type { BatteryLike } from './battery-watcher';
+import { ComputeHost } from './compute-host';
+
+export { ComputeHost, NotIsolatedError } from './compute-host';
+
+/** Wires the compute host into the offscreen document: listeners first, synchronously, then start. */
+export function startComputeHost(api: WxtBrowser, spawnWorker: (index: number) => PoolWorker): ComputeHost {
+  const nav = navigator as Navigator & { getBattery?: () => Promise<BatteryLike> };
+  const host = new ComputeHost({
+    runtime: api.runtime,
+    crossOriginIsolated: globalThis.crossOriginIsolated === true,
+    hardwareConcurrency: navigator.hardwareConcurrency,
+    spawnWorker,
+    getBattery: nav.getBattery ? () => nav.getBattery!() : undefined,
+    now: Date.now,
+    log: (msg, err) => console.warn(`[inos offscreen] ${msg}`, err ?? ''),
+  });
+  serve(api.runtime, 'offscreen', host.handlers());
+  host.start().catch((err: unknown) => {
+    // Fail loudly: the status line shows the reason (offscreen/fatal), and so does the console.
+    console.error('[inos offscreen] compute host failed to start', err);
+    document.title = `INOS compute host: FAILED — ${String(err)}`;
+  });
+  return host;
+}

@@ -1,0 +1,114 @@
+import type { BrowserContext, Page, Worker } from 'playwright-core';
+import { launchWithExtension } from '../../scripts/launch.mjs';
+import type { BackgroundProtocol } from '../../src/messaging/protocol';
+import type { PageChrome } from './_page-globals';
+
+type Req<K extends keyof BackgroundProtocol> = BackgroundProtocol[K]['req'];
+type Res<K extends keyof BackgroundProtocol> = BackgroundProtocol[K]['res'];
+
+/** The built extension in a real Chromium, with the handles the end-to-end tests need. */
+export interface ExtensionUnderTest {
+  context: BrowserContext;
+  extensionId: string;
+  userDataDir: string;
+  /** Opens popup.html in a tab (as a person would see it, at the popup's width). */
+  openPopup(): Promise<Page>;
+  /** Sends a typed message to the background from an extension page, through the real runtime. */
+  ask<K extends keyof BackgroundProtocol>(type: K, req?: Req<K>): Promise<Res<K>>;
+  /** The live service worker (a new one after a stop). */
+  serviceWorker(): Promise<Worker>;
+  /** Stops every service worker as Chrome does after 30 s idle (CDP ServiceWorker.stopAllWorkers). */
+  stopServiceWorker(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function launchExtension(opts: { userDataDir?: string } = {}): Promise<ExtensionUnderTest> {
+  const launched = await launchWithExtension({ headless: true, ...opts });
+  const { context, extensionId } = launched;
+  let probe: Page | null = null;
+  const probePage = async () => {
+    if (!probe || probe.isClosed()) {
+      probe = await context.newPage();
+      await probe.goto(`chrome-extension://${extensionId}/popup.html`);
+    }
+    return probe;
+  };
+  const self: ExtensionUnderTest = {
+    context,
+    extensionId,
+    userDataDir: launched.userDataDir,
+    async openPopup() {
+      const page = await context.newPage();
+      await page.setViewportSize({ width: 340, height: 560 });
+      await page.goto(`chrome-extension://${extensionId}/popup.html`);
+      return page;
+    },
+    async ask(type, req) {
+      const page = await probePage();
+      const reply = (await page.evaluate(
+        ([t, r]) =>
+          (globalThis as unknown as { chrome: PageChrome }).chrome.runtime.sendMessage({
+            inos: 1,
+            to: 'background',
+            type: t,
+            req: r,
+          }),
+        [type, req] as const,
+      )) as { ok: boolean; res?: unknown; err?: { message: string } };
+      if (!reply?.ok) throw new Error(`${type} failed: ${reply?.err?.message ?? 'no reply'}`);
+      return reply.res as never;
+    },
+    async serviceWorker() {
+      const deadline = Date.now() + 15_000;
+      for (;;) {
+        const workers = context
+          .serviceWorkers()
+          .filter((w) => w.url().startsWith(`chrome-extension://${extensionId}/`));
+        const live = workers.at(-1);
+        if (live) {
+          try {
+            await live.evaluate(() => 1);
+            return live;
+          } catch {
+            // a stopped worker: wait for the restarted one
+          }
+        }
+        if (Date.now() > deadline) throw new Error('no live service worker');
+        await self.ask('status/get'); // wakes the worker
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    },
+    async stopServiceWorker() {
+      const page = await probePage();
+      const cdp = await context.newCDPSession(page);
+      await cdp.send('ServiceWorker.enable');
+      await cdp.send('ServiceWorker.stopAllWorkers');
+      await cdp.detach();
+    },
+    close: () => launched.close(),
+  };
+  return self;
+}
+
+/** Polls `probe` until `ok` holds; returns the last value. Fails with the last value in the message. */
+export async function waitFor<T>(
+  probe: () => Promise<T>,
+  ok: (v: T) => boolean,
+  { timeoutMs = 15_000, everyMs = 100, what = 'condition' } = {},
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: T | undefined;
+  let lastErr: unknown;
+  while (Date.now() < deadline) {
+    try {
+      last = await probe();
+      if (ok(last)) return last;
+    } catch (err) {
+      lastErr = err;
+    }
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+  throw new Error(
+    `timed out after ${timeoutMs} ms waiting for ${what}; last value: ${JSON.stringify(last)}; last error: ${String(lastErr)}`,
+  );
+}

@@ -1,0 +1,115 @@
+import { describe, expect, it } from 'vitest';
+import { initialLifecycle, transition, type LifecycleState } from '../../../src/lifecycle';
+import { sendTo, serve, type Handlers } from '../../../src/messaging';
+import { ComputeHost, NotIsolatedError, type HostRuntime } from '../../../src/offscreen/compute-host';
+import type { PoolWorker, WorkerInit } from '../../../src/pool/worker-pool';
+import {
+  assertLayout,
+  CONTROL_WORDS,
+  CTRL,
+  LIFECYCLE_CODE,
+  WORKER_SLOT,
+  workerReadyValue,
+  workerSlot,
+} from '../../../src/sab/layout';
+import { runtimeBus } from '../messaging/_runtime';
+
+/** Stands in for a browser Worker: on init it does what pool-worker.ts does first (mark itself ready). */
+function fakeWorker(inits: WorkerInit[]): PoolWorker {
+  return {
+    postMessage(m) {
+      const init = m as WorkerInit;
+      inits.push(init);
+      const layout = assertLayout(init.sab);
+      Atomics.store(
+        workerSlot(init.sab, layout, init.index),
+        WORKER_SLOT.READY,
+        workerReadyValue(init.index),
+      );
+    },
+    terminate() {},
+  };
+}
+
+function setup(opts: { isolated?: boolean; cores?: number; lifecycle?: LifecycleState } = {}) {
+  const bus = runtimeBus();
+  const calls: Array<{ type: string; req: unknown }> = [];
+  let lifecycle = opts.lifecycle ?? initialLifecycle(0);
+  const background: Partial<Handlers<'background'>> = {
+    'offscreen/hello': (req) => (calls.push({ type: 'hello', req }), { lifecycle }),
+    'offscreen/heartbeat': (req) => (calls.push({ type: 'heartbeat', req }), { lifecycle }),
+    'offscreen/battery': (req) => (calls.push({ type: 'battery', req }), undefined),
+    'offscreen/fatal': (req) => (calls.push({ type: 'fatal', req }), undefined),
+  };
+  serve(bus.endpoint(), 'background', background as Handlers<'background'>);
+  const ep = bus.endpoint();
+  const runtime: HostRuntime = { ...ep, connect: () => ({ onDisconnect: { addListener() {} } }) };
+  const inits: WorkerInit[] = [];
+  const host = new ComputeHost({
+    runtime,
+    crossOriginIsolated: opts.isolated ?? true,
+    hardwareConcurrency: opts.cores ?? 4,
+    spawnWorker: () => fakeWorker(inits),
+    getBattery: undefined,
+    now: Date.now,
+  });
+  serve(ep, 'offscreen', host.handlers());
+  return { host, calls, inits, caller: bus.endpoint(), setLifecycle: (l: LifecycleState) => (lifecycle = l) };
+}
+
+describe('ComputeHost', () => {
+  it('refuses to start without cross-origin isolation, and tells the background why', async () => {
+    const { host, calls, inits } = setup({ isolated: false });
+    await expect(host.start()).rejects.toBeInstanceOf(NotIsolatedError);
+    expect(calls).toEqual([
+      {
+        type: 'fatal',
+        req: expect.objectContaining({
+          kind: 'not-isolated',
+          message: expect.stringContaining('crossOriginIsolated'),
+        }),
+      },
+    ]);
+    expect(inits).toHaveLength(0);
+    host.dispose();
+  });
+
+  it('starts cores − 1 workers over one shared buffer and asks the background what to do', async () => {
+    const { host, calls, inits } = setup({ cores: 4 });
+    await host.start();
+    expect(inits.map((i) => i.index)).toEqual([0, 1, 2]);
+    expect(new Set(inits.map((i) => i.sab)).size).toBe(1);
+    expect(calls[0]).toEqual({ type: 'hello', req: { instanceId: host.instanceId, workers: 3 } });
+    const d = host.diagnostics();
+    expect(d.workers.every((w) => w.ready === w.expectedReady)).toBe(true);
+    expect(d.battery).toMatchObject({ supported: false });
+    host.dispose();
+  });
+
+  it('runs at least one worker on a single-core machine', async () => {
+    const { host, inits } = setup({ cores: 1 });
+    await host.start();
+    expect(inits).toHaveLength(1);
+    host.dispose();
+  });
+
+  it('publishes the lifecycle into shared memory, in epoch order', async () => {
+    const { host, inits, caller } = setup();
+    await host.start();
+    const sab = inits[0]!.sab;
+    const ctrl = new Int32Array(sab, assertLayout(sab).controlOffset, CONTROL_WORDS);
+    expect(Atomics.load(ctrl, CTRL.LIFECYCLE)).toBe(LIFECYCLE_CODE.paused);
+    const on = transition(initialLifecycle(0), { type: 'user-contribute' }, 1);
+    const epochBefore = Atomics.load(ctrl, CTRL.LIFECYCLE_EPOCH);
+    await expect(sendTo(caller, 'offscreen', 'lifecycle/apply', { lifecycle: on })).resolves.toEqual({
+      applied: on.epoch,
+    });
+    expect(Atomics.load(ctrl, CTRL.LIFECYCLE)).toBe(LIFECYCLE_CODE.running);
+    expect(Atomics.load(ctrl, CTRL.LIFECYCLE_EPOCH)).toBe(epochBefore + 1);
+    // A late, older state is ignored.
+    await sendTo(caller, 'offscreen', 'lifecycle/apply', { lifecycle: initialLifecycle(0) });
+    expect(Atomics.load(ctrl, CTRL.LIFECYCLE)).toBe(LIFECYCLE_CODE.running);
+    host.dispose();
+    expect(Atomics.load(ctrl, CTRL.LIFECYCLE)).toBe(LIFECYCLE_CODE.stopped);
+  });
+});

@@ -1,0 +1,27 @@
+import { defineConfig } from 'wxt';
+
+// The manifest is part of the product's contract: tests/unit/manifest.test.ts reads the built one
+// and fails if permissions, isolation headers or the CSP drift from what is declared here.
+export default defineConfig({
+  srcDir: '.',
+  entrypointsDir: 'entrypoints',
+  outDir: '.output',
+  manifestVersion: 3,
+  manifest: {
+    name: 'INOS — idle compute',
+    description:
+      'Contribute idle CPU/GPU cycles to a verified peer-to-peer compute mesh and earn credits. Paused until you turn it on.',
+    permissions: ['offscreen', 'idle', 'storage', 'alarms'],
+    // Makes extension pages, the offscreen document and its workers crossOriginIsolated, so they can
+    // share a SharedArrayBuffer (checked in Chromium 156, see docs/ARCHITECTURE.md).
+    cross_origin_opener_policy: { value: 'same-origin' },
+    cross_origin_embedder_policy: { value: 'require-corp' },
+    content_security_policy: {
+      extension_pages: "script-src 'self' 'wasm-unsafe-eval'; object-src 'self';",
+    },
+  },
+  vite: () => ({
+    build: { target: 'es2022', sourcemap: false },
+    worker: { format: 'es' },
+  }),
+});
