@@ -8,13 +8,23 @@ import {
 } from '../lifecycle';
 import type { Handlers, Req, Res } from '../messaging/messenger';
 import type { BatteryReport, HeartbeatReport, OffscreenProtocol } from '../messaging/protocol';
+import type { Throttle } from '../scheduler/policy';
+import { DEFAULT_SETTINGS, parseSettings, updateSettings, type Settings } from '../scheduler/settings';
+import type { IdleSource } from './idle-source';
 import type { OffscreenManager } from './offscreen-host';
 import type { StateStore } from './state-store';
 import { buildStatus, type HostHealth, type Status } from './status';
+import { evaluateThrottle, INITIAL_THROTTLE_STATE, parseThrottleState, type ThrottleState } from './throttler';
 
 export const LIFECYCLE_KEY = 'inos.lifecycle';
 export const HEALTH_KEY = 'inos.health';
 export const BATTERY_KEY = 'inos.battery';
+export const SETTINGS_KEY = 'inos.settings';
+export const THROTTLE_KEY = 'inos.throttle';
+/** Timer names (chrome.alarms in the product). */
+export const LIFT_TIMER = 'inos-lift';
+export const SNOOZE_TIMER = 'inos-snooze';
+export const SNOOZE_MAX_MIN = 24 * 60;
 const ARRIVALS_KEPT = 32;
 
 type SendToOffscreen = <K extends keyof OffscreenProtocol & string>(
@@ -29,7 +39,14 @@ export interface CoordinatorDeps {
   /** Survives a service-worker restart, not a browser restart (chrome.storage.session). */
   session: StateStore;
   toOffscreen: SendToOffscreen;
+  idle: IdleSource;
+  /** One-shot timers by name (chrome.alarms `when`); setting a name again replaces it. */
+  timers: { at(name: string, when: number): void; clear(name: string): void };
   now: () => number;
+  /** Local day/minutes for the schedule; tests pin it. */
+  local?: (now: number) => { day: number; minutes: number };
+  /** True only in test builds: enables the test/* messages that drive idle and power. */
+  testHooks?: { setIdle(state: 'active' | 'idle' | 'locked' | null): void };
   log?: (msg: string, err?: unknown) => void;
 }
 
@@ -60,6 +77,9 @@ export class Coordinator {
   private battery: BatteryReport | null = null;
   private arrivals: number[] = [];
   private readonly startedAt: number;
+  private settings: Settings = DEFAULT_SETTINGS;
+  private throttleState: ThrottleState = INITIAL_THROTTLE_STATE;
+  private throttle: Throttle | null = null;
 
   constructor(private readonly deps: CoordinatorDeps) {
     this.startedAt = deps.now();
@@ -68,15 +88,70 @@ export class Coordinator {
   }
 
   private async load(): Promise<void> {
-    const [state, health, battery] = await Promise.all([
+    const [state, health, battery, settings, throttle] = await Promise.all([
       this.deps.durable.read(LIFECYCLE_KEY, parseLifecycle),
       this.deps.session.read(HEALTH_KEY, parseHealth),
       this.deps.session.read(BATTERY_KEY, parseBattery),
+      this.deps.durable.read(SETTINGS_KEY, (v) => (v === undefined ? null : parseSettings(v))),
+      this.deps.session.read(THROTTLE_KEY, parseThrottleState),
     ]);
     if (state) this.state = state;
     else await this.deps.durable.write(LIFECYCLE_KEY, this.state);
     if (health) this.health = health;
     this.battery = battery;
+    if (settings) this.settings = settings;
+    if (throttle) this.throttleState = throttle;
+    this.deps.idle.setDetectionInterval(this.settings.idleAfterSec);
+    this.throttleState = {
+      ...this.throttleState,
+      signals: { ...this.throttleState.signals, idle: await this.deps.idle.query(this.settings.idleAfterSec) },
+    };
+    this.deps.idle.onChange((idle) => void this.signal({ idle }));
+    // What the host was last told, as far as the previous worker instance knew (same inputs).
+    this.throttle = evaluateThrottle(this.settings, this.throttleState, this.deps.now(), this.deps.local?.(this.deps.now())).throttle;
+  }
+
+  get currentSettings(): Settings {
+    return this.settings;
+  }
+
+  /** A signal changed (idle state, battery, pressure, host size): re-evaluate the user's limits. */
+  async signal(patch: Partial<ThrottleState['signals']>): Promise<void> {
+    await this.ready;
+    this.throttleState = { ...this.throttleState, signals: { ...this.throttleState.signals, ...patch } };
+    await this.reevaluate();
+  }
+
+  /**
+   * Applies the limits: policy reasons become suspensions (held against flapping), the throttle goes
+   * to the host, and timers are set for the next hold to lift and for the end of a snooze.
+   */
+  async reevaluate(): Promise<void> {
+    const now = this.deps.now();
+    if (this.state.snoozeUntil !== null && this.state.snoozeUntil <= now) await this.apply({ type: 'snooze-over' });
+    const r = evaluateThrottle(this.settings, this.throttleState, now, this.deps.local?.(now));
+    this.throttleState = r.state;
+    await this.deps.session.write(THROTTLE_KEY, this.throttleState);
+    await this.apply({ type: 'policy', reasons: r.reasons });
+    if (r.nextLiftAt !== null) this.deps.timers.at(LIFT_TIMER, r.nextLiftAt);
+    else this.deps.timers.clear(LIFT_TIMER);
+    if (this.state.snoozeUntil !== null) this.deps.timers.at(SNOOZE_TIMER, this.state.snoozeUntil);
+    else this.deps.timers.clear(SNOOZE_TIMER);
+    const t = r.throttle;
+    if (!this.throttle || t.workers !== this.throttle.workers || t.dutyPercent !== this.throttle.dutyPercent || t.gpu !== this.throttle.gpu) {
+      this.throttle = t;
+      await this.pushThrottle();
+    }
+  }
+
+  private async pushThrottle(): Promise<void> {
+    if (!this.throttle) return;
+    try {
+      await this.deps.offscreen.ensure();
+      await this.deps.toOffscreen('throttle/apply', this.throttle);
+    } catch (err) {
+      this.deps.log?.('throttle push not delivered', err);
+    }
   }
 
   get lifecycle(): LifecycleState {
@@ -84,19 +159,25 @@ export class Coordinator {
   }
 
   status(): Status {
-    return buildStatus(this.state, this.health, this.battery, this.deps.now());
+    return buildStatus(this.state, this.health, this.battery, this.deps.now(), this.throttle);
+  }
+
+  /** Applies a user event, then re-evaluates the limits (a resume may meet a held suspension). */
+  async dispatch(event: LifecycleEvent): Promise<Status> {
+    await this.ready;
+    await this.apply(event);
+    await this.reevaluate();
+    return this.status();
   }
 
   /** Applies an event, persists the result before anyone is told, then tells the host. */
-  async dispatch(event: LifecycleEvent): Promise<Status> {
-    await this.ready;
+  private async apply(event: LifecycleEvent): Promise<void> {
     const next = transition(this.state, event, this.deps.now());
     if (next !== this.state) {
       this.state = next;
       await this.deps.durable.write(LIFECYCLE_KEY, next);
       await this.push();
     }
-    return this.status();
   }
 
   /** Makes sure the host exists and runs the current state. Safe to call any number of times. */
@@ -106,7 +187,11 @@ export class Coordinator {
       const outcome = await this.deps.offscreen.ensure();
       // A new document asks for the state itself (offscreen/hello); an existing one gets a push so a
       // missed message cannot leave it behind.
-      if (outcome === 'existing') await this.push();
+      if (outcome === 'existing') {
+        await this.push();
+        await this.pushThrottle();
+      }
+      await this.reevaluate();
     } catch (err) {
       this.deps.log?.(`reconcile (${why}) failed`, err);
       await this.recordError(`compute host could not start: ${String(err)}`);
@@ -154,11 +239,33 @@ export class Coordinator {
           offscreenError: this.health.error,
         };
       },
-      'offscreen/hello': async () => {
-        await this.dispatch({ type: 'unsuspend', reason: 'host-unavailable' });
-        await this.dispatch({ type: 'unsuspend', reason: 'not-isolated' });
+      'settings/get': () => this.settings,
+      'settings/set': async (patch) => {
+        this.settings = updateSettings(this.settings, patch);
+        await this.deps.durable.write(SETTINGS_KEY, this.settings);
+        this.deps.idle.setDetectionInterval(this.settings.idleAfterSec);
+        await this.reevaluate();
+        return this.settings;
+      },
+      'lifecycle/drain': () => this.dispatch({ type: 'user-drain' }),
+      'lifecycle/snooze': ({ minutes }) => {
+        if (!Number.isFinite(minutes) || minutes <= 0 || minutes > SNOOZE_MAX_MIN)
+          throw new RangeError(`snooze minutes must be in 1..${SNOOZE_MAX_MIN}`);
+        return this.dispatch({ type: 'user-snooze', until: this.deps.now() + minutes * 60_000 });
+      },
+      'offscreen/pressure': ({ state }) => this.signal({ pressure: state }).then(() => undefined),
+      'test/set-idle': async ({ state }) => {
+        if (!this.deps.testHooks) throw new Error('test hooks are not built into this extension');
+        this.deps.testHooks.setIdle(state);
+        await this.signal({ idle: state ?? (await this.deps.idle.query(this.settings.idleAfterSec)) });
+        return this.status();
+      },
+      'offscreen/hello': async ({ workers }) => {
+        await this.apply({ type: 'unsuspend', reason: 'host-unavailable' });
+        await this.apply({ type: 'unsuspend', reason: 'not-isolated' });
         await this.recordError(null);
-        return { lifecycle: this.state };
+        await this.signal({ hostWorkers: workers });
+        return { lifecycle: this.state, throttle: this.throttle };
       },
       'offscreen/heartbeat': async (hb: HeartbeatReport) => {
         const now = this.deps.now();
@@ -166,14 +273,13 @@ export class Coordinator {
         if (this.arrivals.length > ARRIVALS_KEPT) this.arrivals.shift();
         this.health = { lastHeartbeat: hb, lastHeartbeatAt: now, error: null };
         await this.deps.session.write(HEALTH_KEY, this.health);
-        if (phaseOf(this.state) === 'draining' && hb.busy === 0) await this.dispatch({ type: 'drained' });
-        return { lifecycle: this.state };
+        if (phaseOf(this.state) === 'draining' && hb.busy === 0) await this.apply({ type: 'drained' });
+        return { lifecycle: this.state, throttle: this.throttle };
       },
       'offscreen/battery': async (report: BatteryReport) => {
         this.battery = report;
         await this.deps.session.write(BATTERY_KEY, report);
-        const onBattery = report.supported && !report.charging;
-        await this.dispatch({ type: onBattery ? 'suspend' : 'unsuspend', reason: 'on-battery' });
+        await this.signal({ battery: report });
         return undefined;
       },
       'offscreen/fatal': async ({ message, kind }) => {

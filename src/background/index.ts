@@ -1,6 +1,7 @@
 import type { WxtBrowser } from 'wxt/browser';
 import { sendTo, serve } from '../messaging/messenger';
-import { Coordinator } from './coordinator';
+import { Coordinator, LIFT_TIMER, SNOOZE_TIMER, type CoordinatorDeps } from './coordinator';
+import { chromeIdleSource, OverridableIdleSource, type IdleSource } from './idle-source';
 import { chromeOffscreenHost, OffscreenManager } from './offscreen-host';
 import { StateStore } from './state-store';
 
@@ -19,12 +20,27 @@ const PORT_NAME = 'inos-offscreen';
  */
 export function startBackground(api: WxtBrowser): Coordinator {
   const log = (msg: string, err?: unknown) => console.warn(`[inos] ${msg}`, err ?? '');
+  // Test builds (wxt build --mode test) wrap chrome.idle so end-to-end tests can drive it; the
+  // shipped bundle never contains the override (tests/unit/architecture.test.ts checks).
+  let idle: IdleSource = chromeIdleSource(api);
+  let testHooks: CoordinatorDeps['testHooks'];
+  if (import.meta.env.MODE === 'test') {
+    const overridable = new OverridableIdleSource(idle);
+    idle = overridable;
+    testHooks = { setIdle: (s) => overridable.set(s) };
+  }
   const coordinator = new Coordinator({
     offscreen: new OffscreenManager(chromeOffscreenHost(api)),
     durable: new StateStore(api.storage.local),
     session: new StateStore(api.storage.session),
     toOffscreen: (type, req) => sendTo(api.runtime, 'offscreen', type, req as never),
+    idle,
+    timers: {
+      at: (name, when) => void api.alarms.create(name, { when: Math.max(when, Date.now() + 1_000) }),
+      clear: (name) => void api.alarms.clear(name),
+    },
     now: Date.now,
+    ...(testHooks ? { testHooks } : {}),
     log,
   });
   serve(api.runtime, 'background', coordinator.handlers(), () => coordinator.ready);
@@ -33,6 +49,7 @@ export function startBackground(api: WxtBrowser): Coordinator {
   api.runtime.onStartup.addListener(() => void coordinator.reconcile('startup'));
   api.alarms.onAlarm.addListener((alarm) => {
     if (alarm.name === RECONCILE_ALARM) void coordinator.reconcile('alarm');
+    else if (alarm.name === LIFT_TIMER || alarm.name === SNOOZE_TIMER) void coordinator.ready.then(() => coordinator.reevaluate());
   });
   api.runtime.onConnect.addListener((port) => {
     if (port.name !== PORT_NAME) return;

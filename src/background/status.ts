@@ -1,5 +1,6 @@
 import { phaseOf, suspendReason, type LifecycleState, type SuspendReason } from '../lifecycle';
 import type { BatteryReport, HeartbeatReport, Status } from '../messaging/protocol';
+import type { Throttle } from '../scheduler/policy';
 
 export type { Status } from '../messaging/protocol';
 
@@ -12,23 +13,42 @@ export interface HostHealth {
   error: string | null;
 }
 
-const REASON_TEXT: Record<SuspendReason, string> = {
-  'on-battery': 'Suspended: on battery',
-  'host-unavailable': 'Suspended: the compute host could not start',
-  'not-isolated': 'Suspended: the compute host is not cross-origin isolated',
-};
+/** "14:05" in the user's locale, 24-hour where the locale uses it. */
+export function clockTime(ms: number): string {
+  return new Date(ms).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+}
+
+function reasonText(reason: SuspendReason, s: LifecycleState): string {
+  switch (reason) {
+    case 'on-battery':
+      return 'On battery';
+    case 'heat':
+      return 'Cooling down: the CPU is under pressure';
+    case 'schedule':
+      return 'Outside your schedule';
+    case 'waiting-for-idle':
+      return 'Waiting for idle';
+    case 'snoozed':
+      return s.snoozeUntil ? `Snoozed until ${clockTime(s.snoozeUntil)}` : 'Snoozed';
+    case 'host-unavailable':
+      return 'Suspended: the compute host could not start';
+    case 'not-isolated':
+      return 'Suspended: the compute host is not cross-origin isolated';
+  }
+}
 
 export function statusText(s: LifecycleState, health: HostHealth, now: number): string {
   const phase = phaseOf(s);
   if (phase === 'paused') return s.firstRun ? 'Paused — turn on to contribute' : 'Paused by you';
   if (phase === 'draining') return 'Finishing current work, then pausing';
   const reason = suspendReason(s);
-  if (reason) return REASON_TEXT[reason];
+  if (reason) return reasonText(reason, s);
   const hb = health.lastHeartbeat;
   if (!hb || health.lastHeartbeatAt === null || now - health.lastHeartbeatAt > HEARTBEAT_STALE_MS)
     return 'Starting the compute host…';
-  const n = hb.workersAlive;
-  return `Running: ${n} worker${n === 1 ? '' : 's'}`;
+  const n = Math.min(hb.workersAlive, hb.activeWorkers || hb.workersAlive);
+  const duty = hb.dutyPercent > 0 && hb.dutyPercent < 100 ? ` at ${hb.dutyPercent}%` : '';
+  return `Running: ${n} worker${n === 1 ? '' : 's'}${duty}`;
 }
 
 export function buildStatus(
@@ -36,6 +56,7 @@ export function buildStatus(
   health: HostHealth,
   battery: BatteryReport | null,
   now: number,
+  throttle: Throttle | null = null,
 ): Status {
   const hb = health.lastHeartbeat;
   return {
@@ -52,6 +73,8 @@ export function buildStatus(
       error: health.error,
     },
     battery,
+    throttle,
+    snoozeUntil: s.snoozeUntil,
     // The ledger does not exist yet: the balance is honestly zero.
     balance: { credits: 0, note: 'No earnings yet' },
     now,

@@ -10,7 +10,10 @@
  */
 export type Intent = 'contribute' | 'paused' | 'drain';
 export type Phase = 'paused' | 'running' | 'draining' | 'suspended';
-export type SuspendReason = 'on-battery' | 'host-unavailable' | 'not-isolated';
+/** Raised by the throttling policy (src/scheduler/policy.ts), with holds against flapping. */
+export type PolicyReason = 'on-battery' | 'heat' | 'schedule' | 'waiting-for-idle';
+export type SuspendReason = PolicyReason | 'snoozed' | 'host-unavailable' | 'not-isolated';
+export const POLICY_REASONS: readonly PolicyReason[] = ['on-battery', 'heat', 'schedule', 'waiting-for-idle'];
 
 export interface LifecycleState {
   intent: Intent;
@@ -21,6 +24,8 @@ export interface LifecycleState {
   since: number;
   /** True until the user has made a choice: the first run starts paused, and says so. */
   firstRun: boolean;
+  /** While snoozed: when contribution resumes by itself (ms since epoch). */
+  snoozeUntil: number | null;
 }
 
 export type LifecycleEvent =
@@ -28,11 +33,15 @@ export type LifecycleEvent =
   | { type: 'user-pause' }
   | { type: 'user-drain' }
   | { type: 'drained' }
+  | { type: 'user-snooze'; until: number }
+  | { type: 'snooze-over' }
   | { type: 'suspend'; reason: SuspendReason }
-  | { type: 'unsuspend'; reason: SuspendReason };
+  | { type: 'unsuspend'; reason: SuspendReason }
+  /** Replaces every policy-raised reason at once with the policy's current set. */
+  | { type: 'policy'; reasons: readonly PolicyReason[] };
 
 export function initialLifecycle(now: number): LifecycleState {
-  return { intent: 'paused', suspensions: [], epoch: 0, since: now, firstRun: true };
+  return { intent: 'paused', suspensions: [], epoch: 0, since: now, firstRun: true, snoozeUntil: null };
 }
 
 export function phaseOf(s: LifecycleState): Phase {
@@ -50,14 +59,30 @@ export function transition(s: LifecycleState, e: LifecycleEvent, now: number): L
   let intent = s.intent;
   let suspensions = s.suspensions;
   let firstRun = s.firstRun;
+  let snoozeUntil = s.snoozeUntil;
+  const without = (r: SuspendReason) => (suspensions.includes(r) ? suspensions.filter((x) => x !== r) : suspensions);
   switch (e.type) {
     case 'user-contribute':
       intent = 'contribute';
       firstRun = false;
+      suspensions = without('snoozed');
+      snoozeUntil = null;
       break;
     case 'user-pause':
       intent = 'paused';
       firstRun = false;
+      suspensions = without('snoozed');
+      snoozeUntil = null;
+      break;
+    case 'user-snooze':
+      intent = 'contribute';
+      firstRun = false;
+      if (!suspensions.includes('snoozed')) suspensions = [...suspensions, 'snoozed'];
+      snoozeUntil = e.until;
+      break;
+    case 'snooze-over':
+      suspensions = without('snoozed');
+      snoozeUntil = null;
       break;
     case 'user-drain':
       // Draining only means something while work may be running.
@@ -71,17 +96,24 @@ export function transition(s: LifecycleState, e: LifecycleEvent, now: number): L
       if (!suspensions.includes(e.reason)) suspensions = [...suspensions, e.reason];
       break;
     case 'unsuspend':
-      if (suspensions.includes(e.reason)) suspensions = suspensions.filter((r) => r !== e.reason);
+      suspensions = without(e.reason);
       break;
+    case 'policy': {
+      const kept = suspensions.filter((r) => !(POLICY_REASONS as readonly string[]).includes(r));
+      const next = [...kept, ...POLICY_REASONS.filter((r) => e.reasons.includes(r))];
+      if (next.length !== suspensions.length || next.some((r, i) => r !== suspensions[i])) suspensions = next;
+      break;
+    }
   }
-  if (intent === s.intent && suspensions === s.suspensions && firstRun === s.firstRun) return s;
-  const next: LifecycleState = { intent, suspensions, firstRun, epoch: s.epoch + 1, since: s.since };
+  if (intent === s.intent && suspensions === s.suspensions && firstRun === s.firstRun && snoozeUntil === s.snoozeUntil)
+    return s;
+  const next: LifecycleState = { intent, suspensions, firstRun, snoozeUntil, epoch: s.epoch + 1, since: s.since };
   if (phaseOf(next) !== phaseOf(s)) next.since = now;
   return next;
 }
 
 const INTENTS: readonly Intent[] = ['contribute', 'paused', 'drain'];
-const REASONS: readonly SuspendReason[] = ['on-battery', 'host-unavailable', 'not-isolated'];
+const REASONS: readonly SuspendReason[] = [...POLICY_REASONS, 'snoozed', 'host-unavailable', 'not-isolated'];
 
 /** Validates state read back from storage; anything malformed yields null (the caller starts fresh). */
 export function parseLifecycle(v: unknown): LifecycleState | null {
@@ -98,5 +130,6 @@ export function parseLifecycle(v: unknown): LifecycleState | null {
     epoch: o.epoch as number,
     since: o.since,
     firstRun: o.firstRun === true,
+    snoozeUntil: typeof o.snoozeUntil === 'number' && Number.isFinite(o.snoozeUntil) ? o.snoozeUntil : null,
   };
 }

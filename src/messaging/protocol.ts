@@ -6,6 +6,8 @@
  * that wrong payloads do not compile.
  */
 import type { LifecycleState, Phase, SuspendReason } from '../lifecycle/lifecycle';
+import type { Pressure, Throttle } from '../scheduler/policy';
+import type { Settings } from '../scheduler/settings';
 
 /** Who a message is for. `chrome.runtime.sendMessage` reaches every extension page, so we address it. */
 export type Target = 'background' | 'offscreen';
@@ -24,6 +26,9 @@ export interface HeartbeatReport {
   epoch: number;
   workers: number;
   workersAlive: number;
+  /** The throttle in effect: workers allowed to take jobs, and their duty cycle. */
+  activeWorkers: number;
+  dutyPercent: number;
   jobsDone: number;
   /** Slices in flight; 0 lets a drain complete. */
   busy: number;
@@ -71,6 +76,9 @@ export interface Status {
     error: string | null;
   };
   battery: BatteryReport | null;
+  /** The limits in effect (workers, duty cycle, GPU allowed), or null before the first evaluation. */
+  throttle: Throttle | null;
+  snoozeUntil: number | null;
   balance: { credits: number; note: string };
   now: number;
 }
@@ -80,9 +88,22 @@ export interface BackgroundProtocol {
   'status/get': { req: undefined; res: Status };
   'contribute/set': { req: { on: boolean }; res: Status };
   'diagnostics/get': { req: undefined; res: BackgroundDiagnostics };
+  'settings/get': { req: undefined; res: Settings };
+  /** A partial update; invalid fields are refused with a message naming them. */
+  'settings/set': { req: Partial<Settings>; res: Settings };
+  /** Finish the running slices, take no new ones, then pause. */
+  'lifecycle/drain': { req: undefined; res: Status };
+  'lifecycle/snooze': { req: { minutes: number }; res: Status };
+  /** Test builds only: drive the idle state (null: follow chrome.idle again). */
+  'test/set-idle': { req: { state: 'active' | 'idle' | 'locked' | null }; res: Status };
+  'offscreen/pressure': { req: { state: Pressure }; res: undefined };
   /** offscreen → background: the host booted and asks what it should be doing. */
-  'offscreen/hello': { req: { instanceId: string; workers: number }; res: { lifecycle: LifecycleState } };
-  'offscreen/heartbeat': { req: HeartbeatReport; res: { lifecycle: LifecycleState } };
+  'offscreen/hello': {
+    req: { instanceId: string; workers: number };
+    res: { lifecycle: LifecycleState; throttle: Throttle | null };
+  };
+  /** The reply carries the current state and limits, so a host that missed a push catches up. */
+  'offscreen/heartbeat': { req: HeartbeatReport; res: { lifecycle: LifecycleState; throttle: Throttle | null } };
   'offscreen/battery': { req: BatteryReport; res: undefined };
   'offscreen/fatal': {
     req: { instanceId: string; kind: 'not-isolated' | 'startup-failed'; message: string };
@@ -93,6 +114,9 @@ export interface BackgroundProtocol {
 /** background → offscreen */
 export interface OffscreenProtocol {
   'lifecycle/apply': { req: { lifecycle: LifecycleState }; res: { applied: number } };
+  'throttle/apply': { req: Throttle; res: { workers: number; dutyPercent: number } };
+  /** Test builds only: pretend the power source changed (null: follow the Battery API again). */
+  'test/set-power': { req: { charging: boolean; level: number } | null; res: undefined };
   'diagnostics/get': { req: undefined; res: OffscreenDiagnostics };
 }
 

@@ -1,6 +1,7 @@
 import { phaseOf, type LifecycleState, type Phase } from '../lifecycle';
 import { sendTo, type Handlers, type RuntimeEndpoint } from '../messaging/messenger';
 import type { BatteryReport, OffscreenDiagnostics } from '../messaging/protocol';
+import type { Throttle } from '../scheduler/policy';
 import { defaultWorkerCount, WorkerPool, type PoolWorker } from '../pool/worker-pool';
 import {
   computeLayout,
@@ -12,6 +13,10 @@ import {
   type Tier,
 } from '../sab/layout';
 import { watchBattery, type BatteryLike } from './battery-watcher';
+import { watchPressure, type PressureObserverCtor } from './pressure-watcher';
+import { builtinCapsules } from '../capsules/builtin';
+import { JobEngine } from '../capsules/engine/job-engine';
+import { CapsuleRegistry } from '../capsules/engine/registry';
 
 export const HEARTBEAT_MS = 1_000;
 
@@ -27,6 +32,10 @@ export interface ComputeHostDeps {
   getBattery: (() => Promise<BatteryLike>) | undefined;
   now: () => number;
   tier?: Tier;
+  /** Test builds only: lets end-to-end tests pretend the machine went on battery. */
+  testHooks?: boolean;
+  /** The Compute Pressure API's observer constructor, where the browser has it. */
+  pressureObserver?: PressureObserverCtor;
   log?: (msg: string, err?: unknown) => void;
 }
 
@@ -56,8 +65,10 @@ export class ComputeHost {
   readonly instanceId = crypto.randomUUID();
   private layout: Layout | null = null;
   private pool: WorkerPool | null = null;
+  private engine: JobEngine | null = null;
   private lifecycle: LifecycleState | null = null;
   private battery: BatteryReport | null = null;
+  private powerOverride: { charging: boolean; level: number } | null = null;
   private port: unknown = null;
   private readonly startedAt: number;
   private readonly abort = new AbortController();
@@ -89,8 +100,10 @@ export class ComputeHost {
     const sab = createBus(this.layout);
     this.pool = new WorkerPool(sab, this.layout, this.deps.spawnWorker);
     this.pool.start(this.deps.now());
+    this.engine = new JobEngine(this.pool, new CapsuleRegistry(builtinCapsules));
     this.connectPort();
-    const { lifecycle } = await this.send('offscreen/hello', { instanceId: this.instanceId, workers });
+    const { lifecycle, throttle } = await this.send('offscreen/hello', { instanceId: this.instanceId, workers });
+    if (throttle) this.applyThrottle(throttle);
     this.apply(lifecycle);
     const beat = setInterval(() => void this.heartbeat(), HEARTBEAT_MS);
     this.abort.signal.addEventListener('abort', () => clearInterval(beat), { once: true });
@@ -107,13 +120,34 @@ export class ComputeHost {
     ).catch((err) => this.deps.log?.('battery unavailable', err));
   }
 
+  /** Applies the user's limits to the pool; a no-op when they are already in effect. */
+  applyThrottle(t: Throttle): { workers: number; dutyPercent: number } {
+    if (!this.pool) throw new Error('compute host not started');
+    const current = this.pool.throttle();
+    const workers = Math.max(1, Math.min(this.pool.size, t.workers));
+    if (current.workers !== workers || current.dutyPercent !== t.dutyPercent) {
+      this.pool.setThrottle(workers, t.dutyPercent);
+      this.engine?.pump();
+    }
+    return this.pool.throttle();
+  }
+
+  private reportBattery(b: BatteryReport, fromOverride: boolean): void {
+    if (this.powerOverride && !fromOverride) return;
+    this.battery = b;
+    this.send('offscreen/battery', b).catch((err) => this.deps.log?.('battery report not delivered', err));
+  }
+
   /** Applies a state if it is newer than the one we run; returns the epoch now applied. */
   apply(next: LifecycleState): number {
     if (!this.pool) throw new Error('compute host not started');
     if (this.lifecycle && next.epoch < this.lifecycle.epoch) return this.lifecycle.epoch;
     const changed = !this.lifecycle || phaseOf(this.lifecycle) !== phaseOf(next);
     this.lifecycle = next;
-    if (changed) this.pool.setLifecycle(CODE[phaseOf(next)]);
+    if (changed) {
+      this.pool.setLifecycle(CODE[phaseOf(next)]);
+      this.engine?.pump();
+    }
     return next.epoch;
   }
 
@@ -134,16 +168,19 @@ export class ComputeHost {
     if (!this.port) this.connectPort();
     const now = this.deps.now();
     try {
-      const { lifecycle } = await this.send('offscreen/heartbeat', {
+      const { lifecycle, throttle } = await this.send('offscreen/heartbeat', {
         instanceId: this.instanceId,
         epoch: this.lifecycle.epoch,
         workers: this.pool.size,
         workersAlive: this.pool.aliveCount(now),
+        activeWorkers: this.pool.throttle().workers,
+        dutyPercent: this.pool.throttle().dutyPercent,
         jobsDone: this.pool.jobsDone(),
-        busy: 0,
+        busy: this.engine?.inFlight ?? 0,
         load: 0,
         sentAt: now,
       });
+      if (throttle) this.applyThrottle(throttle);
       this.apply(lifecycle);
     } catch (err) {
       this.deps.log?.('heartbeat not delivered', err);
@@ -173,11 +210,21 @@ export class ComputeHost {
     return {
       'lifecycle/apply': ({ lifecycle }) => ({ applied: this.apply(lifecycle) }),
       'diagnostics/get': () => this.diagnostics(),
+      'throttle/apply': (t) => this.applyThrottle(t),
+      'test/set-power': (power) => {
+        if (import.meta.env.MODE !== 'test' || !this.deps.testHooks)
+          throw new Error('test hooks are not built into this extension');
+        console.info('[inos test build] power overridden', power);
+        this.powerOverride = power;
+        if (power) this.reportBattery({ supported: true, ...power, at: this.deps.now() }, true);
+        return undefined;
+      },
     };
   }
 
   dispose(): void {
     this.abort.abort();
-    this.pool?.dispose(LIFECYCLE_CODE.stopped);
+    this.engine?.close();
+    void this.pool?.dispose(LIFECYCLE_CODE.stopped);
   }
 }

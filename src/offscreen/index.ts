@@ -3,12 +3,17 @@ import { serve } from '../messaging/messenger';
 import type { PoolWorker } from '../pool/worker-pool';
 import type { BatteryLike } from './battery-watcher';
 import { ComputeHost } from './compute-host';
+import type { PressureObserverCtor } from './pressure-watcher';
 
 export { ComputeHost, NotIsolatedError } from './compute-host';
 
 /** Wires the compute host into the offscreen document: listeners first, synchronously, then start. */
-export function startComputeHost(api: WxtBrowser, spawnWorker: (index: number) => PoolWorker): ComputeHost {
+export function startComputeHost(
+  api: WxtBrowser,
+  spawnWorker: (index: number) => PoolWorker,
+): ComputeHost {
   const nav = navigator as Navigator & { getBattery?: () => Promise<BatteryLike> };
+  const pressure = (globalThis as { PressureObserver?: PressureObserverCtor }).PressureObserver;
   const host = new ComputeHost({
     runtime: api.runtime,
     crossOriginIsolated: globalThis.crossOriginIsolated === true,
@@ -16,6 +21,8 @@ export function startComputeHost(api: WxtBrowser, spawnWorker: (index: number) =
     spawnWorker,
     getBattery: nav.getBattery ? () => nav.getBattery!() : undefined,
     now: Date.now,
+    testHooks: import.meta.env.MODE === 'test',
+    ...(pressure ? { pressureObserver: pressure } : {}),
     log: (msg, err) => console.warn(`[inos offscreen] ${msg}`, err ?? ''),
   });
   serve(api.runtime, 'offscreen', host.handlers());

@@ -1,15 +1,21 @@
-import { CTRL, CONTROL_WORDS, WORKER_SLOT, workerReadyValue, workerSlot, type Layout } from '../sab/layout';
+import {
+  CTRL,
+  CONTROL_WORDS,
+  WORKER_SLOT,
+  WORKER_STATE,
+  workerReadyValue,
+  workerSlot,
+  type Layout,
+} from '../sab/layout';
+import { RingBuffer } from '../sab/ring-buffer';
+import type { WorkerInit } from './job-worker';
 
-/** What the pool needs of a Worker, so unit tests can use Node's worker_threads or a fake. */
+export type { WorkerInit } from './job-worker';
+
+/** What the pool needs of a Worker, so Node's worker_threads and browser Workers both fit. */
 export interface PoolWorker {
   postMessage(message: unknown): void;
-  terminate(): void;
-}
-
-export interface WorkerInit {
-  kind: 'init';
-  sab: SharedArrayBuffer;
-  index: number;
+  terminate(): void | Promise<unknown>;
 }
 
 export interface WorkerSnapshot {
@@ -18,31 +24,34 @@ export interface WorkerSnapshot {
   expectedReady: number;
   heartbeat: number;
   state: number;
+  generation: number;
+  jobsDone: number;
 }
 
-/** A worker counts as alive if its heartbeat counter moved within this window (it beats every 250 ms). */
+/** A worker counts as alive if its heartbeat counter moved within this window (it beats every ≤ 250 ms). */
 export const WORKER_ALIVE_WINDOW_MS = 2_000;
 
 /** Default pool size: leave one core for the browser itself, never fewer than one worker. */
 export function defaultWorkerCount(hardwareConcurrency: number | undefined, max: number): number {
-  const cores =
-    Number.isFinite(hardwareConcurrency) && (hardwareConcurrency ?? 0) > 0 ? hardwareConcurrency! : 2;
+  const cores = Number.isFinite(hardwareConcurrency) && (hardwareConcurrency ?? 0) > 0 ? hardwareConcurrency! : 2;
   return Math.max(1, Math.min(max, cores - 1));
 }
 
 /**
- * The compute workers of the offscreen document. The buffer is handed over once with postMessage;
- * after that the pool and its workers talk only through shared memory (lifecycle word + epoch,
- * per-worker registry slots; jobs through the rings of src/sab).
+ * The compute workers. The buffer is handed over once with postMessage; after that the pool and its
+ * workers talk only through shared memory. A worker that hangs is replaced in its slot: the old one
+ * is terminated, the slot and its two rings are reset, and a new worker starts with a higher
+ * generation.
  */
 export class WorkerPool {
   private readonly workers: PoolWorker[] = [];
   private readonly control: Int32Array;
   private readonly seen: Array<{ heartbeat: number; at: number }> = [];
+  replacements = 0;
 
   constructor(
-    private readonly sab: SharedArrayBuffer,
-    private readonly layout: Layout,
+    readonly sab: SharedArrayBuffer,
+    readonly layout: Layout,
     private readonly spawn: (index: number) => PoolWorker,
   ) {
     this.control = new Int32Array(sab, layout.controlOffset, CONTROL_WORDS);
@@ -53,12 +62,38 @@ export class WorkerPool {
   }
 
   start(now: number): void {
+    this.setThrottle(this.layout.workers, 100);
     for (let i = 0; i < this.layout.workers; i++) {
-      const w = this.spawn(i);
-      w.postMessage({ kind: 'init', sab: this.sab, index: i } satisfies WorkerInit);
-      this.workers.push(w);
+      this.workers.push(this.launch(i, 0));
       this.seen.push({ heartbeat: -1, at: now });
     }
+  }
+
+  private launch(index: number, generation: number): PoolWorker {
+    const w = this.spawn(index);
+    w.postMessage({ kind: 'init', sab: this.sab, index, generation } satisfies WorkerInit);
+    return w;
+  }
+
+  /**
+   * Terminates worker `index` and starts a fresh one in its slot. The caller must have settled the
+   * job the old worker held; frames still in its inbox are discarded with the reset rings.
+   */
+  replace(index: number, now: number): void {
+    const old = this.workers[index];
+    if (!old) throw new RangeError(`no worker ${index}`);
+    void old.terminate();
+    const slot = workerSlot(this.sab, this.layout, index);
+    const generation = Atomics.load(slot, WORKER_SLOT.GENERATION) + 1;
+    Atomics.store(slot, WORKER_SLOT.READY, 0);
+    Atomics.store(slot, WORKER_SLOT.STATE, WORKER_STATE.starting);
+    Atomics.store(slot, WORKER_SLOT.CANCEL_JOB, 0);
+    Atomics.store(slot, WORKER_SLOT.CURRENT_JOB, 0);
+    RingBuffer.init(this.sab, RingBuffer.inbox(this.sab, this.layout, index).byteOffset, this.layout.ringBytes);
+    RingBuffer.init(this.sab, RingBuffer.outbox(this.sab, this.layout, index).byteOffset, this.layout.ringBytes);
+    this.workers[index] = this.launch(index, generation);
+    this.seen[index] = { heartbeat: Atomics.load(slot, WORKER_SLOT.HEARTBEAT), at: now };
+    this.replacements++;
   }
 
   /** Publishes a lifecycle code: one store, one epoch bump, one notify wakes every parked worker. */
@@ -69,46 +104,80 @@ export class WorkerPool {
     return epoch;
   }
 
+  /**
+   * Limits how many workers take jobs (the rest park) and what share of each ~1 s cycle they run.
+   * Bumps the lifecycle epoch as well so workers parked between jobs re-read it at once.
+   */
+  setThrottle(workers: number, dutyPercent: number): void {
+    const w = Math.max(1, Math.min(this.layout.workers, Math.floor(workers)));
+    const d = Math.max(1, Math.min(100, Math.round(dutyPercent)));
+    Atomics.store(this.control, CTRL.ACTIVE_WORKERS, w);
+    Atomics.store(this.control, CTRL.DUTY_PERCENT, d);
+    Atomics.add(this.control, CTRL.THROTTLE_EPOCH, 1);
+    Atomics.notify(this.control, CTRL.THROTTLE_EPOCH);
+    Atomics.add(this.control, CTRL.LIFECYCLE_EPOCH, 1);
+    Atomics.notify(this.control, CTRL.LIFECYCLE_EPOCH);
+  }
+
+  throttle(): { workers: number; dutyPercent: number } {
+    return {
+      workers: Atomics.load(this.control, CTRL.ACTIVE_WORKERS),
+      dutyPercent: Atomics.load(this.control, CTRL.DUTY_PERCENT),
+    };
+  }
+
   lifecycleCode(): number {
     return Atomics.load(this.control, CTRL.LIFECYCLE);
+  }
+
+  slot(index: number): Int32Array {
+    return workerSlot(this.sab, this.layout, index);
   }
 
   snapshot(): WorkerSnapshot[] {
     const out: WorkerSnapshot[] = [];
     for (let i = 0; i < this.workers.length; i++) {
-      const slot = workerSlot(this.sab, this.layout, i);
+      const slot = this.slot(i);
       out.push({
         index: i,
         ready: Atomics.load(slot, WORKER_SLOT.READY),
         expectedReady: workerReadyValue(i),
         heartbeat: Atomics.load(slot, WORKER_SLOT.HEARTBEAT),
         state: Atomics.load(slot, WORKER_SLOT.STATE),
+        generation: Atomics.load(slot, WORKER_SLOT.GENERATION),
+        jobsDone: Atomics.load(slot, WORKER_SLOT.JOBS_DONE),
       });
     }
     return out;
   }
 
+  /** Milliseconds since worker `index`'s heartbeat counter last moved (as seen by this thread). */
+  silentFor(index: number, now: number): number {
+    const hb = Atomics.load(this.slot(index), WORKER_SLOT.HEARTBEAT);
+    const seen = this.seen[index]!;
+    if (hb !== seen.heartbeat) this.seen[index] = { heartbeat: hb, at: now };
+    return now - this.seen[index]!.at;
+  }
+
   /** Workers that have started and whose heartbeat counter advanced recently. */
   aliveCount(now: number): number {
     let alive = 0;
-    for (const s of this.snapshot()) {
-      const seen = this.seen[s.index]!;
-      if (s.heartbeat !== seen.heartbeat) this.seen[s.index] = { heartbeat: s.heartbeat, at: now };
-      if (s.ready === s.expectedReady && now - this.seen[s.index]!.at <= WORKER_ALIVE_WINDOW_MS) alive++;
+    for (let i = 0; i < this.workers.length; i++) {
+      const ready = Atomics.load(this.slot(i), WORKER_SLOT.READY) === workerReadyValue(i);
+      if (ready && this.silentFor(i, now) <= WORKER_ALIVE_WINDOW_MS) alive++;
     }
     return alive;
   }
 
   jobsDone(): number {
     let n = 0;
-    for (let i = 0; i < this.workers.length; i++)
-      n += Atomics.load(workerSlot(this.sab, this.layout, i), WORKER_SLOT.JOBS_DONE);
+    for (let i = 0; i < this.workers.length; i++) n += Atomics.load(this.slot(i), WORKER_SLOT.JOBS_DONE);
     return n;
   }
 
-  dispose(stopCode: number): void {
+  async dispose(stopCode: number): Promise<void> {
     this.setLifecycle(stopCode);
-    for (const w of this.workers) w.terminate();
+    await Promise.all(this.workers.map((w) => w.terminate()));
     this.workers.length = 0;
   }
 }

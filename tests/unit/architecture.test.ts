@@ -64,6 +64,30 @@ describe('the built manifest (run `npm run build` first; `npm test` does)', () =
   });
 });
 
+describe('test hooks', () => {
+  const bundleText = (dir: string) => {
+    const root = join(ROOT, '.output', dir);
+    if (!existsSync(root)) throw new Error(`${root} is missing: run \`npm run build && npm run build:test\` first`);
+    const files: string[] = [];
+    const visit = (d: string) => {
+      for (const n of readdirSync(d)) {
+        const p = join(d, n);
+        if (statSync(p).isDirectory()) visit(p);
+        else if (n.endsWith('.js')) files.push(readFileSync(p, 'utf8'));
+      }
+    };
+    visit(root);
+    return files.join('\n');
+  };
+
+  it('are compiled into the test build only, never into the shipped bundle', () => {
+    expect(bundleText('chrome-mv3')).not.toContain('[inos test build]');
+    const test = bundleText('chrome-mv3-test');
+    expect(test).toContain('[inos test build] idle overridden');
+    expect(test).toContain('[inos test build] power overridden');
+  });
+});
+
 describe('source layout', () => {
   const src = walk(join(ROOT, 'src'));
   const entry = walk(join(ROOT, 'entrypoints'));

@@ -3,12 +3,15 @@ import { fakeBrowser } from 'wxt/testing/fake-browser';
 import { Coordinator, LIFECYCLE_KEY } from '../../../src/background/coordinator';
 import { OffscreenManager } from '../../../src/background/offscreen-host';
 import { StateStore } from '../../../src/background/state-store';
+import { OverridableIdleSource } from '../../../src/background/idle-source';
 import type { LifecycleState } from '../../../src/lifecycle';
 import type { HeartbeatReport } from '../../../src/messaging/protocol';
 
 let clock = 1_700_000_000_000;
 let sent: Array<{ type: string; req: unknown }>;
 let docExists: boolean;
+let idle: OverridableIdleSource;
+let timers: Map<string, number>;
 
 function newCoordinator(opts: { offscreenDown?: boolean } = {}) {
   return new Coordinator({
@@ -25,7 +28,10 @@ function newCoordinator(opts: { offscreenDown?: boolean } = {}) {
       sent.push({ type, req });
       return { applied: (req as { lifecycle: LifecycleState }).lifecycle.epoch } as never;
     },
+    idle,
+    timers: { at: (n, w) => void timers.set(n, w), clear: (n) => void timers.delete(n) },
     now: () => clock,
+    local: () => ({ day: 2, minutes: 12 * 60 }),
   });
 }
 
@@ -34,6 +40,8 @@ const beat = (over: Partial<HeartbeatReport> = {}): HeartbeatReport => ({
   epoch: 1,
   workers: 3,
   workersAlive: 3,
+  activeWorkers: 3,
+  dutyPercent: 100,
   jobsDone: 0,
   busy: 0,
   load: 0,
@@ -45,6 +53,12 @@ beforeEach(() => {
   fakeBrowser.reset();
   sent = [];
   docExists = true;
+  timers = new Map();
+  idle = new OverridableIdleSource({
+    setDetectionInterval() {},
+    query: async () => 'active',
+    onChange() {},
+  });
   clock += 60_000;
 });
 
@@ -66,7 +80,10 @@ describe('Coordinator', () => {
     const s = await c.handlers()['contribute/set']({ on: true }, null);
     expect(s.phase).toBe('running');
     expect(s.text).toBe('Starting the compute host…');
-    expect(sent).toEqual([{ type: 'lifecycle/apply', req: { lifecycle: c.lifecycle } }]);
+    expect(sent[0]).toEqual({ type: 'lifecycle/apply', req: { lifecycle: c.lifecycle } });
+    // A host that starts gets the in-use limits with its state: 1 worker at 50% while the user is active.
+    const hello = await c.handlers()['offscreen/hello']({ instanceId: 'h', workers: 3 }, null);
+    expect(hello.throttle).toEqual({ profile: 'active', workers: 1, dutyPercent: 50, gpu: false });
     expect((await fakeBrowser.storage.local.get(LIFECYCLE_KEY))[LIFECYCLE_KEY]).toEqual(c.lifecycle);
   });
 
@@ -75,6 +92,8 @@ describe('Coordinator', () => {
     await c.dispatch({ type: 'user-contribute' });
     await c.handlers()['offscreen/heartbeat'](beat({ workersAlive: 1 }), null);
     expect(c.status().text).toBe('Running: 1 worker');
+    await c.handlers()['offscreen/heartbeat'](beat({ activeWorkers: 1, dutyPercent: 50 }), null);
+    expect(c.status().text).toBe('Running: 1 worker at 50%');
     await c.handlers()['offscreen/heartbeat'](beat({ workersAlive: 3 }), null);
     expect(c.status().text).toBe('Running: 3 workers');
     clock += 10_000;
@@ -98,22 +117,75 @@ describe('Coordinator', () => {
     expect(c.status().phase).toBe('paused');
   });
 
-  it('suspends on battery and resumes on AC', async () => {
+  it('suspends on battery at once, and resumes on AC only after the back-off', async () => {
     const c = newCoordinator();
     await c.dispatch({ type: 'user-contribute' });
     const h = c.handlers();
     await h['offscreen/battery']({ supported: true, charging: false, level: 0.8, at: clock }, null);
-    expect(c.status()).toMatchObject({
-      phase: 'suspended',
-      reason: 'on-battery',
-      text: 'Suspended: on battery',
-    });
-    expect(c.status().contribute).toBe(true);
+    expect(c.status()).toMatchObject({ phase: 'suspended', reason: 'on-battery', text: 'On battery', contribute: true });
     await h['offscreen/battery']({ supported: true, charging: true, level: 0.8, at: clock }, null);
+    expect(c.status().phase).toBe('suspended'); // held: no flapping
+    expect(timers.get('inos-lift')).toBe(clock + 5 * 60_000);
+    clock += 5 * 60_000;
+    await c.reevaluate();
     expect(c.status().phase).toBe('running');
+    expect(timers.has('inos-lift')).toBe(false);
     // No Battery API: never a reason to suspend.
     await h['offscreen/battery']({ supported: false, charging: false, level: 0, at: clock }, null);
     expect(c.status().phase).toBe('running');
+  });
+
+  it('runs on battery above the level the user allows, with hysteresis', async () => {
+    const c = newCoordinator();
+    const h = c.handlers();
+    await h['settings/set']({ battery: { runOnBattery: true, minLevelPercent: 50, hysteresisPercent: 10 }, backoffMinutes: 0 }, null);
+    await c.dispatch({ type: 'user-contribute' });
+    await h['offscreen/battery']({ supported: true, charging: false, level: 0.55, at: clock }, null);
+    expect(c.status().phase).toBe('running');
+    await h['offscreen/battery']({ supported: true, charging: false, level: 0.45, at: clock }, null);
+    expect(c.status().reason).toBe('on-battery');
+    clock += 10_000;
+    await h['offscreen/battery']({ supported: true, charging: false, level: 0.55, at: clock }, null);
+    expect(c.status().reason).toBe('on-battery'); // needs 60% to resume
+    clock += 10_000;
+    await h['offscreen/battery']({ supported: true, charging: false, level: 0.61, at: clock }, null);
+    clock += 10_000;
+    await c.reevaluate();
+    expect(c.status().phase).toBe('running');
+  });
+
+  it('uses the idle limits when the user goes idle, and waits for idle if told to', async () => {
+    const c = newCoordinator();
+    await c.dispatch({ type: 'user-contribute' });
+    await c.handlers()['offscreen/hello']({ instanceId: 'h', workers: 3 }, null);
+    expect(c.status().throttle).toEqual({ profile: 'active', workers: 1, dutyPercent: 50, gpu: false });
+    idle.set('idle');
+    await new Promise((r) => setTimeout(r, 0));
+    expect(c.status().throttle).toEqual({ profile: 'idle', workers: 3, dutyPercent: 100, gpu: true });
+    await c.handlers()['settings/set']({ active: { workers: 0, dutyPercent: 50 } }, null);
+    idle.set('active');
+    await new Promise((r) => setTimeout(r, 0));
+    expect(c.status()).toMatchObject({ reason: 'waiting-for-idle', text: 'Waiting for idle' });
+  });
+
+  it('snoozes for an hour and resumes by itself', async () => {
+    const c = newCoordinator();
+    const s = await c.handlers()['lifecycle/snooze']({ minutes: 60 }, null);
+    expect(s.reason).toBe('snoozed');
+    expect(s.text).toMatch(/^Snoozed until \d\d:\d\d/);
+    expect(timers.get('inos-snooze')).toBe(clock + 3_600_000);
+    clock += 3_600_000;
+    await c.reevaluate();
+    expect(c.status().phase).toBe('running');
+    await expect(
+      Promise.resolve().then(() => c.handlers()['lifecycle/snooze']({ minutes: -5 }, null)),
+    ).rejects.toThrow('snooze minutes');
+  });
+
+  it('refuses bad settings with a message naming the field', async () => {
+    const c = newCoordinator();
+    await expect(c.handlers()['settings/set']({ idleAfterSec: 1 } as never, null)).rejects.toThrow('idleAfterSec');
+    expect(c.currentSettings.idleAfterSec).toBe(180);
   });
 
   it('completes a drain when the host reports no slice in flight', async () => {

@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { NoReceiverError, RemoteError, sendTo, serve } from '../../../src/messaging';
+import { NoReceiverError, RemoteError, sendTo, serve, type Handlers } from '../../../src/messaging';
 import { runtimeBus } from './_runtime';
 import type { BackgroundDiagnostics, OffscreenDiagnostics } from '../../../src/messaging/protocol';
+
+/** Only the handlers a test needs; the rest answer "unknown message type" like any unhandled one. */
+const offscreenHandlers = (h: Partial<Handlers<'offscreen'>>) => h as Handlers<'offscreen'>;
 
 const diag = (instanceId: string): OffscreenDiagnostics => ({
   instanceId,
@@ -23,10 +26,10 @@ describe('typed messaging', () => {
     serve(background, 'background', {
       'diagnostics/get': async () => ({ lifecycle: null }) as unknown as BackgroundDiagnostics,
     } as never);
-    serve(offscreen, 'offscreen', {
+    serve(offscreen, 'offscreen', offscreenHandlers({
       'diagnostics/get': () => diag('offscreen-1'),
       'lifecycle/apply': ({ lifecycle }) => ({ applied: lifecycle.epoch }),
-    });
+    }));
     const fromOffscreen = await sendTo(popup, 'offscreen', 'diagnostics/get');
     expect(fromOffscreen.instanceId).toBe('offscreen-1');
   });
@@ -34,12 +37,12 @@ describe('typed messaging', () => {
   it('carries an error across as an envelope and rethrows it with the remote name', async () => {
     const bus = runtimeBus();
     const a = bus.endpoint();
-    serve(bus.endpoint(), 'offscreen', {
+    serve(bus.endpoint(), 'offscreen', offscreenHandlers({
       'diagnostics/get': () => {
         throw new RangeError('worker 7 does not exist');
       },
       'lifecycle/apply': () => ({ applied: 0 }),
-    });
+    }));
     const err = await sendTo(a, 'offscreen', 'diagnostics/get').catch((e: unknown) => e);
     expect(err).toBeInstanceOf(RemoteError);
     expect((err as RemoteError).remoteName).toBe('RangeError');
@@ -49,7 +52,7 @@ describe('typed messaging', () => {
   it('answers an unknown message type with a clear error instead of silence', async () => {
     const bus = runtimeBus();
     const a = bus.endpoint();
-    serve(bus.endpoint(), 'offscreen', {} as never);
+    serve(bus.endpoint(), 'offscreen', offscreenHandlers({}));
     await expect(sendTo(a, 'offscreen', 'diagnostics/get')).rejects.toThrow(
       'unknown message type "diagnostics/get" for offscreen',
     );
@@ -70,10 +73,10 @@ describe('typed messaging', () => {
     serve(
       bus.endpoint(),
       'offscreen',
-      {
+      offscreenHandlers({
         'diagnostics/get': () => ((handled = true), diag('x')),
         'lifecycle/apply': () => ({ applied: 0 }),
-      },
+      }),
       () => gate,
     );
     const pending = sendTo(a, 'offscreen', 'diagnostics/get');
@@ -86,10 +89,10 @@ describe('typed messaging', () => {
   it('ignores foreign messages (other extensions’ shapes, other targets)', async () => {
     const bus = runtimeBus();
     const a = bus.endpoint();
-    serve(bus.endpoint(), 'offscreen', {
+    serve(bus.endpoint(), 'offscreen', offscreenHandlers({
       'diagnostics/get': () => diag('x'),
       'lifecycle/apply': () => ({ applied: 0 }),
-    });
+    }));
     await expect(a.sendMessage({ hello: 'world' })).rejects.toThrow('Receiving end does not exist');
     await expect(a.sendMessage({ inos: 1, to: 'background', type: 'status/get' })).rejects.toThrow();
   });

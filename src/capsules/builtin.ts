@@ -1,0 +1,4 @@
+import type { Capsule } from './capsule';
+
+/** Every capsule shipped in the extension and the CLI. Architecture tests check each is registered. */
+export const builtinCapsules: readonly Capsule[] = [];

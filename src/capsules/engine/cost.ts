@@ -1,0 +1,22 @@
+/**
+ * The price of work, in credits (documented for requesters in docs/CREDITS.md):
+ *
+ *   credits = ceil(cpu_ms) + ceil((input_bytes + output_bytes) / 1 MiB)
+ *
+ * One credit is one millisecond of one worker's CPU time; moving data costs one credit per MiB (input
+ * and output each counted). GPU time is priced when GPU capsules arrive. A job's cost never exceeds its
+ * budget: a job stopped for its budget is charged exactly the budget.
+ */
+export const MIB = 1024 * 1024;
+
+export function dataCredits(bytes: number): number {
+  return Math.ceil(bytes / MIB);
+}
+
+export function cpuCredits(cpuMs: number): number {
+  return Math.ceil(Math.max(0, cpuMs));
+}
+
+export function jobCost(cpuMs: number, inputBytes: number, outputBytes: number): number {
+  return cpuCredits(cpuMs) + dataCredits(inputBytes + outputBytes);
+}

@@ -1,0 +1,362 @@
+/**
+ * The host side of the engine: queues jobs, hands each to an idle worker through its inbox ring
+ * (input in an arena block: the worker gets a view, never a copy), collects results from the
+ * outboxes, and supervises:
+ *
+ *  - a job past its limit (the smallest of its timeout, its deadline and its budget — a credit is at
+ *    least a CPU millisecond) gets its cancel word set; capsules check it every ~10 ms of work;
+ *  - a worker that has not stopped GRACE_MS after that is terminated and replaced, and the job is
+ *    reported as timed out / out of budget, charged at most its budget;
+ *  - a worker whose heartbeat stops for HEARTBEAT_TIMEOUT_MS (an infinite loop that never reaches a
+ *    checkpoint) is replaced the same way.
+ *
+ * Jobs are dispatched only while the lifecycle is `running`; a pause leaves queued jobs queued and
+ * lets running ones finish, so no job is lost or run twice.
+ */
+import { BadInputError } from '../capsule';
+import { LIFECYCLE_CODE, WORKER_SLOT, workerReadyValue } from '../../sab/layout';
+import { Arena, type ArenaRef } from '../../sab/arena';
+import { RingBuffer } from '../../sab/ring-buffer';
+import type { WorkerPool } from '../../pool/worker-pool';
+import { decodeJobResult, encodeJobRequest, type PayloadData } from '../../wire';
+import { cpuCredits, dataCredits } from './cost';
+import type { JobStatus } from './execute';
+import type { CapsuleRegistry } from './registry';
+
+export const GRACE_MS = 100;
+export const HEARTBEAT_TIMEOUT_MS = 3_000;
+const WATCH_MS = 20;
+
+export interface JobSubmission {
+  library: string;
+  method: string;
+  /** JSON text; default "{}". */
+  params?: string;
+  /** Bytes to copy into the arena, or a block from `allocInput` (no copy). */
+  input?: Uint8Array | ArenaInput;
+  /** Credits; default: the capsule's cost cap. */
+  budget?: number;
+  /** Absolute Unix ms; 0 or absent: none. */
+  deadlineMs?: number;
+  signal?: AbortSignal;
+}
+
+export interface ArenaInput {
+  ref: ArenaRef;
+  view: Uint8Array;
+}
+
+export interface JobOutcome {
+  id: string;
+  status: JobStatus;
+  /** A private (non-shared) copy of the output. */
+  output: Uint8Array;
+  costUsed: number;
+  error: string;
+  worker: number;
+  /** Wall time from dispatch to result. */
+  ms: number;
+}
+
+interface Pending {
+  id: string;
+  sub: JobSubmission;
+  budget: number;
+  limitMs: number;
+  input: ArenaRef | null;
+  ownsInput: boolean;
+  inputBytes: number;
+  resolve: (o: JobOutcome) => void;
+  worker: number;
+  ordinal: number;
+  dispatchedAt: number;
+  cancelledAt: number;
+  stopReason: 'timeout' | 'budget' | 'cancelled' | null;
+}
+
+export class JobEngine {
+  private readonly arena: Arena;
+  private readonly queue: Pending[] = [];
+  private readonly running: Array<Pending | null>;
+  private readonly ordinals: number[];
+  private readonly inboxes: RingBuffer[];
+  private readonly outboxes: RingBuffer[];
+  private watch: ReturnType<typeof setInterval> | null = null;
+  private seq = 0;
+  private closed = false;
+
+  constructor(
+    private readonly pool: WorkerPool,
+    private readonly registry: CapsuleRegistry,
+    private readonly clock: () => number = () => performance.now(),
+  ) {
+    const { sab, layout } = pool;
+    this.arena = new Arena(sab, layout);
+    this.running = Array.from({ length: layout.workers }, () => null);
+    this.ordinals = Array.from({ length: layout.workers }, () => 0);
+    this.inboxes = Array.from({ length: layout.workers }, (_, i) => RingBuffer.inbox(sab, layout, i));
+    this.outboxes = Array.from({ length: layout.workers }, (_, i) => RingBuffer.outbox(sab, layout, i));
+  }
+
+  /** Jobs dispatched and not yet settled (a drain completes when this reaches 0). */
+  get inFlight(): number {
+    return this.running.filter(Boolean).length;
+  }
+
+  get queued(): number {
+    return this.queue.length;
+  }
+
+  get arenaStats() {
+    return this.arena.stats();
+  }
+
+  /** A block for a producer that writes its input straight into shared memory (zero copy). */
+  allocInput(bytes: number): ArenaInput {
+    const ref = this.arena.alloc(Math.max(1, bytes));
+    return { ref, view: this.arena.view(ref).subarray(0, bytes) };
+  }
+
+  submit(sub: JobSubmission): Promise<JobOutcome> {
+    const id = `job-${++this.seq}`;
+    return new Promise<JobOutcome>((resolve) => {
+      const reject = (status: JobStatus, error: string) =>
+        resolve({ id, status, output: new Uint8Array(0), costUsed: 0, error, worker: -1, ms: 0 });
+      if (this.closed) return reject('cancelled', 'the engine is shut down');
+      let limits;
+      try {
+        limits = this.registry.resolve(sub.library, sub.method).limits;
+      } catch (err) {
+        return reject('badInput', err instanceof BadInputError ? err.message : String(err));
+      }
+      const budget = Math.min(sub.budget ?? limits.costCap, limits.costCap);
+      if (!Number.isFinite(budget) || budget < 0) return reject('badInput', `budget must be a credit count ≥ 0`);
+      const inputBytes = sub.input ? ('ref' in sub.input ? sub.input.view.length : sub.input.length) : 0;
+      if (inputBytes > limits.maxInputBytes)
+        return reject(
+          'badInput',
+          `input is ${inputBytes} bytes; ${sub.library}.${sub.method} accepts at most ${limits.maxInputBytes} bytes`,
+        );
+      let input: ArenaRef | null = null;
+      let ownsInput = false;
+      try {
+        if (sub.input && 'ref' in sub.input) input = sub.input.ref;
+        else if (inputBytes > 0) {
+          input = this.arena.alloc(inputBytes);
+          ownsInput = true;
+          this.arena.view(input).set(sub.input as Uint8Array);
+        }
+      } catch (err) {
+        return reject('internalError', `no shared memory for the input: ${String(err)}`);
+      }
+      const deadlineLeft = sub.deadlineMs ? sub.deadlineMs - Date.now() : Infinity;
+      const p: Pending = {
+        id,
+        sub,
+        budget,
+        // A credit is at least one CPU millisecond, so the budget also bounds the run time.
+        limitMs: Math.min(limits.timeoutMs, deadlineLeft, budget),
+        input,
+        ownsInput,
+        inputBytes,
+        resolve,
+        worker: -1,
+        ordinal: 0,
+        dispatchedAt: 0,
+        cancelledAt: 0,
+        stopReason: null,
+      };
+      sub.signal?.addEventListener('abort', () => this.cancel(p), { once: true });
+      this.queue.push(p);
+      this.pump();
+    });
+  }
+
+  private cancel(p: Pending): void {
+    const q = this.queue.indexOf(p);
+    if (q >= 0) {
+      this.queue.splice(q, 1);
+      this.settle(p, { status: 'cancelled', error: 'cancelled before it started', costUsed: 0 });
+    } else if (p.worker >= 0 && this.running[p.worker] === p) this.requestStop(p, 'cancelled');
+  }
+
+  private requestStop(p: Pending, reason: 'timeout' | 'budget' | 'cancelled'): void {
+    if (p.cancelledAt) return;
+    p.stopReason = reason;
+    p.cancelledAt = this.clock();
+    Atomics.store(this.pool.slot(p.worker), WORKER_SLOT.CANCEL_JOB, p.ordinal);
+  }
+
+  /** Collects results, dispatches queued jobs, and keeps the watchdog running while work is out. */
+  pump(): void {
+    this.collect();
+    this.dispatch();
+    if (this.inFlight > 0 || this.queue.length > 0) this.arm();
+  }
+
+  private arm(): void {
+    if (!this.watch) this.watch = setInterval(() => this.tick(), WATCH_MS);
+    for (let i = 0; i < this.running.length; i++) if (this.running[i]) void this.awaitResult(i);
+  }
+
+  private readonly waiting = new Set<number>();
+
+  /** Wakes as soon as worker i publishes into its outbox (Atomics.waitAsync: legal on any thread). */
+  private async awaitResult(i: number): Promise<void> {
+    if (this.waiting.has(i)) return;
+    this.waiting.add(i);
+    try {
+      while (this.running[i] && !this.closed) {
+        await this.outboxes[i]!.waitReadableAsync(WATCH_MS * 5);
+        this.collect();
+        this.dispatch();
+      }
+    } finally {
+      this.waiting.delete(i);
+    }
+  }
+
+  private tick(): void {
+    this.collect();
+    this.supervise();
+    this.dispatch();
+    if (this.inFlight === 0 && (this.queue.length === 0 || this.closed) && this.watch) {
+      clearInterval(this.watch);
+      this.watch = null;
+    }
+  }
+
+  private dispatch(): void {
+    if (this.closed || this.pool.lifecycleCode() !== LIFECYCLE_CODE.running) return;
+    for (let i = 0; i < this.running.length && this.queue.length > 0; i++) {
+      if (this.running[i]) continue;
+      const active = this.pool.throttle().workers;
+      if (active > 0 && i >= active) continue;
+      if (Atomics.load(this.pool.slot(i), WORKER_SLOT.READY) !== workerReadyValue(i)) continue;
+      const p = this.queue.shift()!;
+      const input: PayloadData = p.input
+        ? {
+            kind: 'arena',
+            offset: BigInt(p.input.offset - this.pool.layout.arenaOffset),
+            length: BigInt(p.inputBytes),
+          }
+        : { kind: 'inline', bytes: new Uint8Array(0) };
+      const frame = encodeJobRequest({
+        id: p.id,
+        library: p.sub.library,
+        method: p.sub.method,
+        params: p.sub.params ?? '{}',
+        budget: BigInt(Math.floor(p.budget)),
+        deadlineMs: BigInt(Math.max(0, Math.floor(p.sub.deadlineMs ?? 0))),
+        input,
+      });
+      if (!this.inboxes[i]!.tryWrite(frame)) {
+        this.queue.unshift(p); // back-pressure: try again on the next tick
+        return;
+      }
+      this.ordinals[i] = (this.ordinals[i]! + 1) | 0;
+      p.worker = i;
+      p.ordinal = this.ordinals[i]!;
+      p.dispatchedAt = this.clock();
+      this.running[i] = p;
+      void this.awaitResult(i);
+    }
+  }
+
+  private collect(): void {
+    for (let i = 0; i < this.running.length; i++) {
+      const p = this.running[i];
+      if (!p) continue;
+      const frame = this.outboxes[i]!.tryRead();
+      if (!frame) continue;
+      let status: JobStatus = 'internalError';
+      let error = '';
+      let costUsed = 0;
+      let output = new Uint8Array(0);
+      try {
+        const r = decodeJobResult(frame);
+        status = r.status;
+        error = r.error;
+        costUsed = Math.min(p.budget, Number(r.costUsed));
+        if (r.output.kind === 'inline') output = r.output.bytes.slice();
+        else {
+          const ref = { offset: this.pool.layout.arenaOffset + Number(r.output.offset), length: Number(r.output.length) };
+          output = this.arena.view(ref).slice();
+          this.arena.free(ref);
+        }
+      } catch (err) {
+        error = `unreadable result from worker ${i}: ${String(err)}`;
+      }
+      this.running[i] = null;
+      this.settle(p, { status, error, costUsed, output });
+    }
+  }
+
+  private supervise(): void {
+    const now = this.clock();
+    for (let i = 0; i < this.running.length; i++) {
+      const p = this.running[i];
+      const silent = this.pool.silentFor(i, now);
+      // Under a duty cycle a job needs proportionally more wall time for the same CPU time.
+      const duty = Math.max(1, this.pool.throttle().dutyPercent || 100);
+      const wallLimit = duty >= 100 ? p?.limitMs ?? 0 : ((p?.limitMs ?? 0) * 100) / duty + 1_000;
+      if (p && !p.cancelledAt && now - p.dispatchedAt > wallLimit)
+        this.requestStop(p, p.limitMs === p.budget ? 'budget' : 'timeout');
+      const overdue = p && p.cancelledAt && now - p.cancelledAt > GRACE_MS;
+      if (overdue || silent > HEARTBEAT_TIMEOUT_MS) {
+        if (p) {
+          this.running[i] = null;
+          const status: JobStatus =
+            p.stopReason === 'budget' ? 'budgetExhausted' : p.stopReason === 'cancelled' ? 'cancelled' : 'timeout';
+          const ran = now - p.dispatchedAt;
+          this.settle(p, {
+            status: p.stopReason ? status : 'internalError',
+            error: p.stopReason
+              ? `stopped: the worker did not stop within ${GRACE_MS} ms of its ${p.stopReason} and was replaced`
+              : `the worker stopped responding (no heartbeat for ${Math.round(silent)} ms) and was replaced`,
+            costUsed: Math.min(p.budget, cpuCredits(ran) + dataCredits(p.inputBytes)),
+          });
+        }
+        if (p || Atomics.load(this.pool.slot(i), WORKER_SLOT.READY) === workerReadyValue(i)) {
+          this.pool.replace(i, now);
+          // The slot and its rings were reset: start counting and caching afresh.
+          this.ordinals[i] = 0;
+          this.inboxes[i] = RingBuffer.inbox(this.pool.sab, this.pool.layout, i);
+          this.outboxes[i] = RingBuffer.outbox(this.pool.sab, this.pool.layout, i);
+        }
+      }
+    }
+  }
+
+  private settle(
+    p: Pending,
+    r: { status: JobStatus; error: string; costUsed: number; output?: Uint8Array },
+  ): void {
+    if (p.input && p.ownsInput) {
+      try {
+        this.arena.free(p.input);
+      } catch {
+        // A replaced worker's slot was reset; the block is still ours to free, but never twice.
+      }
+      p.input = null;
+    }
+    p.resolve({
+      id: p.id,
+      status: r.status,
+      output: r.output ?? new Uint8Array(0),
+      costUsed: r.costUsed,
+      error: r.error,
+      worker: p.worker,
+      ms: p.dispatchedAt ? this.clock() - p.dispatchedAt : 0,
+    });
+  }
+
+  /** Cancels everything and stops supervising; the pool is disposed by its owner. */
+  close(): void {
+    this.closed = true;
+    for (const p of this.queue.splice(0)) this.settle(p, { status: 'cancelled', error: 'engine shut down', costUsed: 0 });
+    for (const p of this.running) if (p) this.requestStop(p, 'cancelled');
+    if (this.watch) clearInterval(this.watch);
+    this.watch = null;
+  }
+}

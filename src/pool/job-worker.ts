@@ -1,0 +1,206 @@
+/**
+ * The body of every compute worker (browser Worker or Node worker_thread). It receives the shared
+ * buffer once; from then on it talks only through shared memory:
+ *
+ *   inbox ring  → JobRequest frames (input as an arena reference: a view, never a copy)
+ *   outbox ring ← JobResult frames (output in an arena block this worker allocated; the host frees it)
+ *   registry slot: READY, STATE, HEARTBEAT (every ≤ 250 ms, also from inside jobs via checkpoints),
+ *                  JOBS_DONE, CURRENT_JOB (ordinal of the frame being run), CANCEL_JOB (host → worker)
+ *   control: LIFECYCLE word; parked workers sleep on LIFECYCLE_EPOCH
+ *
+ * Jobs are taken only while the lifecycle is `running`: pause and drain take effect between jobs
+ * (a running slice finishes; drain takes no new one); `stopped` ends the loop. Nothing is dropped: a
+ * paused worker simply leaves frames in its inbox until it resumes.
+ */
+import type { Capsule, CapsuleServices } from '../capsules/capsule';
+import { execute } from '../capsules/engine/execute';
+import { CapsuleRegistry } from '../capsules/engine/registry';
+import { Arena, type ArenaRef } from '../sab/arena';
+import {
+  assertLayout,
+  CONTROL_WORDS,
+  CTRL,
+  LIFECYCLE_CODE,
+  WORKER_SLOT,
+  WORKER_STATE,
+  workerReadyValue,
+  workerSlot,
+} from '../sab/layout';
+import { RingBuffer } from '../sab/ring-buffer';
+import { decodeJobRequest, encodeJobResult, FrameError, type JobRequestData, type JobResultData } from '../wire';
+
+export interface WorkerInit {
+  kind: 'init';
+  sab: SharedArrayBuffer;
+  index: number;
+  /** Incremented each time the host replaces a worker in this slot. */
+  generation: number;
+}
+
+export interface WorkerEnv {
+  capsules: readonly Capsule[];
+  services?: CapsuleServices;
+}
+
+const PARK_MS = 250;
+const BEAT_EVERY_MS = 100;
+/** The duty cycle's period: a worker runs its share of each cycle and parks for the rest. */
+export const DUTY_CYCLE_MS = 1_000;
+
+export async function runWorker(init: WorkerInit, env: WorkerEnv): Promise<void> {
+  const { sab, index } = init;
+  const layout = assertLayout(sab);
+  const slot = workerSlot(sab, layout, index);
+  const control = new Int32Array(sab, layout.controlOffset, CONTROL_WORDS);
+  const inbox = RingBuffer.inbox(sab, layout, index);
+  const outbox = RingBuffer.outbox(sab, layout, index);
+  const arena = new Arena(sab, layout);
+  const registry = new CapsuleRegistry(env.capsules);
+  let ordinal = Atomics.load(slot, WORKER_SLOT.CURRENT_JOB);
+  let lastBeat = 0;
+  let cycleStart = performance.now();
+  /** Time spent parked by the duty cycle inside jobs: not CPU time, so never charged. */
+  let parkedMs = 0;
+
+  const beat = () => {
+    const now = performance.now();
+    if (now - lastBeat >= BEAT_EVERY_MS) {
+      lastBeat = now;
+      Atomics.add(slot, WORKER_SLOT.HEARTBEAT, 1);
+    }
+  };
+  /**
+   * The duty cycle: after running `duty`% of the current cycle, park (Atomics.wait) for the rest of
+   * it. Called between jobs and from every checkpoint, so a capsule that checks in every ~10 ms
+   * tracks the cap within about that much per cycle. A throttle change wakes a parked worker at once.
+   */
+  const dutyGate = () => {
+    beat();
+    const duty = Atomics.load(control, CTRL.DUTY_PERCENT);
+    let now = performance.now();
+    if (now - cycleStart >= DUTY_CYCLE_MS) cycleStart = now;
+    if (duty <= 0 || duty >= 100) return;
+    const onMs = (DUTY_CYCLE_MS * duty) / 100;
+    while (now - cycleStart >= onMs && now - cycleStart < DUTY_CYCLE_MS) {
+      const epoch = Atomics.load(control, CTRL.THROTTLE_EPOCH);
+      const rest = Math.min(PARK_MS, DUTY_CYCLE_MS - (now - cycleStart));
+      Atomics.add(slot, WORKER_SLOT.HEARTBEAT, 1);
+      Atomics.wait(control, CTRL.THROTTLE_EPOCH, epoch, rest);
+      const after = performance.now();
+      parkedMs += after - now;
+      now = after;
+      if (Atomics.load(control, CTRL.THROTTLE_EPOCH) !== epoch) break;
+    }
+    if (now - cycleStart >= DUTY_CYCLE_MS) cycleStart = now;
+  };
+  const setState = (s: number) => {
+    Atomics.store(slot, WORKER_SLOT.STATE, s);
+    Atomics.add(slot, WORKER_SLOT.EPOCH, 1);
+  };
+
+  Atomics.store(slot, WORKER_SLOT.GENERATION, init.generation);
+  setState(WORKER_STATE.idle);
+  Atomics.store(slot, WORKER_SLOT.READY, workerReadyValue(index));
+  Atomics.add(control, CTRL.WORKERS_READY, 1);
+
+  for (;;) {
+    const epoch = Atomics.load(control, CTRL.LIFECYCLE_EPOCH);
+    const code = Atomics.load(control, CTRL.LIFECYCLE);
+    Atomics.add(slot, WORKER_SLOT.HEARTBEAT, 1);
+    if (code === LIFECYCLE_CODE.stopped) {
+      setState(WORKER_STATE.stopped);
+      return;
+    }
+    const active = Atomics.load(control, CTRL.ACTIVE_WORKERS);
+    if (code !== LIFECYCLE_CODE.running || (active > 0 && index >= active)) {
+      // Paused, draining, suspended, or throttled out: take no job. A throttle change bumps the
+      // lifecycle epoch too, so this wakes for either.
+      setState(WORKER_STATE.idle);
+      Atomics.wait(control, CTRL.LIFECYCLE_EPOCH, epoch, PARK_MS);
+      continue;
+    }
+    const frame = inbox.tryRead();
+    if (!frame) {
+      inbox.waitReadable(PARK_MS);
+      continue;
+    }
+    ordinal = (ordinal + 1) | 0;
+    Atomics.store(slot, WORKER_SLOT.CURRENT_JOB, ordinal);
+    setState(WORKER_STATE.busy);
+    dutyGate();
+    const result = await runOne(frame, ordinal);
+    const bytes = encodeJobResult(result.data);
+    // Back-pressure: the host drains the outbox; wait rather than drop a result.
+    while (!outbox.write(bytes, PARK_MS)) beat();
+    Atomics.add(slot, WORKER_SLOT.JOBS_DONE, 1);
+    Atomics.add(control, CTRL.OUTBOX_EPOCH, 1);
+    Atomics.notify(control, CTRL.OUTBOX_EPOCH);
+    setState(WORKER_STATE.idle);
+  }
+
+  async function runOne(frame: Uint8Array, myOrdinal: number): Promise<{ data: JobResultData }> {
+    let req: JobRequestData;
+    try {
+      req = decodeJobRequest(frame);
+    } catch (err) {
+      const msg = err instanceof FrameError ? err.message : String(err);
+      return { data: failed('', 'badInput', `malformed job frame: ${msg}`) };
+    }
+    let input: Uint8Array;
+    try {
+      input =
+        req.input.kind === 'inline'
+          ? req.input.bytes
+          : arena.view({
+              offset: layout.arenaOffset + Number(req.input.offset),
+              length: Number(req.input.length),
+            });
+    } catch (err) {
+      return { data: failed(req.id, 'badInput', `job input reference is invalid: ${String(err)}`) };
+    }
+    let out: ArenaRef | null = null;
+    const outcome = await execute(registry, {
+      library: req.library,
+      method: req.method,
+      params: req.params,
+      input,
+      budget: Number(req.budget > BigInt(Number.MAX_SAFE_INTEGER) ? BigInt(Number.MAX_SAFE_INTEGER) : req.budget),
+      deadlineMs: Number(req.deadlineMs),
+      allocOutput(n) {
+        if (n === 0) return new Uint8Array(0);
+        out = arena.alloc(n);
+        return arena.view(out);
+      },
+      cancelled: () => Atomics.load(slot, WORKER_SLOT.CANCEL_JOB) === myOrdinal,
+      beat: dutyGate,
+      services: env.services,
+      clock: () => performance.now() - parkedMs,
+      wallClock: () => Date.now(),
+    });
+    const ref = out as ArenaRef | null;
+    if (outcome.status !== 'ok' && ref) {
+      arena.free(ref);
+      out = null;
+    }
+    const outRef = out as ArenaRef | null;
+    return {
+      data: {
+        jobId: req.id,
+        status: outcome.status,
+        output: outRef
+          ? {
+              kind: 'arena',
+              offset: BigInt(outRef.offset - layout.arenaOffset),
+              length: BigInt(outRef.length),
+            }
+          : { kind: 'inline', bytes: new Uint8Array(0) },
+        costUsed: BigInt(outcome.costUsed),
+        error: outcome.error,
+      },
+    };
+  }
+}
+
+function failed(jobId: string, status: JobResultData['status'], error: string): JobResultData {
+  return { jobId, status, output: { kind: 'inline', bytes: new Uint8Array(0) }, costUsed: 0n, error };
+}

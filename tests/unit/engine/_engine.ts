@@ -1,0 +1,35 @@
+import { builtinCapsules } from '../../../src/capsules/builtin';
+import { JobEngine } from '../../../src/capsules/engine/job-engine';
+import { CapsuleRegistry } from '../../../src/capsules/engine/registry';
+import { WorkerPool } from '../../../src/pool/worker-pool';
+import { computeLayout, createBus, LIFECYCLE_CODE } from '../../../src/sab/layout';
+import { testCapsule } from './_test-capsule';
+import { startTsWorker } from '../sab/_ts-worker';
+
+/** A real engine over real worker_threads sharing one SharedArrayBuffer, with the test capsule loaded. */
+export async function startEngine(workers = 2) {
+  const layout = computeLayout({ tier: 'light', workers });
+  const sab = createBus(layout);
+  const pool = new WorkerPool(sab, layout, () => {
+    const w = startTsWorker(new URL('./_node-worker.ts', import.meta.url), null);
+    w.unref();
+    return w;
+  });
+  pool.start(performance.now());
+  pool.setLifecycle(LIFECYCLE_CODE.running);
+  const engine = new JobEngine(pool, new CapsuleRegistry([...builtinCapsules, testCapsule]));
+  // Wait until every worker is up, so timings in tests measure jobs, not thread start-up.
+  const deadline = Date.now() + 20_000;
+  while (pool.aliveCount(performance.now()) < workers) {
+    if (Date.now() > deadline) throw new Error('workers did not start');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return {
+    pool,
+    engine,
+    async stop() {
+      engine.close();
+      await pool.dispose(LIFECYCLE_CODE.stopped);
+    },
+  };
+}

@@ -1,0 +1,8 @@
+import { parentPort } from 'node:worker_threads';
+import { builtinCapsules } from '../../../src/capsules/builtin';
+import { runWorker, type WorkerInit } from '../../../src/pool/job-worker';
+import { testCapsule } from './_test-capsule';
+
+parentPort!.once('message', (init: WorkerInit) => {
+  void runWorker(init, { capsules: [...builtinCapsules, testCapsule] });
+});

@@ -1,0 +1,65 @@
+import { z } from 'zod';
+import { method, type Capsule } from '../../../src/capsules/capsule';
+
+/**
+ * A capsule that exists only in tests: it lets the engine be exercised with jobs that echo, loop
+ * forever while checkpointing, or loop forever without ever checkpointing (a stuck worker).
+ */
+export const testCapsule: Capsule = {
+  library: 'test',
+  version: '1',
+  summary: 'engine test jobs',
+  limits: { maxInputBytes: 64 * 1024 * 1024, maxOutputBytes: 64 * 1024 * 1024, timeoutMs: 2_000, maxMemoryBytes: 1 << 26, costCap: 100_000 },
+  methods: {
+    echo: method({
+      params: z.object({}).strict(),
+      summary: 'copies the input to the output',
+      run(ctx) {
+        ctx.output(ctx.input.length).set(ctx.input);
+      },
+    }),
+    sum: method({
+      params: z.object({ times: z.number().int().min(1).max(1000).default(1) }).strict(),
+      summary: 'sums the input bytes (reads the shared view in place)',
+      run(ctx, { times }) {
+        let s = 0;
+        for (let t = 0; t < times; t++) for (let i = 0; i < ctx.input.length; i++) s = (s + ctx.input[i]!) >>> 0;
+        const out = ctx.output(4);
+        new DataView(out.buffer, out.byteOffset, 4).setUint32(0, s, true);
+      },
+    }),
+    spin: method({
+      params: z.object({}).strict(),
+      summary: 'loops forever, checking in every ~1 ms',
+      run(ctx) {
+        for (;;) {
+          const until = performance.now() + 1;
+          while (performance.now() < until);
+          ctx.checkpoint();
+        }
+      },
+    }),
+    hang: method({
+      params: z.object({}).strict(),
+      summary: 'loops forever and never checks in',
+      run() {
+        for (;;);
+      },
+    }),
+    hangLong: method({
+      params: z.object({}).strict(),
+      summary: 'never checks in, under limits longer than the heartbeat timeout',
+      limits: { timeoutMs: 60_000 },
+      run() {
+        for (;;);
+      },
+    }),
+    fail: method({
+      params: z.object({}).strict(),
+      summary: 'throws',
+      run() {
+        throw new Error('boom');
+      },
+    }),
+  },
+};

@@ -1,0 +1,124 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LIFECYCLE_CODE } from '../../../src/sab/layout';
+import { startEngine } from './_engine';
+
+let h: Awaited<ReturnType<typeof startEngine>>;
+beforeAll(async () => {
+  h = await startEngine(2);
+}, 30_000);
+afterAll(async () => {
+  await h?.stop();
+});
+
+const bytes = (n: number, seed = 1) => Uint8Array.from({ length: n }, (_, i) => (i * 31 + seed) & 0xff);
+
+describe('JobEngine over real worker threads', () => {
+  it('runs a job: input through the arena, output back, cost reported', async () => {
+    const input = bytes(100_000);
+    const r = await h.engine.submit({ library: 'test', method: 'echo', input });
+    expect(r.status).toBe('ok');
+    expect(r.output).toEqual(input);
+    expect(r.costUsed).toBeGreaterThanOrEqual(1); // one MiB-unit of data moved, at least
+    expect(r.error).toBe('');
+  });
+
+  it('runs many jobs across both workers, with nothing lost or run twice', async () => {
+    const jobs = Array.from({ length: 40 }, (_, k) =>
+      h.engine.submit({ library: 'test', method: 'sum', input: bytes(1000 + k, k) }),
+    );
+    const results = await Promise.all(jobs);
+    results.forEach((r, k) => {
+      const expected = bytes(1000 + k, k).reduce((a, b) => (a + b) >>> 0, 0);
+      expect(r.status).toBe('ok');
+      expect(new DataView(r.output.buffer).getUint32(0, true)).toBe(expected);
+    });
+    expect(new Set(results.map((r) => r.worker))).toEqual(new Set([0, 1]));
+    expect(new Set(results.map((r) => r.id)).size).toBe(40);
+  });
+
+  it('rejects hostile requests with a message, and keeps working', async () => {
+    const unknownLib = await h.engine.submit({ library: 'nope', method: 'x' });
+    expect(unknownLib).toMatchObject({ status: 'badInput', costUsed: 0 });
+    expect(unknownLib.error).toContain('available: test');
+    const unknownMethod = await h.engine.submit({ library: 'test', method: 'mine' });
+    expect(unknownMethod.error).toMatch(/unknown method "mine".*available: echo, fail, hang, hangLong, spin, sum/);
+    const polluted = await h.engine.submit({ library: 'test', method: 'sum', params: '{"a":{"__proto__":{"x":1}}}' });
+    expect(polluted).toMatchObject({ status: 'badInput' });
+    expect(polluted.error).toContain('__proto__');
+    const notJson = await h.engine.submit({ library: 'test', method: 'sum', params: '{times: 2' });
+    expect(notJson.error).toContain('not valid JSON');
+    const badParam = await h.engine.submit({ library: 'test', method: 'sum', params: '{"times": -1}' });
+    expect(badParam.error).toMatch(/times/);
+    const deep = await h.engine.submit({ library: 'test', method: 'sum', params: '['.repeat(100) + ']'.repeat(100) });
+    expect(deep.error).toContain('nest deeper');
+    const thrown = await h.engine.submit({ library: 'test', method: 'fail' });
+    expect(thrown).toMatchObject({ status: 'internalError' });
+    expect(thrown.error).toContain('boom');
+    const ok = await h.engine.submit({ library: 'test', method: 'echo', input: bytes(10) });
+    expect(ok.status).toBe('ok');
+  });
+
+  it('stops a looping job at its budget, charges no more than the budget, and runs the next job', async () => {
+    const t0 = performance.now();
+    const r = await h.engine.submit({ library: 'test', method: 'spin', budget: 150 });
+    const took = performance.now() - t0;
+    expect(r.status).toBe('budgetExhausted');
+    expect(r.costUsed).toBeLessThanOrEqual(150);
+    expect(took).toBeLessThan(150 + 1_000);
+    expect((await h.engine.submit({ library: 'test', method: 'echo', input: bytes(5) })).status).toBe('ok');
+  });
+
+  it('stops a looping job at its timeout (the capsule’s 2 s limit)', async () => {
+    const r = await h.engine.submit({ library: 'test', method: 'spin' });
+    expect(r.status).toBe('timeout');
+    expect(r.ms).toBeLessThan(2_000 + 1_000);
+  });
+
+  it('terminates and replaces a worker stuck without checkpoints; the pool stays healthy', async () => {
+    const before = h.pool.replacements;
+    const r = await h.engine.submit({ library: 'test', method: 'hang', budget: 200 });
+    expect(r.status).toBe('budgetExhausted');
+    expect(r.costUsed).toBeLessThanOrEqual(200);
+    expect(r.error).toContain('replaced');
+    expect(h.pool.replacements).toBe(before + 1);
+    const after = await Promise.all([0, 1, 2, 3].map(() => h.engine.submit({ library: 'test', method: 'echo', input: bytes(64) })));
+    expect(after.every((x) => x.status === 'ok')).toBe(true);
+  });
+
+  it('detects a worker that stops beating within 3 s and replaces it', async () => {
+    const before = h.pool.replacements;
+    const r = await h.engine.submit({ library: 'test', method: 'hangLong' });
+    expect(r.status).toBe('internalError');
+    expect(r.error).toContain('stopped responding');
+    expect(r.ms).toBeGreaterThanOrEqual(3_000);
+    expect(r.ms).toBeLessThan(3_000 + 500);
+    expect(h.pool.replacements).toBe(before + 1);
+    expect((await h.engine.submit({ library: 'test', method: 'echo', input: bytes(5) })).status).toBe('ok');
+  });
+
+  it('cancels a running job through its AbortSignal', async () => {
+    const ac = new AbortController();
+    const pending = h.engine.submit({ library: 'test', method: 'spin', signal: ac.signal });
+    await new Promise((r) => setTimeout(r, 100));
+    ac.abort();
+    const r = await pending;
+    expect(r.status).toBe('cancelled');
+  });
+
+  it('holds queued jobs while paused and runs them on resume: none lost, none twice', async () => {
+    h.pool.setLifecycle(LIFECYCLE_CODE.paused);
+    const pending = Array.from({ length: 6 }, (_, k) => h.engine.submit({ library: 'test', method: 'echo', input: bytes(8, k) }));
+    await new Promise((r) => setTimeout(r, 300));
+    expect(h.engine.queued).toBe(6);
+    h.pool.setLifecycle(LIFECYCLE_CODE.running);
+    h.engine.pump();
+    const results = await Promise.all(pending);
+    results.forEach((r, k) => expect(r.output).toEqual(bytes(8, k)));
+    const done = h.pool.jobsDone();
+    expect(done).toBeGreaterThan(0);
+  });
+
+  it('frees every arena block it used', () => {
+    expect(h.engine.arenaStats.liveAllocations).toBe(0);
+  });
+});
