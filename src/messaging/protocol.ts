@@ -6,19 +6,15 @@
  * that wrong payloads do not compile.
  */
 import type { LifecycleState, Phase, SuspendReason } from '../lifecycle/lifecycle';
-import type { Pressure, Throttle } from '../scheduler/policy';
+import type { Throttle } from '../scheduler/policy';
+import type { BatteryReport, Pressure } from '../scheduler/signals';
+
+export type { BatteryReport } from '../scheduler/signals';
 import type { Settings } from '../scheduler/settings';
 
 /** Who a message is for. `chrome.runtime.sendMessage` reaches every extension page, so we address it. */
 export type Target = 'background' | 'offscreen';
 
-export interface BatteryReport {
-  supported: boolean;
-  charging: boolean;
-  /** 0..1 */
-  level: number;
-  at: number;
-}
 
 export interface HeartbeatReport {
   instanceId: string;

@@ -1,11 +1,11 @@
-import type { BatteryReport } from '../messaging/protocol';
 import type { Settings } from './settings';
+import type { BatteryReport, IdleState, Pressure } from './signals';
+
+export type { IdleState, Pressure } from './signals';
 
 /** Conditions the policy can raise; the coordinator turns them into lifecycle suspensions. */
 export type Condition = 'on-battery' | 'heat' | 'schedule' | 'waiting-for-idle';
 
-export type IdleState = 'active' | 'idle' | 'locked';
-export type Pressure = 'nominal' | 'fair' | 'serious' | 'critical';
 
 export interface Signals {
   idle: IdleState;
