@@ -1,0 +1,18 @@
+/**
+ * A backup that cannot be imported, or a stored key that cannot be loaded. The message says what
+ * was wrong and what is expected; `code` lets the UI pick its own wording.
+ */
+export type IdentityErrorCode =
+  'not-json' | 'wrong-format' | 'wrong-version' | 'bad-hex' | 'key-mismatch' | 'corrupt-store';
+
+export class IdentityError extends Error {
+  override readonly name = 'IdentityError';
+
+  constructor(
+    readonly code: IdentityErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
