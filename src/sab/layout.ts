@@ -1,5 +1,6 @@
 /**
  * The SharedArrayBuffer memory map of the INOS job bus: every byte offset lives here.
+ * (Over 400 lines on purpose: STYLE.md wants every binary layout of the bus in this one module.)
  *
  * | region           | offset (bytes)                 | size (bytes)                          | view / unit            |
  * |------------------|--------------------------------|---------------------------------------|------------------------|
@@ -27,7 +28,11 @@ const MiB = 1024 * 1024;
 export const TIER_BYTES: Record<Tier, number> = { light: 32 * MiB, moderate: 64 * MiB, heavy: 256 * MiB };
 
 /** Default per-ring data capacity per tier; 32 workers x 2 rings stays below 13% of any tier. */
-export const TIER_RING_BYTES: Record<Tier, number> = { light: 64 * 1024, moderate: 128 * 1024, heavy: 512 * 1024 };
+export const TIER_RING_BYTES: Record<Tier, number> = {
+  light: 64 * 1024,
+  moderate: 128 * 1024,
+  heavy: 512 * 1024,
+};
 
 /** Stored in the header as a non-zero code, so an all-zero buffer never parses as a valid tier. */
 const TIER_CODE: Record<Tier, number> = { light: 1, moderate: 2, heavy: 3 };
@@ -76,6 +81,12 @@ export const CTRL = {
   /** Monotonic job id source (Atomics.add). */
   JOB_SEQ: 8,
   WORKERS_READY: 9,
+  /** Throttle: workers with index ≥ this park (set by the host from the user's limits). */
+  ACTIVE_WORKERS: 10,
+  /** Throttle: percent of each DUTY_CYCLE_MS a worker may run before it parks for the rest. */
+  DUTY_PERCENT: 11,
+  /** Bumped whenever ACTIVE_WORKERS or DUTY_PERCENT changes, so parked workers re-read them. */
+  THROTTLE_EPOCH: 12,
 } as const;
 export const CONTROL_WORDS = 64;
 
@@ -98,10 +109,25 @@ export const WORKER_SLOT = {
   GENERATION: 10,
 } as const;
 export const WORKER_SLOT_BYTES = 64;
-export const WORKER_STATE = { empty: 0, starting: 1, idle: 2, busy: 3, stopping: 4, stopped: 5, crashed: 6 } as const;
+export const WORKER_STATE = {
+  empty: 0,
+  starting: 1,
+  idle: 2,
+  busy: 3,
+  stopping: 4,
+  stopped: 5,
+  crashed: 6,
+} as const;
 
 /** Capsule registry entry: Int32 indices; the tail of each 96-byte entry is reserved. */
-export const CAPSULE_ENTRY = { STATE: 0, ID_HASH: 1, VERSION: 2, EPOCH: 3, CAPABILITIES: 4, INSTANCES: 5 } as const;
+export const CAPSULE_ENTRY = {
+  STATE: 0,
+  ID_HASH: 1,
+  VERSION: 2,
+  EPOCH: 3,
+  CAPABILITIES: 4,
+  INSTANCES: 5,
+} as const;
 export const CAPSULE_ENTRY_BYTES = 96;
 export const CAPSULE_SLOTS = 64;
 
@@ -174,7 +200,12 @@ export function arenaMaxOrder(units: number): number {
 }
 
 /** Int32 word offsets (relative to the metadata start) of the arena bitmaps. */
-export function arenaBitmapWords(units: number): { freeBits: number[]; startBits: number; endBits: number; total: number } {
+export function arenaBitmapWords(units: number): {
+  freeBits: number[];
+  startBits: number;
+  endBits: number;
+  total: number;
+} {
   const freeBits: number[] = [];
   let w = ARENA_META_HEADER_BYTES / 4;
   for (let o = 0; o <= arenaMaxOrder(units); o++) {
@@ -194,7 +225,9 @@ export function arenaMetaBytes(units: number): number {
 
 function assertTier(tier: unknown): asserts tier is Tier {
   if (typeof tier !== 'string' || !Object.hasOwn(TIER_BYTES, tier)) {
-    throw new RangeError(`layout: tier must be one of ${Object.keys(TIER_BYTES).join(', ')}; got ${String(tier)}`);
+    throw new RangeError(
+      `layout: tier must be one of ${Object.keys(TIER_BYTES).join(', ')}; got ${String(tier)}`,
+    );
   }
 }
 
@@ -227,7 +260,8 @@ export function computeLayout(opts: { tier: Tier; workers: number; ringBytes?: n
     else hi = mid - 1;
   }
   const units = lo;
-  if (units < 1) throw new RangeError(`layout: rings of ${ringBytes} B x ${workers} workers leave no arena in ${tier}`);
+  if (units < 1)
+    throw new RangeError(`layout: rings of ${ringBytes} B x ${workers} workers leave no arena in ${tier}`);
   const arenaMetaBytesN = arenaMetaBytes(units);
   const arenaOffset = align(arenaMetaOffset + arenaMetaBytesN, 4096);
   return {
@@ -254,14 +288,22 @@ export function computeLayout(opts: { tier: Tier; workers: number; ringBytes?: n
 /** The part of a layout an Arena needs: a full bus Layout, or a standalone arena's. */
 export type ArenaRegion = Pick<
   Layout,
-  'byteLength' | 'controlOffset' | 'arenaMetaOffset' | 'arenaMetaBytes' | 'arenaOffset' | 'arenaBytes' | 'arenaUnits'
+  | 'byteLength'
+  | 'controlOffset'
+  | 'arenaMetaOffset'
+  | 'arenaMetaBytes'
+  | 'arenaOffset'
+  | 'arenaBytes'
+  | 'arenaUnits'
 >;
 
 /** Byte map of an arena outside a bus (tests, scratch space): control words, metadata, data. */
 export function computeArenaRegion(arenaBytes: number): ArenaRegion {
   const units = Math.floor(arenaBytes / ARENA_UNIT_BYTES);
   if (!Number.isInteger(arenaBytes) || units < 1 || arenaBytes > 2 ** 30) {
-    throw new RangeError(`layout: arenaBytes must be an integer in ${ARENA_UNIT_BYTES}..${2 ** 30}; got ${arenaBytes}`);
+    throw new RangeError(
+      `layout: arenaBytes must be an integer in ${ARENA_UNIT_BYTES}..${2 ** 30}; got ${arenaBytes}`,
+    );
   }
   const arenaMetaOffset = CONTROL_WORDS * 4;
   const metaBytes = arenaMetaBytes(units);
@@ -298,7 +340,8 @@ export function outboxOffset(layout: Layout, index: number): number {
 export function createBus(layout: Layout): SharedArrayBuffer {
   const expected = computeLayout({ tier: layout.tier, workers: layout.workers, ringBytes: layout.ringBytes });
   for (const key of Object.keys(expected) as (keyof Layout)[]) {
-    if (expected[key] !== layout[key]) throw new RangeError(`createBus: layout.${key} was modified; use computeLayout`);
+    if (expected[key] !== layout[key])
+      throw new RangeError(`createBus: layout.${key} was modified; use computeLayout`);
   }
   const sab = new SharedArrayBuffer(layout.byteLength);
   const h = new Uint32Array(sab, 0, HEADER_BYTES / 4);
@@ -331,16 +374,22 @@ export function createBus(layout: Layout): SharedArrayBuffer {
 export function assertLayout(sab: SharedArrayBuffer): Layout {
   if (!(sab instanceof SharedArrayBuffer)) throw new TypeError('assertLayout: expected a SharedArrayBuffer');
   if (sab.byteLength < HEADER_BYTES) {
-    throw new Error(`assertLayout: buffer of ${sab.byteLength} B is smaller than the ${HEADER_BYTES} B header`);
+    throw new Error(
+      `assertLayout: buffer of ${sab.byteLength} B is smaller than the ${HEADER_BYTES} B header`,
+    );
   }
   const h = new Uint32Array(sab, 0, HEADER_BYTES / 4);
   const magic = Atomics.load(new Int32Array(sab, 0, 1), 0) >>> 0;
   if (magic !== LAYOUT_MAGIC) {
-    throw new Error(`assertLayout: bad magic 0x${magic.toString(16)} (expected 0x${LAYOUT_MAGIC.toString(16)}): not an INOS bus`);
+    throw new Error(
+      `assertLayout: bad magic 0x${magic.toString(16)} (expected 0x${LAYOUT_MAGIC.toString(16)}): not an INOS bus`,
+    );
   }
   const version = h[HDR.VERSION] ?? 0;
   if (version !== LAYOUT_VERSION) {
-    throw new Error(`assertLayout: layout version ${version} is not supported (this build reads ${LAYOUT_VERSION})`);
+    throw new Error(
+      `assertLayout: layout version ${version} is not supported (this build reads ${LAYOUT_VERSION})`,
+    );
   }
   const tier = TIER_BY_CODE[h[HDR.TIER] ?? 0];
   if (tier === undefined) throw new Error(`assertLayout: unknown tier code ${h[HDR.TIER]}`);
@@ -351,7 +400,9 @@ export function assertLayout(sab: SharedArrayBuffer): Layout {
     throw new Error(`assertLayout: header describes an invalid layout`, { cause });
   }
   if (sab.byteLength !== expected.byteLength) {
-    throw new Error(`assertLayout: buffer is ${sab.byteLength} B but tier ${tier} needs ${expected.byteLength} B`);
+    throw new Error(
+      `assertLayout: buffer is ${sab.byteLength} B but tier ${tier} needs ${expected.byteLength} B`,
+    );
   }
   const stored: Record<string, number | undefined> = {
     byteLength: h[HDR.BYTE_LENGTH],
@@ -368,7 +419,8 @@ export function assertLayout(sab: SharedArrayBuffer): Layout {
   };
   for (const [key, value] of Object.entries(stored)) {
     const want = expected[key as keyof Layout];
-    if (value !== want) throw new Error(`assertLayout: header ${key}=${value} but layout v${version} computes ${want}`);
+    if (value !== want)
+      throw new Error(`assertLayout: header ${key}=${value} but layout v${version} computes ${want}`);
   }
   return expected;
 }
@@ -379,14 +431,24 @@ export function controlWords(sab: SharedArrayBuffer, layout: Pick<Layout, 'contr
 
 export function workerSlot(sab: SharedArrayBuffer, layout: Layout, index: number): Int32Array {
   assertWorkerIndex(layout, index);
-  return new Int32Array(sab, layout.registryOffset + index * layout.workerSlotBytes, layout.workerSlotBytes / 4);
+  return new Int32Array(
+    sab,
+    layout.registryOffset + index * layout.workerSlotBytes,
+    layout.workerSlotBytes / 4,
+  );
 }
 
 export function capsuleEntry(sab: SharedArrayBuffer, layout: Layout, index: number): Int32Array {
   if (!Number.isInteger(index) || index < 0 || index >= layout.capsuleSlots) {
-    throw new RangeError(`layout: capsule index must be an integer in 0..${layout.capsuleSlots - 1}; got ${index}`);
+    throw new RangeError(
+      `layout: capsule index must be an integer in 0..${layout.capsuleSlots - 1}; got ${index}`,
+    );
   }
-  return new Int32Array(sab, layout.capsulesOffset + index * layout.capsuleEntryBytes, layout.capsuleEntryBytes / 4);
+  return new Int32Array(
+    sab,
+    layout.capsulesOffset + index * layout.capsuleEntryBytes,
+    layout.capsuleEntryBytes / 4,
+  );
 }
 
 /** Distinct per worker, and never 0 (the zeroed value), so a stale or foreign slot cannot look ready. */
