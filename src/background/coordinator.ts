@@ -32,6 +32,9 @@ type SendToOffscreen = <K extends keyof OffscreenProtocol & string>(
   req: Req<'offscreen', K>,
 ) => Promise<Res<'offscreen', K>>;
 
+/** Served by the wallet and the scheduler, not the coordinator. */
+export type CoordinatorExcluded = 'earnings/get' | 'identity/export' | 'identity/import' | 'offscreen/job-done';
+
 export interface CoordinatorDeps {
   offscreen: OffscreenManager;
   /** Durable across browser restarts (chrome.storage.local). */
@@ -47,6 +50,8 @@ export interface CoordinatorDeps {
   local?: (now: number) => { day: number; minutes: number };
   /** True only in test builds: enables the test/* messages that drive idle and power. */
   testHooks?: { setIdle(state: 'active' | 'idle' | 'locked' | null): void };
+  /** The settled balance for the status line (the wallet's); zero until the ledger is open. */
+  balance?: () => { credits: number; note: string };
   log?: (msg: string, err?: unknown) => void;
 }
 
@@ -159,7 +164,7 @@ export class Coordinator {
   }
 
   status(): Status {
-    return buildStatus(this.state, this.health, this.battery, this.deps.now(), this.throttle);
+    return buildStatus(this.state, this.health, this.battery, this.deps.now(), this.throttle, this.deps.balance?.());
   }
 
   /** Applies a user event, then re-evaluates the limits (a resume may meet a held suspension). */
@@ -214,8 +219,14 @@ export class Coordinator {
     await this.deps.session.write(HEALTH_KEY, this.health);
   }
 
-  /** The handlers this context serves (src/messaging/protocol.ts: BackgroundProtocol). */
-  handlers(): Handlers<'background'> {
+  /** Jobs that may run now: the throttle's workers while running, none otherwise. */
+  capacity(): { slots: number; optOut: readonly string[] } {
+    const slots = phaseOf(this.state) === 'running' ? Math.max(0, this.throttle?.workers ?? 0) : 0;
+    return { slots, optOut: this.settings.optOut };
+  }
+
+  /** The handlers this context serves (src/messaging/protocol.ts: BackgroundProtocol), less the wallet's. */
+  handlers(): Omit<Handlers<'background'>, CoordinatorExcluded> {
     return {
       'status/get': () => this.status(),
       'contribute/set': ({ on }) => {

@@ -1,5 +1,8 @@
 import type { WxtBrowser } from 'wxt/browser';
-import { sendTo, serve } from '../messaging/messenger';
+import { sendTo, serve, type Handlers } from '../messaging/messenger';
+import { JobQueue } from '../scheduler/job-queue';
+import { Scheduler } from './scheduler';
+import { Wallet } from './wallet';
 import { Coordinator, LIFT_TIMER, SNOOZE_TIMER, type CoordinatorDeps } from './coordinator';
 import { chromeIdleSource, OverridableIdleSource, type IdleSource } from './idle-source';
 import { chromeOffscreenHost, OffscreenManager } from './offscreen-host';
@@ -29,7 +32,9 @@ export function startBackground(api: WxtBrowser): Coordinator {
     idle = overridable;
     testHooks = { setIdle: (s) => overridable.set(s) };
   }
+  const wallet = new Wallet(indexedDB);
   const coordinator = new Coordinator({
+    balance: () => wallet.balance(),
     offscreen: new OffscreenManager(chromeOffscreenHost(api)),
     durable: new StateStore(api.storage.local),
     session: new StateStore(api.storage.session),
@@ -43,7 +48,19 @@ export function startBackground(api: WxtBrowser): Coordinator {
     ...(testHooks ? { testHooks } : {}),
     log,
   });
-  serve(api.runtime, 'background', coordinator.handlers(), () => coordinator.ready);
+  const handlers: Handlers<'background'> = {
+    ...coordinator.handlers(),
+    ...wallet.handlers(),
+    'offscreen/job-done': (done) => scheduler.onJobDone(done),
+  };
+  // Every heartbeat (1 s while running) is a chance to fill free worker slots.
+  const heartbeat = handlers['offscreen/heartbeat'];
+  handlers['offscreen/heartbeat'] = async (req, sender) => {
+    const res = await heartbeat(req, sender);
+    void scheduler.tick().catch((err: unknown) => log('scheduler tick failed', err));
+    return res;
+  };
+  serve(api.runtime, 'background', handlers, () => coordinator.ready);
 
   api.runtime.onInstalled.addListener(() => void coordinator.reconcile('installed'));
   api.runtime.onStartup.addListener(() => void coordinator.reconcile('startup'));
@@ -57,6 +74,14 @@ export function startBackground(api: WxtBrowser): Coordinator {
     port.onDisconnect.addListener(() =>
       setTimeout(() => void coordinator.reconcile('host-port-closed'), 200),
     );
+  });
+  const scheduler = new Scheduler({
+    queue: JobQueue.open(),
+    wallet,
+    submit: (order) => sendTo(api.runtime, 'offscreen', 'jobs/submit', order),
+    capacity: () => coordinator.capacity(),
+    now: Date.now,
+    log,
   });
   void api.alarms.get(RECONCILE_ALARM).then((existing) => {
     if (!existing) void api.alarms.create(RECONCILE_ALARM, { periodInMinutes: RECONCILE_PERIOD_MIN });

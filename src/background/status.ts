@@ -57,6 +57,7 @@ export function buildStatus(
   battery: BatteryReport | null,
   now: number,
   throttle: Throttle | null = null,
+  balance: { credits: number; note: string } = { credits: 0, note: 'No earnings yet' },
 ): Status {
   const hb = health.lastHeartbeat;
   return {
@@ -75,8 +76,7 @@ export function buildStatus(
     battery,
     throttle,
     snoozeUntil: s.snoozeUntil,
-    // The ledger does not exist yet: the balance is honestly zero.
-    balance: { credits: 0, note: 'No earnings yet' },
+    balance,
     now,
   };
 }

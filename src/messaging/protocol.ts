@@ -8,6 +8,7 @@
 import type { LifecycleState, Phase, SuspendReason } from '../lifecycle/lifecycle';
 import type { Throttle } from '../scheduler/policy';
 import type { BatteryReport, Pressure } from '../scheduler/signals';
+import type { LedgerSummary } from '../ledger/summary';
 
 export type { BatteryReport } from '../scheduler/signals';
 import type { Settings } from '../scheduler/settings';
@@ -79,6 +80,33 @@ export interface Status {
   now: number;
 }
 
+/** A job for the host's engine (small JSON params; bulk input arrives through shared memory). */
+export interface JobOrder {
+  jobId: string;
+  library: string;
+  method: string;
+  params: string;
+  budget: number;
+  deadlineMs: number;
+}
+
+export interface JobDone {
+  jobId: string;
+  status: 'ok' | 'badInput' | 'budgetExhausted' | 'timeout' | 'cancelled' | 'internalError';
+  /** The output as UTF-8 text (capsules that return JSON), or null when empty or not text. */
+  outputText: string | null;
+  outputBytes: number;
+  costUsed: number;
+  error: string;
+  /** Wall time from dispatch to result. */
+  ms: number;
+}
+
+export interface EarningsView extends LedgerSummary {
+  /** This node's public key (hex): the wallet's identity. */
+  nodeId: string;
+}
+
 /** popup (and tools) → background */
 export interface BackgroundProtocol {
   'status/get': { req: undefined; res: Status };
@@ -90,9 +118,16 @@ export interface BackgroundProtocol {
   /** Finish the running slices, take no new ones, then pause. */
   'lifecycle/drain': { req: undefined; res: Status };
   'lifecycle/snooze': { req: { minutes: number }; res: Status };
+  /** Earnings from the ledger. Amounts are integer micro-credits (1 credit = 1,000,000). */
+  'earnings/get': { req: { utcOffsetMin: number }; res: EarningsView };
+  /** The wallet key as a backup text; whoever holds it can claim this node's credits. */
+  'identity/export': { req: undefined; res: { backup: string; warning: string } };
+  'identity/import': { req: { backup: string }; res: { nodeId: string } };
   /** Test builds only: drive the idle state (null: follow chrome.idle again). */
   'test/set-idle': { req: { state: 'active' | 'idle' | 'locked' | null }; res: Status };
   'offscreen/pressure': { req: { state: Pressure }; res: undefined };
+  /** A job the host finished; delivered until acknowledged (at most once accepted, by job id). */
+  'offscreen/job-done': { req: JobDone; res: { ack: true } };
   /** offscreen → background: the host booted and asks what it should be doing. */
   'offscreen/hello': {
     req: { instanceId: string; workers: number };
@@ -111,6 +146,8 @@ export interface BackgroundProtocol {
 export interface OffscreenProtocol {
   'lifecycle/apply': { req: { lifecycle: LifecycleState }; res: { applied: number } };
   'throttle/apply': { req: Throttle; res: { workers: number; dutyPercent: number } };
+  /** Queue a job; the result comes back as offscreen/job-done. A repeated job id is ignored. */
+  'jobs/submit': { req: JobOrder; res: { accepted: boolean; duplicate: boolean } };
   /** Test builds only: pretend the power source changed (null: follow the Battery API again). */
   'test/set-power': { req: { charging: boolean; level: number } | null; res: undefined };
   'diagnostics/get': { req: undefined; res: OffscreenDiagnostics };

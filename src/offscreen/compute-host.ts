@@ -1,6 +1,6 @@
 import { phaseOf, type LifecycleState, type Phase } from '../lifecycle';
 import { sendTo, type Handlers, type RuntimeEndpoint } from '../messaging/messenger';
-import type { BatteryReport, OffscreenDiagnostics } from '../messaging/protocol';
+import type { BackgroundProtocol, BatteryReport, OffscreenDiagnostics } from '../messaging/protocol';
 import type { Throttle } from '../scheduler/policy';
 import { defaultWorkerCount, WorkerPool, type PoolWorker } from '../pool/worker-pool';
 import {
@@ -14,6 +14,7 @@ import {
 } from '../sab/layout';
 import { watchBattery, type BatteryLike } from './battery-watcher';
 import { watchPressure, type PressureObserverCtor } from './pressure-watcher';
+import { JobRunner } from './job-runner';
 import { builtinCapsules } from '../capsules/builtin';
 import { JobEngine } from '../capsules/engine/job-engine';
 import { CapsuleRegistry } from '../capsules/engine/registry';
@@ -72,14 +73,17 @@ export class ComputeHost {
   private port: unknown = null;
   private readonly startedAt: number;
   private readonly abort = new AbortController();
+  private readonly jobs = new JobRunner(
+    () => this.engine,
+    (done) => this.send('offscreen/job-done', done),
+    (msg, err) => this.deps.log?.(msg, err),
+  );
 
   constructor(private readonly deps: ComputeHostDeps) {
     this.startedAt = deps.now();
   }
 
-  private send = <
-    K extends 'offscreen/hello' | 'offscreen/heartbeat' | 'offscreen/battery' | 'offscreen/fatal',
-  >(
+  private send = <K extends keyof BackgroundProtocol & `offscreen/${string}`>(
     type: K,
     req: Parameters<typeof sendTo<'background', K>>[3],
   ) => sendTo(this.deps.runtime, 'background', type, req as never);
@@ -99,7 +103,7 @@ export class ComputeHost {
     this.layout = computeLayout({ tier: this.deps.tier ?? 'light', workers });
     const sab = createBus(this.layout);
     this.pool = new WorkerPool(sab, this.layout, this.deps.spawnWorker);
-    this.pool.start(this.deps.now());
+    this.pool.start();
     this.engine = new JobEngine(this.pool, new CapsuleRegistry(builtinCapsules));
     this.connectPort();
     const { lifecycle, throttle } = await this.send('offscreen/hello', { instanceId: this.instanceId, workers });
@@ -172,7 +176,7 @@ export class ComputeHost {
         instanceId: this.instanceId,
         epoch: this.lifecycle.epoch,
         workers: this.pool.size,
-        workersAlive: this.pool.aliveCount(now),
+        workersAlive: this.pool.aliveCount(),
         activeWorkers: this.pool.throttle().workers,
         dutyPercent: this.pool.throttle().dutyPercent,
         jobsDone: this.pool.jobsDone(),
@@ -211,6 +215,7 @@ export class ComputeHost {
       'lifecycle/apply': ({ lifecycle }) => ({ applied: this.apply(lifecycle) }),
       'diagnostics/get': () => this.diagnostics(),
       'throttle/apply': (t) => this.applyThrottle(t),
+      'jobs/submit': (order) => this.jobs.submit(order),
       'test/set-power': (power) => {
         if (import.meta.env.MODE !== 'test' || !this.deps.testHooks)
           throw new Error('test hooks are not built into this extension');

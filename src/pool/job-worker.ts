@@ -76,8 +76,21 @@ export async function runWorker(init: WorkerInit, env: WorkerEnv): Promise<void>
    */
   const dutyGate = () => {
     beat();
-    const duty = Atomics.load(control, CTRL.DUTY_PERCENT);
     let now = performance.now();
+    // Paused or suspended mid-job: park right here (the job keeps its place and is not charged),
+    // so the CPU goes quiet within one checkpoint interval instead of at the end of the slice.
+    for (;;) {
+      const code = Atomics.load(control, CTRL.LIFECYCLE);
+      if (code !== LIFECYCLE_CODE.paused && code !== LIFECYCLE_CODE.suspended) break;
+      const epoch = Atomics.load(control, CTRL.LIFECYCLE_EPOCH);
+      Atomics.add(slot, WORKER_SLOT.HEARTBEAT, 1);
+      Atomics.wait(control, CTRL.LIFECYCLE_EPOCH, epoch, PARK_MS);
+      const after = performance.now();
+      parkedMs += after - now;
+      now = after;
+      cycleStart = now;
+    }
+    const duty = Atomics.load(control, CTRL.DUTY_PERCENT);
     if (now - cycleStart >= DUTY_CYCLE_MS) cycleStart = now;
     if (duty <= 0 || duty >= 100) return;
     const onMs = (DUTY_CYCLE_MS * duty) / 100;

@@ -61,8 +61,9 @@ export class WorkerPool {
     return this.workers.length;
   }
 
-  start(now: number): void {
+  start(): void {
     this.setThrottle(this.layout.workers, 100);
+    const now = performance.now();
     for (let i = 0; i < this.layout.workers; i++) {
       this.workers.push(this.launch(i, 0));
       this.seen.push({ heartbeat: -1, at: now });
@@ -79,7 +80,8 @@ export class WorkerPool {
    * Terminates worker `index` and starts a fresh one in its slot. The caller must have settled the
    * job the old worker held; frames still in its inbox are discarded with the reset rings.
    */
-  replace(index: number, now: number): void {
+  replace(index: number): void {
+    const now = performance.now();
     const old = this.workers[index];
     if (!old) throw new RangeError(`no worker ${index}`);
     void old.terminate();
@@ -151,8 +153,12 @@ export class WorkerPool {
     return out;
   }
 
-  /** Milliseconds since worker `index`'s heartbeat counter last moved (as seen by this thread). */
-  silentFor(index: number, now: number): number {
+  /**
+   * Milliseconds since worker `index`'s heartbeat counter last moved (as seen by this thread). Always
+   * on this thread's monotonic clock, whatever clock the caller uses, so callers cannot mix bases.
+   */
+  silentFor(index: number): number {
+    const now = performance.now();
     const hb = Atomics.load(this.slot(index), WORKER_SLOT.HEARTBEAT);
     const seen = this.seen[index]!;
     if (hb !== seen.heartbeat) this.seen[index] = { heartbeat: hb, at: now };
@@ -160,11 +166,11 @@ export class WorkerPool {
   }
 
   /** Workers that have started and whose heartbeat counter advanced recently. */
-  aliveCount(now: number): number {
+  aliveCount(): number {
     let alive = 0;
     for (let i = 0; i < this.workers.length; i++) {
       const ready = Atomics.load(this.slot(i), WORKER_SLOT.READY) === workerReadyValue(i);
-      if (ready && this.silentFor(i, now) <= WORKER_ALIVE_WINDOW_MS) alive++;
+      if (ready && this.silentFor(i) <= WORKER_ALIVE_WINDOW_MS) alive++;
     }
     return alive;
   }

@@ -130,7 +130,8 @@ export class JobEngine {
         return reject('badInput', err instanceof BadInputError ? err.message : String(err));
       }
       const budget = Math.min(sub.budget ?? limits.costCap, limits.costCap);
-      if (!Number.isFinite(budget) || budget < 0) return reject('badInput', `budget must be a credit count ≥ 0`);
+      if (!Number.isFinite(budget) || budget < 0)
+        return reject('badInput', `budget must be a credit count ≥ 0`);
       const inputBytes = sub.input ? ('ref' in sub.input ? sub.input.view.length : sub.input.length) : 0;
       if (inputBytes > limits.maxInputBytes)
         return reject(
@@ -280,7 +281,10 @@ export class JobEngine {
         costUsed = Math.min(p.budget, Number(r.costUsed));
         if (r.output.kind === 'inline') output = r.output.bytes.slice();
         else {
-          const ref = { offset: this.pool.layout.arenaOffset + Number(r.output.offset), length: Number(r.output.length) };
+          const ref = {
+            offset: this.pool.layout.arenaOffset + Number(r.output.offset),
+            length: Number(r.output.length),
+          };
           output = this.arena.view(ref).slice();
           this.arena.free(ref);
         }
@@ -292,14 +296,21 @@ export class JobEngine {
     }
   }
 
+  private lastSupervised = 0;
+
   private supervise(): void {
     const now = this.clock();
+    // While paused or suspended, running jobs are parked inside their checkpoints: their clocks stop.
+    const code = this.pool.lifecycleCode();
+    if (this.lastSupervised && (code === LIFECYCLE_CODE.paused || code === LIFECYCLE_CODE.suspended))
+      for (const p of this.running) if (p && !p.cancelledAt) p.dispatchedAt += now - this.lastSupervised;
+    this.lastSupervised = now;
     for (let i = 0; i < this.running.length; i++) {
       const p = this.running[i];
-      const silent = this.pool.silentFor(i, now);
+      const silent = this.pool.silentFor(i);
       // Under a duty cycle a job needs proportionally more wall time for the same CPU time.
       const duty = Math.max(1, this.pool.throttle().dutyPercent || 100);
-      const wallLimit = duty >= 100 ? p?.limitMs ?? 0 : ((p?.limitMs ?? 0) * 100) / duty + 1_000;
+      const wallLimit = duty >= 100 ? (p?.limitMs ?? 0) : ((p?.limitMs ?? 0) * 100) / duty + 1_000;
       if (p && !p.cancelledAt && now - p.dispatchedAt > wallLimit)
         this.requestStop(p, p.limitMs === p.budget ? 'budget' : 'timeout');
       const overdue = p && p.cancelledAt && now - p.cancelledAt > GRACE_MS;
@@ -307,7 +318,11 @@ export class JobEngine {
         if (p) {
           this.running[i] = null;
           const status: JobStatus =
-            p.stopReason === 'budget' ? 'budgetExhausted' : p.stopReason === 'cancelled' ? 'cancelled' : 'timeout';
+            p.stopReason === 'budget'
+              ? 'budgetExhausted'
+              : p.stopReason === 'cancelled'
+                ? 'cancelled'
+                : 'timeout';
           const ran = now - p.dispatchedAt;
           this.settle(p, {
             status: p.stopReason ? status : 'internalError',
@@ -318,7 +333,7 @@ export class JobEngine {
           });
         }
         if (p || Atomics.load(this.pool.slot(i), WORKER_SLOT.READY) === workerReadyValue(i)) {
-          this.pool.replace(i, now);
+          this.pool.replace(i);
           // The slot and its rings were reset: start counting and caching afresh.
           this.ordinals[i] = 0;
           this.inboxes[i] = RingBuffer.inbox(this.pool.sab, this.pool.layout, i);
@@ -354,7 +369,8 @@ export class JobEngine {
   /** Cancels everything and stops supervising; the pool is disposed by its owner. */
   close(): void {
     this.closed = true;
-    for (const p of this.queue.splice(0)) this.settle(p, { status: 'cancelled', error: 'engine shut down', costUsed: 0 });
+    for (const p of this.queue.splice(0))
+      this.settle(p, { status: 'cancelled', error: 'engine shut down', costUsed: 0 });
     for (const p of this.running) if (p) this.requestStop(p, 'cancelled');
     if (this.watch) clearInterval(this.watch);
     this.watch = null;

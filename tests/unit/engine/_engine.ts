@@ -15,12 +15,12 @@ export async function startEngine(workers = 2) {
     w.unref();
     return w;
   });
-  pool.start(performance.now());
+  pool.start();
   pool.setLifecycle(LIFECYCLE_CODE.running);
   const engine = new JobEngine(pool, new CapsuleRegistry([...builtinCapsules, testCapsule]));
   // Wait until every worker is up, so timings in tests measure jobs, not thread start-up.
   const deadline = Date.now() + 20_000;
-  while (pool.aliveCount(performance.now()) < workers) {
+  while (pool.aliveCount() < workers) {
     if (Date.now() > deadline) throw new Error('workers did not start');
     await new Promise((r) => setTimeout(r, 20));
   }

@@ -8,7 +8,6 @@ import { proofCredits, verifyProof } from '../../../src/capsules/pow/proof.ts';
 import {
   INVALID_PROOF_REASON,
   Minter,
-  TINY_PROOF_REASON,
   type ProofVerifier,
 } from '../../../src/ledger/index.ts';
 import { newFactory, openWallet } from './_fixtures.ts';
@@ -20,20 +19,18 @@ describe('pow capsule → ledger', () => {
   it('mints with the capsule’s verifyProof and proofCredits', async () => {
     const w = await openWallet(newFactory(), { verifyProof: verify });
     const minter = new Minter(w.issuer, { verify, estimate: (p) => proofCredits(p.bits) });
-    // 0x207fffff is worth 2 hashes = 2 / 2^32 credits: below a micro-credit, so a reasoned zero.
-    expect(await minter.mint(findProof(11))).toMatchObject({
-      state: 'settled',
-      credits: 0,
-      reason: TINY_PROOF_REASON,
-    });
+    // 0x207fffff is worth 2 hashes = 2 / 8192 credits = 244 micro-credits.
+    expect(await minter.mint(findProof(11))).toMatchObject({ state: 'settled', credits: 244 });
     expect(await minter.mint(findFailingProof(12))).toMatchObject({
       state: 'rejected',
       reason: INVALID_PROOF_REASON,
     });
   });
 
-  it('prices a difficulty-1 proof at one credit, floored to micro-credits', () => {
-    // Bitcoin difficulty 1 (0x1d00ffff) takes ≈ 1.0000153 × 2^32 hashes, i.e. 1.0000153 credits.
-    expect(Math.floor(proofCredits(0x1d00ffff) * 1_000_000)).toBe(1_000_015);
+  it('prices proofs at one credit per 8192 expected hashes (one native-core millisecond)', () => {
+    // Bitcoin difficulty 1 (0x1d00ffff) takes ≈ 1.0000153 × 2^32 hashes = 524,296 credits.
+    expect(Math.floor(proofCredits(0x1d00ffff))).toBe(524_296);
+    expect(proofCredits(0x207fffff)).toBe(2 / 8192);
   });
+
 });

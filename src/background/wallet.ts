@@ -1,0 +1,104 @@
+import {
+  exportIdentity,
+  IDENTITY_BACKUP_WARNING,
+  importIdentity,
+  Ledger,
+  loadOrCreateIdentity,
+  MICRO_CREDITS_PER_CREDIT,
+  Minter,
+  openLedgerDb,
+  ReceiptIssuer,
+  saveIdentity,
+  type Identity,
+  type LedgerDb,
+  type PowProofRecord,
+  type ReceiptView,
+} from '../ledger';
+import type { Handlers } from '../messaging/messenger';
+import { proofCredits, verifyProof } from '../capsules/pow/proof';
+
+export type WalletKeys = 'earnings/get' | 'identity/export' | 'identity/import';
+
+/**
+ * The background's wallet: this node's identity, its ledger and the minter for proofs of work.
+ * Everything lives in IndexedDB (the service worker has it), so it survives browser restarts.
+ */
+export class Wallet {
+  readonly ready: Promise<void>;
+  private db!: LedgerDb;
+  private identity!: Identity;
+  private ledger!: Ledger;
+  private minter!: Minter;
+  /** Settled micro-credits, cached for the status line (refreshed after every change). */
+  private balanceMicro = 0;
+  private hasHistory = false;
+
+  constructor(
+    private readonly factory: IDBFactory,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.ready = this.open();
+  }
+
+  private async open(): Promise<void> {
+    this.db = await openLedgerDb({ indexedDB: this.factory });
+    await this.useIdentity(await loadOrCreateIdentity(this.db, { now: this.now }));
+  }
+
+  private async useIdentity(identity: Identity): Promise<void> {
+    this.identity = identity;
+    this.ledger = new Ledger(this.db, { owner: identity.nodeId, verifyProof, now: this.now });
+    const issuer = new ReceiptIssuer(this.ledger, identity, { now: this.now });
+    this.minter = new Minter(issuer, { verify: verifyProof, estimate: (p) => proofCredits(p.bits) });
+    await this.refresh();
+  }
+
+  get nodeId(): string {
+    return this.identity.nodeId;
+  }
+
+  /** The balance for the status line: settled credits, and a note when there is nothing yet. */
+  balance(): { credits: number; note: string } {
+    return {
+      credits: this.balanceMicro / MICRO_CREDITS_PER_CREDIT,
+      note: this.hasHistory ? 'Settled credits' : 'No earnings yet',
+    };
+  }
+
+  private async refresh(): Promise<void> {
+    const totals = await this.ledger.totals();
+    this.balanceMicro = totals.balance;
+    this.hasHistory = totals.balance > 0 || totals.pending > 0 || (await this.ledger.receipts()).length > 0;
+  }
+
+  /** Verifies a proof and mints its credits (estimated → verified → settled), or records the rejection. */
+  async mint(proof: PowProofRecord, work: { cpuMs: number }): Promise<ReceiptView> {
+    await this.ready;
+    try {
+      return await this.minter.mint(proof, work);
+    } finally {
+      await this.refresh();
+    }
+  }
+
+  handlers(): Pick<Handlers<'background'>, WalletKeys> {
+    return {
+      'earnings/get': async ({ utcOffsetMin }) => {
+        await this.ready;
+        const offset = Number.isFinite(utcOffsetMin) && Math.abs(utcOffsetMin) <= 14 * 60 ? utcOffsetMin : 0;
+        return { ...(await this.ledger.summary(this.now(), { utcOffsetMin: offset })), nodeId: this.nodeId };
+      },
+      'identity/export': async () => {
+        await this.ready;
+        return { backup: exportIdentity(this.identity), warning: IDENTITY_BACKUP_WARNING };
+      },
+      'identity/import': async ({ backup }) => {
+        await this.ready;
+        const identity = importIdentity(backup);
+        await saveIdentity(this.db, identity);
+        await this.useIdentity(identity);
+        return { nodeId: identity.nodeId };
+      },
+    };
+  }
+}

@@ -1,0 +1,53 @@
+import { sha256 } from '@noble/hashes/sha2.js';
+import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils.js';
+import { expectedHashes, targetToCompact } from '../capsules/pow/target';
+
+/**
+ * The work a contributor always has: a proof-of-work slice over a header that commits to this node
+ * (so a proof cannot be claimed by anyone else) and to a per-slice counter (so no two slices search
+ * the same space). Never a cryptocurrency: the header is ours, not a block of any chain.
+ *
+ * header (80 bytes) = version 1 (LE u32) ‖ sha256("INOS node " + nodeId) ‖ sha256(nodeId + ":" + seq)
+ *                     ‖ time (LE u32, seconds) ‖ bits (LE u32) ‖ nonce 0 (LE u32)
+ */
+
+/** Expected double-SHA256 evaluations per proof: ~3 s of one SIMD worker at the rate measured here. */
+export const LOCAL_POW_EXPECTED_HASHES = 2n ** 24n;
+export const LOCAL_POW_BITS = targetToCompact(2n ** 256n / LOCAL_POW_EXPECTED_HASHES - 1n);
+/** A slice aims at this much CPU time (PRODUCT.md: slices of 10–120 s). */
+export const SLICE_TARGET_MS = 10_000;
+/** Before any slice has been measured: a conservative rate, hashes per CPU ms. */
+export const INITIAL_HASHES_PER_MS = 1_000;
+
+export function localPowHeader(nodeId: string, seq: number, nowMs: number, bits = LOCAL_POW_BITS): string {
+  const h = new Uint8Array(80);
+  const v = new DataView(h.buffer);
+  v.setUint32(0, 1, true);
+  h.set(sha256(utf8ToBytes(`INOS node ${nodeId}`)), 4);
+  h.set(sha256(utf8ToBytes(`${nodeId}:${seq}`)), 36);
+  v.setUint32(68, Math.floor(nowMs / 1000) >>> 0, true);
+  v.setUint32(72, bits >>> 0, true);
+  return bytesToHex(h);
+}
+
+/** Search params for one slice sized to SLICE_TARGET_MS of CPU at the measured rate. */
+export function localPowParams(
+  nodeId: string,
+  seq: number,
+  nowMs: number,
+  hashesPerMs: number,
+  bits = LOCAL_POW_BITS,
+): string {
+  const count = Math.max(1 << 16, Math.min(0xffffffff, Math.round(hashesPerMs * SLICE_TARGET_MS)));
+  return JSON.stringify({ header: localPowHeader(nodeId, seq, nowMs, bits), nonceStart: 0, count, bits });
+}
+
+/** The header a proof must carry to count as this node's own local work (checked before minting). */
+export function isOwnLocalHeader(nodeId: string, headerHex: string): boolean {
+  if (!/^[0-9a-f]{160}$/i.test(headerHex)) return false;
+  return headerHex.slice(8, 72).toLowerCase() === bytesToHex(sha256(utf8ToBytes(`INOS node ${nodeId}`)));
+}
+
+export function expectedLocalHashes(): bigint {
+  return expectedHashes(2n ** 256n / LOCAL_POW_EXPECTED_HASHES - 1n);
+}

@@ -1,0 +1,123 @@
+import 'fake-indexeddb/auto';
+import { IDBFactory } from 'fake-indexeddb';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { Scheduler } from '../../../src/background/scheduler';
+import { Wallet } from '../../../src/background/wallet';
+import { searchCpu, parseSearchParams } from '../../../src/capsules/pow';
+import type { JobDone, JobOrder } from '../../../src/messaging/protocol';
+import { JobQueue } from '../../../src/scheduler/job-queue';
+import { isOwnLocalHeader } from '../../../src/scheduler/local-pow';
+
+const EASY_BITS = 0x207fffff; // about 2 hashes per proof: tests find real proofs instantly
+let clock: number;
+let orders: JobOrder[];
+let slots: number;
+let optOut: string[];
+
+async function setup() {
+  // A fresh database and order list per test (a finished job triggers a tick that may still be
+  // running when the next test starts, so nothing is shared across tests).
+  globalThis.indexedDB = new IDBFactory();
+  orders = [];
+  const mine = orders;
+  const wallet = new Wallet(globalThis.indexedDB, () => clock);
+  await wallet.ready;
+  const scheduler = new Scheduler({
+    queue: JobQueue.open(),
+    wallet,
+    submit: async (o) => (mine.push(o), { accepted: true, duplicate: false }),
+    capacity: () => ({ slots, optOut }),
+    now: () => clock,
+    powBits: EASY_BITS,
+  });
+  return { wallet, scheduler };
+}
+
+/** Runs an order the way the host's pow capsule does, for real. */
+function run(order: JobOrder, tamper?: (out: Record<string, unknown>) => void): JobDone {
+  const out = searchCpu(parseSearchParams(JSON.parse(order.params))) as unknown as Record<string, unknown>;
+  tamper?.(out);
+  return { jobId: order.jobId, status: 'ok', outputText: JSON.stringify(out), outputBytes: 1, costUsed: 5, error: '', ms: 5 };
+}
+
+beforeEach(() => {
+  clock = 1_700_000_000_000;
+  orders = [];
+  slots = 2;
+  optOut = [];
+});
+
+describe('Scheduler', () => {
+  it('fills every free slot with a local proof-of-work slice bound to this node', async () => {
+    const { wallet, scheduler } = await setup();
+    await scheduler.tick();
+    expect(orders).toHaveLength(2);
+    const headers = orders.map((o) => (JSON.parse(o.params) as { header: string }).header);
+    expect(new Set(headers).size).toBe(2);
+    for (const h of headers) expect(isOwnLocalHeader(wallet.nodeId, h)).toBe(true);
+    await scheduler.tick();
+    expect(orders).toHaveLength(2); // both slots busy
+  });
+
+  it('verifies a proof, settles its credits once, and ignores a redelivery', async () => {
+    const { wallet, scheduler } = await setup();
+    await scheduler.tick();
+    const done = run(orders[0]!);
+    await scheduler.onJobDone(done);
+    const after = wallet.balance();
+    expect(after.credits).toBeGreaterThan(0);
+    expect(after.note).toBe('Settled credits');
+    await scheduler.onJobDone(done);
+    expect(wallet.balance().credits).toBe(after.credits);
+    const summary = await wallet.handlers()['earnings/get']({ utcOffsetMin: 0 }, null);
+    expect(summary.recent.filter((r) => r.state === 'settled')).toHaveLength(1);
+  });
+
+  it('rejects a forged result and pays nothing for it', async () => {
+    const { wallet, scheduler } = await setup();
+    await scheduler.tick();
+    await scheduler.onJobDone(run(orders[0]!, (o) => (o.hash = '00'.repeat(32))));
+    expect(wallet.balance().credits).toBe(0);
+    const summary = await wallet.handlers()['earnings/get']({ utcOffsetMin: 0 }, null);
+    expect(summary.recent.some((r) => r.state === 'rejected' || r.refused)).toBe(true);
+  });
+
+  it('dispatches nothing while not running, and no proof-of-work when the user opted out', async () => {
+    const { scheduler } = await setup();
+    slots = 0;
+    await scheduler.tick();
+    expect(orders).toHaveLength(0);
+    slots = 2;
+    optOut = ['pow'];
+    await scheduler.tick();
+    expect(orders).toHaveLength(0);
+  });
+
+  it('presumes a slice lost at its deadline and replaces it', async () => {
+    const { scheduler } = await setup();
+    slots = 1;
+    await scheduler.tick();
+    expect(orders).toHaveLength(1);
+    clock += 6 * 60_000;
+    await scheduler.tick();
+    expect(orders).toHaveLength(2);
+    expect(orders[1]!.jobId).not.toBe(orders[0]!.jobId);
+  });
+
+  it('survives a restart: a result for a job dispatched before it is still credited', async () => {
+    const first = await setup();
+    await first.scheduler.tick();
+    const done = run(orders[0]!);
+    const wallet2 = new Wallet(globalThis.indexedDB, () => clock);
+    const scheduler2 = new Scheduler({
+      queue: JobQueue.open(),
+      wallet: wallet2,
+      submit: async (o) => (orders.push(o), { accepted: true, duplicate: false }),
+      capacity: () => ({ slots: 0, optOut: [] }),
+      now: () => clock,
+      powBits: EASY_BITS,
+    });
+    await scheduler2.onJobDone(done);
+    expect(wallet2.balance().credits).toBeGreaterThan(0);
+  });
+});
