@@ -6,14 +6,17 @@ import { chromium } from 'playwright-core';
 import { findChromium } from './find-chromium.mjs';
 
 export const EXTENSION_DIR = resolve(import.meta.dirname, '..', '.output', 'chrome-mv3');
+/** The `wxt build --mode test` output: the same extension plus the test hooks (idle, power overrides). */
+export const TEST_EXTENSION_DIR = resolve(import.meta.dirname, '..', '.output', 'chrome-mv3-test');
 
 /**
- * @param {{ headless?: boolean, userDataDir?: string, extraArgs?: string[] }} [opts]
+ * @param {{ headless?: boolean, userDataDir?: string, extraArgs?: string[], extensionDir?: string }} [opts]
  * @returns {Promise<{ context: import('playwright-core').BrowserContext, extensionId: string, userDataDir: string, close: () => Promise<void> }>}
  */
 export async function launchWithExtension(opts = {}) {
-  if (!existsSync(join(EXTENSION_DIR, 'manifest.json')))
-    throw new Error(`No built extension at ${EXTENSION_DIR}: run \`npm run build\` first.`);
+  const dir = opts.extensionDir ?? EXTENSION_DIR;
+  if (!existsSync(join(dir, 'manifest.json')))
+    throw new Error(`No built extension at ${dir}: run \`npm run build\` (or \`npm run build:test\`) first.`);
   const ownProfile = !opts.userDataDir;
   const userDataDir = opts.userDataDir ?? mkdtempSync(join(tmpdir(), 'inos-profile-'));
   const headless = opts.headless ?? !process.env.DISPLAY;
@@ -22,8 +25,8 @@ export async function launchWithExtension(opts = {}) {
     headless,
     args: [
       ...(headless ? ['--headless=new'] : []),
-      `--disable-extensions-except=${EXTENSION_DIR}`,
-      `--load-extension=${EXTENSION_DIR}`,
+      `--disable-extensions-except=${dir}`,
+      `--load-extension=${dir}`,
       '--no-sandbox',
       '--no-first-run',
       '--disable-background-networking',

@@ -14,7 +14,12 @@ import type { IdleSource } from './idle-source';
 import type { OffscreenManager } from './offscreen-host';
 import type { StateStore } from './state-store';
 import { buildStatus, type HostHealth, type Status } from './status';
-import { evaluateThrottle, INITIAL_THROTTLE_STATE, parseThrottleState, type ThrottleState } from './throttler';
+import {
+  evaluateThrottle,
+  INITIAL_THROTTLE_STATE,
+  parseThrottleState,
+  type ThrottleState,
+} from './throttler';
 
 export const LIFECYCLE_KEY = 'inos.lifecycle';
 export const HEALTH_KEY = 'inos.health';
@@ -33,7 +38,13 @@ type SendToOffscreen = <K extends keyof OffscreenProtocol & string>(
 ) => Promise<Res<'offscreen', K>>;
 
 /** Served by the wallet and the scheduler, not the coordinator. */
-export type CoordinatorExcluded = 'earnings/get' | 'identity/export' | 'identity/import' | 'offscreen/job-done';
+export type CoordinatorExcluded =
+  | 'earnings/get'
+  | 'identity/export'
+  | 'identity/import'
+  | 'ledger/history'
+  | 'ledger/append'
+  | 'offscreen/job-done';
 
 export interface CoordinatorDeps {
   offscreen: OffscreenManager;
@@ -109,11 +120,19 @@ export class Coordinator {
     this.deps.idle.setDetectionInterval(this.settings.idleAfterSec);
     this.throttleState = {
       ...this.throttleState,
-      signals: { ...this.throttleState.signals, idle: await this.deps.idle.query(this.settings.idleAfterSec) },
+      signals: {
+        ...this.throttleState.signals,
+        idle: await this.deps.idle.query(this.settings.idleAfterSec),
+      },
     };
     this.deps.idle.onChange((idle) => void this.signal({ idle }));
     // What the host was last told, as far as the previous worker instance knew (same inputs).
-    this.throttle = evaluateThrottle(this.settings, this.throttleState, this.deps.now(), this.deps.local?.(this.deps.now())).throttle;
+    this.throttle = evaluateThrottle(
+      this.settings,
+      this.throttleState,
+      this.deps.now(),
+      this.deps.local?.(this.deps.now()),
+    ).throttle;
   }
 
   get currentSettings(): Settings {
@@ -133,7 +152,8 @@ export class Coordinator {
    */
   async reevaluate(): Promise<void> {
     const now = this.deps.now();
-    if (this.state.snoozeUntil !== null && this.state.snoozeUntil <= now) await this.apply({ type: 'snooze-over' });
+    if (this.state.snoozeUntil !== null && this.state.snoozeUntil <= now)
+      await this.apply({ type: 'snooze-over' });
     const r = evaluateThrottle(this.settings, this.throttleState, now, this.deps.local?.(now));
     this.throttleState = r.state;
     await this.deps.session.write(THROTTLE_KEY, this.throttleState);
@@ -143,7 +163,12 @@ export class Coordinator {
     if (this.state.snoozeUntil !== null) this.deps.timers.at(SNOOZE_TIMER, this.state.snoozeUntil);
     else this.deps.timers.clear(SNOOZE_TIMER);
     const t = r.throttle;
-    if (!this.throttle || t.workers !== this.throttle.workers || t.dutyPercent !== this.throttle.dutyPercent || t.gpu !== this.throttle.gpu) {
+    if (
+      !this.throttle ||
+      t.workers !== this.throttle.workers ||
+      t.dutyPercent !== this.throttle.dutyPercent ||
+      t.gpu !== this.throttle.gpu
+    ) {
       this.throttle = t;
       await this.pushThrottle();
     }
@@ -164,7 +189,14 @@ export class Coordinator {
   }
 
   status(): Status {
-    return buildStatus(this.state, this.health, this.battery, this.deps.now(), this.throttle, this.deps.balance?.());
+    return buildStatus(
+      this.state,
+      this.health,
+      this.battery,
+      this.deps.now(),
+      this.throttle,
+      this.deps.balance?.(),
+    );
   }
 
   /** Applies a user event, then re-evaluates the limits (a resume may meet a held suspension). */

@@ -66,7 +66,8 @@ export function startBackground(api: WxtBrowser): Coordinator {
   api.runtime.onStartup.addListener(() => void coordinator.reconcile('startup'));
   api.alarms.onAlarm.addListener((alarm) => {
     if (alarm.name === RECONCILE_ALARM) void coordinator.reconcile('alarm');
-    else if (alarm.name === LIFT_TIMER || alarm.name === SNOOZE_TIMER) void coordinator.ready.then(() => coordinator.reevaluate());
+    else if (alarm.name === LIFT_TIMER || alarm.name === SNOOZE_TIMER)
+      void coordinator.ready.then(() => coordinator.reevaluate());
   });
   api.runtime.onConnect.addListener((port) => {
     if (port.name !== PORT_NAME) return;

@@ -1,6 +1,12 @@
 import type { JobDone, JobOrder } from '../messaging/protocol';
 import { JobQueue, type QueuedJob } from '../scheduler/job-queue';
-import { INITIAL_HASHES_PER_MS, isOwnLocalHeader, LOCAL_POW_BITS, localPowParams, SLICE_TARGET_MS } from '../scheduler/local-pow';
+import {
+  INITIAL_HASHES_PER_MS,
+  isOwnLocalHeader,
+  LOCAL_POW_BITS,
+  localPowParams,
+  SLICE_TARGET_MS,
+} from '../scheduler/local-pow';
 import type { Wallet } from './wallet';
 
 /** A local slice must finish well within this, or it is presumed lost (host restarted). */
@@ -111,7 +117,8 @@ export class Scheduler {
       this.deps.now(),
     );
     if (!job) return { ack: true };
-    if (job.source === 'local-pow' && done.status === 'ok' && done.outputText) await this.creditLocal(job, done);
+    if (job.source === 'local-pow' && done.status === 'ok' && done.outputText)
+      await this.creditLocal(job, done);
     await queue.prune();
     void this.tick();
     return { ack: true };
@@ -135,6 +142,9 @@ export class Scheduler {
     if (!out.found || out.nonce === null || out.hash === null) return;
     const header = (JSON.parse(job.params) as { header: string }).header;
     if (!isOwnLocalHeader(this.deps.wallet.nodeId, header)) return; // the identity changed meanwhile
-    await this.deps.wallet.mint({ header, nonce: out.nonce, bits: this.bits, hash: out.hash }, { cpuMs: done.costUsed });
+    await this.deps.wallet.mint(
+      { header, nonce: out.nonce, bits: this.bits, hash: out.hash },
+      { cpuMs: done.costUsed },
+    );
   }
 }

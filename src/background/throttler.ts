@@ -19,7 +19,7 @@ export interface ThrottleState {
 
 export const INITIAL_THROTTLE_STATE: ThrottleState = {
   signals: { idle: 'active', battery: null, pressure: null, hostWorkers: 1 },
-  hold: { raisedAt: {} },
+  hold: { clearedAt: {} },
 };
 
 export function localParts(now: number): { day: number; minutes: number } {
@@ -40,7 +40,7 @@ export function evaluateThrottle(
   const decision = decide(settings, {
     ...state.signals,
     local,
-    batteryHeld: state.hold.raisedAt['on-battery'] !== undefined,
+    batteryHeld: 'on-battery' in state.hold.clearedAt,
   });
   const held = applyHold(state.hold, decision.conditions, now, settings.backoffMinutes * 60_000);
   return {
@@ -54,15 +54,17 @@ export function evaluateThrottle(
 export function parseThrottleState(v: unknown): ThrottleState | null {
   if (typeof v !== 'object' || v === null) return null;
   const o = v as ThrottleState;
-  if (typeof o.signals !== 'object' || typeof o.hold !== 'object' || o.signals === null || o.hold === null) return null;
+  if (typeof o.signals !== 'object' || typeof o.hold !== 'object' || o.signals === null || o.hold === null)
+    return null;
   const idle: IdleState[] = ['active', 'idle', 'locked'];
   return {
     signals: {
       idle: idle.includes(o.signals.idle) ? o.signals.idle : 'active',
       battery: o.signals.battery ?? null,
       pressure: o.signals.pressure ?? null,
-      hostWorkers: Number.isInteger(o.signals.hostWorkers) && o.signals.hostWorkers > 0 ? o.signals.hostWorkers : 1,
+      hostWorkers:
+        Number.isInteger(o.signals.hostWorkers) && o.signals.hostWorkers > 0 ? o.signals.hostWorkers : 1,
     },
-    hold: { raisedAt: { ...(o.hold.raisedAt ?? {}) } },
+    hold: { clearedAt: { ...(o.hold.clearedAt ?? {}) } },
   };
 }

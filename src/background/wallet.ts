@@ -17,7 +17,8 @@ import {
 import type { Handlers } from '../messaging/messenger';
 import { proofCredits, verifyProof } from '../capsules/pow/proof';
 
-export type WalletKeys = 'earnings/get' | 'identity/export' | 'identity/import';
+export type WalletKeys =
+  'earnings/get' | 'identity/export' | 'identity/import' | 'ledger/history' | 'ledger/append';
 
 /**
  * The background's wallet: this node's identity, its ledger and the minter for proofs of work.
@@ -91,6 +92,19 @@ export class Wallet {
       'identity/export': async () => {
         await this.ready;
         return { backup: exportIdentity(this.identity), warning: IDENTITY_BACKUP_WARNING };
+      },
+      'ledger/history': async () => {
+        await this.ready;
+        return this.ledger.history();
+      },
+      'ledger/append': async ({ record }) => {
+        await this.ready;
+        try {
+          const view = await this.ledger.append(record);
+          return { id: view.id, state: view.state };
+        } finally {
+          await this.refresh();
+        }
       },
       'identity/import': async ({ backup }) => {
         await this.ready;

@@ -9,13 +9,13 @@ import type { LifecycleState, Phase, SuspendReason } from '../lifecycle/lifecycl
 import type { Throttle } from '../scheduler/policy';
 import type { BatteryReport, Pressure } from '../scheduler/signals';
 import type { LedgerSummary } from '../ledger/summary';
+import type { LedgerEntry } from '../ledger/receipt';
 
 export type { BatteryReport } from '../scheduler/signals';
 import type { Settings } from '../scheduler/settings';
 
 /** Who a message is for. `chrome.runtime.sendMessage` reaches every extension page, so we address it. */
 export type Target = 'background' | 'offscreen';
-
 
 export interface HeartbeatReport {
   instanceId: string;
@@ -123,6 +123,13 @@ export interface BackgroundProtocol {
   /** The wallet key as a backup text; whoever holds it can claim this node's credits. */
   'identity/export': { req: undefined; res: { backup: string; warning: string } };
   'identity/import': { req: { backup: string }; res: { nodeId: string } };
+  /** The whole signed chain (receipts and transitions), for backups and audits. */
+  'ledger/history': { req: undefined; res: LedgerEntry[] };
+  /**
+   * A signed record from outside (a requester's receipt, later from the mesh). Refused records are
+   * kept with their reason and shown in the popup; the error names the reason.
+   */
+  'ledger/append': { req: { record: unknown }; res: { id: string; state: string } };
   /** Test builds only: drive the idle state (null: follow chrome.idle again). */
   'test/set-idle': { req: { state: 'active' | 'idle' | 'locked' | null }; res: Status };
   'offscreen/pressure': { req: { state: Pressure }; res: undefined };
@@ -134,7 +141,10 @@ export interface BackgroundProtocol {
     res: { lifecycle: LifecycleState; throttle: Throttle | null };
   };
   /** The reply carries the current state and limits, so a host that missed a push catches up. */
-  'offscreen/heartbeat': { req: HeartbeatReport; res: { lifecycle: LifecycleState; throttle: Throttle | null } };
+  'offscreen/heartbeat': {
+    req: HeartbeatReport;
+    res: { lifecycle: LifecycleState; throttle: Throttle | null };
+  };
   'offscreen/battery': { req: BatteryReport; res: undefined };
   'offscreen/fatal': {
     req: { instanceId: string; kind: 'not-isolated' | 'startup-failed'; message: string };

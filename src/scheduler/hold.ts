@@ -9,14 +9,19 @@ export const SAMPLE_PERIOD_MS: Record<Condition, number> = {
 };
 
 export interface HoldState {
-  /** Condition → when it was last seen raised (ms). */
-  raisedAt: Partial<Record<Condition, number>>;
+  /** Conditions in effect → when each was first seen clear again (null while still raised). */
+  clearedAt: Partial<Record<Condition, number | null>>;
+}
+
+export function holdMs(c: Condition, backoffMs: number): number {
+  return Math.max(2 * SAMPLE_PERIOD_MS[c], c === 'on-battery' || c === 'heat' ? backoffMs : 0);
 }
 
 /**
- * Anti-flapping: a condition takes effect at once, but is lifted only after it has been clear for
- * its hold — at least twice its sample period, and the back-off (default 5 min) for battery and heat.
- * Returns the conditions in effect and when the next one may lift (for an alarm).
+ * Anti-flapping: a condition takes effect at once, but is lifted only after it has stayed clear for
+ * its hold — at least twice its sample period, and the back-off (default 5 min) for battery and
+ * heat. A condition raised again while held restarts its hold. Returns the conditions in effect and
+ * when the next one may lift (for a timer).
  */
 export function applyHold(
   state: HoldState,
@@ -24,17 +29,22 @@ export function applyHold(
   now: number,
   backoffMs: number,
 ): { effective: Condition[]; state: HoldState; nextLiftAt: number | null } {
-  const raisedAt: HoldState['raisedAt'] = { ...state.raisedAt };
-  for (const c of raw) raisedAt[c] = now;
+  const clearedAt: HoldState['clearedAt'] = { ...state.clearedAt };
+  for (const c of raw) clearedAt[c] = null;
   const effective: Condition[] = [];
   let nextLiftAt: number | null = null;
-  for (const c of Object.keys(raisedAt) as Condition[]) {
-    const since = raisedAt[c]!;
-    const hold = Math.max(2 * SAMPLE_PERIOD_MS[c], c === 'on-battery' || c === 'heat' ? backoffMs : 0);
-    if (raw.includes(c) || now - since < hold) {
+  for (const c of Object.keys(clearedAt) as Condition[]) {
+    if (raw.includes(c)) {
       effective.push(c);
-      if (!raw.includes(c)) nextLiftAt = Math.min(nextLiftAt ?? Infinity, since + hold);
-    } else delete raisedAt[c];
+      continue;
+    }
+    const since = clearedAt[c] ?? now;
+    clearedAt[c] = since;
+    const liftAt = since + holdMs(c, backoffMs);
+    if (now < liftAt) {
+      effective.push(c);
+      nextLiftAt = Math.min(nextLiftAt ?? Infinity, liftAt);
+    } else delete clearedAt[c];
   }
-  return { effective: effective.sort(), state: { raisedAt }, nextLiftAt };
+  return { effective: effective.sort(), state: { clearedAt }, nextLiftAt };
 }

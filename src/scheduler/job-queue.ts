@@ -54,8 +54,17 @@ export class JobQueue {
     return new JobQueue(db);
   }
 
-  async add(job: Omit<QueuedJob, 'state' | 'attempts' | 'dispatchedAt' | 'finishedAt' | 'outcome'>): Promise<QueuedJob> {
-    const full: QueuedJob = { ...job, state: 'queued', attempts: 0, dispatchedAt: null, finishedAt: null, outcome: null };
+  async add(
+    job: Omit<QueuedJob, 'state' | 'attempts' | 'dispatchedAt' | 'finishedAt' | 'outcome'>,
+  ): Promise<QueuedJob> {
+    const full: QueuedJob = {
+      ...job,
+      state: 'queued',
+      attempts: 0,
+      dispatchedAt: null,
+      finishedAt: null,
+      outcome: null,
+    };
     await this.db.add('jobs', full);
     return full;
   }
@@ -71,10 +80,17 @@ export class JobQueue {
   /** The next job to run: highest priority, then earliest deadline; expired queued jobs fail. */
   async next(now: number): Promise<QueuedJob | null> {
     const queued = await this.byState('queued');
-    queued.sort((a, b) => b.priority - a.priority || a.deadlineMs - b.deadlineMs || a.createdAt - b.createdAt);
+    queued.sort(
+      (a, b) => b.priority - a.priority || a.deadlineMs - b.deadlineMs || a.createdAt - b.createdAt,
+    );
     for (const j of queued) {
       if (j.deadlineMs <= now) {
-        await this.finish(j.id, 'failed', { status: 'timeout', error: 'deadline passed while queued', costUsed: 0 }, now);
+        await this.finish(
+          j.id,
+          'failed',
+          { status: 'timeout', error: 'deadline passed while queued', costUsed: 0 },
+          now,
+        );
         continue;
       }
       return j;
@@ -85,7 +101,8 @@ export class JobQueue {
   async markDispatched(id: string, now: number): Promise<void> {
     const tx = this.db.transaction('jobs', 'readwrite');
     const j = await tx.store.get(id);
-    if (j && j.state === 'queued') await tx.store.put({ ...j, state: 'dispatched', attempts: j.attempts + 1, dispatchedAt: now });
+    if (j && j.state === 'queued')
+      await tx.store.put({ ...j, state: 'dispatched', attempts: j.attempts + 1, dispatchedAt: now });
     await tx.done;
   }
 
@@ -93,7 +110,12 @@ export class JobQueue {
    * Records a result once. Returns the job as it was when dispatched, or null when the job is unknown
    * or already finished (a duplicate delivery: the caller must not pay again).
    */
-  async finish(id: string, state: 'done' | 'failed', outcome: QueuedJob['outcome'], now: number): Promise<QueuedJob | null> {
+  async finish(
+    id: string,
+    state: 'done' | 'failed',
+    outcome: QueuedJob['outcome'],
+    now: number,
+  ): Promise<QueuedJob | null> {
     const tx = this.db.transaction('jobs', 'readwrite');
     const j = await tx.store.get(id);
     if (!j || j.state === 'done' || j.state === 'failed') {
@@ -112,9 +134,19 @@ export class JobQueue {
       if (j.deadlineMs > now) continue;
       reaped++;
       if (j.source === 'mesh' && j.attempts < MAX_ATTEMPTS)
-        await this.db.put('jobs', { ...j, state: 'queued', dispatchedAt: null, deadlineMs: now + (j.deadlineMs - j.createdAt) });
+        await this.db.put('jobs', {
+          ...j,
+          state: 'queued',
+          dispatchedAt: null,
+          deadlineMs: now + (j.deadlineMs - j.createdAt),
+        });
       else
-        await this.finish(j.id, 'failed', { status: 'timeout', error: 'no result before the deadline (host restarted?)', costUsed: 0 }, now);
+        await this.finish(
+          j.id,
+          'failed',
+          { status: 'timeout', error: 'no result before the deadline (host restarted?)', costUsed: 0 },
+          now,
+        );
     }
     return reaped;
   }

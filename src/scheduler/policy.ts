@@ -6,7 +6,6 @@ export type { IdleState, Pressure } from './signals';
 /** Conditions the policy can raise; the coordinator turns them into lifecycle suspensions. */
 export type Condition = 'on-battery' | 'heat' | 'schedule' | 'waiting-for-idle';
 
-
 export interface Signals {
   idle: IdleState;
   battery: BatteryReport | null;
@@ -54,10 +53,12 @@ export function decide(settings: Settings, sig: Signals): Decision {
   const b = sig.battery;
   if (b && b.supported && !b.charging) {
     const level = b.level * 100;
-    const floor = settings.battery.minLevelPercent + (sig.batteryHeld ? settings.battery.hysteresisPercent : 0);
+    const floor =
+      settings.battery.minLevelPercent + (sig.batteryHeld ? settings.battery.hysteresisPercent : 0);
     if (!settings.battery.runOnBattery || level < floor) conditions.push('on-battery');
   }
-  if (settings.respectPressure && (sig.pressure === 'serious' || sig.pressure === 'critical')) conditions.push('heat');
+  if (settings.respectPressure && (sig.pressure === 'serious' || sig.pressure === 'critical'))
+    conditions.push('heat');
   if (!withinSchedule(settings.schedule, sig.local)) conditions.push('schedule');
 
   const idle = sig.idle !== 'active';
@@ -69,7 +70,8 @@ export function decide(settings: Settings, sig: Signals): Decision {
     workers = 0;
   }
   // "fair" pressure: keep going at half the duty cycle rather than stopping.
-  if (settings.respectPressure && sig.pressure === 'fair') dutyPercent = Math.max(10, Math.round(dutyPercent / 2));
+  if (settings.respectPressure && sig.pressure === 'fair')
+    dutyPercent = Math.max(10, Math.round(dutyPercent / 2));
   return {
     conditions,
     throttle: {

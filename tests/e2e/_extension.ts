@@ -1,6 +1,6 @@
 import type { BrowserContext, Page, Worker } from 'playwright-core';
-import { launchWithExtension } from '../../scripts/launch.mjs';
-import type { BackgroundProtocol } from '../../src/messaging/protocol';
+import { launchWithExtension, TEST_EXTENSION_DIR } from '../../scripts/launch.mjs';
+import type { BackgroundProtocol, OffscreenProtocol } from '../../src/messaging/protocol';
 import type { PageChrome } from './_page-globals';
 
 type Req<K extends keyof BackgroundProtocol> = BackgroundProtocol[K]['req'];
@@ -15,6 +15,11 @@ export interface ExtensionUnderTest {
   openPopup(): Promise<Page>;
   /** Sends a typed message to the background from an extension page, through the real runtime. */
   ask<K extends keyof BackgroundProtocol>(type: K, req?: Req<K>): Promise<Res<K>>;
+  /** Sends a typed message to the offscreen document (test builds use this for test/set-power). */
+  askOffscreen<K extends keyof OffscreenProtocol>(
+    type: K,
+    req?: OffscreenProtocol[K]['req'],
+  ): Promise<OffscreenProtocol[K]['res']>;
   /** The live service worker (a new one after a stop). */
   serviceWorker(): Promise<Worker>;
   /** Stops every service worker as Chrome does after 30 s idle (CDP ServiceWorker.stopAllWorkers). */
@@ -22,8 +27,14 @@ export interface ExtensionUnderTest {
   close(): Promise<void>;
 }
 
-export async function launchExtension(opts: { userDataDir?: string } = {}): Promise<ExtensionUnderTest> {
-  const launched = await launchWithExtension({ headless: true, ...opts });
+export async function launchExtension(
+  opts: { userDataDir?: string; testBuild?: boolean } = {},
+): Promise<ExtensionUnderTest> {
+  const launched = await launchWithExtension({
+    headless: true,
+    ...(opts.userDataDir ? { userDataDir: opts.userDataDir } : {}),
+    ...(opts.testBuild ? { extensionDir: TEST_EXTENSION_DIR } : {}),
+  });
   const { context, extensionId } = launched;
   let probe: Page | null = null;
   const probePage = async () => {
@@ -32,6 +43,21 @@ export async function launchExtension(opts: { userDataDir?: string } = {}): Prom
       await probe.goto(`chrome-extension://${extensionId}/popup.html`);
     }
     return probe;
+  };
+  const send = async (to: 'background' | 'offscreen', type: string, req: unknown): Promise<unknown> => {
+    const page = await probePage();
+    const reply = (await page.evaluate(
+      ([t, r, target]) =>
+        (globalThis as unknown as { chrome: PageChrome }).chrome.runtime.sendMessage({
+          inos: 1,
+          to: target,
+          type: t,
+          req: r,
+        }),
+      [type, req, to] as const,
+    )) as { ok: boolean; res?: unknown; err?: { message: string } };
+    if (!reply?.ok) throw new Error(`${to}:${type} failed: ${reply?.err?.message ?? 'no reply'}`);
+    return reply.res;
   };
   const self: ExtensionUnderTest = {
     context,
@@ -43,21 +69,8 @@ export async function launchExtension(opts: { userDataDir?: string } = {}): Prom
       await page.goto(`chrome-extension://${extensionId}/popup.html`);
       return page;
     },
-    async ask(type, req) {
-      const page = await probePage();
-      const reply = (await page.evaluate(
-        ([t, r]) =>
-          (globalThis as unknown as { chrome: PageChrome }).chrome.runtime.sendMessage({
-            inos: 1,
-            to: 'background',
-            type: t,
-            req: r,
-          }),
-        [type, req] as const,
-      )) as { ok: boolean; res?: unknown; err?: { message: string } };
-      if (!reply?.ok) throw new Error(`${type} failed: ${reply?.err?.message ?? 'no reply'}`);
-      return reply.res as never;
-    },
+    ask: (type, req) => send('background', type, req) as never,
+    askOffscreen: (type, req) => send('offscreen', type, req) as never,
     async serviceWorker() {
       const deadline = Date.now() + 15_000;
       for (;;) {

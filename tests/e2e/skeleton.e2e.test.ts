@@ -48,7 +48,9 @@ describe('the popup toggle and the lifecycle', () => {
 
     await toggle.click();
     await expect.poll(() => toggle.getAttribute('aria-checked')).toBe('true');
-    await expect.poll(() => status.textContent(), { timeout: 10_000 }).toMatch(/^Running: \d+ workers?$/);
+    await expect
+      .poll(() => status.textContent(), { timeout: 10_000 })
+      .toMatch(/^Running: \d+ workers?( at \d+%)?$/);
 
     const { backgroundStartedAt: firstWorker } = await ext.ask('diagnostics/get');
     await ext.stopServiceWorker();
@@ -56,7 +58,7 @@ describe('the popup toggle and the lifecycle', () => {
     popup = await ext.openPopup();
     await expect
       .poll(() => popup.getByTestId('status').textContent(), { timeout: 10_000 })
-      .toMatch(/^Running: \d+ workers?$/);
+      .toMatch(/^Running: \d+ workers?( at \d+%)?$/);
     // It really was a new service-worker instance that restored the state.
     expect((await ext.ask('diagnostics/get')).backgroundStartedAt).toBeGreaterThan(firstWorker);
     expect(await popup.getByRole('switch', { name: 'Contribute' }).getAttribute('aria-checked')).toBe('true');

@@ -37,7 +37,15 @@ async function setup() {
 function run(order: JobOrder, tamper?: (out: Record<string, unknown>) => void): JobDone {
   const out = searchCpu(parseSearchParams(JSON.parse(order.params))) as unknown as Record<string, unknown>;
   tamper?.(out);
-  return { jobId: order.jobId, status: 'ok', outputText: JSON.stringify(out), outputBytes: 1, costUsed: 5, error: '', ms: 5 };
+  return {
+    jobId: order.jobId,
+    status: 'ok',
+    outputText: JSON.stringify(out),
+    outputBytes: 1,
+    costUsed: 5,
+    error: '',
+    ms: 5,
+  };
 }
 
 beforeEach(() => {

@@ -1,0 +1,89 @@
+import type { EarningsView, Status } from '../messaging/protocol';
+import {
+  cpuEnergyText,
+  creditsText,
+  creditUnit,
+  formatCredits,
+  lastSevenDays,
+  MICRO_PER_CREDIT,
+} from './format';
+import { WeekChart } from './WeekChart';
+
+interface Props {
+  status: Status | null;
+  earnings: EarningsView | null;
+  error: string | null;
+}
+
+/** Why there is nothing yet, in the words of PRODUCT.md: every zero has a reason. */
+function emptyNote(status: Status | null): string {
+  if (status?.phase === 'paused') return 'No earnings yet. Turn on Contribute to start.';
+  if (status?.phase === 'suspended') return `No earnings yet (${status.text.toLowerCase()}).`;
+  return 'No earnings yet';
+}
+
+function note(e: EarningsView, status: Status | null): string {
+  if (e.pending > 0) return `+${formatCredits(e.pending)} pending verification`;
+  if (e.balance === 0) return e.recent.length === 0 ? emptyNote(status) : 'No settled credits yet';
+  return 'Settled and verified';
+}
+
+/**
+ * Balance, today's earnings, the 7-day chart and the CPU/energy line. Amounts are micro-credits.
+ * Until the ledger answers, the balance is the background's own figure (Status.balance), and the
+ * card says why the rest is missing.
+ */
+export function EarningsCard({ status, earnings: e, error }: Props) {
+  const loading = !e && !error;
+  const balanceMicro = e ? e.balance : status ? Math.round(status.balance.credits * MICRO_PER_CREDIT) : null;
+  const amount = balanceMicro === null ? '…' : formatCredits(balanceMicro);
+  const unit = balanceMicro === null ? 'credits' : creditUnit(balanceMicro);
+  const noteText = e ? note(e, status) : status && !loading ? status.balance.note : '';
+  const now = status?.now ?? Date.now();
+
+  return (
+    <section class="card earnings-card" aria-labelledby="earnings-title">
+      <h2 id="earnings-title">Balance</h2>
+      <p class="balance" data-testid="balance">
+        <strong class={balanceMicro === null ? 'skeleton-text' : ''}>{amount}</strong> {unit}
+      </p>
+      <p class="muted" data-testid="balance-note">
+        {noteText}
+      </p>
+      <p class="today-line" data-testid="earnings-today">
+        <span class="label">Today</span>{' '}
+        {e ? (
+          <>
+            <strong>{creditsText(e.today)}</strong>
+            {e.todayPending > 0 && (
+              <span class="pending-text"> +{formatCredits(e.todayPending)} pending</span>
+            )}
+          </>
+        ) : (
+          <span class={loading ? 'skeleton-text' : 'muted-inline'}>{loading ? 'Loading…' : '—'}</span>
+        )}
+      </p>
+      <WeekChart
+        days={
+          e?.last7Days ?? lastSevenDays(now).map((day) => ({ day, credits: 0, pending: 0, unknown: true }))
+        }
+      />
+      <p
+        class="cpu-energy"
+        data-testid="cpu-energy"
+        title={
+          e
+            ? `Estimate: CPU time × ${e.wattsPerCore} W per busy core; excludes screen, GPU and idle power`
+            : undefined
+        }
+      >
+        {e ? cpuEnergyText(e.cpuMs, e.energyWh) : 'CPU — · ≈ — Wh'}
+      </p>
+      {error && (
+        <p class="error" role="status" data-testid="earnings-error">
+          {e ? `Not updated: ${error}` : `Earnings unavailable: ${error}`}
+        </p>
+      )}
+    </section>
+  );
+}
