@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'wxt';
 
 // The manifest is part of the product's contract: tests/unit/manifest.test.ts reads the built one
@@ -23,5 +24,10 @@ export default defineConfig({
   vite: () => ({
     build: { target: 'es2022', sourcemap: false },
     worker: { format: 'es' },
+    resolve: {
+      // brotli-wasm's package exports hide its web build; the extension needs it (with the .wasm
+      // shipped inside the extension: MV3 forbids remote code).
+      alias: { 'brotli-wasm-web': fileURLToPath(new URL('./node_modules/brotli-wasm/pkg.web', import.meta.url)) },
+    },
   }),
 });
