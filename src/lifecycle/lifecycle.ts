@@ -60,7 +60,8 @@ export function transition(s: LifecycleState, e: LifecycleEvent, now: number): L
   let suspensions = s.suspensions;
   let firstRun = s.firstRun;
   let snoozeUntil = s.snoozeUntil;
-  const without = (r: SuspendReason) => (suspensions.includes(r) ? suspensions.filter((x) => x !== r) : suspensions);
+  const without = (r: SuspendReason) =>
+    suspensions.includes(r) ? suspensions.filter((x) => x !== r) : suspensions;
   switch (e.type) {
     case 'user-contribute':
       intent = 'contribute';
@@ -105,9 +106,21 @@ export function transition(s: LifecycleState, e: LifecycleEvent, now: number): L
       break;
     }
   }
-  if (intent === s.intent && suspensions === s.suspensions && firstRun === s.firstRun && snoozeUntil === s.snoozeUntil)
+  if (
+    intent === s.intent &&
+    suspensions === s.suspensions &&
+    firstRun === s.firstRun &&
+    snoozeUntil === s.snoozeUntil
+  )
     return s;
-  const next: LifecycleState = { intent, suspensions, firstRun, snoozeUntil, epoch: s.epoch + 1, since: s.since };
+  const next: LifecycleState = {
+    intent,
+    suspensions,
+    firstRun,
+    snoozeUntil,
+    epoch: s.epoch + 1,
+    since: s.since,
+  };
   if (phaseOf(next) !== phaseOf(s)) next.since = now;
   return next;
 }

@@ -106,22 +106,25 @@ export class ComputeHost {
     this.pool.start();
     this.engine = new JobEngine(this.pool, new CapsuleRegistry(builtinCapsules));
     this.connectPort();
-    const { lifecycle, throttle } = await this.send('offscreen/hello', { instanceId: this.instanceId, workers });
+    const { lifecycle, throttle } = await this.send('offscreen/hello', {
+      instanceId: this.instanceId,
+      workers,
+    });
     if (throttle) this.applyThrottle(throttle);
     this.apply(lifecycle);
     const beat = setInterval(() => void this.heartbeat(), HEARTBEAT_MS);
     this.abort.signal.addEventListener('abort', () => clearInterval(beat), { once: true });
-    void watchBattery(
-      this.deps.getBattery,
-      (b) => {
-        this.battery = b;
-        this.send('offscreen/battery', b).catch((err) =>
-          this.deps.log?.('battery report not delivered', err),
-        );
-      },
-      this.deps.now,
+    void watchBattery(this.deps.getBattery, (b) => this.reportBattery(b, false), this.deps.now, this.abort.signal).catch(
+      (err) => this.deps.log?.('battery unavailable', err),
+    );
+    watchPressure(
+      this.deps.pressureObserver,
+      (state) =>
+        void this.send('offscreen/pressure', { state }).catch((err) =>
+          this.deps.log?.('pressure report not delivered', err),
+        ),
       this.abort.signal,
-    ).catch((err) => this.deps.log?.('battery unavailable', err));
+    );
   }
 
   /** Applies the user's limits to the pool; a no-op when they are already in effect. */

@@ -8,10 +8,7 @@ import type { PressureObserverCtor } from './pressure-watcher';
 export { ComputeHost, NotIsolatedError } from './compute-host';
 
 /** Wires the compute host into the offscreen document: listeners first, synchronously, then start. */
-export function startComputeHost(
-  api: WxtBrowser,
-  spawnWorker: (index: number) => PoolWorker,
-): ComputeHost {
+export function startComputeHost(api: WxtBrowser, spawnWorker: (index: number) => PoolWorker): ComputeHost {
   const nav = navigator as Navigator & { getBattery?: () => Promise<BatteryLike> };
   const pressure = (globalThis as { PressureObserver?: PressureObserverCtor }).PressureObserver;
   const host = new ComputeHost({

@@ -27,7 +27,13 @@ import {
   workerSlot,
 } from '../sab/layout';
 import { RingBuffer } from '../sab/ring-buffer';
-import { decodeJobRequest, encodeJobResult, FrameError, type JobRequestData, type JobResultData } from '../wire';
+import {
+  decodeJobRequest,
+  encodeJobResult,
+  FrameError,
+  type JobRequestData,
+  type JobResultData,
+} from '../wire';
 
 export interface WorkerInit {
   kind: 'init';
@@ -177,7 +183,9 @@ export async function runWorker(init: WorkerInit, env: WorkerEnv): Promise<void>
       method: req.method,
       params: req.params,
       input,
-      budget: Number(req.budget > BigInt(Number.MAX_SAFE_INTEGER) ? BigInt(Number.MAX_SAFE_INTEGER) : req.budget),
+      budget: Number(
+        req.budget > BigInt(Number.MAX_SAFE_INTEGER) ? BigInt(Number.MAX_SAFE_INTEGER) : req.budget,
+      ),
       deadlineMs: Number(req.deadlineMs),
       allocOutput(n) {
         if (n === 0) return new Uint8Array(0);

@@ -33,7 +33,8 @@ export const WORKER_ALIVE_WINDOW_MS = 2_000;
 
 /** Default pool size: leave one core for the browser itself, never fewer than one worker. */
 export function defaultWorkerCount(hardwareConcurrency: number | undefined, max: number): number {
-  const cores = Number.isFinite(hardwareConcurrency) && (hardwareConcurrency ?? 0) > 0 ? hardwareConcurrency! : 2;
+  const cores =
+    Number.isFinite(hardwareConcurrency) && (hardwareConcurrency ?? 0) > 0 ? hardwareConcurrency! : 2;
   return Math.max(1, Math.min(max, cores - 1));
 }
 
@@ -91,8 +92,16 @@ export class WorkerPool {
     Atomics.store(slot, WORKER_SLOT.STATE, WORKER_STATE.starting);
     Atomics.store(slot, WORKER_SLOT.CANCEL_JOB, 0);
     Atomics.store(slot, WORKER_SLOT.CURRENT_JOB, 0);
-    RingBuffer.init(this.sab, RingBuffer.inbox(this.sab, this.layout, index).byteOffset, this.layout.ringBytes);
-    RingBuffer.init(this.sab, RingBuffer.outbox(this.sab, this.layout, index).byteOffset, this.layout.ringBytes);
+    RingBuffer.init(
+      this.sab,
+      RingBuffer.inbox(this.sab, this.layout, index).byteOffset,
+      this.layout.ringBytes,
+    );
+    RingBuffer.init(
+      this.sab,
+      RingBuffer.outbox(this.sab, this.layout, index).byteOffset,
+      this.layout.ringBytes,
+    );
     this.workers[index] = this.launch(index, generation);
     this.seen[index] = { heartbeat: Atomics.load(slot, WORKER_SLOT.HEARTBEAT), at: now };
     this.replacements++;

@@ -81,7 +81,8 @@ export async function execute(registry: CapsuleRegistry, req: ExecuteRequest): P
   } catch (err) {
     return { ...finish('badInput', messageOf(err)), costUsed: 0 };
   }
-  if (timeoutMs <= 0) return { ...finish('timeout', 'the deadline had passed before the job started'), costUsed: 0 };
+  if (timeoutMs <= 0)
+    return { ...finish('timeout', 'the deadline had passed before the job started'), costUsed: 0 };
   if (dataCredits(req.input.length) > budget)
     return {
       ...finish(
@@ -103,7 +104,8 @@ export async function execute(registry: CapsuleRegistry, req: ExecuteRequest): P
     input: req.input,
     output(bytes: number) {
       if (output) throw new Error('ctx.output() may be called once per job');
-      if (!Number.isSafeInteger(bytes) || bytes < 0) throw new RangeError(`output size ${bytes} is not a byte count`);
+      if (!Number.isSafeInteger(bytes) || bytes < 0)
+        throw new RangeError(`output size ${bytes} is not a byte count`);
       if (bytes > limits.maxOutputBytes)
         throw new BadInputError(
           `the output would be ${bytes} bytes; ${req.library}.${req.method} produces at most ${limits.maxOutputBytes}`,

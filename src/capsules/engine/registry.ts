@@ -18,8 +18,10 @@ export class CapsuleRegistry {
   register(capsule: Capsule): void {
     if (!/^[a-z][a-z0-9_-]{0,31}$/.test(capsule.library))
       throw new TypeError(`capsule library name "${capsule.library}" must match [a-z][a-z0-9_-]{0,31}`);
-    if (this.capsules.has(capsule.library)) throw new TypeError(`capsule "${capsule.library}" is already registered`);
-    if (Object.keys(capsule.methods).length === 0) throw new TypeError(`capsule "${capsule.library}" has no methods`);
+    if (this.capsules.has(capsule.library))
+      throw new TypeError(`capsule "${capsule.library}" is already registered`);
+    if (Object.keys(capsule.methods).length === 0)
+      throw new TypeError(`capsule "${capsule.library}" has no methods`);
     this.capsules.set(capsule.library, capsule);
   }
 
@@ -34,7 +36,9 @@ export class CapsuleRegistry {
   resolve(library: string, method: string): Resolved {
     const capsule = this.capsules.get(library);
     if (!capsule)
-      throw new BadInputError(`unknown library "${clip(library)}"; available: ${this.libraries().join(', ') || '(none)'}`);
+      throw new BadInputError(
+        `unknown library "${clip(library)}"; available: ${this.libraries().join(', ') || '(none)'}`,
+      );
     const m = Object.hasOwn(capsule.methods, method) ? capsule.methods[method] : undefined;
     if (!m)
       throw new BadInputError(

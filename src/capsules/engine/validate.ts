@@ -51,7 +51,9 @@ function assertNoForbiddenKeys(v: unknown, path: string): void {
   }
   for (const key of Object.keys(v)) {
     if (FORBIDDEN_KEYS.has(key))
-      throw new BadInputError(`params may not contain the key "${key}" (at ${path}): it could pollute prototypes`);
+      throw new BadInputError(
+        `params may not contain the key "${key}" (at ${path}): it could pollute prototypes`,
+      );
     assertNoForbiddenKeys((v as Record<string, unknown>)[key], `${path}.${key}`);
   }
 }
