@@ -61,7 +61,11 @@ export class Scheduler {
     await queue.reapLost(now);
     const { slots, optOut } = this.deps.capacity();
     let running = (await queue.byState('dispatched')).length;
-    while (running < slots) {
+    // One job more than the slots: it waits in the host's engine queue, so a worker that finishes a
+    // slice starts the next at once instead of idling through a message round trip (measured: a
+    // ~10-point CPU shortfall at a 100% cap without it).
+    const target = slots > 0 ? slots + 1 : 0;
+    while (running < target) {
       let job = await queue.next(now);
       if (job && optOut.includes(job.library)) job = null; // left queued for when the user opts back in
       if (!job) {

@@ -1,0 +1,9 @@
+/**
+ * Every subcommand, in one list. A new command is a file in this folder plus one entry here;
+ * tests/unit/wire/cli.test.ts fails when a command file is not listed.
+ */
+import type { Command } from '../registry.ts';
+import { decodeCommand } from './decode.ts';
+import { encodeCommand } from './encode.ts';
+
+export const COMMANDS: readonly Command[] = [encodeCommand, decodeCommand];

@@ -1,0 +1,75 @@
+/**
+ * `inos` command-line entry. Dispatches argv[0] to a registered subcommand (see commands/index.ts)
+ * and maps failures to exit statuses: 2 for input the user can fix (bad arguments, schema, JSON or
+ * frame bytes), 1 for anything unexpected.
+ *
+ * Node 20 cannot run TypeScript, so `scripts/build-cli.mjs` bundles this file to dist/cli/inos.mjs,
+ * which bin/inos.mjs imports. During development: `npx tsx src/cli/main.ts <command> ...`.
+ */
+import { realpathSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
+import { EncodeError, FrameError } from '../wire/index.ts';
+import { CliInputError, EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK } from './cli-error.ts';
+import { COMMANDS } from './commands/index.ts';
+import { type CliIo, processIo } from './io.ts';
+import { CommandRegistry } from './registry.ts';
+
+function helpText(registry: CommandRegistry): string {
+  const width = Math.max(...registry.list().map((c) => c.name.length));
+  const lines = registry.list().map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`);
+  return `Usage: inos <command> [arguments]\n\nCommands:\n${lines.join('\n')}\n\nRun \`inos <command> --help\` for details.\n`;
+}
+
+export async function main(
+  argv: readonly string[],
+  io: CliIo = processIo(),
+  registry: CommandRegistry = new CommandRegistry(COMMANDS),
+): Promise<number> {
+  const [name, ...args] = argv;
+  if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
+    const topic = name === 'help' && args[0] !== undefined ? registry.get(args[0]) : undefined;
+    io.writeStdout(topic ? `${topic.usage}\n` : helpText(registry));
+    return name === undefined ? EXIT_BAD_INPUT : EXIT_OK;
+  }
+  const command = registry.get(name);
+  if (command === undefined) {
+    io.writeStderr(`inos: unknown command ${JSON.stringify(name)}\n\n${helpText(registry)}`);
+    return EXIT_BAD_INPUT;
+  }
+  if (args.includes('--help') || args.includes('-h')) {
+    io.writeStdout(`${command.usage}\n`);
+    return EXIT_OK;
+  }
+  try {
+    return await command.run(args, io);
+  } catch (err) {
+    if (err instanceof CliInputError || err instanceof FrameError || err instanceof EncodeError) {
+      const kind =
+        err instanceof FrameError
+          ? `bad frame (${err.code})`
+          : err instanceof EncodeError
+            ? 'bad value'
+            : 'error';
+      io.writeStderr(`inos ${name}: ${kind}: ${err.message}\n`);
+      return EXIT_BAD_INPUT;
+    }
+    const detail = err instanceof Error ? (err.stack ?? err.message) : String(err);
+    io.writeStderr(`inos ${name}: internal error (please report): ${detail}\n`);
+    return EXIT_FAILURE;
+  }
+}
+
+/** True when this module is the process entry (tsx or the bundle run directly), not when imported. */
+function isEntry(): boolean {
+  const entry = process.argv[1];
+  if (entry === undefined) return false;
+  try {
+    return import.meta.url === pathToFileURL(realpathSync(entry)).href;
+  } catch {
+    return false;
+  }
+}
+
+if (isEntry()) {
+  process.exitCode = await main(process.argv.slice(2));
+}
