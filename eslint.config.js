@@ -1,7 +1,17 @@
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', '.output/**', '.wxt/**', 'schemas/gen/**', 'bench/results/**'] },
+  {
+    ignores: [
+      'node_modules/**',
+      '.output/**',
+      '.wxt/**',
+      'dist/**',
+      '.gpu/**',
+      'schemas/gen/**',
+      'bench/results/**',
+    ],
+  },
   ...tseslint.configs.recommended,
   {
     rules: {

@@ -114,9 +114,12 @@ export class ComputeHost {
     this.apply(lifecycle);
     const beat = setInterval(() => void this.heartbeat(), HEARTBEAT_MS);
     this.abort.signal.addEventListener('abort', () => clearInterval(beat), { once: true });
-    void watchBattery(this.deps.getBattery, (b) => this.reportBattery(b, false), this.deps.now, this.abort.signal).catch(
-      (err) => this.deps.log?.('battery unavailable', err),
-    );
+    void watchBattery(
+      this.deps.getBattery,
+      (b) => this.reportBattery(b, false),
+      this.deps.now,
+      this.abort.signal,
+    ).catch((err) => this.deps.log?.('battery unavailable', err));
     watchPressure(
       this.deps.pressureObserver,
       (state) =>

@@ -5,7 +5,10 @@ import { setBrotliLoader, webBrotliLoader, type BrotliWebGlue } from '../capsule
 import { runWorker, type WorkerInit } from './job-worker';
 
 setBrotliLoader(
-  webBrotliLoader(() => import('brotli-wasm-web/brotli_wasm.js') as unknown as Promise<BrotliWebGlue>, brotliWasmUrl),
+  webBrotliLoader(
+    () => import('brotli-wasm-web/brotli_wasm.js') as unknown as Promise<BrotliWebGlue>,
+    brotliWasmUrl,
+  ),
 );
 
 self.onmessage = (e: MessageEvent<WorkerInit>) => {

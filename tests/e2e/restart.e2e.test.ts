@@ -32,7 +32,9 @@ describe('a browser restart with the same profile', () => {
       expect(await ext.ask('ledger/history')).toEqual(historyBefore);
       const popup = await ext.openPopup();
       await expect.poll(() => popup.getByTestId('status').textContent()).toBe('Paused by you');
-      const shown = Number(((await popup.getByTestId('balance').textContent()) ?? '').replace(/[^0-9.]/g, ''));
+      const shown = Number(
+        ((await popup.getByTestId('balance').textContent()) ?? '').replace(/[^0-9.]/g, ''),
+      );
       expect(shown).toBeCloseTo(before.balance / 1e6, 5);
       expect((await ext.ask('settings/get')).active).toEqual({ workers: 1, dutyPercent: 100 });
     } finally {
