@@ -62,6 +62,11 @@ export interface JobContext {
 export interface CapsuleServices {
   /** Content-addressed chunk storage (OPFS in the browser, a directory in Node). */
   chunkStore?: unknown;
+  /**
+   * A WebGPU searcher for the proof-of-work capsule, or null when the GPU may not be used now (the
+   * user's limits: GPU only while idle by default), has no adapter, or is slower than the CPU.
+   */
+  powGpu?: () => Promise<unknown>;
 }
 
 export interface CapsuleMethod<S extends z.ZodType = z.ZodType> {

@@ -155,7 +155,7 @@ export interface BackgroundProtocol {
 /** background → offscreen */
 export interface OffscreenProtocol {
   'lifecycle/apply': { req: { lifecycle: LifecycleState }; res: { applied: number } };
-  'throttle/apply': { req: Throttle; res: { workers: number; dutyPercent: number } };
+  'throttle/apply': { req: Throttle; res: { workers: number; dutyPercent: number; gpu: boolean } };
   /** Queue a job; the result comes back as offscreen/job-done. A repeated job id is ignored. */
   'jobs/submit': { req: JobOrder; res: { accepted: boolean; duplicate: boolean } };
   /** Test builds only: pretend the power source changed (null: follow the Battery API again). */

@@ -131,12 +131,12 @@ export class ComputeHost {
   }
 
   /** Applies the user's limits to the pool; a no-op when they are already in effect. */
-  applyThrottle(t: Throttle): { workers: number; dutyPercent: number } {
+  applyThrottle(t: Throttle): { workers: number; dutyPercent: number; gpu: boolean } {
     if (!this.pool) throw new Error('compute host not started');
     const current = this.pool.throttle();
     const workers = Math.max(1, Math.min(this.pool.size, t.workers));
-    if (current.workers !== workers || current.dutyPercent !== t.dutyPercent) {
-      this.pool.setThrottle(workers, t.dutyPercent);
+    if (current.workers !== workers || current.dutyPercent !== t.dutyPercent || current.gpu !== t.gpu) {
+      this.pool.setThrottle(workers, t.dutyPercent, t.gpu);
       this.engine?.pump();
     }
     return this.pool.throttle();

@@ -2,6 +2,8 @@
 import brotliWasmUrl from 'brotli-wasm-web/brotli_wasm_bg.wasm?url';
 import { builtinCapsules } from '../capsules/builtin';
 import { setBrotliLoader, webBrotliLoader, type BrotliWebGlue } from '../capsules/storage/brotli-loader';
+import { assertLayout, CONTROL_WORDS, CTRL } from '../sab/layout';
+import { gpuChooser } from './gpu-choice';
 import { runWorker, type WorkerInit } from './job-worker';
 
 setBrotliLoader(
@@ -14,7 +16,13 @@ setBrotliLoader(
 self.onmessage = (e: MessageEvent<WorkerInit>) => {
   if (e.data?.kind !== 'init') return;
   self.onmessage = null;
-  runWorker(e.data, { capsules: builtinCapsules }).catch((err: unknown) => {
+  const init = e.data;
+  const control = new Int32Array(init.sab, assertLayout(init.sab).controlOffset, CONTROL_WORDS);
+  const choose = gpuChooser((navigator as Navigator & { gpu?: GPU }).gpu, (m) =>
+    console.info(`[inos worker] ${m}`),
+  );
+  const powGpu = () => (Atomics.load(control, CTRL.GPU_ALLOWED) === 1 ? choose() : Promise.resolve(null));
+  runWorker(init, { capsules: builtinCapsules, services: { powGpu } }).catch((err: unknown) => {
     console.error('[inos worker] stopped with an error', err);
   });
 };

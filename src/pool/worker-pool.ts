@@ -119,21 +119,23 @@ export class WorkerPool {
    * Limits how many workers take jobs (the rest park) and what share of each ~1 s cycle they run.
    * Bumps the lifecycle epoch as well so workers parked between jobs re-read it at once.
    */
-  setThrottle(workers: number, dutyPercent: number): void {
+  setThrottle(workers: number, dutyPercent: number, gpu = false): void {
     const w = Math.max(1, Math.min(this.layout.workers, Math.floor(workers)));
     const d = Math.max(1, Math.min(100, Math.round(dutyPercent)));
     Atomics.store(this.control, CTRL.ACTIVE_WORKERS, w);
     Atomics.store(this.control, CTRL.DUTY_PERCENT, d);
+    Atomics.store(this.control, CTRL.GPU_ALLOWED, gpu ? 1 : 0);
     Atomics.add(this.control, CTRL.THROTTLE_EPOCH, 1);
     Atomics.notify(this.control, CTRL.THROTTLE_EPOCH);
     Atomics.add(this.control, CTRL.LIFECYCLE_EPOCH, 1);
     Atomics.notify(this.control, CTRL.LIFECYCLE_EPOCH);
   }
 
-  throttle(): { workers: number; dutyPercent: number } {
+  throttle(): { workers: number; dutyPercent: number; gpu: boolean } {
     return {
       workers: Atomics.load(this.control, CTRL.ACTIVE_WORKERS),
       dutyPercent: Atomics.load(this.control, CTRL.DUTY_PERCENT),
+      gpu: Atomics.load(this.control, CTRL.GPU_ALLOWED) === 1,
     };
   }
 

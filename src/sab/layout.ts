@@ -87,6 +87,8 @@ export const CTRL = {
   DUTY_PERCENT: 11,
   /** Bumped whenever ACTIVE_WORKERS or DUTY_PERCENT changes, so parked workers re-read them. */
   THROTTLE_EPOCH: 12,
+  /** Throttle: 1 while the user's limits allow GPU capsules (by default only while idle). */
+  GPU_ALLOWED: 13,
 } as const;
 export const CONTROL_WORDS = 64;
 

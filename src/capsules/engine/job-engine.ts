@@ -277,6 +277,9 @@ export class JobEngine {
       try {
         const r = decodeJobResult(frame);
         status = r.status;
+        // The worker sees only "cancel": when the host asked because of the time or the budget, say so.
+        if (status === 'cancelled' && p.stopReason === 'timeout') status = 'timeout';
+        if (status === 'cancelled' && p.stopReason === 'budget') status = 'budgetExhausted';
         error = r.error;
         costUsed = Math.min(p.budget, Number(r.costUsed));
         if (r.output.kind === 'inline') output = r.output.bytes.slice();

@@ -10,6 +10,7 @@ import { BadInputError, method, type Capsule } from '../capsule.ts';
 import { sharedSimdKernel } from './dsha256-simd.ts';
 import { parseSearchParams } from './job.ts';
 import { searchCpu } from './search-cpu.ts';
+import { GpuDeviceLostError, type GpuPowSearcher } from './search-gpu.ts';
 import { powVerify } from './verify.ts';
 
 const targetFields = { bits: z.number().optional(), target: z.string().optional() };
@@ -53,6 +54,28 @@ export const powCapsule: Capsule = {
         'first nonce in [nonceStart, nonceStart+count) whose double-SHA256 ≤ target → {found, nonce, hash, hashes, stopped}',
       run: async (ctx, p) => {
         const job = badInput(() => parseSearchParams(p));
+        const gpu = (await ctx.services.powGpu?.()) as GpuPowSearcher | null | undefined;
+        if (gpu) {
+          let stop: unknown = null;
+          try {
+            const result = await gpu.search(job, {
+              shouldStop: () => {
+                try {
+                  ctx.checkpoint();
+                  return false;
+                } catch (err) {
+                  stop = err;
+                  return true;
+                }
+              },
+            });
+            if (stop) throw stop;
+            return json({ ...result, backend: 'gpu' });
+          } catch (err) {
+            if (!(err instanceof GpuDeviceLostError)) throw err;
+            // The device is gone: the same job continues on the CPU below.
+          }
+        }
         const kernel = await sharedSimdKernel();
         const result = searchCpu(job, {
           kernel,

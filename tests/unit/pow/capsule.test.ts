@@ -68,3 +68,72 @@ describe('pow capsule (engine contract)', () => {
     expect(calls).toBe(6);
   });
 });
+
+describe('pow capsule on a GPU service', () => {
+  const v = BLOCK_VECTORS[1]!;
+  const header = v.header.slice(0, 152) + '00000000';
+  const params = () =>
+    powCapsule.methods['search']!.params.parse({
+      header,
+      nonceStart: v.nonce - 10,
+      count: 100,
+      bits: v.bits,
+    });
+
+  it('uses the GPU searcher the host offers, checking in between its batches', async () => {
+    let checkpoints = 0;
+    const gpu = {
+      search: async (_job: unknown, opts: { shouldStop: () => boolean }) => {
+        opts.shouldStop();
+        return { found: true, nonce: v.nonce, hash: v.hash, hashes: 11, stopped: null };
+      },
+    };
+    const c = { ...ctx(() => void checkpoints++), services: { powGpu: async () => gpu } };
+    expect(decode(await powCapsule.methods['search']!.run(c, params()))).toMatchObject({
+      found: true,
+      backend: 'gpu',
+    });
+    expect(checkpoints).toBe(1);
+  });
+
+  it('stops the GPU search when a checkpoint says so, with the same JobStopped', async () => {
+    const gpu = {
+      search: async (_j: unknown, o: { shouldStop: () => boolean }) => ({
+        found: false,
+        stopped: o.shouldStop() ? 'cancelled' : null,
+      }),
+    };
+    const c = {
+      ...ctx(() => {
+        throw new JobStopped('budget');
+      }),
+      services: { powGpu: async () => gpu },
+    };
+    await expect(powCapsule.methods['search']!.run(c, params())).rejects.toBeInstanceOf(JobStopped);
+  });
+
+  it('finishes the job on the CPU when the device is lost', async () => {
+    const { GpuDeviceLostError } = await import('../../../src/capsules/pow/search-gpu.ts');
+    const gpu = {
+      search: async () => {
+        throw new GpuDeviceLostError('unknown', 'gone');
+      },
+    };
+    const c = { ...ctx(), services: { powGpu: async () => gpu } };
+    expect(decode(await powCapsule.methods['search']!.run(c, params()))).toEqual({
+      found: true,
+      nonce: v.nonce,
+      hash: v.hash,
+      hashes: 11,
+      stopped: null,
+    });
+  });
+
+  it('stays on the CPU when the host offers no GPU', async () => {
+    const c = { ...ctx(), services: { powGpu: async () => null } };
+    expect(decode(await powCapsule.methods['search']!.run(c, params()))).toMatchObject({
+      found: true,
+      nonce: v.nonce,
+    });
+  });
+});
