@@ -67,7 +67,8 @@ describe('the built manifest (run `npm run build` first; `npm test` does)', () =
 describe('test hooks', () => {
   const bundleText = (dir: string) => {
     const root = join(ROOT, '.output', dir);
-    if (!existsSync(root)) throw new Error(`${root} is missing: run \`npm run build && npm run build:test\` first`);
+    if (!existsSync(root))
+      throw new Error(`${root} is missing: run \`npm run build && npm run build:test\` first`);
     const files: string[] = [];
     const visit = (d: string) => {
       for (const n of readdirSync(d)) {

@@ -122,7 +122,12 @@ describe('Coordinator', () => {
     await c.dispatch({ type: 'user-contribute' });
     const h = c.handlers();
     await h['offscreen/battery']({ supported: true, charging: false, level: 0.8, at: clock }, null);
-    expect(c.status()).toMatchObject({ phase: 'suspended', reason: 'on-battery', text: 'On battery', contribute: true });
+    expect(c.status()).toMatchObject({
+      phase: 'suspended',
+      reason: 'on-battery',
+      text: 'On battery',
+      contribute: true,
+    });
     await h['offscreen/battery']({ supported: true, charging: true, level: 0.8, at: clock }, null);
     expect(c.status().phase).toBe('suspended'); // held: no flapping
     expect(timers.get('inos-lift')).toBe(clock + 5 * 60_000);
@@ -138,7 +143,10 @@ describe('Coordinator', () => {
   it('runs on battery above the level the user allows, with hysteresis', async () => {
     const c = newCoordinator();
     const h = c.handlers();
-    await h['settings/set']({ battery: { runOnBattery: true, minLevelPercent: 50, hysteresisPercent: 10 }, backoffMinutes: 0 }, null);
+    await h['settings/set'](
+      { battery: { runOnBattery: true, minLevelPercent: 50, hysteresisPercent: 10 }, backoffMinutes: 0 },
+      null,
+    );
     await c.dispatch({ type: 'user-contribute' });
     await h['offscreen/battery']({ supported: true, charging: false, level: 0.55, at: clock }, null);
     expect(c.status().phase).toBe('running');
@@ -184,7 +192,9 @@ describe('Coordinator', () => {
 
   it('refuses bad settings with a message naming the field', async () => {
     const c = newCoordinator();
-    await expect(c.handlers()['settings/set']({ idleAfterSec: 1 } as never, null)).rejects.toThrow('idleAfterSec');
+    await expect(c.handlers()['settings/set']({ idleAfterSec: 1 } as never, null)).rejects.toThrow(
+      'idleAfterSec',
+    );
     expect(c.currentSettings.idleAfterSec).toBe(180);
   });
 

@@ -9,7 +9,13 @@ export const testCapsule: Capsule = {
   library: 'test',
   version: '1',
   summary: 'engine test jobs',
-  limits: { maxInputBytes: 64 * 1024 * 1024, maxOutputBytes: 64 * 1024 * 1024, timeoutMs: 2_000, maxMemoryBytes: 1 << 26, costCap: 100_000 },
+  limits: {
+    maxInputBytes: 64 * 1024 * 1024,
+    maxOutputBytes: 64 * 1024 * 1024,
+    timeoutMs: 2_000,
+    maxMemoryBytes: 1 << 26,
+    costCap: 100_000,
+  },
   methods: {
     echo: method({
       params: z.object({}).strict(),
@@ -23,7 +29,8 @@ export const testCapsule: Capsule = {
       summary: 'sums the input bytes (reads the shared view in place)',
       run(ctx, { times }) {
         let s = 0;
-        for (let t = 0; t < times; t++) for (let i = 0; i < ctx.input.length; i++) s = (s + ctx.input[i]!) >>> 0;
+        for (let t = 0; t < times; t++)
+          for (let i = 0; i < ctx.input.length; i++) s = (s + ctx.input[i]!) >>> 0;
         const out = ctx.output(4);
         new DataView(out.buffer, out.byteOffset, 4).setUint32(0, s, true);
       },

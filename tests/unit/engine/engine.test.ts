@@ -41,15 +41,25 @@ describe('JobEngine over real worker threads', () => {
     expect(unknownLib).toMatchObject({ status: 'badInput', costUsed: 0 });
     expect(unknownLib.error).toMatch(/available: (.+, )?test/);
     const unknownMethod = await h.engine.submit({ library: 'test', method: 'mine' });
-    expect(unknownMethod.error).toMatch(/unknown method "mine".*available: echo, fail, hang, hangLong, spin, sum/);
-    const polluted = await h.engine.submit({ library: 'test', method: 'sum', params: '{"a":{"__proto__":{"x":1}}}' });
+    expect(unknownMethod.error).toMatch(
+      /unknown method "mine".*available: echo, fail, hang, hangLong, spin, sum/,
+    );
+    const polluted = await h.engine.submit({
+      library: 'test',
+      method: 'sum',
+      params: '{"a":{"__proto__":{"x":1}}}',
+    });
     expect(polluted).toMatchObject({ status: 'badInput' });
     expect(polluted.error).toContain('__proto__');
     const notJson = await h.engine.submit({ library: 'test', method: 'sum', params: '{times: 2' });
     expect(notJson.error).toContain('not valid JSON');
     const badParam = await h.engine.submit({ library: 'test', method: 'sum', params: '{"times": -1}' });
     expect(badParam.error).toMatch(/times/);
-    const deep = await h.engine.submit({ library: 'test', method: 'sum', params: '['.repeat(100) + ']'.repeat(100) });
+    const deep = await h.engine.submit({
+      library: 'test',
+      method: 'sum',
+      params: '['.repeat(100) + ']'.repeat(100),
+    });
     expect(deep.error).toContain('nest deeper');
     const thrown = await h.engine.submit({ library: 'test', method: 'fail' });
     expect(thrown).toMatchObject({ status: 'internalError' });
@@ -81,7 +91,9 @@ describe('JobEngine over real worker threads', () => {
     expect(r.costUsed).toBeLessThanOrEqual(200);
     expect(r.error).toContain('replaced');
     expect(h.pool.replacements).toBe(before + 1);
-    const after = await Promise.all([0, 1, 2, 3].map(() => h.engine.submit({ library: 'test', method: 'echo', input: bytes(64) })));
+    const after = await Promise.all(
+      [0, 1, 2, 3].map(() => h.engine.submit({ library: 'test', method: 'echo', input: bytes(64) })),
+    );
     expect(after.every((x) => x.status === 'ok')).toBe(true);
   });
 
@@ -107,7 +119,9 @@ describe('JobEngine over real worker threads', () => {
 
   it('holds queued jobs while paused and runs them on resume: none lost, none twice', async () => {
     h.pool.setLifecycle(LIFECYCLE_CODE.paused);
-    const pending = Array.from({ length: 6 }, (_, k) => h.engine.submit({ library: 'test', method: 'echo', input: bytes(8, k) }));
+    const pending = Array.from({ length: 6 }, (_, k) =>
+      h.engine.submit({ library: 'test', method: 'echo', input: bytes(8, k) }),
+    );
     await new Promise((r) => setTimeout(r, 300));
     expect(h.engine.queued).toBe(6);
     h.pool.setLifecycle(LIFECYCLE_CODE.running);

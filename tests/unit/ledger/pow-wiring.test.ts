@@ -5,11 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { proofCredits, verifyProof } from '../../../src/capsules/pow/proof.ts';
-import {
-  INVALID_PROOF_REASON,
-  Minter,
-  type ProofVerifier,
-} from '../../../src/ledger/index.ts';
+import { INVALID_PROOF_REASON, Minter, type ProofVerifier } from '../../../src/ledger/index.ts';
 import { newFactory, openWallet } from './_fixtures.ts';
 import { findFailingProof, findProof } from './_pow.ts';
 
@@ -32,5 +28,4 @@ describe('pow capsule → ledger', () => {
     expect(Math.floor(proofCredits(0x1d00ffff))).toBe(524_296);
     expect(proofCredits(0x207fffff)).toBe(2 / 8192);
   });
-
 });

@@ -26,10 +26,14 @@ describe('typed messaging', () => {
     serve(background, 'background', {
       'diagnostics/get': async () => ({ lifecycle: null }) as unknown as BackgroundDiagnostics,
     } as never);
-    serve(offscreen, 'offscreen', offscreenHandlers({
-      'diagnostics/get': () => diag('offscreen-1'),
-      'lifecycle/apply': ({ lifecycle }) => ({ applied: lifecycle.epoch }),
-    }));
+    serve(
+      offscreen,
+      'offscreen',
+      offscreenHandlers({
+        'diagnostics/get': () => diag('offscreen-1'),
+        'lifecycle/apply': ({ lifecycle }) => ({ applied: lifecycle.epoch }),
+      }),
+    );
     const fromOffscreen = await sendTo(popup, 'offscreen', 'diagnostics/get');
     expect(fromOffscreen.instanceId).toBe('offscreen-1');
   });
@@ -37,12 +41,16 @@ describe('typed messaging', () => {
   it('carries an error across as an envelope and rethrows it with the remote name', async () => {
     const bus = runtimeBus();
     const a = bus.endpoint();
-    serve(bus.endpoint(), 'offscreen', offscreenHandlers({
-      'diagnostics/get': () => {
-        throw new RangeError('worker 7 does not exist');
-      },
-      'lifecycle/apply': () => ({ applied: 0 }),
-    }));
+    serve(
+      bus.endpoint(),
+      'offscreen',
+      offscreenHandlers({
+        'diagnostics/get': () => {
+          throw new RangeError('worker 7 does not exist');
+        },
+        'lifecycle/apply': () => ({ applied: 0 }),
+      }),
+    );
     const err = await sendTo(a, 'offscreen', 'diagnostics/get').catch((e: unknown) => e);
     expect(err).toBeInstanceOf(RemoteError);
     expect((err as RemoteError).remoteName).toBe('RangeError');
@@ -89,10 +97,14 @@ describe('typed messaging', () => {
   it('ignores foreign messages (other extensions’ shapes, other targets)', async () => {
     const bus = runtimeBus();
     const a = bus.endpoint();
-    serve(bus.endpoint(), 'offscreen', offscreenHandlers({
-      'diagnostics/get': () => diag('x'),
-      'lifecycle/apply': () => ({ applied: 0 }),
-    }));
+    serve(
+      bus.endpoint(),
+      'offscreen',
+      offscreenHandlers({
+        'diagnostics/get': () => diag('x'),
+        'lifecycle/apply': () => ({ applied: 0 }),
+      }),
+    );
     await expect(a.sendMessage({ hello: 'world' })).rejects.toThrow('Receiving end does not exist');
     await expect(a.sendMessage({ inos: 1, to: 'background', type: 'status/get' })).rejects.toThrow();
   });
