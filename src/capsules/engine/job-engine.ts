@@ -242,15 +242,34 @@ export class JobEngine {
             length: BigInt(p.inputBytes),
           }
         : { kind: 'inline', bytes: new Uint8Array(0) };
-      const frame = encodeJobRequest({
-        id: p.id,
-        library: p.sub.library,
-        method: p.sub.method,
-        params: p.sub.params ?? '{}',
-        budget: BigInt(Math.floor(p.budget)),
-        deadlineMs: BigInt(Math.max(0, Math.floor(p.sub.deadlineMs ?? 0))),
-        input,
-      });
+      let frame: Uint8Array;
+      try {
+        frame = encodeJobRequest({
+          id: p.id,
+          library: p.sub.library,
+          method: p.sub.method,
+          params: p.sub.params ?? '{}',
+          budget: BigInt(Math.floor(p.budget)),
+          deadlineMs: BigInt(Math.max(0, Math.floor(p.sub.deadlineMs ?? 0))),
+          input,
+        });
+      } catch (err) {
+        this.settle(p, {
+          status: 'badInput',
+          error: `the job cannot be framed: ${String(err)}`,
+          costUsed: 0,
+        });
+        continue;
+      }
+      if (frame.length > this.inboxes[i]!.maxPayload) {
+        // Never throw from dispatch (it runs from timers): refuse this job, keep the engine going.
+        this.settle(p, {
+          status: 'badInput',
+          error: `the job's frame is ${frame.length} bytes; this host's job bus carries at most ${this.inboxes[i]!.maxPayload} (make params smaller)`,
+          costUsed: 0,
+        });
+        continue;
+      }
       if (!this.inboxes[i]!.tryWrite(frame)) {
         this.queue.unshift(p); // back-pressure: try again on the next tick
         return;

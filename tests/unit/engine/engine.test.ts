@@ -160,6 +160,14 @@ describe('JobEngine over real worker threads', () => {
     }
   });
 
+  it('refuses a job whose frame exceeds the ring (1 MiB params on a 64 KiB ring) and keeps working', async () => {
+    const big = JSON.stringify({ times: 1, pad: 'x'.repeat(200_000) });
+    const r = await h.engine.submit({ library: 'test', method: 'sum', params: big, input: bytes(10) });
+    expect(r.status).toBe('badInput');
+    expect(r.error).toContain('job bus carries at most');
+    expect((await h.engine.submit({ library: 'test', method: 'echo', input: bytes(3) })).status).toBe('ok');
+  });
+
   it('frees every arena block it used', () => {
     expect(h.engine.arenaStats.liveAllocations).toBe(0);
   });
