@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 // Bundles the `inos` CLI (src/cli/main.ts and everything it imports) into dist/cli/inos.mjs, which
-// bin/inos.mjs loads. Needed because Node 20 cannot run TypeScript. Usage: node scripts/build-cli.mjs [--outfile <path>]
+// bin/inos.mjs loads, and the engine's worker thread (src/cli/node-worker.ts) into worker.mjs beside
+// it, where src/cli/node-engine.ts looks for it. Needed because Node 20 cannot run TypeScript.
+// Usage: node scripts/build-cli.mjs [--outfile <path>]   (the worker goes to <dir of path>/worker.mjs)
 import { build } from 'esbuild';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -9,17 +11,22 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const i = process.argv.indexOf('--outfile');
 const outfile = i > 0 && process.argv[i + 1] ? resolve(process.argv[i + 1]) : join(root, 'dist/cli/inos.mjs');
 
-await build({
-  entryPoints: [join(root, 'src/cli/main.ts')],
-  outfile,
-  bundle: true,
-  platform: 'node',
-  format: 'esm',
-  target: 'node20',
-  // capnp-es is bundled too, so the CLI runs from a checkout without resolving node_modules at run time.
-  packages: 'bundle',
-  sourcemap: 'linked',
-  logLevel: 'warning',
-  banner: { js: '// Built by scripts/build-cli.mjs from src/cli/main.ts. Do not edit.' },
-});
+const bundle = (entry, out) =>
+  build({
+    entryPoints: [join(root, entry)],
+    outfile: out,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    // capnp-es is bundled too, so the CLI runs from a checkout without resolving node_modules at run time.
+    packages: 'bundle',
+    sourcemap: 'linked',
+    logLevel: 'warning',
+    banner: { js: `// Built by scripts/build-cli.mjs from ${entry}. Do not edit.` },
+  });
+
+const workerfile = join(dirname(outfile), 'worker.mjs');
+await Promise.all([bundle('src/cli/main.ts', outfile), bundle('src/cli/node-worker.ts', workerfile)]);
 console.log(`[build:cli] ${outfile}`);
+console.log(`[build:cli] ${workerfile}`);

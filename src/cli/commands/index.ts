@@ -5,5 +5,6 @@
 import type { Command } from '../registry.ts';
 import { decodeCommand } from './decode.ts';
 import { encodeCommand } from './encode.ts';
+import { runCommand } from './run.ts';
 
-export const COMMANDS: readonly Command[] = [encodeCommand, decodeCommand];
+export const COMMANDS: readonly Command[] = [encodeCommand, decodeCommand, runCommand];

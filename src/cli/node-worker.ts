@@ -1,0 +1,64 @@
+/**
+ * Node worker_threads entry for the `inos` CLI's engine (node-engine.ts): the Node twin of
+ * src/pool/pool-worker.ts. It sets the Node brotli loader, gives the storage capsule a chunk store in a
+ * directory (opened on the first storage job, so `inos run crypto sha256` never touches the disk), then
+ * runs the shared job loop on the SharedArrayBuffer the pool posts once.
+ *
+ * Bundled by scripts/build-cli.mjs as dist/cli/worker.mjs; run from source through tsx under vitest/tsx.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { builtinCapsules } from '../capsules/builtin.ts';
+import type { CapsuleServices } from '../capsules/capsule.ts';
+import { nodeBrotliLoader } from '../capsules/storage/brotli-node.ts';
+import type { ChunkStore } from '../capsules/storage/chunk-store.ts';
+import { setBrotliLoader } from '../capsules/storage/index.ts';
+import { openDirChunkStore } from '../capsules/storage/open-dir-store.ts';
+import { runWorker, type WorkerInit } from '../pool/job-worker.ts';
+
+/** What node-engine.ts passes as `workerData`. */
+export interface NodeWorkerData {
+  /** Directory of the chunk store; null: this host has none (storage.put/get/has/delete refuse). */
+  storeDir: string | null;
+  quotaBytes: number;
+}
+
+type StoreApi = Pick<ChunkStore, 'putBlob' | 'getBlob' | 'hasBlob' | 'delete'>;
+
+/**
+ * The store's methods, opening it on first use. A failed open is retried on the next job. Each worker
+ * holds its own index in memory, so a directory is meant to be used by one worker at a time (the CLI
+ * runs one).
+ */
+export function lazyChunkStore(open: () => Promise<ChunkStore>): StoreApi {
+  let opened: Promise<ChunkStore> | null = null;
+  const store = () =>
+    (opened ??= open().catch((err: unknown) => {
+      opened = null;
+      throw err;
+    }));
+  return {
+    putBlob: async (...a) => (await store()).putBlob(...a),
+    getBlob: async (...a) => (await store()).getBlob(...a),
+    hasBlob: async (...a) => (await store()).hasBlob(...a),
+    delete: async (...a) => (await store()).delete(...a),
+  };
+}
+
+function servicesFor(data: NodeWorkerData | undefined): CapsuleServices {
+  if (!data?.storeDir) return {};
+  const { storeDir, quotaBytes } = data;
+  return { chunkStore: lazyChunkStore(() => openDirChunkStore({ dir: storeDir, quotaBytes })) };
+}
+
+if (parentPort) {
+  setBrotliLoader(nodeBrotliLoader);
+  const services = servicesFor(workerData as NodeWorkerData | undefined);
+  parentPort.once('message', (init: WorkerInit) => {
+    if (init?.kind !== 'init') return;
+    runWorker(init, { capsules: builtinCapsules, services }).catch((err: unknown) => {
+      // The host notices the missing heartbeat and replaces this worker; say why on stderr.
+      process.stderr.write(`[inos worker ${init.index}] stopped with an error: ${String(err)}\n`);
+      process.exit(1);
+    });
+  });
+}
