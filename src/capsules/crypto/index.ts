@@ -15,10 +15,18 @@ import { method, type Capsule } from '../capsule.ts';
 import { hexBytes, hexBytesUpTo } from './hex.ts';
 import { TAG_BYTES, aesGcmDecrypt, aesGcmEncrypt, chachaDecryptInto, chachaEncryptInto } from './aead.ts';
 import { ED25519_MAX_MESSAGE, ed25519Sign, ed25519Verify } from './ed25519.ts';
-import { blake3Digest, hmacSha256, shaDigest } from './hash.ts';
+import { blake3Digest, blake3Ready, hmacSha256, shaDigest } from './hash.ts';
 
 export { bytesToHex, hexToBytes } from './hex.ts';
-export { blake3Digest, hmacSha256, shaDigest, type HashBackend, type ShaAlgorithm } from './hash.ts';
+export {
+  blake3Digest,
+  blake3Ready,
+  hmacSha256,
+  shaDigest,
+  type Blake3Backend,
+  type HashBackend,
+  type ShaAlgorithm,
+} from './hash.ts';
 
 const MIB = 1 << 20;
 /** 64 MiB: a 16 MiB input hashes in ~0.1 s; this keeps one job's worst case to seconds, not minutes. */
@@ -66,7 +74,10 @@ export const cryptoCapsule: Capsule = {
     blake3: method({
       params: noParams,
       summary: 'BLAKE3 of the input → 32 bytes',
-      run: (ctx) => blake3Digest(ctx.input, ctx.checkpoint),
+      run: async (ctx) => {
+        await blake3Ready; // WASM when it can be had (settles once per thread; noble otherwise)
+        return blake3Digest(ctx.input, ctx.checkpoint);
+      },
     }),
     hmac_sha256: method({
       params: z.strictObject({ key: hexBytesUpTo('key', MAX_PARAM_BYTES) }),

@@ -1,6 +1,7 @@
 /**
- * noble vs WebCrypto for SHA-256, SHA-512 and AES-GCM, with the input in a SharedArrayBuffer as in the
- * pool, so the WebCrypto side pays for the copy it needs. Not part of the unit run (slow, noisy):
+ * noble vs WebCrypto for SHA-256, SHA-512 and AES-GCM, and noble vs WASM (hash-wasm) for BLAKE3, with
+ * the input in a SharedArrayBuffer as in the pool, so the WebCrypto side pays for the copy it needs.
+ * Not part of the unit run (slow, noisy):
  *
  *   npx tsx tests/unit/capsules/crypto/backends.bench.ts
  *
@@ -9,7 +10,7 @@
  * The thresholds in src/capsules/crypto/hash.ts and aead.ts cite its output.
  */
 import { aesGcmEncrypt, chachaEncryptInto } from '../../../../src/capsules/crypto/aead.ts';
-import { blake3Digest, shaDigest } from '../../../../src/capsules/crypto/hash.ts';
+import { blake3Digest, blake3Ready, shaDigest } from '../../../../src/capsules/crypto/hash.ts';
 
 const SIZES = [1 << 10, 4 << 10, 16 << 10, 64 << 10, 256 << 10, 1 << 20, 4 << 20, 16 << 20];
 const noop = () => {};
@@ -41,6 +42,7 @@ const fmt = (ms: number, bytes: number) =>
   `${ms.toFixed(3).padStart(8)} ms ${((bytes / (1 << 20) / ms) * 1000).toFixed(0).padStart(5)} MiB/s`;
 const label = (n: number) => (n >= 1 << 20 ? `${n >> 20} MiB` : `${n >> 10} KiB`).padStart(7);
 
+await blake3Ready;
 const key = new Uint8Array(32).fill(7);
 const iv = new Uint8Array(12).fill(1);
 const aad = new Uint8Array(0);
@@ -50,7 +52,7 @@ console.log(
 for (const n of SIZES) {
   const input = sharedRandom(n);
   const out = new Uint8Array(new SharedArrayBuffer(n + 16));
-  const [s256n, s256w, s512n, s512w, gcmN, gcmW, cha, b3] = await medians(
+  const [s256n, s256w, s512n, s512w, gcmN, gcmW, cha, b3, b3w] = await medians(
     [
       () => shaDigest('SHA-256', input, noop, 'noble'),
       () => shaDigest('SHA-256', input, noop, 'webcrypto'),
@@ -59,12 +61,13 @@ for (const n of SIZES) {
       () => aesGcmEncrypt(key, iv, aad, input, noop, 'noble'),
       () => aesGcmEncrypt(key, iv, aad, input, noop, 'webcrypto'),
       () => chachaEncryptInto(key, iv, aad, input, out, noop),
-      () => blake3Digest(input, noop),
+      () => blake3Digest(input, noop, 'noble'),
+      () => blake3Digest(input, noop, 'wasm'),
     ],
     n,
   );
   console.log(
     `${label(n)} | sha256 noble ${fmt(s256n!, n)} wc ${fmt(s256w!, n)} | sha512 noble ${fmt(s512n!, n)} wc ${fmt(s512w!, n)}` +
-      ` | aes-gcm noble ${fmt(gcmN!, n)} wc ${fmt(gcmW!, n)} | chacha20poly1305 ${fmt(cha!, n)} | blake3 ${fmt(b3!, n)}`,
+      ` | aes-gcm noble ${fmt(gcmN!, n)} wc ${fmt(gcmW!, n)} | chacha20poly1305 ${fmt(cha!, n)} | blake3 noble ${fmt(b3!, n)} wasm ${fmt(b3w!, n)}`,
   );
 }

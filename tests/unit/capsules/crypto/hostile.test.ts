@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { BadInputError, JobStopped } from '../../../../src/capsules/capsule.ts';
-import { cryptoCapsule } from '../../../../src/capsules/crypto/index.ts';
+import { blake3Digest, blake3Ready, cryptoCapsule } from '../../../../src/capsules/crypto/index.ts';
 import { hex, runMethod, unhex } from './_harness.ts';
 
 const KEY32 = '11'.repeat(32);
@@ -176,8 +176,19 @@ describe('checkpoints', () => {
     await expect(stop).rejects.toBeInstanceOf(JobStopped);
   });
 
-  it('noble paths checkpoint at least once per chunk (1 MiB: 8 BLAKE3 chunks, 4 ChaCha20 chunks × 2 passes)', async () => {
-    expect((await runMethod(cryptoCapsule, 'blake3', {}, input)).checkpoints).toBeGreaterThanOrEqual(8);
+  it('BLAKE3 checkpoints once per chunk on both backends (1 MiB: 8 noble chunks; 4 MiB: 4 WASM chunks)', async () => {
+    await blake3Ready;
+    for (const [backend, bytes, chunks] of [
+      ['noble', 1 << 20, 8],
+      ['wasm', 4 << 20, 4],
+    ] as const) {
+      let n = 0;
+      blake3Digest(new Uint8Array(bytes), () => void n++, backend);
+      expect(n, backend).toBeGreaterThanOrEqual(chunks);
+    }
+  });
+
+  it('ChaCha20-Poly1305 checkpoints at least once per chunk (1 MiB: 4 chunks × 2 passes)', async () => {
     expect(
       (await runMethod(cryptoCapsule, 'chacha20poly1305_encrypt', { key: KEY32, nonce: NONCE }, input))
         .checkpoints,

@@ -9,7 +9,13 @@ import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { aesGcmDecrypt, aesGcmEncrypt } from '../../../../src/capsules/crypto/aead.ts';
-import { hmacSha256, shaDigest, type HashBackend } from '../../../../src/capsules/crypto/hash.ts';
+import {
+  blake3Digest,
+  blake3Ready,
+  hmacSha256,
+  shaDigest,
+  type HashBackend,
+} from '../../../../src/capsules/crypto/hash.ts';
 import { cryptoCapsule } from '../../../../src/capsules/crypto/index.ts';
 import { ascii, hex, runMethod, unhex } from './_harness.ts';
 import { digestsWith, hasTool, skipNote } from './_tools.ts';
@@ -105,6 +111,19 @@ describe.each([
 
   it.each(hmacs)('HMAC-SHA256 RFC 4231 $name', async (c) => {
     expect(await run('hmac_sha256', { key: c.key }, hmacData(c))).toBe(c.hmac);
+  });
+
+  it.each(['noble', 'wasm'] as const)('BLAKE3 on the %s backend: every official case', async (backend) => {
+    await blake3Ready;
+    for (const c of blake3) {
+      let input: Uint8Array = blake3Input(c.input_len);
+      if (shared) {
+        const view = new Uint8Array(new SharedArrayBuffer(input.length + 8), 8, input.length);
+        view.set(input);
+        input = view;
+      }
+      expect(hex(blake3Digest(input, () => {}, backend)), `len ${c.input_len}`).toBe(c.hash.slice(0, 64));
+    }
   });
 
   it.each(eds)('Ed25519 RFC 8032 $name: sign, verify, reject a flipped bit', async (c) => {
