@@ -21,13 +21,24 @@ export default defineConfig({
       extension_pages: "script-src 'self' 'wasm-unsafe-eval'; object-src 'self';",
     },
   },
+  hooks: {
+    // The self-test page (entrypoints/selftest) exists only in `wxt build --mode test`: it runs the
+    // engine, the chunk store and the GPU path in a real browser for tests/e2e and bench/chromium.
+    'entrypoints:resolved': (wxt, entrypoints) => {
+      if (wxt.config.mode === 'test') return;
+      const i = entrypoints.findIndex((e) => e.name === 'selftest');
+      if (i >= 0) entrypoints.splice(i, 1);
+    },
+  },
   vite: () => ({
     build: { target: 'es2022', sourcemap: false },
     worker: { format: 'es' },
     resolve: {
       // brotli-wasm's package exports hide its web build; the extension needs it (with the .wasm
       // shipped inside the extension: MV3 forbids remote code).
-      alias: { 'brotli-wasm-web': fileURLToPath(new URL('./node_modules/brotli-wasm/pkg.web', import.meta.url)) },
+      alias: {
+        'brotli-wasm-web': fileURLToPath(new URL('./node_modules/brotli-wasm/pkg.web', import.meta.url)),
+      },
     },
   }),
 });

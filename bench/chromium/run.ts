@@ -1,0 +1,215 @@
+/**
+ * Chromium benchmarks: `npx tsx bench/chromium/run.ts [bus|capsules|pow]` (no argument: all three).
+ * Launches the test build (`npm run build:test` first) headless, opens its selftest.html
+ * (src/selftest) and measures in the browser what bench/bus and bench/pow measure under Node:
+ *  - bus      → bench/results/bus.json "chromium": ring vs postMessage (two Workers), ring and
+ *               postMessage round trips, arena handoff of 1 KiB / 16 MiB, JobRequest encode/decode
+ *               vs JSON on the page, and the engine's empty-job dispatch round trip;
+ *  - capsules → bench/results/capsules.json: dispatch_p50_us_chromium (+ a "chromium" section);
+ *  - pow      → bench/results/pow.json "chromium": CPU MH/s of one Worker and of one Worker per
+ *               core (best of 5), GPU MH/s and adapter (SwiftShader under --enable-unsafe-webgpu).
+ * Each file keeps its other sections. Every figure is measured in this run; meta records the
+ * Chromium version, the date and the load average, because these machines are shared and noisy.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Page } from 'playwright-core';
+import { findChromium } from '../../scripts/find-chromium.mjs';
+import { launchWithExtension, TEST_EXTENSION_DIR } from '../../scripts/launch.mjs';
+import { pickBackend } from '../../src/capsules/pow/search-gpu.ts';
+import type { SelfTestGlobal, SelfTestInfo } from '../../src/selftest/index.ts';
+
+const RESULTS = join(dirname(fileURLToPath(import.meta.url)), '..', 'results');
+const SUITES = ['bus', 'capsules', 'pow'] as const;
+type Suite = (typeof SUITES)[number];
+/** Jobs timed for the dispatch round trip (after the engine's own warm-up). */
+const DISPATCH_JOBS = 2000;
+const GPU_MEASURE_MS = 2000;
+
+function parseArgs(argv: string[]): Suite[] {
+  if (argv.length === 0) return [...SUITES];
+  for (const a of argv)
+    if (!(SUITES as readonly string[]).includes(a))
+      throw new Error(`unknown benchmark "${a}"; use one or more of: ${SUITES.join(', ')} (none: all)`);
+  return argv as Suite[];
+}
+
+function chromiumVersion(): string {
+  try {
+    return execFileSync(findChromium(), ['--version'], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    })
+      .trim()
+      .split('\n')[0]!;
+  } catch {
+    return 'unknown';
+  }
+}
+
+/** Writes `patch` over the top-level keys of a results file, keeping every other key. */
+function merge(file: string, patch: Record<string, unknown>): void {
+  const path = join(RESULTS, file);
+  const existing = existsSync(path)
+    ? (JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>)
+    : {};
+  writeFileSync(path, JSON.stringify({ ...existing, ...patch }, null, 2) + '\n');
+  console.log(`wrote ${join('bench', 'results', file)} (${Object.keys(patch).join(', ')})`);
+}
+
+const r2 = (x: number): number => Math.round(x * 100) / 100;
+
+async function openSelfTest(
+  context: Awaited<ReturnType<typeof launchWithExtension>>['context'],
+  id: string,
+): Promise<Page> {
+  const page = await context.newPage();
+  page.on('pageerror', (e) => console.error('[selftest page error]', e));
+  await page.goto(`chrome-extension://${id}/selftest.html`);
+  await page.waitForFunction(() => document.documentElement.dataset['ready'] === 'true');
+  return page;
+}
+
+function dispatch(page: Page) {
+  return page.evaluate(
+    (n) => (globalThis as unknown as SelfTestGlobal).inosSelfTest.dispatchLatency(n),
+    DISPATCH_JOBS,
+  );
+}
+
+async function main(): Promise<void> {
+  const suites = parseArgs(process.argv.slice(2));
+  const loadStart = loadavg()[0] ?? 0;
+  const started = performance.now();
+  const launched = await launchWithExtension({ headless: true, extensionDir: TEST_EXTENSION_DIR });
+  try {
+    const page = await openSelfTest(launched.context, launched.extensionId);
+    const info: SelfTestInfo = await page.evaluate(() =>
+      (globalThis as unknown as SelfTestGlobal).inosSelfTest.info(),
+    );
+    if (!info.crossOriginIsolated)
+      throw new Error('selftest.html is not cross-origin isolated: nothing to measure');
+    const meta = (extra: Record<string, unknown> = {}) => ({
+      date: new Date().toISOString(),
+      chromium: chromiumVersion(),
+      user_agent: info.userAgent,
+      headless: true,
+      cpu: cpus()[0]?.model ?? 'unknown',
+      hardware_concurrency: info.hardwareConcurrency,
+      // Cross-origin isolated pages get a coarsened clock (5 µs steps in Chromium): latencies are multiples.
+      timer_resolution_us: info.timerResolutionUs,
+      loadavg_1m_before_after: [r2(loadStart), r2(loadavg()[0] ?? 0)],
+      bench_seconds: r2((performance.now() - started) / 1000),
+      ...extra,
+    });
+
+    if (suites.includes('bus')) {
+      const bus = await page.evaluate(() =>
+        (globalThis as unknown as SelfTestGlobal).inosSelfTest.busBench(),
+      );
+      const d = await dispatch(page);
+      const { jobrequest: w, ...ring } = bus;
+      const chromium = {
+        ...ring,
+        jobrequest_encode_us: w.encode_us,
+        jobrequest_decode_us: w.decode_us,
+        json_encode_us: w.json_encode_us,
+        json_decode_us: w.json_decode_us,
+        jobrequest_vs_json_roundtrip_ratio: w.roundtrip_vs_json_ratio,
+        jobrequest_frame_bytes: w.frame_bytes,
+        json_bytes: w.json_bytes,
+        dispatch_p50_us: d.p50Us,
+        dispatch_p99_us: d.p99Us,
+        meta: meta({
+          definitions: {
+            threads:
+              "two dedicated Workers of the test build's selftest.html (cross-origin isolated), sharing one job bus and one MessageChannel; same commands as bench/bus/_bench-worker.ts",
+            throughput: '64 B messages a -> b, first send to last receive, best of 3 after a warm-up',
+            roundtrip:
+              'ring ping-pong with Atomics.wait/notify on both sides, 64 B, after dropping the first tenth',
+            handoff:
+              'an 8 B {offset,length} arena ref frame, the receiver touches the first and last byte, 1 B ack; p50',
+            jobrequest:
+              'src/wire encodeJobRequest/decodeJobRequest vs typed JSON (bigints as strings) of an arena-ref JobRequest on the page main thread; median of 15 rounds',
+            dispatch: `full round trip of crypto.sha256 of 0 bytes through the JobEngine (2 pool workers), ${DISPATCH_JOBS} jobs after warm-up`,
+          },
+        }),
+      };
+      merge('bus.json', { chromium });
+      console.table(
+        Object.entries(chromium)
+          .filter(([k]) => k !== 'meta')
+          .map(([metric, value]) => ({ metric, value })),
+      );
+    }
+
+    if (suites.includes('capsules')) {
+      const d = await dispatch(page);
+      merge('capsules.json', {
+        dispatch_p50_us_chromium: d.p50Us,
+        chromium: {
+          dispatch_p50_us: d.p50Us,
+          dispatch_p99_us: d.p99Us,
+          dispatch_mean_us: d.meanUs,
+          dispatch_min_us: d.minUs,
+          jobs: d.jobs,
+          meta: meta({
+            definition: `full round trip of an empty job (crypto.sha256 of 0 bytes) through the JobEngine on selftest.html: encode, inbox ring, worker wakes (Atomics.wait), outbox ring, page wakes (Atomics.waitAsync); ${d.jobs} sequential jobs after ${d.warmup} warm-up jobs`,
+          }),
+        },
+      });
+      console.table({ dispatch: { p50_us: d.p50Us, p99_us: d.p99Us, mean_us: d.meanUs, min_us: d.minUs } });
+    }
+
+    if (suites.includes('pow')) {
+      const cpu = await page.evaluate(() =>
+        (globalThis as unknown as SelfTestGlobal).inosSelfTest.powCpuMhps(),
+      );
+      const gpu = await page.evaluate(
+        (ms) => (globalThis as unknown as SelfTestGlobal).inosSelfTest.powGpu(ms),
+        GPU_MEASURE_MS,
+      );
+      const a = gpu.adapterInfo;
+      const chromium = {
+        cpu_mhps_per_worker: cpu.perWorkerMhps,
+        cpu_mhps_all_workers: cpu.allWorkersMhps,
+        workers: cpu.workers,
+        cpu_path: cpu.path,
+        gpu_mhps: gpu.mhps === null ? null : Math.round(gpu.mhps * 1000) / 1000,
+        gpu_adapter: a
+          ? [a.vendor, a.architecture, a.device, a.description].filter(Boolean).join(' / ')
+          : null,
+        gpu_software: a ? /swiftshader|llvmpipe|software/i.test(`${a.architecture} ${a.description}`) : null,
+        gpu_self_test_ok: gpu.ok,
+        gpu_block_nonces_found: gpu.checks.filter((c) => c.name.startsWith('block ') && c.pass).length,
+        backend_pick: pickBackend(cpu.allWorkersMhps, gpu.ok ? gpu.mhps : null),
+        meta: meta({
+          cpu_mhps_samples: cpu.perWorkerSamples,
+          cpu_all_workers_samples: cpu.allWorkersSamples,
+          cpu_method:
+            "dedicated Workers of selftest.html, the pow capsule's CPU path (sharedSimdKernel) on a target nothing meets; best of 5 samples of 700 ms",
+          gpu_method: `powGpuSelfTest(navigator.gpu, {measureMs: ${GPU_MEASURE_MS}}) on the page${gpu.error ? `; error: ${gpu.error}` : ''}`,
+        }),
+      };
+      merge('pow.json', { chromium });
+      console.table(
+        Object.entries(chromium)
+          .filter(([k]) => k !== 'meta')
+          .map(([metric, value]) => ({ metric, value })),
+      );
+    }
+  } finally {
+    await launched.close();
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (e: unknown) => {
+    console.error(e);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,59 @@
+/**
+ * `globalThis.inosSelfTest` on the test build's selftest.html: async functions returning plain JSON,
+ * called from Playwright with `page.evaluate` (tests/e2e/browser-engine.e2e.test.ts,
+ * bench/chromium/run.ts). Results report what happened; the caller decides what must hold.
+ */
+import type { ArenaCheckResult } from './arena-check.ts';
+import type { BusBench, BusBenchOptions } from './bus-bench.ts';
+import type { CryptoVectorsResult } from './crypto-vectors.ts';
+import type { DispatchLatency } from './dispatch-latency.ts';
+import type { PowBlockResult, PowCpuMhps, PowGpuResult } from './pow-check.ts';
+import type { RingCheckResult } from './ring-check.ts';
+import type { BrotliResult, ChunkGetResult, StoredBlob, TamperResult } from './storage-check.ts';
+
+export interface SelfTestInfo {
+  crossOriginIsolated: boolean;
+  sharedArrayBuffer: boolean;
+  hardwareConcurrency: number;
+  userAgent: string;
+  webgpu: boolean;
+  poolWorkers: number;
+  /** Smallest step of performance.now() seen on this page, in µs (latencies are multiples of it). */
+  timerResolutionUs: number;
+}
+
+export interface SelfTestApi {
+  info(): Promise<SelfTestInfo>;
+  ringAcrossWorkers(frames: number): Promise<RingCheckResult>;
+  arenaAcrossWorkers(opts?: { workers?: number; ops?: number }): Promise<ArenaCheckResult>;
+  cryptoVectors(): Promise<CryptoVectorsResult>;
+  dispatchLatency(n: number): Promise<DispatchLatency>;
+  busBench(opts?: BusBenchOptions): Promise<BusBench>;
+  chunkStoreRoundTrip(): Promise<StoredBlob>;
+  chunkStoreGet(address: string): Promise<ChunkGetResult>;
+  chunkStoreTamper(): Promise<TamperResult>;
+  brotliRoundTrip(): Promise<BrotliResult>;
+  powBlocks(): Promise<PowBlockResult[]>;
+  powGpu(measureMs?: number): Promise<PowGpuResult>;
+  powCpuMhps(opts?: { ms?: number; rounds?: number; workers?: number }): Promise<PowCpuMhps>;
+}
+
+/** How Playwright reaches the API inside the page. */
+export interface SelfTestGlobal {
+  inosSelfTest: SelfTestApi;
+}
+
+export type {
+  ArenaCheckResult,
+  BrotliResult,
+  BusBench,
+  ChunkGetResult,
+  CryptoVectorsResult,
+  DispatchLatency,
+  PowBlockResult,
+  PowCpuMhps,
+  PowGpuResult,
+  RingCheckResult,
+  StoredBlob,
+  TamperResult,
+};
