@@ -12,7 +12,11 @@ import { launchExtension, waitFor, type ExtensionUnderTest } from '../../tests/e
 const WINDOW_S = Number(process.env.THROTTLE_WINDOW_S ?? 20);
 
 async function quietAfter(ext: ExtensionUnderTest, action: () => Promise<unknown>): Promise<number> {
-  await waitFor(() => measureCpu(ext.userDataDir, 300), (c) => c.workerPct > 50, { timeoutMs: 30_000, what: 'work' });
+  await waitFor(
+    () => measureCpu(ext.userDataDir, 300),
+    (c) => c.workerPct > 50,
+    { timeoutMs: 30_000, what: 'work' },
+  );
   const t0 = performance.now();
   await action();
   for (;;) {
@@ -40,7 +44,9 @@ try {
   const pauseMs = await quietAfter(ext, () => ext.ask('contribute/set', { on: false }));
   const idle = await measureCpu(ext.userDataDir, 3_000);
   await ext.ask('contribute/set', { on: true });
-  const batteryMs = await quietAfter(ext, () => ext.askOffscreen('test/set-power', { charging: false, level: 0.5 }));
+  const batteryMs = await quietAfter(ext, () =>
+    ext.askOffscreen('test/set-power', { charging: false, level: 0.5 }),
+  );
   await ext.askOffscreen('test/set-power', null);
 
   const chromium = execFileSync('/usr/bin/chromium', ['--version'], { encoding: 'utf8' }).trim();

@@ -1,17 +1,12 @@
 /** Shared by the pow tests: a seeded PRNG (print the seed on failure) and an independent reference hash. */
 import { sha256 } from '@noble/hashes/sha2.js';
+import { prng as floatPrng } from '../_prng.ts';
 import { bytesToHex, withNonce } from '../../../src/capsules/pow/header.ts';
 
-/** mulberry32: small, fast, good enough to pick test inputs reproducibly. */
+/** mulberry32 (tests/unit/_prng.ts) as uint32 words: the same sequence, scaled back from [0, 1). */
 export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (t ^ (t >>> 14)) >>> 0;
-  };
+  const next = floatPrng(seed);
+  return () => (next() * 4294967296) >>> 0;
 }
 
 export function randomHeader(next: () => number): Uint8Array {

@@ -1,4 +1,6 @@
 /** Seeded PRNG for property tests (mulberry32: tiny, fast, good enough for test-case generation). */
+import { prng } from '../_prng.ts';
+
 export interface Prng {
   readonly seed: number;
   /** Uniform float in [0, 1). */
@@ -13,13 +15,7 @@ export interface Prng {
 }
 
 export function mulberry32(seed: number): Prng {
-  let a = seed >>> 0;
-  const next = (): number => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const next = prng(seed);
   const int = (lo: number, hi: number): number => lo + Math.floor(next() * (hi - lo + 1));
   return {
     seed: seed >>> 0,
