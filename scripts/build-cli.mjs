@@ -28,5 +28,7 @@ const bundle = (entry, out) =>
 
 const workerfile = join(dirname(outfile), 'worker.mjs');
 await Promise.all([bundle('src/cli/main.ts', outfile), bundle('src/cli/node-worker.ts', workerfile)]);
-console.log(`[build:cli] ${outfile}`);
-console.log(`[build:cli] ${workerfile}`);
+if (!process.argv.includes('--quiet')) {
+  console.log(`[build:cli] ${outfile}`);
+  console.log(`[build:cli] ${workerfile}`);
+}

@@ -77,6 +77,12 @@ export interface CapsuleMethod<S extends z.ZodType = z.ZodType> {
   /** Optional tighter limits for this method. */
   limits?: Partial<ResourceLimits>;
   /**
+   * Set when the params carry a secret (a key): the method then runs only for the local user, never for
+   * a job that came from the mesh, so a requester's key never travels to a contributor. The text says
+   * which param is secret (shown in the refusal).
+   */
+  secretParams?: string;
+  /**
    * Runs the job. Either writes into `ctx.output(n)` and returns nothing, or returns bytes that the
    * engine copies into the output block (for outputs whose size is unknown up front).
    */

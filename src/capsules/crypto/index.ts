@@ -80,11 +80,13 @@ export const cryptoCapsule: Capsule = {
       },
     }),
     hmac_sha256: method({
+      secretParams: 'params.key (the HMAC key)',
       params: z.strictObject({ key: hexBytesUpTo('key', MAX_PARAM_BYTES) }),
       summary: 'HMAC-SHA256 (RFC 2104) of the input under params.key (hex, any length) → 32 bytes',
       run: (ctx, p) => hmacSha256(p.key, ctx.input, ctx.checkpoint),
     }),
     ed25519_sign: method({
+      secretParams: 'params.secretKey (an Ed25519 secret key)',
       params: z.strictObject({ secretKey: hexBytes('secretKey', [32]) }),
       summary: 'Ed25519 signature (RFC 8032) of the input (≤ 1 MiB) under params.secretKey → 64 bytes',
       limits: { maxInputBytes: ED25519_MAX_MESSAGE },
@@ -101,6 +103,7 @@ export const cryptoCapsule: Capsule = {
       run: (ctx, p) => Uint8Array.of(ed25519Verify(p.publicKey, p.signature, ctx.input) ? 1 : 0),
     }),
     chacha20poly1305_encrypt: method({
+      secretParams: 'params.key (the cipher key)',
       params: chachaParams,
       summary: 'ChaCha20-Poly1305 (RFC 8439) encryption of the input → ciphertext ‖ 16-byte tag',
       run: (ctx, p) =>
@@ -114,6 +117,7 @@ export const cryptoCapsule: Capsule = {
         ),
     }),
     chacha20poly1305_decrypt: method({
+      secretParams: 'params.key (the cipher key)',
       params: chachaParams,
       summary:
         'ChaCha20-Poly1305 (RFC 8439) decryption of ciphertext ‖ tag → plaintext, or "authentication failed"',
@@ -121,11 +125,13 @@ export const cryptoCapsule: Capsule = {
         chachaDecryptInto(p.key, p.nonce, p.aad ?? EMPTY, ctx.input, (n) => ctx.output(n), ctx.checkpoint),
     }),
     aes_gcm_encrypt: method({
+      secretParams: 'params.key (the cipher key)',
       params: gcmParams,
       summary: 'AES-GCM (128/192/256-bit key, 12-byte iv) encryption of the input → ciphertext ‖ 16-byte tag',
       run: (ctx, p) => aesGcmEncrypt(p.key, p.iv, p.aad ?? EMPTY, ctx.input, ctx.checkpoint),
     }),
     aes_gcm_decrypt: method({
+      secretParams: 'params.key (the cipher key)',
       params: gcmParams,
       summary: 'AES-GCM decryption of ciphertext ‖ tag → plaintext, or "authentication failed"',
       run: (ctx, p) => aesGcmDecrypt(p.key, p.iv, p.aad ?? EMPTY, ctx.input, ctx.checkpoint),

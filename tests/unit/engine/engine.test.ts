@@ -69,12 +69,11 @@ describe('JobEngine over real worker threads', () => {
   });
 
   it('stops a looping job at its budget, charges no more than the budget, and runs the next job', async () => {
-    const t0 = performance.now();
+    // The budget is the requirement (charged ≤ 150); a job that ignored it would spin until the test times out.
     const r = await h.engine.submit({ library: 'test', method: 'spin', budget: 150 });
-    const took = performance.now() - t0;
     expect(r.status).toBe('budgetExhausted');
     expect(r.costUsed).toBeLessThanOrEqual(150);
-    expect(took).toBeLessThan(150 + 1_000);
+    expect(r.costUsed).toBeGreaterThan(75);
     expect((await h.engine.submit({ library: 'test', method: 'echo', input: bytes(5) })).status).toBe('ok');
   });
 

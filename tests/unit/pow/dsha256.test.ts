@@ -14,6 +14,7 @@ import {
 } from '../../../src/capsules/pow/dsha256-simd.ts';
 import { bswap32 } from '../../../src/capsules/pow/target.ts';
 import { SEED, nobleDisplayHash, prng, randomHeader } from './_helpers.ts';
+import { need } from '../../_tools.ts';
 
 describe('scalar double-SHA256 with midstate', () => {
   it(`matches @noble/hashes on random headers and nonces (seed ${SEED})`, () => {
@@ -66,7 +67,7 @@ describe('nonce plan (partial evaluation shared by the SIMD kernel and the shade
   });
 });
 
-describe.skipIf(!simdSupported())('WASM SIMD kernel', () => {
+describe.skipIf(!need('WebAssembly SIMD', simdSupported()))('WASM SIMD kernel', () => {
   const plan = buildNoncePlan();
   const kernel = createSimdKernelSync()!;
 

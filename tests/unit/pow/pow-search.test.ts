@@ -16,8 +16,12 @@ describe('powSearch (async, AbortSignal, budget)', () => {
     await expect(powSearch({ header: 'x', nonceStart: 0, count: 1 })).rejects.toThrow(RangeError);
   });
 
-  it('acts on abort within 100 ms', async () => {
+  // Relative bounds: the search checks its signal and budget every ~8 ms batch, so it stops within a small
+  // fraction of the time it ran; one that ignored them would run for hours. Absolute limits would fail on a
+  // busy machine without saying anything about the code.
+  it('acts on abort within a fraction of the time it had been running', async () => {
     const ctrl = new AbortController();
+    const started = performance.now();
     let abortedAt = 0;
     setTimeout(() => {
       abortedAt = performance.now();
@@ -27,7 +31,7 @@ describe('powSearch (async, AbortSignal, budget)', () => {
     const latency = performance.now() - abortedAt;
     expect(r.stopped).toBe('cancelled');
     expect(r.hashes).toBeGreaterThan(0);
-    expect(latency).toBeLessThan(100);
+    expect(latency).toBeLessThan((abortedAt - started) / 2);
   });
 
   it('returns at once when already aborted', async () => {
@@ -38,7 +42,9 @@ describe('powSearch (async, AbortSignal, budget)', () => {
   it('stops on its budget', async () => {
     const t0 = performance.now();
     const r = await powSearch(impossible, { budgetMs: 120 });
+    const took = performance.now() - t0;
     expect(r.stopped).toBe('budget');
-    expect(performance.now() - t0).toBeLessThan(120 + 100);
+    expect(took).toBeGreaterThanOrEqual(120);
+    expect(took / 120).toBeLessThan(2);
   });
 });

@@ -13,10 +13,11 @@ import { searchCpu } from '../../../src/capsules/pow/search-cpu.ts';
 import { BLOCK_VECTORS } from '../../../src/capsules/pow/vectors.ts';
 import { SEED, nobleDisplayHash, nobleFirstNonce, prng, randomHeader } from './_helpers.ts';
 import { testGpu } from './_gpu.ts';
+import { need } from '../../_tools.ts';
 import { powGpuSelfTest } from '../../../src/capsules/pow/gpu-self-test.ts';
 
 const gpu = await testGpu();
-if (!gpu) console.warn('pow GPU tests skipped: no WebGPU adapter from Dawn (vulkan or opengles)');
+need('a WebGPU adapter from Dawn (vulkan, or opengles through Mesa)', gpu !== null, 'the pow GPU suite');
 
 describe('WGSL shader text', () => {
   const wgsl = buildPowShader(buildNoncePlan());
@@ -88,7 +89,10 @@ describe.skipIf(!gpu)(`GPU search (${gpu?.name ?? 'no adapter'})`, async () => {
     expect(wide.nonce).toBe(nobleFirstNonce(header, x, 20_000, BigInt('0x' + target)));
   });
 
-  it('acts on abort within 100 ms (batches are sized to ~40 ms)', async () => {
+  // Batches are sized to ~40 ms of wall time, so an abort lands within about one batch. Measured against
+  // how long the search had already run (not an absolute bound, which a busy machine would break): a
+  // search that ignored the signal would run for hours.
+  it('acts on abort within a fraction of the time it had been running', async () => {
     const ctrl = new AbortController();
     const job = parseSearchParams({
       header: 'ef'.repeat(80),
@@ -97,14 +101,16 @@ describe.skipIf(!gpu)(`GPU search (${gpu?.name ?? 'no adapter'})`, async () => {
       target: '0'.repeat(63) + '1',
     });
     let abortedAt = 0;
+    const started = performance.now();
     setTimeout(() => {
       abortedAt = performance.now();
       ctrl.abort();
     }, 300);
     const r = await searcher.search(job, { signal: ctrl.signal });
+    const latency = performance.now() - abortedAt;
     expect(r.stopped).toBe('cancelled');
     expect(r.hashes).toBeGreaterThan(0);
-    expect(performance.now() - abortedAt).toBeLessThan(100);
+    expect(latency).toBeLessThan((abortedAt - started) / 2);
   });
 
   it('runs concurrent searches one after another on the shared buffers', async () => {

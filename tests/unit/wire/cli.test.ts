@@ -1,6 +1,6 @@
 /** `inos` CLI: dispatcher, encode/decode, exit statuses; in-process and as a real process. */
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -169,14 +169,34 @@ describe.skipIf(!HAS_CAPNP)(
       );
     });
 
-    it('bin/inos.mjs says how to build when the bundle is missing', () => {
+    it('bin/inos.mjs says what to do when the bundle is missing and cannot be built', () => {
       const dir = mkdtempSync(join(tmpdir(), 'inos-bin-'));
       try {
         mkdirSync(join(dir, 'bin'));
         copyFileSync(join(REPO, 'bin/inos.mjs'), join(dir, 'bin/inos.mjs'));
         const r = spawnSync(process.execPath, [join(dir, 'bin/inos.mjs'), '--help'], { encoding: 'utf8' });
         expect(r.status).toBe(1);
-        expect(r.stderr).toMatch(/Run `npm run build:cli`/);
+        expect(r.stderr).toMatch(/Run `npm ci`/);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+
+    it('bin/inos.mjs builds a missing bundle itself: `npx inos --help` works right after `npm ci`', () => {
+      const dir = mkdtempSync(join(tmpdir(), 'inos-fresh-'));
+      try {
+        mkdirSync(join(dir, 'bin'));
+        mkdirSync(join(dir, 'scripts'));
+        copyFileSync(join(REPO, 'bin/inos.mjs'), join(dir, 'bin/inos.mjs'));
+        copyFileSync(join(REPO, 'scripts/build-cli.mjs'), join(dir, 'scripts/build-cli.mjs'));
+        copyFileSync(join(REPO, 'package.json'), join(dir, 'package.json'));
+        symlinkSync(join(REPO, 'src'), join(dir, 'src'));
+        symlinkSync(join(REPO, 'node_modules'), join(dir, 'node_modules'));
+        const r = spawnSync(process.execPath, [join(dir, 'bin/inos.mjs'), '--help'], { encoding: 'utf8' });
+        expect(r.stderr).toBe('');
+        expect(r.status).toBe(0);
+        expect(r.stdout).toMatch(/^Usage: inos <command>/);
+        expect(existsSync(join(dir, 'dist/cli/inos.mjs'))).toBe(true);
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }

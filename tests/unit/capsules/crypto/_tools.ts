@@ -4,27 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-const seen = new Map<string, boolean>();
-
-export function hasTool(name: string): boolean {
-  let ok = seen.get(name);
-  if (ok === undefined) {
-    try {
-      execFileSync(name, ['--version'], { stdio: 'ignore' });
-      ok = true;
-    } catch {
-      ok = false;
-    }
-    seen.set(name, ok);
-  }
-  return ok;
-}
-
-/** A test-name suffix that says why a tool-dependent test was skipped (empty when all are present). */
-export function skipNote(...tools: string[]): string {
-  const missing = tools.filter((t) => !hasTool(t));
-  return missing.length ? ` — SKIPPED: ${missing.join(', ')} not installed` : '';
-}
+export { hasTool, needTools, skipNote } from '../../../_tools.ts';
 
 /**
  * Runs a `*sum`-style tool once over many inputs (one process, not one per input: spawning costs

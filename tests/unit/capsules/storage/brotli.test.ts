@@ -20,7 +20,7 @@ import { nodeBrotliLoader } from '../../../../src/capsules/storage/brotli-node.t
 import { storageCapsule } from '../../../../src/capsules/storage/index.ts';
 import { prng, seedFromEnv } from '../../_prng.ts';
 import { diffBytes, runMethod } from '../crypto/_harness.ts';
-import { hasTool, skipNote } from '../crypto/_tools.ts';
+import { needTools, skipNote } from '../crypto/_tools.ts';
 
 const SEED = seedFromEnv(0xb707);
 const FIXTURES = resolve(import.meta.dirname, '..', '..', '..', 'fixtures', 'vectors');
@@ -79,7 +79,7 @@ describe(`round trips (SEED=${SEED})`, () => {
 
 describe('interop with the reference brotli CLI', () => {
   const rand = prng(SEED + 1);
-  it.skipIf(!hasTool('brotli'))(`brotli -d reads our output${skipNote('brotli')}`, async () => {
+  it.skipIf(!needTools('brotli'))(`brotli -d reads our output${skipNote('brotli')}`, async () => {
     for (const n of [0, 1, 4096, 250_000]) {
       const input = corpus(rand, n);
       for (const quality of n <= 4096 ? [1, 5, 11] : [1, 5]) {
@@ -91,7 +91,7 @@ describe('interop with the reference brotli CLI', () => {
       }
     }
   });
-  it.skipIf(!hasTool('brotli'))(
+  it.skipIf(!needTools('brotli'))(
     `we read brotli -q 11 (and -q 1, --large_window off) output${skipNote('brotli')}`,
     async () => {
       for (const n of [0, 1, 4096, 60_000]) {
