@@ -12,7 +12,8 @@ export default defineConfig({
     name: 'INOS — idle compute',
     description:
       'Contribute idle CPU/GPU cycles to a verified peer-to-peer compute mesh and earn credits. Paused until you turn it on.',
-    permissions: ['offscreen', 'idle', 'storage', 'alarms'],
+    // system.cpu: whole-machine CPU times, to pause while the user's own programs keep the computer busy.
+    permissions: ['offscreen', 'idle', 'storage', 'alarms', 'system.cpu'],
     // Makes extension pages, the offscreen document and its workers crossOriginIsolated, so they can
     // share a SharedArrayBuffer (checked in Chromium 156, see docs/ARCHITECTURE.md).
     cross_origin_opener_policy: { value: 'same-origin' },

@@ -10,6 +10,7 @@ import type { Handlers, Req, Res } from '../messaging/messenger';
 import type { BatteryReport, HeartbeatReport, OffscreenProtocol } from '../messaging/protocol';
 import type { Throttle } from '../scheduler/policy';
 import { DEFAULT_SETTINGS, parseSettings, updateSettings, type Settings } from '../scheduler/settings';
+import { OtherCpuMeter, type CpuSource } from './cpu-source';
 import type { IdleSource } from './idle-source';
 import type { OffscreenManager } from './offscreen-host';
 import type { StateStore } from './state-store';
@@ -54,6 +55,8 @@ export interface CoordinatorDeps {
   session: StateStore;
   toOffscreen: SendToOffscreen;
   idle: IdleSource;
+  /** Whole-machine CPU times (chrome.system.cpu), for "pause while the computer is busy"; absent = never. */
+  cpu?: CpuSource;
   /** One-shot timers by name (chrome.alarms `when`); setting a name again replaces it. */
   timers: { at(name: string, when: number): void; clear(name: string): void };
   now: () => number;
@@ -96,6 +99,11 @@ export class Coordinator {
   private settings: Settings = DEFAULT_SETTINGS;
   private throttleState: ThrottleState = INITIAL_THROTTLE_STATE;
   private throttle: Throttle | null = null;
+  private readonly otherCpu = new OtherCpuMeter();
+  /** Whether the last measurement was above the user's busy threshold (re-evaluate only on a change). */
+  private overBusy: boolean | null = null;
+  /** Test builds: a pinned reading instead of chrome.system.cpu (test/set-other-cpu). */
+  private otherCpuOverride: number | null = null;
 
   constructor(private readonly deps: CoordinatorDeps) {
     this.startedAt = deps.now();
@@ -172,6 +180,28 @@ export class Coordinator {
       this.throttle = t;
       await this.pushThrottle();
     }
+  }
+
+  /**
+   * With each heartbeat (1 s): how much CPU the rest of the machine used since the last one. Our workers
+   * count at their cap while they hold a job and zero while suspended (then they are parked), so the
+   * user's own load is never underestimated into a resume, nor our work mistaken for theirs.
+   */
+  private async measureOtherCpu(hb: HeartbeatReport): Promise<void> {
+    if (!this.deps.cpu) return;
+    const phase = phaseOf(this.state);
+    const running = phase === 'running' || phase === 'draining';
+    const measured = this.otherCpu.next(await this.deps.cpu.sample(), {
+      runningWorkers: running ? Math.min(hb.busy, hb.activeWorkers) : 0,
+      dutyPercent: hb.dutyPercent,
+    });
+    const pct = this.otherCpuOverride ?? measured;
+    if (pct === null) return;
+    const t = this.settings.busy.thresholdPercent;
+    const over = t > 0 && pct > t;
+    if (over === this.overBusy) return;
+    this.overBusy = over;
+    await this.signal({ otherCpuPercent: pct });
   }
 
   private async pushThrottle(): Promise<void> {
@@ -297,6 +327,12 @@ export class Coordinator {
         return this.dispatch({ type: 'user-snooze', until: this.deps.now() + minutes * 60_000 });
       },
       'offscreen/pressure': ({ state }) => this.signal({ pressure: state }).then(() => undefined),
+      'test/set-other-cpu': async ({ percent }) => {
+        if (!this.deps.testHooks) throw new Error('test hooks are not built into this extension');
+        this.otherCpuOverride = percent;
+        this.overBusy = null; // re-evaluate at the next heartbeat
+        return this.status();
+      },
       'test/set-idle': async ({ state }) => {
         if (!this.deps.testHooks) throw new Error('test hooks are not built into this extension');
         this.deps.testHooks.setIdle(state);
@@ -317,6 +353,7 @@ export class Coordinator {
         this.health = { lastHeartbeat: hb, lastHeartbeatAt: now, error: null };
         await this.deps.session.write(HEALTH_KEY, this.health);
         if (phaseOf(this.state) === 'draining' && hb.busy === 0) await this.apply({ type: 'drained' });
+        await this.measureOtherCpu(hb);
         return { lifecycle: this.state, throttle: this.throttle };
       },
       'offscreen/battery': async (report: BatteryReport) => {

@@ -4,6 +4,7 @@ import { JobQueue } from '../scheduler/job-queue';
 import { Scheduler } from './scheduler';
 import { Wallet } from './wallet';
 import { Coordinator, LIFT_TIMER, SNOOZE_TIMER, type CoordinatorDeps } from './coordinator';
+import { chromeCpuSource } from './cpu-source';
 import { chromeIdleSource, OverridableIdleSource, type IdleSource } from './idle-source';
 import { chromeOffscreenHost, OffscreenManager } from './offscreen-host';
 import { StateStore } from './state-store';
@@ -40,6 +41,7 @@ export function startBackground(api: WxtBrowser): Coordinator {
     session: new StateStore(api.storage.session),
     toOffscreen: (type, req) => sendTo(api.runtime, 'offscreen', type, req as never),
     idle,
+    cpu: chromeCpuSource(api.system?.cpu),
     timers: {
       at: (name, when) => void api.alarms.create(name, { when: Math.max(when, Date.now() + 1_000) }),
       clear: (name) => void api.alarms.clear(name),

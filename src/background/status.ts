@@ -28,6 +28,8 @@ function reasonText(reason: SuspendReason, s: LifecycleState): string {
       return 'Outside your schedule';
     case 'waiting-for-idle':
       return 'Waiting for idle';
+    case 'busy':
+      return 'Waiting: your computer is busy';
     case 'snoozed':
       return s.snoozeUntil ? `Snoozed until ${clockTime(s.snoozeUntil)}` : 'Snoozed';
     case 'host-unavailable':

@@ -10,6 +10,8 @@ export interface ThrottleSignals {
   pressure: Pressure | null;
   /** Workers the host has; 1 until it says hello. */
   hostWorkers: number;
+  /** The rest of the machine's CPU use, percent of all cores; null until measured. */
+  otherCpuPercent: number | null;
 }
 
 export interface ThrottleState {
@@ -18,7 +20,7 @@ export interface ThrottleState {
 }
 
 export const INITIAL_THROTTLE_STATE: ThrottleState = {
-  signals: { idle: 'active', battery: null, pressure: null, hostWorkers: 1 },
+  signals: { idle: 'active', battery: null, pressure: null, hostWorkers: 1, otherCpuPercent: null },
   hold: { clearedAt: {} },
 };
 
@@ -42,7 +44,13 @@ export function evaluateThrottle(
     local,
     batteryHeld: 'on-battery' in state.hold.clearedAt,
   });
-  const held = applyHold(state.hold, decision.conditions, now, settings.backoffMinutes * 60_000);
+  const held = applyHold(
+    state.hold,
+    decision.conditions,
+    now,
+    settings.backoffMinutes * 60_000,
+    settings.busy.resumeAfterSec * 1_000,
+  );
   return {
     reasons: held.effective,
     throttle: decision.throttle,
@@ -64,6 +72,7 @@ export function parseThrottleState(v: unknown): ThrottleState | null {
       pressure: o.signals.pressure ?? null,
       hostWorkers:
         Number.isInteger(o.signals.hostWorkers) && o.signals.hostWorkers > 0 ? o.signals.hostWorkers : 1,
+      otherCpuPercent: typeof o.signals.otherCpuPercent === 'number' ? o.signals.otherCpuPercent : null,
     },
     hold: { clearedAt: { ...(o.hold.clearedAt ?? {}) } },
   };

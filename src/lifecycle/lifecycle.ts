@@ -11,9 +11,15 @@
 export type Intent = 'contribute' | 'paused' | 'drain';
 export type Phase = 'paused' | 'running' | 'draining' | 'suspended';
 /** Raised by the throttling policy (src/scheduler/policy.ts), with holds against flapping. */
-export type PolicyReason = 'on-battery' | 'heat' | 'schedule' | 'waiting-for-idle';
+export type PolicyReason = 'on-battery' | 'heat' | 'schedule' | 'waiting-for-idle' | 'busy';
 export type SuspendReason = PolicyReason | 'snoozed' | 'host-unavailable' | 'not-isolated';
-export const POLICY_REASONS: readonly PolicyReason[] = ['on-battery', 'heat', 'schedule', 'waiting-for-idle'];
+export const POLICY_REASONS: readonly PolicyReason[] = [
+  'on-battery',
+  'heat',
+  'schedule',
+  'waiting-for-idle',
+  'busy',
+];
 
 export interface LifecycleState {
   intent: Intent;

@@ -132,6 +132,8 @@ export interface BackgroundProtocol {
   'ledger/append': { req: { record: unknown }; res: { id: string; state: string } };
   /** Test builds only: drive the idle state (null: follow chrome.idle again). */
   'test/set-idle': { req: { state: 'active' | 'idle' | 'locked' | null }; res: Status };
+  /** Test builds only: pins "the rest of the machine's CPU use" (percent), or null for the real reading. */
+  'test/set-other-cpu': { req: { percent: number | null }; res: Status };
   'offscreen/pressure': { req: { state: Pressure }; res: undefined };
   /** A job the host finished; delivered until acknowledged (at most once accepted, by job id). */
   'offscreen/job-done': { req: JobDone; res: { ack: true } };

@@ -1,4 +1,4 @@
-import { phaseOf, type LifecycleState, type Phase } from '../lifecycle';
+import { phaseOf, suspendReason, type LifecycleState, type Phase } from '../lifecycle';
 import { sendTo, type Handlers, type RuntimeEndpoint } from '../messaging/messenger';
 import type { BackgroundProtocol, BatteryReport, OffscreenDiagnostics } from '../messaging/protocol';
 import type { Throttle } from '../scheduler/policy';
@@ -173,7 +173,10 @@ export class ComputeHost {
   private async heartbeat(): Promise<void> {
     if (!this.pool || !this.lifecycle) return;
     const phase = phaseOf(this.lifecycle);
-    if (phase !== 'running' && phase !== 'draining') return;
+    // Also while waiting out a busy computer: the background samples the machine's CPU with each beat,
+    // and only that sampling can lift the suspension.
+    const waitingOutBusy = phase === 'suspended' && suspendReason(this.lifecycle) === 'busy';
+    if (phase !== 'running' && phase !== 'draining' && !waitingOutBusy) return;
     // The service worker may have been stopped since: reconnect so it hears if we go away.
     if (!this.port) this.connectPort();
     const now = this.deps.now();

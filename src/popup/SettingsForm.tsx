@@ -170,6 +170,27 @@ export function SettingsForm() {
         />
       </Group>
 
+      <Group id="g-busy" title="When busy">
+        <NumberField
+          {...common}
+          id="busy-threshold"
+          limit={LIMITS.busyThreshold}
+          value={s.busy.thresholdPercent}
+          hint="Your programs come first: pause while the rest of the computer uses more than this share of all cores (0 = never)."
+          onCommit={(v) =>
+            set(LIMITS.busyThreshold.label, 'busy', (c) => ({ ...c.busy, thresholdPercent: v }))
+          }
+        />
+        <NumberField
+          {...common}
+          id="busy-resume"
+          limit={LIMITS.busyResume}
+          value={s.busy.resumeAfterSec}
+          disabled={s.busy.thresholdPercent === 0}
+          onCommit={(v) => set(LIMITS.busyResume.label, 'busy', (c) => ({ ...c.busy, resumeAfterSec: v }))}
+        />
+      </Group>
+
       <Group id="g-schedule" title="Schedule">
         <CheckboxField
           id="schedule-on"

@@ -29,6 +29,8 @@ function detail(s: Status): string | null {
           return 'Resumes once the CPU is under less pressure.';
         case 'schedule':
           return 'Resumes at the start of the hours set in Settings → Schedule.';
+        case 'busy':
+          return 'Your own programs come first: work resumes once the computer has been quiet for a few seconds (Settings → When busy).';
         case 'snoozed':
           return 'Resumes by itself, or now if you choose.';
         case 'host-unavailable':

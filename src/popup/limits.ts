@@ -31,6 +31,8 @@ export const LIMITS = {
   batteryMin: limit('battery.minLevelPercent', 'Run on battery above', 5, 100, '%'),
   batteryHysteresis: limit('battery.hysteresisPercent', 'Resume margin', 0, 50, '%'),
   backoff: limit('backoffMinutes', 'Back-off after battery or heat', 0, 120, 'min'),
+  busyThreshold: limit('busy.thresholdPercent', 'Pause while other CPU use is above', 0, 100, '%'),
+  busyResume: limit('busy.resumeAfterSec', 'Resume after quiet for', 2, 600, 's'),
 } as const satisfies Record<string, NumberLimit>;
 
 /** Labels of every field by settings path, for turning the background's errors into the form's words. */

@@ -6,6 +6,8 @@ export const SAMPLE_PERIOD_MS: Record<Condition, number> = {
   heat: 1_000,
   schedule: 30_000,
   'waiting-for-idle': 0,
+  /** Sampled with each host heartbeat (1 s). */
+  busy: 1_000,
 };
 
 export interface HoldState {
@@ -13,8 +15,9 @@ export interface HoldState {
   clearedAt: Partial<Record<Condition, number | null>>;
 }
 
-export function holdMs(c: Condition, backoffMs: number): number {
-  return Math.max(2 * SAMPLE_PERIOD_MS[c], c === 'on-battery' || c === 'heat' ? backoffMs : 0);
+export function holdMs(c: Condition, backoffMs: number, busyHoldMs = 0): number {
+  const extra = c === 'on-battery' || c === 'heat' ? backoffMs : c === 'busy' ? busyHoldMs : 0;
+  return Math.max(2 * SAMPLE_PERIOD_MS[c], extra);
 }
 
 /**
@@ -28,6 +31,7 @@ export function applyHold(
   raw: readonly Condition[],
   now: number,
   backoffMs: number,
+  busyHoldMs = 0,
 ): { effective: Condition[]; state: HoldState; nextLiftAt: number | null } {
   const clearedAt: HoldState['clearedAt'] = { ...state.clearedAt };
   for (const c of raw) clearedAt[c] = null;
@@ -40,7 +44,7 @@ export function applyHold(
     }
     const since = clearedAt[c] ?? now;
     clearedAt[c] = since;
-    const liftAt = since + holdMs(c, backoffMs);
+    const liftAt = since + holdMs(c, backoffMs, busyHoldMs);
     if (now < liftAt) {
       effective.push(c);
       nextLiftAt = Math.min(nextLiftAt ?? Infinity, liftAt);

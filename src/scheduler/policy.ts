@@ -4,7 +4,7 @@ import type { BatteryReport, IdleState, Pressure } from './signals';
 export type { IdleState, Pressure } from './signals';
 
 /** Conditions the policy can raise; the coordinator turns them into lifecycle suspensions. */
-export type Condition = 'on-battery' | 'heat' | 'schedule' | 'waiting-for-idle';
+export type Condition = 'on-battery' | 'heat' | 'schedule' | 'waiting-for-idle' | 'busy';
 
 export interface Signals {
   idle: IdleState;
@@ -17,6 +17,11 @@ export interface Signals {
   hostWorkers: number;
   /** Whether a battery condition is currently held (for the resume hysteresis). */
   batteryHeld: boolean;
+  /**
+   * CPU the rest of the machine uses, percent of all cores (chrome.system.cpu minus our own workers'
+   * share); null where it cannot be measured.
+   */
+  otherCpuPercent: number | null;
 }
 
 export interface Throttle {
@@ -60,6 +65,9 @@ export function decide(settings: Settings, sig: Signals): Decision {
   if (settings.respectPressure && (sig.pressure === 'serious' || sig.pressure === 'critical'))
     conditions.push('heat');
   if (!withinSchedule(settings.schedule, sig.local)) conditions.push('schedule');
+  // BOINC's "suspend while non-BOINC CPU usage is above N%": the user's own programs come first.
+  const t = settings.busy.thresholdPercent;
+  if (t > 0 && sig.otherCpuPercent !== null && sig.otherCpuPercent > t) conditions.push('busy');
 
   const idle = sig.idle !== 'active';
   const profile = idle ? settings.idle : settings.active;

@@ -48,6 +48,17 @@ export const SettingsSchema = z
         days: z.array(z.number().int().min(0).max(6)).max(7),
       })
       .strict(),
+    /**
+     * BOINC's "suspend while non-BOINC CPU usage is above N%": pause while the rest of the machine uses
+     * more than this share of all cores (0 = never), and resume once it has stayed below for
+     * `resumeAfterSec`.
+     */
+    busy: z
+      .object({
+        thresholdPercent: z.number().int().min(0).max(100),
+        resumeAfterSec: z.number().int().min(2).max(600),
+      })
+      .strict(),
     /** Capsule libraries the user does not want to run. */
     optOut: z.array(z.string().max(32)).max(32),
   })
@@ -66,6 +77,7 @@ export const DEFAULT_SETTINGS: Settings = {
   backoffMinutes: 5,
   respectPressure: true,
   schedule: { enabled: false, from: '09:00', to: '17:00', days: [0, 1, 2, 3, 4, 5, 6] },
+  busy: { thresholdPercent: 25, resumeAfterSec: 15 },
   optOut: [],
 };
 

@@ -28,7 +28,16 @@ export interface ExtensionUnderTest {
 }
 
 export async function launchExtension(
-  opts: { userDataDir?: string; testBuild?: boolean } = {},
+  opts: {
+    userDataDir?: string;
+    testBuild?: boolean;
+    /**
+     * "Pause while the computer is busy" threshold. Off (0) unless a test asks: the test runner, builds
+     * and other suites share this machine, and their load would otherwise (correctly) suspend the
+     * extension in tests that measure something else.
+     */
+    busyThresholdPercent?: number;
+  } = {},
 ): Promise<ExtensionUnderTest> {
   const launched = await launchWithExtension({
     headless: true,
@@ -100,6 +109,9 @@ export async function launchExtension(
     },
     close: () => launched.close(),
   };
+  await self.ask('settings/set', {
+    busy: { thresholdPercent: opts.busyThresholdPercent ?? 0, resumeAfterSec: 15 },
+  });
   return self;
 }
 

@@ -53,7 +53,7 @@ describe('contributing without being noticed', () => {
     await ext.ask('contribute/set', { on: true });
     await waitFor(
       () => measureCpu(ext.userDataDir, 500),
-      (c) => c.workerPct > 25, // running at all: a busy machine gives an uncapped worker less than a core
+      (c) => c.workerPct > 5, // running at all (parked workers use < 2%); a busy machine gives an uncapped worker far less than a core
       { what: 'the worker to run', timeoutMs: 20_000 },
     );
 
@@ -92,7 +92,7 @@ describe('contributing without being noticed', () => {
     expect(after).toBeGreaterThanOrEqual(1_500); // held, no flapping
     await waitFor(
       () => measureCpu(ext.userDataDir, 500),
-      (c) => c.workerPct > 25, // running at all: a busy machine gives an uncapped worker less than a core
+      (c) => c.workerPct > 5, // running at all (parked workers use < 2%); a busy machine gives an uncapped worker far less than a core
       { what: 'work to resume', timeoutMs: 10_000 },
     );
     await ext.askOffscreen('test/set-power', null);
@@ -124,7 +124,7 @@ describe('contributing without being noticed', () => {
     await ext.ask('contribute/set', { on: true });
     await waitFor(
       () => measureCpu(ext.userDataDir, 500),
-      (c) => c.workerPct > 25, // running at all: a busy machine gives an uncapped worker less than a core
+      (c) => c.workerPct > 5, // running at all (parked workers use < 2%); a busy machine gives an uncapped worker far less than a core
       { what: 'the worker to run', timeoutMs: 20_000 },
     );
     const popup = await ext.openPopup();

@@ -39,7 +39,13 @@ describe('the built manifest (run `npm run build` first; `npm test` does)', () =
   it('is MV3 with exactly the permissions it uses and no host permissions', () => {
     const m = manifest();
     expect(m.manifest_version).toBe(3);
-    expect([...(m.permissions as string[])].sort()).toEqual(['alarms', 'idle', 'offscreen', 'storage']);
+    expect([...(m.permissions as string[])].sort()).toEqual([
+      'alarms',
+      'idle',
+      'offscreen',
+      'storage',
+      'system.cpu',
+    ]);
     expect(m.host_permissions ?? []).toEqual([]);
     expect(m.optional_host_permissions ?? []).toEqual([]);
     expect(m.content_scripts ?? []).toEqual([]);

@@ -6,6 +6,7 @@ import { StateStore } from '../../../src/background/state-store';
 import { OverridableIdleSource } from '../../../src/background/idle-source';
 import type { LifecycleState } from '../../../src/lifecycle';
 import type { HeartbeatReport } from '../../../src/messaging/protocol';
+import type { CpuSource, CpuTimes } from '../../../src/background/cpu-source';
 
 let clock = 1_700_000_000_000;
 let sent: Array<{ type: string; req: unknown }>;
@@ -13,8 +14,9 @@ let docExists: boolean;
 let idle: OverridableIdleSource;
 let timers: Map<string, number>;
 
-function newCoordinator(opts: { offscreenDown?: boolean } = {}) {
+function newCoordinator(opts: { offscreenDown?: boolean; cpu?: CpuSource } = {}) {
   return new Coordinator({
+    ...(opts.cpu ? { cpu: opts.cpu } : {}),
     offscreen: new OffscreenManager({
       hasDocument: async () => docExists,
       createDocument: async () => {
@@ -234,5 +236,61 @@ describe('Coordinator', () => {
       Promise.resolve().then(() => c.handlers()['contribute/set']({ on: 'yes' as unknown as boolean }, null)),
     ).rejects.toThrow('"on" must be a boolean');
     expect(c.status().phase).toBe('paused');
+  });
+
+  it('waits while the computer is busy with the user’s own programs, and resumes once quiet for the hold', async () => {
+    // Two cores; each heartbeat (1 s) advances them by 1000 ms with the busy share the test sets.
+    let t: CpuTimes = { busy: [0, 0], total: [0, 0] };
+    let busyPerCore = [0, 0];
+    const cpu: CpuSource = { sample: async () => t };
+    const tick = async (c: Coordinator, over: Partial<HeartbeatReport> = {}) => {
+      clock += 1_000;
+      t = { busy: t.busy.map((b, i) => b + busyPerCore[i]!), total: t.total.map((x) => x + 1_000) };
+      await c
+        .handlers()
+        ['offscreen/heartbeat'](beat({ activeWorkers: 1, dutyPercent: 50, busy: 1, ...over }), null);
+    };
+    const c = newCoordinator({ cpu });
+    await c.handlers()['contribute/set']({ on: true }, null);
+    await c.handlers()['offscreen/hello']({ instanceId: 'h', workers: 1 }, null);
+    // Our own worker at its 50% cap on core 0: 25% of the machine, all ours — keeps running.
+    busyPerCore = [500, 30];
+    for (let i = 0; i < 3; i++) await tick(c);
+    expect(c.status().phase).toBe('running');
+    // The user's tab takes core 1: 50% of the machine is someone else's → "busy" (threshold 25%).
+    busyPerCore = [500, 1_000];
+    await tick(c);
+    await tick(c);
+    expect(c.status()).toMatchObject({
+      phase: 'suspended',
+      reason: 'busy',
+      text: 'Waiting: your computer is busy',
+    });
+    // Suspended, our worker is parked: all of the load is the user's, still busy.
+    busyPerCore = [100, 900];
+    await tick(c);
+    expect(c.status().reason).toBe('busy');
+    // Quiet again: the condition clears, but the hold (15 s by default) keeps us waiting until it lifts.
+    busyPerCore = [40, 40];
+    await tick(c);
+    await tick(c);
+    expect(c.status().phase).toBe('suspended');
+    expect(timers.get('inos-lift')).toBeGreaterThan(clock);
+    clock = timers.get('inos-lift')!;
+    await c.reevaluate();
+    expect(c.status().phase).toBe('running');
+  });
+
+  it('never suspends for "busy" when the threshold is 0, or without a CPU source', async () => {
+    let t: CpuTimes = { busy: [0, 0], total: [0, 0] };
+    const c = newCoordinator({ cpu: { sample: async () => t } });
+    await c.handlers()['contribute/set']({ on: true }, null);
+    await c.handlers()['settings/set']({ busy: { thresholdPercent: 0, resumeAfterSec: 15 } }, null);
+    for (let i = 0; i < 3; i++) {
+      clock += 1_000;
+      t = { busy: t.busy.map((b) => b + 1_000), total: t.total.map((x) => x + 1_000) };
+      await c.handlers()['offscreen/heartbeat'](beat(), null);
+    }
+    expect(c.status().phase).toBe('running');
   });
 });

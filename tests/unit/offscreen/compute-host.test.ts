@@ -112,4 +112,24 @@ describe('ComputeHost', () => {
     host.dispose();
     expect(Atomics.load(ctrl, CTRL.LIFECYCLE)).toBe(LIFECYCLE_CODE.stopped);
   });
+
+  it('keeps beating while suspended for a busy computer (the beats carry the CPU sampling), not for battery', async () => {
+    const on = transition(initialLifecycle(0), { type: 'user-contribute' }, 1);
+    const busy = transition(on, { type: 'policy', reasons: ['busy'] }, 2);
+    const battery = transition(on, { type: 'policy', reasons: ['on-battery'] }, 2);
+    for (const [lifecycle, beats] of [
+      [busy, true],
+      [battery, false],
+    ] as const) {
+      const { host, calls } = setup({ lifecycle });
+      await host.start();
+      // Three heartbeat periods (1 s each): generous for a loaded machine, and only a lower bound matters.
+      await new Promise((r) => setTimeout(r, 3_200));
+      expect(
+        calls.some((c) => c.type === 'heartbeat'),
+        `${lifecycle.suspensions.join()}`,
+      ).toBe(beats);
+      host.dispose();
+    }
+  });
 });

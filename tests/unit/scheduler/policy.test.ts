@@ -10,6 +10,7 @@ const sig = (over: Partial<Signals> = {}): Signals => ({
   local: { day: 2, minutes: 600 },
   hostWorkers: 7,
   batteryHeld: false,
+  otherCpuPercent: null,
   ...over,
 });
 const onBattery = (level: number) => ({ supported: true, charging: false, level, at: 0 });
@@ -112,5 +113,34 @@ describe('holds against flapping', () => {
     r = applyHold(r.state, ['heat'], 200_000, 300_000);
     r = applyHold(r.state, [], 250_000, 300_000);
     expect(r.nextLiftAt).toBe(550_000);
+  });
+});
+
+describe('pause while the computer is busy (BOINC: non-BOINC CPU use above N%)', () => {
+  it('raises "busy" only above the threshold, never at 0 or without a measurement', () => {
+    const on = (pct: number | null, threshold = 25) =>
+      decide(
+        { ...DEFAULT_SETTINGS, busy: { thresholdPercent: threshold, resumeAfterSec: 15 } },
+        sig({ otherCpuPercent: pct }),
+      ).conditions;
+    expect(DEFAULT_SETTINGS.busy.thresholdPercent).toBe(25);
+    expect(on(25.1)).toContain('busy');
+    expect(on(25)).not.toContain('busy');
+    expect(on(null)).not.toContain('busy');
+    expect(on(100, 0)).not.toContain('busy');
+  });
+
+  it('holds for resumeAfterSec once the machine is quiet again', () => {
+    let h = applyHold({ clearedAt: {} }, ['busy'], 0, 300_000, 15_000);
+    expect(h.effective).toEqual(['busy']);
+    h = applyHold(h.state, [], 1_000, 300_000, 15_000);
+    expect(h.effective).toEqual(['busy']);
+    expect(h.nextLiftAt).toBe(16_000);
+    expect(applyHold(h.state, [], 16_000, 300_000, 15_000).effective).toEqual([]);
+  });
+
+  it('older stored settings without the field get the default', () => {
+    const { busy: _omit, ...old } = DEFAULT_SETTINGS;
+    expect(parseSettings(old).busy).toEqual(DEFAULT_SETTINGS.busy);
   });
 });
