@@ -1,6 +1,6 @@
 /**
  * The work contract every capsule implements (the seeds' "universal adapter": a job names a library,
- * a method and JSON params). The engine (src/capsules/engine) validates a job before any work, runs it
+ * a method and JSON params). The engine (src/engine) validates a job before any work, runs it
  * inside the capsule's limits, charges it against its credit budget and returns a result with the cost
  * used. Capsules never see the bus: they get a context.
  */

@@ -2,10 +2,10 @@ import { phaseOf, type LifecycleState, type Phase } from '../lifecycle';
 import { sendTo, type Handlers, type RuntimeEndpoint } from '../messaging/messenger';
 import type { BackgroundProtocol, BatteryReport, OffscreenDiagnostics } from '../messaging/protocol';
 import type { Throttle } from '../scheduler/policy';
-import { defaultWorkerCount, WorkerPool, type PoolWorker } from '../pool/worker-pool';
+import { startEngineHost } from '../pool/engine-host';
+import { defaultWorkerCount, type PoolWorker, type WorkerPool } from '../pool/worker-pool';
 import {
   computeLayout,
-  createBus,
   LAYOUT_VERSION,
   LIFECYCLE_CODE,
   MAX_WORKERS,
@@ -16,8 +16,7 @@ import { watchBattery, type BatteryLike } from './battery-watcher';
 import { watchPressure, type PressureObserverCtor } from './pressure-watcher';
 import { JobRunner } from './job-runner';
 import { builtinCapsules } from '../capsules/builtin';
-import { JobEngine } from '../capsules/engine/job-engine';
-import { CapsuleRegistry } from '../capsules/engine/registry';
+import type { JobEngine } from '../engine/job-engine';
 
 export const HEARTBEAT_MS = 1_000;
 
@@ -101,10 +100,14 @@ export class ComputeHost {
     }
     const workers = defaultWorkerCount(this.deps.hardwareConcurrency, MAX_WORKERS);
     this.layout = computeLayout({ tier: this.deps.tier ?? 'light', workers });
-    const sab = createBus(this.layout);
-    this.pool = new WorkerPool(sab, this.layout, this.deps.spawnWorker);
-    this.pool.start();
-    this.engine = new JobEngine(this.pool, new CapsuleRegistry(builtinCapsules));
+    const host = startEngineHost({
+      layout: this.layout,
+      spawn: this.deps.spawnWorker,
+      capsules: builtinCapsules,
+      lifecycle: LIFECYCLE_CODE.paused,
+    });
+    this.pool = host.pool;
+    this.engine = host.engine;
     this.connectPort();
     const { lifecycle, throttle } = await this.send('offscreen/hello', {
       instanceId: this.instanceId,

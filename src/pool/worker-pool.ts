@@ -8,9 +8,9 @@ import {
   type Layout,
 } from '../sab/layout';
 import { RingBuffer } from '../sab/ring-buffer';
-import type { WorkerInit } from './job-worker';
+import type { WorkerInit } from '../engine/job-worker';
 
-export type { WorkerInit } from './job-worker';
+export type { WorkerInit } from '../engine/job-worker';
 
 /** What the pool needs of a Worker, so Node's worker_threads and browser Workers both fit. */
 export interface PoolWorker {

@@ -1,4 +1,4 @@
-import { BadInputError, JobStopped, type CapsuleServices, type JobContext } from '../capsule';
+import { BadInputError, JobStopped, type CapsuleServices, type JobContext } from '../capsules/capsule';
 import { cpuCredits, dataCredits } from './cost';
 import type { CapsuleRegistry } from './registry';
 import { assertInputSize, parseParams } from './validate';

@@ -8,13 +8,14 @@
  *                  JOBS_DONE, CURRENT_JOB (ordinal of the frame being run), CANCEL_JOB (host → worker)
  *   control: LIFECYCLE word; parked workers sleep on LIFECYCLE_EPOCH
  *
- * Jobs are taken only while the lifecycle is `running`: pause and drain take effect between jobs
- * (a running slice finishes; drain takes no new one); `stopped` ends the loop. Nothing is dropped: a
- * paused worker simply leaves frames in its inbox until it resumes.
+ * Jobs are taken only while the lifecycle is `running`. Pause and suspend also act inside a job: the
+ * next checkpoint parks the worker there (its clock stops, nothing is charged) until the lifecycle
+ * changes; drain lets the running job finish and takes no new one; `stopped` ends the loop. Nothing is
+ * dropped: a paused worker leaves frames in its inbox until it resumes.
  */
 import type { Capsule, CapsuleServices } from '../capsules/capsule';
-import { execute } from '../capsules/engine/execute';
-import { CapsuleRegistry } from '../capsules/engine/registry';
+import { execute } from './execute';
+import { CapsuleRegistry } from './registry';
 import { Arena, type ArenaRef } from '../sab/arena';
 import {
   assertLayout,

@@ -10,18 +10,34 @@
  *  - a worker whose heartbeat stops for HEARTBEAT_TIMEOUT_MS (an infinite loop that never reaches a
  *    checkpoint) is replaced the same way.
  *
- * Jobs are dispatched only while the lifecycle is `running`; a pause leaves queued jobs queued and
- * lets running ones finish, so no job is lost or run twice.
+ * Jobs are dispatched only while the lifecycle is `running`. A pause or suspend leaves queued jobs
+ * queued and parks running ones at their next checkpoint (the watchdog stops their clocks meanwhile);
+ * they continue on resume, so no job is lost or run twice.
  */
-import { BadInputError } from '../capsule';
-import { LIFECYCLE_CODE, WORKER_SLOT, workerReadyValue } from '../../sab/layout';
-import { Arena, type ArenaRef } from '../../sab/arena';
-import { RingBuffer } from '../../sab/ring-buffer';
-import type { WorkerPool } from '../../pool/worker-pool';
-import { decodeJobResult, encodeJobRequest, type PayloadData } from '../../wire';
+import { BadInputError } from '../capsules/capsule';
+import { LIFECYCLE_CODE, WORKER_SLOT, workerReadyValue, type Layout } from '../sab/layout';
+import { Arena, type ArenaRef } from '../sab/arena';
+import { RingBuffer } from '../sab/ring-buffer';
+import { decodeJobResult, encodeJobRequest, type PayloadData } from '../wire';
 import { cpuCredits, dataCredits } from './cost';
 import type { JobStatus } from './execute';
 import type { CapsuleRegistry } from './registry';
+
+/**
+ * What the engine needs of the workers' owner (src/pool's WorkerPool implements it). Declared here so
+ * the engine never imports from src/pool, the layer above it.
+ */
+export interface EngineWorkers {
+  readonly sab: SharedArrayBuffer;
+  readonly layout: Layout;
+  slot(index: number): Int32Array;
+  lifecycleCode(): number;
+  throttle(): { workers: number; dutyPercent: number; gpu: boolean };
+  /** Milliseconds since worker `index`'s heartbeat last moved. */
+  silentFor(index: number): number;
+  /** Terminates worker `index` and starts a fresh one in its slot (its rings reset). */
+  replace(index: number): void;
+}
 
 export const GRACE_MS = 100;
 export const HEARTBEAT_TIMEOUT_MS = 3_000;
@@ -86,7 +102,7 @@ export class JobEngine {
   private closed = false;
 
   constructor(
-    private readonly pool: WorkerPool,
+    private readonly pool: EngineWorkers,
     private readonly registry: CapsuleRegistry,
     private readonly clock: () => number = () => performance.now(),
   ) {
