@@ -16,7 +16,7 @@
  */
 import { BadInputError } from '../capsules/capsule';
 import { LIFECYCLE_CODE, WORKER_SLOT, workerReadyValue, type Layout } from '../sab/layout';
-import { Arena, type ArenaRef } from '../sab/arena';
+import { Arena, workerOwner, type ArenaRef } from '../sab/arena';
 import { RingBuffer } from '../sab/ring-buffer';
 import { decodeJobResult, encodeJobRequest, type PayloadData } from '../wire';
 import { cpuCredits, dataCredits } from './cost';
@@ -35,13 +35,17 @@ export interface EngineWorkers {
   throttle(): { workers: number; dutyPercent: number; gpu: boolean };
   /** Milliseconds since worker `index`'s heartbeat last moved. */
   silentFor(index: number): number;
-  /** Terminates worker `index` and starts a fresh one in its slot (its rings reset). */
-  replace(index: number): void;
+  /**
+   * Terminates worker `index` and starts a fresh one in its slot (its rings reset). Resolves once the
+   * old thread is gone (what `terminate()` gives; immediately where it gives nothing).
+   */
+  replace(index: number): Promise<void>;
 }
 
 export const GRACE_MS = 100;
 export const HEARTBEAT_TIMEOUT_MS = 3_000;
 const WATCH_MS = 20;
+const RECOVER_AFTER_MS = 50;
 
 export interface JobSubmission {
   library: string;
@@ -324,7 +328,7 @@ export class JobEngine {
             length: Number(r.output.length),
           };
           output = this.arena.view(ref).slice();
-          this.arena.free(ref);
+          this.arena.free(ref, this.pool.slot(i));
         }
       } catch (err) {
         error = `unreadable result from worker ${i}: ${String(err)}`;
@@ -371,7 +375,7 @@ export class JobEngine {
           });
         }
         if (p || Atomics.load(this.pool.slot(i), WORKER_SLOT.READY) === workerReadyValue(i)) {
-          this.pool.replace(i);
+          this.replaceWorker(i);
           // The slot and its rings were reset: start counting and caching afresh.
           this.ordinals[i] = 0;
           this.inboxes[i] = RingBuffer.inbox(this.pool.sab, this.pool.layout, i);
@@ -380,6 +384,33 @@ export class JobEngine {
       }
     }
   }
+
+  /**
+   * Replaces worker i and, once the old thread is really gone, takes back what it held in the arena:
+   * the lock if it died holding it, and its output block (the slot's record, captured before the new
+   * worker can write there).
+   */
+  private replaceWorker(i: number): void {
+    const slot = this.pool.slot(i);
+    const owner = workerOwner(i, Atomics.load(slot, WORKER_SLOT.GENERATION));
+    const record = new Int32Array(WORKER_SLOT.OUT_BYTES + 1);
+    record[WORKER_SLOT.OUT_UNIT] = Atomics.load(slot, WORKER_SLOT.OUT_UNIT);
+    record[WORKER_SLOT.OUT_BYTES] = Atomics.load(slot, WORKER_SLOT.OUT_BYTES);
+    const gone = this.pool.replace(i);
+    void gone
+      // A browser Worker's terminate() returns nothing: give its thread a moment to stop.
+      .then(() => new Promise((r) => setTimeout(r, RECOVER_AFTER_MS)))
+      .then(() => {
+        const r = this.arena.recover(owner, record);
+        if (r.lockRecovered || r.freedBytes) this.recoveries.push({ worker: i, ...r });
+      })
+      .catch((err: unknown) => this.recoveries.push({ worker: i, error: String(err) }));
+  }
+
+  /** What each replaced worker left behind and was taken back (for tests and diagnostics). */
+  readonly recoveries: Array<
+    { worker: number } & ({ lockRecovered: boolean; freedBytes: number } | { error: string })
+  > = [];
 
   private settle(
     p: Pending,

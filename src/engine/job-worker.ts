@@ -16,7 +16,7 @@
 import type { Capsule, CapsuleServices } from '../capsules/capsule';
 import { execute } from './execute';
 import { CapsuleRegistry } from './registry';
-import { Arena, type ArenaRef } from '../sab/arena';
+import { Arena, workerOwner, type ArenaRef } from '../sab/arena';
 import {
   assertLayout,
   CONTROL_WORDS,
@@ -61,7 +61,7 @@ export async function runWorker(init: WorkerInit, env: WorkerEnv): Promise<void>
   const control = new Int32Array(sab, layout.controlOffset, CONTROL_WORDS);
   const inbox = RingBuffer.inbox(sab, layout, index);
   const outbox = RingBuffer.outbox(sab, layout, index);
-  const arena = new Arena(sab, layout);
+  const arena = new Arena(sab, layout, { owner: workerOwner(index, init.generation) });
   const registry = new CapsuleRegistry(env.capsules);
   let ordinal = Atomics.load(slot, WORKER_SLOT.CURRENT_JOB);
   let lastBeat = 0;
@@ -190,7 +190,8 @@ export async function runWorker(init: WorkerInit, env: WorkerEnv): Promise<void>
       deadlineMs: Number(req.deadlineMs),
       allocOutput(n) {
         if (n === 0) return new Uint8Array(0);
-        out = arena.alloc(n);
+        // Recorded in this worker's slot, so a supervisor that kills us mid-job frees it.
+        out = arena.alloc(n, slot);
         return arena.view(out);
       },
       cancelled: () => Atomics.load(slot, WORKER_SLOT.CANCEL_JOB) === myOrdinal,
@@ -201,7 +202,7 @@ export async function runWorker(init: WorkerInit, env: WorkerEnv): Promise<void>
     });
     const ref = out as ArenaRef | null;
     if (outcome.status !== 'ok' && ref) {
-      arena.free(ref);
+      arena.free(ref, slot);
       out = null;
     }
     const outRef = out as ArenaRef | null;

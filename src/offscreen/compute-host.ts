@@ -71,6 +71,8 @@ export class ComputeHost {
   private powerOverride: { charging: boolean; level: number } | null = null;
   private port: unknown = null;
   private readonly startedAt: number;
+  private helloAt: number | null = null;
+  private firstJobAt: number | null = null;
   private readonly abort = new AbortController();
   private readonly jobs = new JobRunner(
     () => this.engine,
@@ -113,6 +115,7 @@ export class ComputeHost {
       instanceId: this.instanceId,
       workers,
     });
+    this.helloAt = this.deps.now();
     if (throttle) this.applyThrottle(throttle);
     this.apply(lifecycle);
     const beat = setInterval(() => void this.heartbeat(), HEARTBEAT_MS);
@@ -216,6 +219,8 @@ export class ComputeHost {
         })) ?? [],
       battery: this.battery,
       startedAt: this.startedAt,
+      helloAt: this.helloAt,
+      firstJobAt: this.firstJobAt,
     };
   }
 
@@ -224,7 +229,11 @@ export class ComputeHost {
       'lifecycle/apply': ({ lifecycle }) => ({ applied: this.apply(lifecycle) }),
       'diagnostics/get': () => this.diagnostics(),
       'throttle/apply': (t) => this.applyThrottle(t),
-      'jobs/submit': (order) => this.jobs.submit(order),
+      'jobs/submit': (order) => {
+        const r = this.jobs.submit(order);
+        if (r.accepted) this.firstJobAt ??= this.deps.now();
+        return { ...r, hostId: this.instanceId };
+      },
       'test/set-power': (power) => {
         if (import.meta.env.MODE !== 'test' || !this.deps.testHooks)
           throw new Error('test hooks are not built into this extension');

@@ -81,17 +81,20 @@ export class WorkerPool {
    * Terminates worker `index` and starts a fresh one in its slot. The caller must have settled the
    * job the old worker held; frames still in its inbox are discarded with the reset rings.
    */
-  replace(index: number): void {
+  replace(index: number): Promise<void> {
     const now = performance.now();
     const old = this.workers[index];
     if (!old) throw new RangeError(`no worker ${index}`);
-    void old.terminate();
+    const gone = Promise.resolve(old.terminate()).then(() => undefined);
     const slot = workerSlot(this.sab, this.layout, index);
     const generation = Atomics.load(slot, WORKER_SLOT.GENERATION) + 1;
     Atomics.store(slot, WORKER_SLOT.READY, 0);
     Atomics.store(slot, WORKER_SLOT.STATE, WORKER_STATE.starting);
     Atomics.store(slot, WORKER_SLOT.CANCEL_JOB, 0);
     Atomics.store(slot, WORKER_SLOT.CURRENT_JOB, 0);
+    Atomics.store(slot, WORKER_SLOT.OUT_UNIT, 0);
+    Atomics.store(slot, WORKER_SLOT.OUT_BYTES, 0);
+    Atomics.store(slot, WORKER_SLOT.WASM_BYTES, 0);
     RingBuffer.init(
       this.sab,
       RingBuffer.inbox(this.sab, this.layout, index).byteOffset,
@@ -105,6 +108,7 @@ export class WorkerPool {
     this.workers[index] = this.launch(index, generation);
     this.seen[index] = { heartbeat: Atomics.load(slot, WORKER_SLOT.HEARTBEAT), at: now };
     this.replacements++;
+    return gone;
   }
 
   /** Publishes a lifecycle code: one store, one epoch bump, one notify wakes every parked worker. */

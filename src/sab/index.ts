@@ -48,6 +48,10 @@ export {
   ArenaRefError,
   ArenaCorruptError,
   ArenaLockTimeoutError,
+  HOST_OWNER,
+  workerOwner,
+  type ArenaOptions,
+  type ArenaRecovery,
   type ArenaRef,
   type ArenaStats,
 } from './arena.ts';

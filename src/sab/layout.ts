@@ -109,6 +109,15 @@ export const WORKER_SLOT = {
   /** Bumped on every STATE change so a supervisor can wait for it. */
   EPOCH: 9,
   GENERATION: 10,
+  /**
+   * The arena block this worker's current job output lives in: unit index + 1 (0: none) and its
+   * requested bytes. Written and cleared under the arena lock (Arena.alloc/free with the slot), so a
+   * supervisor that kills the worker can free the block (Arena.recover).
+   */
+  OUT_UNIT: 11,
+  OUT_BYTES: 12,
+  /** WebAssembly memory the worker's capsules hold, bytes (updated after each job; see capsule.ts). */
+  WASM_BYTES: 13,
 } as const;
 export const WORKER_SLOT_BYTES = 64;
 export const WORKER_STATE = {

@@ -53,6 +53,14 @@ export const testCapsule: Capsule = {
         for (;;);
       },
     }),
+    hangOwningOutput: method({
+      params: z.object({}).strict(),
+      summary: 'takes a 4 KiB output block, then loops forever without checking in',
+      run(ctx) {
+        ctx.output(4096);
+        for (;;);
+      },
+    }),
     hangLong: method({
       params: z.object({}).strict(),
       summary: 'never checks in, under limits longer than the heartbeat timeout',

@@ -42,7 +42,7 @@ describe('JobEngine over real worker threads', () => {
     expect(unknownLib.error).toMatch(/available: (.+, )?test/);
     const unknownMethod = await h.engine.submit({ library: 'test', method: 'mine' });
     expect(unknownMethod.error).toMatch(
-      /unknown method "mine".*available: echo, fail, hang, hangLong, spin, sum/,
+      /unknown method "mine".*available: echo, fail, hang, hangLong, hangOwningOutput, spin, sum/,
     );
     const polluted = await h.engine.submit({
       library: 'test',
@@ -95,6 +95,19 @@ describe('JobEngine over real worker threads', () => {
       [0, 1, 2, 3].map(() => h.engine.submit({ library: 'test', method: 'echo', input: bytes(64) })),
     );
     expect(after.every((x) => x.status === 'ok')).toBe(true);
+  });
+
+  it('takes back the output block of a worker killed while it owned one', async () => {
+    const before = h.engine.arenaStats.liveAllocations;
+    const r = await h.engine.submit({ library: 'test', method: 'hangOwningOutput', budget: 200 });
+    expect(r.status).toBe('budgetExhausted');
+    await expect
+      .poll(() => h.engine.recoveries.find((x) => 'freedBytes' in x && x.freedBytes === 4096), {
+        timeout: 10_000,
+      })
+      .toBeTruthy();
+    expect(h.engine.arenaStats.liveAllocations).toBe(before);
+    expect((await h.engine.submit({ library: 'test', method: 'echo', input: bytes(5) })).status).toBe('ok');
   });
 
   it('detects a worker that stops beating within 3 s and replaces it', async () => {
