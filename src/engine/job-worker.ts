@@ -19,6 +19,7 @@ import { CapsuleRegistry } from './registry';
 import { Arena, workerOwner, type ArenaRef } from '../sab/arena';
 import {
   assertLayout,
+  checkCapsuleTable,
   CONTROL_WORDS,
   CTRL,
   LIFECYCLE_CODE,
@@ -63,16 +64,30 @@ export async function runWorker(init: WorkerInit, env: WorkerEnv): Promise<void>
   const outbox = RingBuffer.outbox(sab, layout, index);
   const arena = new Arena(sab, layout, { owner: workerOwner(index, init.generation) });
   const registry = new CapsuleRegistry(env.capsules);
+  // Throws (the host sees no READY and no heartbeat) when the host serves other capsules.
+  const tableIndex = checkCapsuleTable(sab, layout, env.capsules);
   let ordinal = Atomics.load(slot, WORKER_SLOT.CURRENT_JOB);
   let lastBeat = 0;
   let cycleStart = performance.now();
   /** Time spent parked by the duty cycle inside jobs: not CPU time, so never charged. */
   let parkedMs = 0;
+  /** Start of the current stretch of job work not yet added to the LOAD word; -1: no job running. */
+  let busyFrom = -1;
+  let busyCarry = 0;
+  const flushBusy = (now: number) => {
+    if (busyFrom < 0) return;
+    const ms = now - busyFrom + busyCarry;
+    const whole = Math.floor(ms);
+    busyCarry = ms - whole;
+    if (whole > 0) Atomics.add(slot, WORKER_SLOT.LOAD, whole);
+    busyFrom = now;
+  };
 
   const beat = () => {
     const now = performance.now();
     if (now - lastBeat >= BEAT_EVERY_MS) {
       lastBeat = now;
+      flushBusy(now);
       Atomics.add(slot, WORKER_SLOT.HEARTBEAT, 1);
     }
   };
@@ -91,9 +106,11 @@ export async function runWorker(init: WorkerInit, env: WorkerEnv): Promise<void>
       if (code !== LIFECYCLE_CODE.paused && code !== LIFECYCLE_CODE.suspended) break;
       const epoch = Atomics.load(control, CTRL.LIFECYCLE_EPOCH);
       Atomics.add(slot, WORKER_SLOT.HEARTBEAT, 1);
+      flushBusy(now);
       Atomics.wait(control, CTRL.LIFECYCLE_EPOCH, epoch, PARK_MS);
       const after = performance.now();
       parkedMs += after - now;
+      if (busyFrom >= 0) busyFrom = after;
       now = after;
       cycleStart = now;
     }
@@ -105,9 +122,11 @@ export async function runWorker(init: WorkerInit, env: WorkerEnv): Promise<void>
       const epoch = Atomics.load(control, CTRL.THROTTLE_EPOCH);
       const rest = Math.min(PARK_MS, DUTY_CYCLE_MS - (now - cycleStart));
       Atomics.add(slot, WORKER_SLOT.HEARTBEAT, 1);
+      flushBusy(now);
       Atomics.wait(control, CTRL.THROTTLE_EPOCH, epoch, rest);
       const after = performance.now();
       parkedMs += after - now;
+      if (busyFrom >= 0) busyFrom = after;
       now = after;
       if (Atomics.load(control, CTRL.THROTTLE_EPOCH) !== epoch) break;
     }
@@ -147,8 +166,13 @@ export async function runWorker(init: WorkerInit, env: WorkerEnv): Promise<void>
     ordinal = (ordinal + 1) | 0;
     Atomics.store(slot, WORKER_SLOT.CURRENT_JOB, ordinal);
     setState(WORKER_STATE.busy);
+    busyFrom = performance.now();
     dutyGate();
     const result = await runOne(frame, ordinal);
+    flushBusy(performance.now());
+    busyFrom = -1;
+    Atomics.store(slot, WORKER_SLOT.CAPSULE, 0);
+    if (result.data.status === 'internalError') Atomics.add(slot, WORKER_SLOT.ERRORS, 1);
     const bytes = encodeJobResult(result.data);
     // Back-pressure: the host drains the outbox; wait rather than drop a result.
     while (!outbox.write(bytes, PARK_MS)) beat();
@@ -179,6 +203,7 @@ export async function runWorker(init: WorkerInit, env: WorkerEnv): Promise<void>
       return { data: failed(req.id, 'badInput', `job input reference is invalid: ${String(err)}`) };
     }
     let out: ArenaRef | null = null;
+    Atomics.store(slot, WORKER_SLOT.CAPSULE, (tableIndex.get(req.library) ?? -1) + 1);
     const outcome = await execute(registry, {
       library: req.library,
       method: req.method,

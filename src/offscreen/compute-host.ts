@@ -183,6 +183,7 @@ export class ComputeHost {
     // The service worker may have been stopped since: reconnect so it hears if we go away.
     if (!this.port) this.connectPort();
     const now = this.deps.now();
+    const load = this.sampleLoad(now);
     try {
       const { lifecycle, throttle } = await this.send('offscreen/heartbeat', {
         instanceId: this.instanceId,
@@ -193,7 +194,7 @@ export class ComputeHost {
         dutyPercent: this.pool.throttle().dutyPercent,
         jobsDone: this.pool.jobsDone(),
         busy: this.engine?.inFlight ?? 0,
-        load: 0,
+        load,
         sentAt: now,
       });
       if (throttle) this.applyThrottle(throttle);
@@ -201,6 +202,22 @@ export class ComputeHost {
     } catch (err) {
       this.deps.log?.('heartbeat not delivered', err);
     }
+  }
+
+  private lastLoad: { at: number; busyMs: number } | null = null;
+
+  /**
+   * Share of the pool's worker time spent running jobs since the previous sample, 0..1 (from the
+   * workers' LOAD words: milliseconds inside jobs, parked time excluded).
+   */
+  sampleLoad(now: number): number {
+    if (!this.pool) return 0;
+    const busyMs = this.pool.busyMs();
+    const prev = this.lastLoad;
+    this.lastLoad = { at: now, busyMs };
+    if (!prev || now <= prev.at) return 0;
+    const share = ((busyMs - prev.busyMs) | 0) / ((now - prev.at) * this.pool.size);
+    return Math.max(0, Math.min(1, share));
   }
 
   diagnostics(): OffscreenDiagnostics {

@@ -8,7 +8,14 @@
 import type { Capsule } from '../capsules/capsule';
 import { JobEngine } from '../engine/job-engine';
 import { CapsuleRegistry } from '../engine/registry';
-import { createBus, LIFECYCLE_CODE, WORKER_SLOT, workerReadyValue, type Layout } from '../sab/layout';
+import {
+  createBus,
+  LIFECYCLE_CODE,
+  WORKER_SLOT,
+  workerReadyValue,
+  writeCapsuleTable,
+  type Layout,
+} from '../sab/layout';
 import { WorkerPool, type PoolWorker } from './worker-pool';
 
 export interface EngineHostOptions {
@@ -40,6 +47,8 @@ export interface EngineHost {
 export function startEngineHost(opts: EngineHostOptions): EngineHost {
   const { layout } = opts;
   const sab = createBus(layout);
+  // Before any worker starts: each checks its own capsules against this table.
+  writeCapsuleTable(sab, layout, opts.capsules);
   const pool = new WorkerPool(sab, layout, opts.spawn);
   pool.start();
   if (opts.lifecycle !== LIFECYCLE_CODE.paused) pool.setLifecycle(opts.lifecycle ?? LIFECYCLE_CODE.running);

@@ -190,6 +190,13 @@ export class WorkerPool {
     return alive;
   }
 
+  /** Milliseconds all workers spent running jobs, summed (wrapping Int32: compare differences). */
+  busyMs(): number {
+    let n = 0;
+    for (let i = 0; i < this.workers.length; i++) n = (n + Atomics.load(this.slot(i), WORKER_SLOT.LOAD)) | 0;
+    return n;
+  }
+
   jobsDone(): number {
     let n = 0;
     for (let i = 0; i < this.workers.length; i++) n += Atomics.load(this.slot(i), WORKER_SLOT.JOBS_DONE);

@@ -78,6 +78,16 @@ describe('JobEngine over real worker threads', () => {
     expect((await h.engine.submit({ library: 'test', method: 'echo', input: bytes(5) })).status).toBe('ok');
   });
 
+  it("counts a job's run time in its worker's LOAD word, as much as it was charged", async () => {
+    const before = h.pool.busyMs();
+    const r = await h.engine.submit({ library: 'test', method: 'spin', budget: 300 });
+    expect(r.status).toBe('budgetExhausted');
+    await expect.poll(() => (h.pool.busyMs() - before) | 0).toBeGreaterThanOrEqual(r.costUsed * 0.9);
+    const busy = (h.pool.busyMs() - before) | 0;
+    console.info(`[engine] LOAD +${busy} ms for a job charged ${r.costUsed} credits`);
+    expect(busy).toBeLessThanOrEqual(r.costUsed * 1.1 + 20);
+  });
+
   it('stops a looping job at its timeout (the capsule’s 2 s limit)', async () => {
     const r = await h.engine.submit({ library: 'test', method: 'spin' });
     expect(r.status).toBe('timeout');
