@@ -43,6 +43,11 @@ export interface EngineWorkers {
 }
 
 export const GRACE_MS = 100;
+/**
+ * A worker whose WebAssembly memory (the WASM_BYTES its capsules registered) passed this after a job
+ * is replaced: WebAssembly memory never shrinks, so a worker that once ran a big job would keep it.
+ */
+export const DEFAULT_WASM_HIGH_WATER_BYTES = 256 * 1024 * 1024;
 export const HEARTBEAT_TIMEOUT_MS = 3_000;
 const WATCH_MS = 20;
 const RECOVER_AFTER_MS = 50;
@@ -104,6 +109,10 @@ export class JobEngine {
   private watch: ReturnType<typeof setInterval> | null = null;
   private seq = 0;
   private closed = false;
+  /** See DEFAULT_WASM_HIGH_WATER_BYTES; a host may lower it (a small device) or raise it. */
+  wasmHighWaterBytes = DEFAULT_WASM_HIGH_WATER_BYTES;
+  /** Workers replaced for their WebAssembly memory. */
+  recycled = 0;
 
   constructor(
     private readonly pool: EngineWorkers,
@@ -335,6 +344,12 @@ export class JobEngine {
       }
       this.running[i] = null;
       this.settle(p, { status, error, costUsed, output });
+      // Idle now and holding nothing of ours: a worker whose WebAssembly memory grew past the mark
+      // starts afresh (its memory is released with its thread).
+      if (Atomics.load(this.pool.slot(i), WORKER_SLOT.WASM_BYTES) > this.wasmHighWaterBytes) {
+        this.recycled++;
+        this.restart(i);
+      }
     }
   }
 
@@ -374,13 +389,8 @@ export class JobEngine {
             costUsed: Math.min(p.budget, cpuCredits(ran) + dataCredits(p.inputBytes)),
           });
         }
-        if (p || Atomics.load(this.pool.slot(i), WORKER_SLOT.READY) === workerReadyValue(i)) {
-          this.replaceWorker(i);
-          // The slot and its rings were reset: start counting and caching afresh.
-          this.ordinals[i] = 0;
-          this.inboxes[i] = RingBuffer.inbox(this.pool.sab, this.pool.layout, i);
-          this.outboxes[i] = RingBuffer.outbox(this.pool.sab, this.pool.layout, i);
-        }
+        if (p || Atomics.load(this.pool.slot(i), WORKER_SLOT.READY) === workerReadyValue(i))
+          this.restart(i);
       }
     }
   }
@@ -390,6 +400,14 @@ export class JobEngine {
    * the lock if it died holding it, and its output block (the slot's record, captured before the new
    * worker can write there).
    */
+  private restart(i: number): void {
+    this.replaceWorker(i);
+    // The slot and its rings were reset: start counting and caching afresh.
+    this.ordinals[i] = 0;
+    this.inboxes[i] = RingBuffer.inbox(this.pool.sab, this.pool.layout, i);
+    this.outboxes[i] = RingBuffer.outbox(this.pool.sab, this.pool.layout, i);
+  }
+
   private replaceWorker(i: number): void {
     const slot = this.pool.slot(i);
     const owner = workerOwner(i, Atomics.load(slot, WORKER_SLOT.GENERATION));

@@ -74,6 +74,18 @@ export async function runWorker(init: WorkerInit, env: WorkerEnv): Promise<void>
   /** Start of the current stretch of job work not yet added to the LOAD word; -1: no job running. */
   let busyFrom = -1;
   let busyCarry = 0;
+  /** Every WebAssembly memory a job registered (ctx.trackMemory), held weakly: instances may be dropped. */
+  const wasmMemories: Array<WeakRef<WebAssembly.Memory>> = [];
+  const seenMemories = new WeakSet<WebAssembly.Memory>();
+  const reportWasmBytes = () => {
+    let total = 0;
+    for (let k = wasmMemories.length - 1; k >= 0; k--) {
+      const m = wasmMemories[k]!.deref();
+      if (m) total += m.buffer.byteLength;
+      else wasmMemories.splice(k, 1);
+    }
+    Atomics.store(slot, WORKER_SLOT.WASM_BYTES, Math.min(total, 0x7fffffff));
+  };
   const flushBusy = (now: number) => {
     if (busyFrom < 0) return;
     const ms = now - busyFrom + busyCarry;
@@ -171,6 +183,8 @@ export async function runWorker(init: WorkerInit, env: WorkerEnv): Promise<void>
     const result = await runOne(frame, ordinal);
     flushBusy(performance.now());
     busyFrom = -1;
+    // Before the result is published: the host reads it when it collects the result.
+    reportWasmBytes();
     Atomics.store(slot, WORKER_SLOT.CAPSULE, 0);
     if (result.data.status === 'internalError') Atomics.add(slot, WORKER_SLOT.ERRORS, 1);
     const bytes = encodeJobResult(result.data);
@@ -221,6 +235,11 @@ export async function runWorker(init: WorkerInit, env: WorkerEnv): Promise<void>
       },
       cancelled: () => Atomics.load(slot, WORKER_SLOT.CANCEL_JOB) === myOrdinal,
       beat: dutyGate,
+      onMemory(m) {
+        if (seenMemories.has(m)) return;
+        seenMemories.add(m);
+        wasmMemories.push(new WeakRef(m));
+      },
       services: env.services,
       clock: () => performance.now() - parkedMs,
       wallClock: () => Date.now(),

@@ -78,6 +78,7 @@ export const powCapsule: Capsule = {
           }
         }
         const kernel = await sharedSimdKernel();
+        if (kernel?.memory) ctx.trackMemory?.(kernel.memory);
         const result = searchCpu(job, {
           kernel,
           shouldStop: () => {

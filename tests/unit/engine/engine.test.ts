@@ -42,7 +42,7 @@ describe('JobEngine over real worker threads', () => {
     expect(unknownLib.error).toMatch(/available: (.+, )?test/);
     const unknownMethod = await h.engine.submit({ library: 'test', method: 'mine' });
     expect(unknownMethod.error).toMatch(
-      /unknown method "mine".*available: echo, fail, hang, hangLong, hangOwningOutput, spin, sum/,
+      /unknown method "mine".*available: echo, fail, growWasm, hang, hangLong, hangOwningOutput, spin, sum/,
     );
     const polluted = await h.engine.submit({
       library: 'test',
@@ -86,6 +86,29 @@ describe('JobEngine over real worker threads', () => {
     const busy = (h.pool.busyMs() - before) | 0;
     console.info(`[engine] LOAD +${busy} ms for a job charged ${r.costUsed} credits`);
     expect(busy).toBeLessThanOrEqual(r.costUsed * 1.1 + 20);
+  });
+
+  it('replaces a worker whose WebAssembly memory passed the high-water mark after its job', async () => {
+    const mark = h.engine.wasmHighWaterBytes;
+    h.engine.wasmHighWaterBytes = 4 << 20;
+    try {
+      const small = await h.engine.submit({ library: 'test', method: 'growWasm', params: '{"pages":16}' });
+      expect(small.status).toBe('ok');
+      expect(h.engine.recycled).toBe(0); // 1 MiB: under the mark
+      const gen = h.pool.snapshot()[small.worker]!.generation;
+      const big = await h.engine.submit({ library: 'test', method: 'growWasm', params: '{"pages":128}' });
+      expect(big.status).toBe('ok');
+      expect(h.engine.recycled).toBe(1);
+      await expect
+        .poll(() => h.pool.snapshot().every((w) => w.ready === w.expectedReady), { timeout: 20_000 })
+        .toBe(true);
+      expect(h.pool.snapshot()[big.worker]!.generation).toBeGreaterThan(
+        big.worker === small.worker ? gen : -1,
+      );
+      expect((await h.engine.submit({ library: 'test', method: 'echo', input: bytes(5) })).status).toBe('ok');
+    } finally {
+      h.engine.wasmHighWaterBytes = mark;
+    }
   });
 
   it('stops a looping job at its timeout (the capsule’s 2 s limit)', async () => {
