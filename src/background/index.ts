@@ -62,6 +62,16 @@ export function startBackground(api: WxtBrowser): Coordinator {
     void scheduler.tick().catch((err: unknown) => log('scheduler tick failed', err));
     return res;
   };
+  // A new host: the jobs its predecessor held are requeued at once and its slots filled.
+  const hello = handlers['offscreen/hello'];
+  handlers['offscreen/hello'] = async (req, sender) => {
+    const res = await hello(req, sender);
+    void scheduler
+      .onHostHello(req.instanceId)
+      .then((n) => n > 0 && log(`requeued ${n} job(s) of the previous host`))
+      .catch((err: unknown) => log('requeue after hello failed', err));
+    return res;
+  };
   serve(api.runtime, 'background', handlers, () => coordinator.ready);
 
   api.runtime.onInstalled.addListener(() => void coordinator.reconcile('installed'));

@@ -17,7 +17,8 @@ const SEQ_KEY = 'pow.seq';
 export interface SchedulerDeps {
   queue: Promise<JobQueue>;
   wallet: Wallet;
-  submit(order: JobOrder): Promise<{ accepted: boolean; duplicate: boolean }>;
+  /** Sends an order to the offscreen host; `hostId` is the instance that accepted it. */
+  submit(order: JobOrder): Promise<{ accepted: boolean; duplicate: boolean; hostId: string }>;
   /** How many jobs may run now (0 when not running), and which capsules the user opted out of. */
   capacity(): { slots: number; optOut: readonly string[] };
   now: () => number;
@@ -83,6 +84,7 @@ export class Scheduler {
           deadlineMs: job.deadlineMs,
         });
         if (!r.accepted && !r.duplicate) throw new Error('the host refused the job');
+        await queue.assignHost(job.id, r.hostId);
       } catch (err) {
         // The host is not reachable: the job stays dispatched and is reaped at its deadline.
         this.deps.log?.(`could not dispatch ${job.id}`, err);
@@ -109,6 +111,19 @@ export class Scheduler {
       deadlineMs: now + LOCAL_DEADLINE_MS,
       createdAt: now,
     });
+  }
+
+  /**
+   * A host instance started (offscreen/hello). Jobs dispatched to an earlier instance died with it:
+   * requeue them now and fill the new host's slots, instead of waiting for their deadlines (up to
+   * LOCAL_DEADLINE_MS). Returns how many were requeued.
+   */
+  async onHostHello(hostId: string): Promise<number> {
+    const queue = await this.deps.queue;
+    await this.ticking; // a pass in flight may be assigning hosts; requeue after it
+    const requeued = await queue.requeueLost(hostId, this.deps.now());
+    await this.tick();
+    return requeued;
   }
 
   /** A result from the host. Duplicates (redeliveries) are acknowledged and ignored. */

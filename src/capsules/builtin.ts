@@ -3,5 +3,8 @@ import { cryptoCapsule } from './crypto';
 import { powCapsule } from './pow/capsule';
 import { storageCapsule } from './storage';
 
-/** Every capsule shipped in the extension and the CLI. Architecture tests check each is registered. */
+/**
+ * Every capsule shipped in the extension and the CLI. tests/unit/architecture.test.ts fails when a
+ * folder of src/capsules exports a capsule that is not listed here.
+ */
 export const builtinCapsules: readonly Capsule[] = [powCapsule, cryptoCapsule, storageCapsule];

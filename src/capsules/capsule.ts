@@ -1,6 +1,6 @@
 /**
  * The work contract every capsule implements (the seeds' "universal adapter": a job names a library,
- * a method and JSON params). The engine (src/capsules/engine) validates a job before any work, runs it
+ * a method and JSON params). The engine (src/engine) validates a job before any work, runs it
  * inside the capsule's limits, charges it against its credit budget and returns a result with the cost
  * used. Capsules never see the bus: they get a context.
  */
@@ -14,7 +14,12 @@ export interface ResourceLimits {
   maxOutputBytes: number;
   /** Wall-clock limit per job, ms. */
   timeoutMs: number;
-  /** Working memory a job may hold outside the arena, bytes (advisory for JS, enforced by WASM capsules). */
+  /**
+   * WebAssembly memory a job may use, bytes: the sum of the memories it registers with
+   * `ctx.trackMemory`, checked at every checkpoint and when the job returns (over it: the job stops
+   * with status budgetExhausted and a message naming the limit). JS heap use cannot be measured per
+   * job and is not counted.
+   */
   maxMemoryBytes: number;
   /** Most credits one job may cost; also the CLI's default budget. */
   costCap: number;
@@ -22,7 +27,7 @@ export interface ResourceLimits {
 
 /** Thrown by `ctx.checkpoint()` when the job must stop; capsules let it propagate. */
 export class JobStopped extends Error {
-  constructor(readonly reason: 'cancelled' | 'budget' | 'timeout') {
+  constructor(readonly reason: 'cancelled' | 'budget' | 'timeout' | 'memory') {
     super(`job stopped: ${reason}`);
     this.name = 'JobStopped';
   }
@@ -52,6 +57,19 @@ export interface JobContext {
    * budget or time. Cheap (one atomic load and a clock read).
    */
   checkpoint(): void;
+  /**
+   * Registers a WebAssembly memory this job uses (each instance's `exports.memory`; an instance
+   * kept across jobs is registered again in each job; repeats are ignored). The engine then:
+   *  - stops the job (JobStopped 'memory' from `checkpoint()`, status budgetExhausted) once the
+   *    registered memories together exceed the method's `maxMemoryBytes`;
+   *  - after the job, reports the worker's total WebAssembly memory (every memory registered by any
+   *    job on it and still alive) to the host, which replaces a worker past its high-water mark,
+   *    because WebAssembly memory never shrinks.
+   * Works the same in browser Workers and Node worker_threads (it reads `memory.buffer.byteLength`).
+   * The engine always provides it; it is optional only so that contexts built by hand in tests
+   * need not (call it as `ctx.trackMemory?.(memory)`).
+   */
+  trackMemory?(memory: WebAssembly.Memory): void;
   /** Credits charged so far (CPU ms + MiB moved), for capsules that report progress. */
   readonly costSoFar: number;
   /** Capsule-specific services the host provides (e.g. a chunk store backend); undefined if absent. */

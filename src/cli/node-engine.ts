@@ -14,20 +14,11 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { builtinCapsules } from '../capsules/builtin.ts';
-import { JobEngine } from '../capsules/engine/job-engine.ts';
-import { CapsuleRegistry } from '../capsules/engine/registry.ts';
-import { defaultWorkerCount, WorkerPool } from '../pool/worker-pool.ts';
-import {
-  computeLayout,
-  createBus,
-  LIFECYCLE_CODE,
-  MAX_WORKERS,
-  TIER_BYTES,
-  TIER_RING_BYTES,
-  WORKER_SLOT,
-  workerReadyValue,
-  type Tier,
-} from '../sab/layout.ts';
+import type { JobEngine } from '../engine/job-engine.ts';
+import type { CapsuleRegistry } from '../engine/registry.ts';
+import { startEngineHost } from '../pool/engine-host.ts';
+import { defaultWorkerCount, type WorkerPool } from '../pool/worker-pool.ts';
+import { computeLayout, MAX_WORKERS, TIER_BYTES, TIER_RING_BYTES, type Tier } from '../sab/layout.ts';
 import type { NodeWorkerData } from './node-worker.ts';
 
 export interface NodeEngineOptions {
@@ -107,52 +98,35 @@ export function startNodeEngine(opts: NodeEngineOptions = {}): NodeEngine {
   const workers = opts.workers ?? defaultWorkerCount(availableParallelism(), MAX_WORKERS);
   const tier = opts.tier ?? 'heavy';
   const layout = computeLayout({ tier, workers, ringBytes: ringBytesFor(tier, workers) });
-  const sab = createBus(layout);
   const storeDir = opts.storeDir === undefined ? defaultStoreDir() : opts.storeDir;
   const data: NodeWorkerData = { storeDir, quotaBytes: opts.quotaBytes ?? DEFAULT_QUOTA_BYTES };
   const url = opts.workerUrl ?? defaultWorkerUrl();
   let startError: Error | null = null;
   const threads = new Set<Worker>();
 
-  const pool = new WorkerPool(sab, layout, () => {
-    const w = spawnNodeWorker(url, data);
-    threads.add(w);
-    w.once('error', (err) => {
-      startError ??= new Error(`a worker thread failed (${url.href}): ${err.message}`, { cause: err });
-    });
-    w.once('exit', () => threads.delete(w));
-    return w;
+  const host = startEngineHost({
+    layout,
+    capsules: builtinCapsules,
+    spawn: () => {
+      const w = spawnNodeWorker(url, data);
+      threads.add(w);
+      w.once('error', (err) => {
+        startError ??= new Error(`a worker thread failed (${url.href}): ${err.message}`, { cause: err });
+      });
+      w.once('exit', () => threads.delete(w));
+      return w;
+    },
   });
-  pool.start();
-  pool.setLifecycle(LIFECYCLE_CODE.running);
-  const registry = new CapsuleRegistry(builtinCapsules);
-  const engine = new JobEngine(pool, registry);
   let disposed: Promise<void> | null = null;
 
-  const allReady = () => {
-    for (let i = 0; i < layout.workers; i++)
-      if (Atomics.load(pool.slot(i), WORKER_SLOT.READY) !== workerReadyValue(i)) return false;
-    return true;
-  };
-
   return {
-    engine,
-    pool,
-    registry,
-    async ready(timeoutMs = 30_000) {
-      const until = performance.now() + timeoutMs;
-      while (!allReady()) {
-        if (startError) throw startError;
-        if (disposed) throw new Error('the engine was disposed before its workers started');
-        if (performance.now() > until)
-          throw new Error(`the engine's ${layout.workers} worker(s) did not start within ${timeoutMs} ms`);
-        await new Promise((r) => setTimeout(r, 2));
-      }
-    },
+    engine: host.engine,
+    pool: host.pool,
+    registry: host.registry,
+    ready: (timeoutMs = 30_000) => host.ready(timeoutMs, () => startError),
     dispose() {
       disposed ??= (async () => {
-        engine.close();
-        await pool.dispose(LIFECYCLE_CODE.stopped);
+        await host.dispose();
         // Workers replaced by the watchdog were terminated already; make sure none is left running.
         await Promise.all([...threads].map((w) => w.terminate()));
       })();

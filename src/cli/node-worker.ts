@@ -13,7 +13,7 @@ import { nodeBrotliLoader } from '../capsules/storage/brotli-node.ts';
 import type { ChunkStore } from '../capsules/storage/chunk-store.ts';
 import { setBrotliLoader } from '../capsules/storage/index.ts';
 import { openDirChunkStore } from '../capsules/storage/open-dir-store.ts';
-import { runWorker, type WorkerInit } from '../pool/job-worker.ts';
+import { runWorker, type WorkerInit } from '../engine/job-worker.ts';
 
 /** What node-engine.ts passes as `workerData`. */
 export interface NodeWorkerData {

@@ -43,6 +43,9 @@ export interface OffscreenDiagnostics {
   workers: Array<{ index: number; ready: number; expectedReady: number; heartbeat: number }>;
   battery: BatteryReport | null;
   startedAt: number;
+  /** When the background answered this host's hello, and when it first received a job (Unix ms). */
+  helloAt: number | null;
+  firstJobAt: number | null;
 }
 
 export interface BackgroundDiagnostics {
@@ -159,7 +162,8 @@ export interface OffscreenProtocol {
   'lifecycle/apply': { req: { lifecycle: LifecycleState }; res: { applied: number } };
   'throttle/apply': { req: Throttle; res: { workers: number; dutyPercent: number; gpu: boolean } };
   /** Queue a job; the result comes back as offscreen/job-done. A repeated job id is ignored. */
-  'jobs/submit': { req: JobOrder; res: { accepted: boolean; duplicate: boolean } };
+  /** `hostId`: the instanceId of the host that took the order (its jobs die with it). */
+  'jobs/submit': { req: JobOrder; res: { accepted: boolean; duplicate: boolean; hostId: string } };
   /** Test builds only: pretend the power source changed (null: follow the Battery API again). */
   'test/set-power': { req: { charging: boolean; level: number } | null; res: undefined };
   'diagnostics/get': { req: undefined; res: OffscreenDiagnostics };

@@ -2,10 +2,10 @@ import { phaseOf, suspendReason, type LifecycleState, type Phase } from '../life
 import { sendTo, type Handlers, type RuntimeEndpoint } from '../messaging/messenger';
 import type { BackgroundProtocol, BatteryReport, OffscreenDiagnostics } from '../messaging/protocol';
 import type { Throttle } from '../scheduler/policy';
-import { defaultWorkerCount, WorkerPool, type PoolWorker } from '../pool/worker-pool';
+import { startEngineHost } from '../pool/engine-host';
+import { defaultWorkerCount, type PoolWorker, type WorkerPool } from '../pool/worker-pool';
 import {
   computeLayout,
-  createBus,
   LAYOUT_VERSION,
   LIFECYCLE_CODE,
   MAX_WORKERS,
@@ -16,8 +16,7 @@ import { watchBattery, type BatteryLike } from './battery-watcher';
 import { watchPressure, type PressureObserverCtor } from './pressure-watcher';
 import { JobRunner } from './job-runner';
 import { builtinCapsules } from '../capsules/builtin';
-import { JobEngine } from '../capsules/engine/job-engine';
-import { CapsuleRegistry } from '../capsules/engine/registry';
+import type { JobEngine } from '../engine/job-engine';
 
 export const HEARTBEAT_MS = 1_000;
 
@@ -72,6 +71,8 @@ export class ComputeHost {
   private powerOverride: { charging: boolean; level: number } | null = null;
   private port: unknown = null;
   private readonly startedAt: number;
+  private helloAt: number | null = null;
+  private firstJobAt: number | null = null;
   private readonly abort = new AbortController();
   private readonly jobs = new JobRunner(
     () => this.engine,
@@ -101,15 +102,20 @@ export class ComputeHost {
     }
     const workers = defaultWorkerCount(this.deps.hardwareConcurrency, MAX_WORKERS);
     this.layout = computeLayout({ tier: this.deps.tier ?? 'light', workers });
-    const sab = createBus(this.layout);
-    this.pool = new WorkerPool(sab, this.layout, this.deps.spawnWorker);
-    this.pool.start();
-    this.engine = new JobEngine(this.pool, new CapsuleRegistry(builtinCapsules));
+    const host = startEngineHost({
+      layout: this.layout,
+      spawn: this.deps.spawnWorker,
+      capsules: builtinCapsules,
+      lifecycle: LIFECYCLE_CODE.paused,
+    });
+    this.pool = host.pool;
+    this.engine = host.engine;
     this.connectPort();
     const { lifecycle, throttle } = await this.send('offscreen/hello', {
       instanceId: this.instanceId,
       workers,
     });
+    this.helloAt = this.deps.now();
     if (throttle) this.applyThrottle(throttle);
     this.apply(lifecycle);
     const beat = setInterval(() => void this.heartbeat(), HEARTBEAT_MS);
@@ -180,6 +186,7 @@ export class ComputeHost {
     // The service worker may have been stopped since: reconnect so it hears if we go away.
     if (!this.port) this.connectPort();
     const now = this.deps.now();
+    const load = this.sampleLoad(now);
     try {
       const { lifecycle, throttle } = await this.send('offscreen/heartbeat', {
         instanceId: this.instanceId,
@@ -190,7 +197,7 @@ export class ComputeHost {
         dutyPercent: this.pool.throttle().dutyPercent,
         jobsDone: this.pool.jobsDone(),
         busy: this.engine?.inFlight ?? 0,
-        load: 0,
+        load,
         sentAt: now,
       });
       if (throttle) this.applyThrottle(throttle);
@@ -198,6 +205,22 @@ export class ComputeHost {
     } catch (err) {
       this.deps.log?.('heartbeat not delivered', err);
     }
+  }
+
+  private lastLoad: { at: number; busyMs: number } | null = null;
+
+  /**
+   * Share of the pool's worker time spent running jobs since the previous sample, 0..1 (from the
+   * workers' LOAD words: milliseconds inside jobs, parked time excluded).
+   */
+  sampleLoad(now: number): number {
+    if (!this.pool) return 0;
+    const busyMs = this.pool.busyMs();
+    const prev = this.lastLoad;
+    this.lastLoad = { at: now, busyMs };
+    if (!prev || now <= prev.at) return 0;
+    const share = ((busyMs - prev.busyMs) | 0) / ((now - prev.at) * this.pool.size);
+    return Math.max(0, Math.min(1, share));
   }
 
   diagnostics(): OffscreenDiagnostics {
@@ -216,6 +239,8 @@ export class ComputeHost {
         })) ?? [],
       battery: this.battery,
       startedAt: this.startedAt,
+      helloAt: this.helloAt,
+      firstJobAt: this.firstJobAt,
     };
   }
 
@@ -224,7 +249,11 @@ export class ComputeHost {
       'lifecycle/apply': ({ lifecycle }) => ({ applied: this.apply(lifecycle) }),
       'diagnostics/get': () => this.diagnostics(),
       'throttle/apply': (t) => this.applyThrottle(t),
-      'jobs/submit': (order) => this.jobs.submit(order),
+      'jobs/submit': (order) => {
+        const r = this.jobs.submit(order);
+        if (r.accepted) this.firstJobAt ??= this.deps.now();
+        return { ...r, hostId: this.instanceId };
+      },
       'test/set-power': (power) => {
         if (import.meta.env.MODE !== 'test' || !this.deps.testHooks)
           throw new Error('test hooks are not built into this extension');

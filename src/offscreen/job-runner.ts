@@ -1,4 +1,4 @@
-import type { JobEngine } from '../capsules/engine/job-engine';
+import type { JobEngine } from '../engine/job-engine';
 import type { JobDone, JobOrder } from '../messaging/protocol';
 
 export const REDELIVER_MS = 2_000;

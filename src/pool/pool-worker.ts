@@ -4,7 +4,7 @@ import { builtinCapsules } from '../capsules/builtin';
 import { setBrotliLoader, webBrotliLoader, type BrotliWebGlue } from '../capsules/storage/brotli-loader';
 import { assertLayout, CONTROL_WORDS, CTRL } from '../sab/layout';
 import { gpuChooser } from './gpu-choice';
-import { runWorker, type WorkerInit } from './job-worker';
+import { runWorker, type WorkerInit } from '../engine/job-worker';
 
 setBrotliLoader(
   webBrotliLoader(

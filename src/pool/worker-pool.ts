@@ -8,9 +8,9 @@ import {
   type Layout,
 } from '../sab/layout';
 import { RingBuffer } from '../sab/ring-buffer';
-import type { WorkerInit } from './job-worker';
+import type { WorkerInit } from '../engine/job-worker';
 
-export type { WorkerInit } from './job-worker';
+export type { WorkerInit } from '../engine/job-worker';
 
 /** What the pool needs of a Worker, so Node's worker_threads and browser Workers both fit. */
 export interface PoolWorker {
@@ -81,17 +81,20 @@ export class WorkerPool {
    * Terminates worker `index` and starts a fresh one in its slot. The caller must have settled the
    * job the old worker held; frames still in its inbox are discarded with the reset rings.
    */
-  replace(index: number): void {
+  replace(index: number): Promise<void> {
     const now = performance.now();
     const old = this.workers[index];
     if (!old) throw new RangeError(`no worker ${index}`);
-    void old.terminate();
+    const gone = Promise.resolve(old.terminate()).then(() => undefined);
     const slot = workerSlot(this.sab, this.layout, index);
     const generation = Atomics.load(slot, WORKER_SLOT.GENERATION) + 1;
     Atomics.store(slot, WORKER_SLOT.READY, 0);
     Atomics.store(slot, WORKER_SLOT.STATE, WORKER_STATE.starting);
     Atomics.store(slot, WORKER_SLOT.CANCEL_JOB, 0);
     Atomics.store(slot, WORKER_SLOT.CURRENT_JOB, 0);
+    Atomics.store(slot, WORKER_SLOT.OUT_UNIT, 0);
+    Atomics.store(slot, WORKER_SLOT.OUT_BYTES, 0);
+    Atomics.store(slot, WORKER_SLOT.WASM_BYTES, 0);
     RingBuffer.init(
       this.sab,
       RingBuffer.inbox(this.sab, this.layout, index).byteOffset,
@@ -105,6 +108,7 @@ export class WorkerPool {
     this.workers[index] = this.launch(index, generation);
     this.seen[index] = { heartbeat: Atomics.load(slot, WORKER_SLOT.HEARTBEAT), at: now };
     this.replacements++;
+    return gone;
   }
 
   /** Publishes a lifecycle code: one store, one epoch bump, one notify wakes every parked worker. */
@@ -184,6 +188,13 @@ export class WorkerPool {
       if (ready && this.silentFor(i) <= WORKER_ALIVE_WINDOW_MS) alive++;
     }
     return alive;
+  }
+
+  /** Milliseconds all workers spent running jobs, summed (wrapping Int32: compare differences). */
+  busyMs(): number {
+    let n = 0;
+    for (let i = 0; i < this.workers.length; i++) n = (n + Atomics.load(this.slot(i), WORKER_SLOT.LOAD)) | 0;
+    return n;
   }
 
   jobsDone(): number {

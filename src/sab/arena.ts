@@ -15,9 +15,14 @@
  * free blocks themselves. The start/end bitmaps let `free` prove that a ref is exactly one live
  * allocation before it touches anything, so double frees and foreign refs throw instead of corrupting.
  *
- * Mutual exclusion: one futex-style lock word (0 free, 1 held, 2 held with sleepers; Drepper,
- * "Futexes Are Tricky", mutex 2). Sleeping uses Atomics.wait where the thread may block and spins
- * elsewhere (document main thread); either way a deadline turns a dead lock holder into an error.
+ * Mutual exclusion: one futex-style lock word holding the holder's owner token (0 free; bit 30 set
+ * when sleepers may wait — Drepper, "Futexes Are Tricky", mutex 2 with the owner in the word).
+ * Sleeping uses Atomics.wait where the thread may block and spins elsewhere (document main thread);
+ * a deadline turns a dead lock holder into an error. Because the word names its holder, a supervisor
+ * that terminated a worker can take the lock over from it (`recover`): the metadata is then rebuilt
+ * from the start/end bitmaps, which every operation updates in an order that keeps them a true record
+ * of the live allocations (alloc records the block in the worker's slot before marking it; free clears
+ * the marks before anything else), and the dead worker's output block is freed.
  */
 import { canBlock } from './can-block.ts';
 import {
@@ -28,6 +33,7 @@ import {
   computeArenaRegion,
   controlWords,
   CTRL,
+  WORKER_SLOT,
 } from './layout.ts';
 import type { ArenaRegion } from './layout.ts';
 import {
@@ -69,6 +75,33 @@ const INIT_BUSY = 1;
 const INIT_READY = 0x4152454e; // 'AREN'
 const LINK_STRIDE = ARENA_UNIT_BYTES / 4;
 const NIL = -1;
+/** Lock word flag: another thread may be sleeping on the lock. */
+const LOCK_WAITERS = 1 << 30;
+/** The owner token of the bus's host thread (and of standalone arenas): never a worker's. */
+export const HOST_OWNER = 0xff;
+
+/** The owner token of worker `index` in its `generation`: unique while the bus lives (index < 255). */
+export function workerOwner(index: number, generation: number): number {
+  return ((generation & 0x3fff) << 8) | (index + 1);
+}
+
+export interface ArenaOptions {
+  lockTimeoutMs?: number;
+  /** This thread's owner token (`workerOwner(...)` in a worker); default HOST_OWNER. */
+  owner?: number;
+  /**
+   * Test seam: called inside alloc/free while the lock is held and the metadata is half updated,
+   * so a test can kill the thread at the worst moment. Never set in the product.
+   */
+  inCriticalSection?: (op: 'alloc' | 'free') => void;
+}
+
+export interface ArenaRecovery {
+  /** The dead owner held the lock and it was taken over (the metadata was rebuilt). */
+  lockRecovered: boolean;
+  /** Bytes of the dead worker's output block that were freed (0: none). */
+  freedBytes: number;
+}
 
 export class Arena {
   readonly layout: ArenaRegion;
@@ -82,15 +115,17 @@ export class Arena {
   private readonly startBits: number;
   private readonly endBits: number;
   private readonly lockTimeoutMs: number;
+  private readonly owner: number;
+  private readonly hook: ArenaOptions['inCriticalSection'];
 
   /** An arena in its own SharedArrayBuffer, outside any bus (tests, scratch space). */
-  static standalone(arenaBytes: number, opts: { lockTimeoutMs?: number } = {}): Arena {
+  static standalone(arenaBytes: number, opts: ArenaOptions = {}): Arena {
     const region = computeArenaRegion(arenaBytes);
     return new Arena(new SharedArrayBuffer(region.byteLength), region, opts);
   }
 
   /** `layout` is the bus Layout (or a standalone ArenaRegion); every thread passes the same one. */
-  constructor(sab: SharedArrayBuffer, layout: ArenaRegion, opts: { lockTimeoutMs?: number } = {}) {
+  constructor(sab: SharedArrayBuffer, layout: ArenaRegion, opts: ArenaOptions = {}) {
     if (layout.arenaOffset + layout.arenaBytes > sab.byteLength) {
       throw new RangeError(
         `Arena: layout needs ${layout.arenaOffset + layout.arenaBytes} B, buffer has ${sab.byteLength} B`,
@@ -108,6 +143,10 @@ export class Arena {
     this.links = new Int32Array(sab, layout.arenaOffset, layout.arenaBytes / 4);
     this.ctrl = controlWords(sab, layout);
     this.lockTimeoutMs = opts.lockTimeoutMs ?? 5000;
+    this.owner = opts.owner ?? HOST_OWNER;
+    if (!Number.isInteger(this.owner) || this.owner <= 0 || this.owner >= LOCK_WAITERS)
+      throw new RangeError(`Arena: owner token must be an integer in 1..2^30-1; got ${this.owner}`);
+    this.hook = opts.inCriticalSection;
     this.ensureInitialised();
     if (this.meta[ARENA_META.UNITS] !== this.units) {
       throw new ArenaCorruptError(
@@ -142,30 +181,141 @@ export class Arena {
 
   private lock(): void {
     const m = this.meta;
-    if (Atomics.compareExchange(m, ARENA_META.LOCK, 0, 1) === 0) return;
+    const me = this.owner;
+    if (Atomics.compareExchange(m, ARENA_META.LOCK, 0, me) === 0) return;
     // Critical sections are a few microseconds: spin briefly before paying for a sleep.
     for (let i = 0; i < 64; i++) {
-      if (Atomics.load(m, ARENA_META.LOCK) === 0 && Atomics.compareExchange(m, ARENA_META.LOCK, 0, 1) === 0)
+      if (Atomics.load(m, ARENA_META.LOCK) === 0 && Atomics.compareExchange(m, ARENA_META.LOCK, 0, me) === 0)
         return;
     }
     const blocking = canBlock();
     const deadline = performance.now() + this.lockTimeoutMs;
-    while (Atomics.exchange(m, ARENA_META.LOCK, 2) !== 0) {
+    for (;;) {
+      let c = Atomics.load(m, ARENA_META.LOCK);
+      if (c === 0) {
+        // Taken with the waiters flag: others may still sleep, so our unlock must wake one.
+        if (Atomics.compareExchange(m, ARENA_META.LOCK, 0, me | LOCK_WAITERS) === 0) return;
+        continue;
+      }
+      if ((c & LOCK_WAITERS) === 0) {
+        if (Atomics.compareExchange(m, ARENA_META.LOCK, c, c | LOCK_WAITERS) !== c) continue;
+        c |= LOCK_WAITERS;
+      }
       const left = deadline - performance.now();
       if (left <= 0) {
         throw new ArenaLockTimeoutError(
-          `Arena: lock not acquired within ${this.lockTimeoutMs} ms (a holder may have died)`,
+          `Arena: lock not acquired within ${this.lockTimeoutMs} ms (held by owner ${c & ~LOCK_WAITERS}, which may have died)`,
         );
       }
-      if (blocking) Atomics.wait(m, ARENA_META.LOCK, 2, Math.min(left, 50));
+      if (blocking) Atomics.wait(m, ARENA_META.LOCK, c, Math.min(left, 50));
     }
   }
 
   private unlock(): void {
-    if (Atomics.sub(this.meta, ARENA_META.LOCK, 1) !== 1) {
-      Atomics.store(this.meta, ARENA_META.LOCK, 0);
+    if (Atomics.exchange(this.meta, ARENA_META.LOCK, 0) & LOCK_WAITERS)
       Atomics.notify(this.meta, ARENA_META.LOCK, 1);
+  }
+
+  /** The owner token holding the lock now, or 0. */
+  lockHolder(): number {
+    return Atomics.load(this.meta, ARENA_META.LOCK) & ~LOCK_WAITERS;
+  }
+
+  /**
+   * Cleans up after a thread that was terminated: if it held the lock, takes the lock over and
+   * rebuilds the metadata from the start/end bitmaps (its half-done operation is undone); then frees
+   * the output block recorded in its worker `slot` (OUT_UNIT/OUT_BYTES), if that block is still live.
+   * Call it only once the thread is really gone (after `terminate()` settled).
+   */
+  recover(deadOwner: number, slot?: Int32Array): ArenaRecovery {
+    const m = this.meta;
+    let lockRecovered = false;
+    const c = Atomics.load(m, ARENA_META.LOCK);
+    if (c !== 0 && (c & ~LOCK_WAITERS) === deadOwner && deadOwner !== this.owner)
+      lockRecovered = Atomics.compareExchange(m, ARENA_META.LOCK, c, this.owner | (c & LOCK_WAITERS)) === c;
+    if (!lockRecovered) this.lock();
+    let freedBytes = 0;
+    try {
+      if (lockRecovered) this.rebuild();
+      if (slot) {
+        const u1 = Atomics.load(slot, WORKER_SLOT.OUT_UNIT);
+        const bytes = Atomics.load(slot, WORKER_SLOT.OUT_BYTES);
+        if (u1 > 0 && bytes > 0) {
+          const u = u1 - 1;
+          const n = Math.ceil(bytes / ARENA_UNIT_BYTES);
+          if (u + n <= this.units && this.isAllocation(u, n)) {
+            this.release(u, n, bytes);
+            freedBytes = bytes;
+          }
+        }
+        Atomics.store(slot, WORKER_SLOT.OUT_UNIT, 0);
+        Atomics.store(slot, WORKER_SLOT.OUT_BYTES, 0);
+      }
+    } finally {
+      this.unlock();
     }
+    if (freedBytes > 0 || lockRecovered) {
+      Atomics.add(this.ctrl, CTRL.ARENA_EPOCH, 1);
+      Atomics.notify(this.ctrl, CTRL.ARENA_EPOCH);
+    }
+    return { lockRecovered, freedBytes };
+  }
+
+  /** True when [u, u+n) is exactly one live allocation according to the start/end bitmaps. */
+  private isAllocation(u: number, n: number): boolean {
+    return (
+      this.bit(this.startBits, u) === 1 &&
+      this.bit(this.endBits, u + n - 1) === 1 &&
+      !this.anyBit(this.startBits, u + 1, u + n)
+    );
+  }
+
+  /**
+   * Rebuilds free lists, free bitmaps and counters from the start/end bitmaps (lock held). A start
+   * without its end (an alloc cut short) is dropped; what is not a live allocation is free.
+   * LIVE_REQUESTED cannot be recomputed exactly (only whole units are recorded): it is capped at the
+   * reserved bytes.
+   */
+  private rebuild(): void {
+    const m = this.meta;
+    for (let o = 0; o <= this.maxOrder; o++) {
+      m[ARENA_META.FREE_HEADS + o] = NIL;
+      const base = this.freeBits[o] ?? 0;
+      m.fill(0, base, base + Math.ceil(Math.ceil(this.units / 2 ** o) / 32));
+    }
+    let live = 0;
+    let used = 0;
+    let freeFrom = 0;
+    let u = 0;
+    while (u < this.units) {
+      if (this.bit(this.startBits, u) === 1) {
+        let e = u;
+        while (
+          e < this.units &&
+          this.bit(this.endBits, e) === 0 &&
+          (e === u || this.bit(this.startBits, e) === 0)
+        )
+          e++;
+        if (
+          e < this.units &&
+          this.bit(this.endBits, e) === 1 &&
+          (e === u || this.bit(this.startBits, e) === 0)
+        ) {
+          this.freeRange(freeFrom, u);
+          live++;
+          used += e - u + 1;
+          freeFrom = e + 1;
+          u = e + 1;
+          continue;
+        }
+        this.setBit(this.startBits, u, false); // torn: never handed out
+      } else if (this.bit(this.endBits, u) === 1) this.setBit(this.endBits, u, false);
+      u++;
+    }
+    this.freeRange(freeFrom, this.units);
+    m[ARENA_META.FREE_UNITS] = this.units - used;
+    m[ARENA_META.LIVE_ALLOCS] = live;
+    m[ARENA_META.LIVE_REQUESTED] = Math.min(m[ARENA_META.LIVE_REQUESTED] ?? 0, used * ARENA_UNIT_BYTES);
   }
 
   private bit(base: number, i: number): number {
@@ -244,8 +394,11 @@ export class Arena {
     return -1;
   }
 
-  /** Allocates `bytes` (>= 1) and returns its ref; throws ArenaExhaustedError when no block fits. */
-  alloc(bytes: number): ArenaRef {
+  /**
+   * Allocates `bytes` (>= 1) and returns its ref; throws ArenaExhaustedError when no block fits. With
+   * a worker `slot`, the block is recorded there as the worker's output (see `recover`).
+   */
+  alloc(bytes: number, slot?: Int32Array): ArenaRef {
     if (!Number.isInteger(bytes) || bytes < 1)
       throw new RangeError(`Arena.alloc: bytes must be a positive integer; got ${bytes}`);
     const n = Math.ceil(bytes / ARENA_UNIT_BYTES);
@@ -269,7 +422,14 @@ export class Arena {
       if (u < 0 || u >= this.units || u % (1 << o) !== 0 || this.bit(this.freeBits[o] ?? 0, u >>> o) === 0) {
         throw new ArenaCorruptError(`Arena: free list ${o} head ${u} is not a free block`);
       }
+      if (slot) {
+        // Recorded before it is marked: a thread killed from here on leaves a record that recover()
+        // checks against the bitmaps.
+        Atomics.store(slot, WORKER_SLOT.OUT_UNIT, u + 1);
+        Atomics.store(slot, WORKER_SLOT.OUT_BYTES, bytes);
+      }
       this.remove(u, o);
+      this.hook?.('alloc');
       while (o > k) {
         o--;
         this.push(u + (1 << o), o);
@@ -322,10 +482,12 @@ export class Arena {
     return [u, n];
   }
 
-  /** Releases a live allocation; throws ArenaRefError on a double free, a foreign or a resized ref. */
-  free(ref: ArenaRef): void {
+  /**
+   * Releases a live allocation; throws ArenaRefError on a double free, a foreign or a resized ref.
+   * With a worker `slot` whose record names this block, the record is cleared too.
+   */
+  free(ref: ArenaRef, slot?: Int32Array): void {
     const [u, n] = this.unitsOf(ref, 'free');
-    const m = this.meta;
     this.lock();
     try {
       if (this.bit(this.startBits, u) === 0) {
@@ -338,19 +500,30 @@ export class Arena {
           `Arena.free: length ${ref.length} does not match the allocation at offset ${ref.offset}`,
         );
       }
-      this.setBit(this.startBits, u, false);
-      this.setBit(this.endBits, u + n - 1, false);
-      this.freeRange(u, u + n);
-      m[ARENA_META.FREE_UNITS] = (m[ARENA_META.FREE_UNITS] ?? 0) + n;
-      m[ARENA_META.LIVE_ALLOCS] = (m[ARENA_META.LIVE_ALLOCS] ?? 0) - 1;
-      m[ARENA_META.LIVE_REQUESTED] = (m[ARENA_META.LIVE_REQUESTED] ?? 0) - ref.length;
-      m[ARENA_META.TOTAL_FREES] = (m[ARENA_META.TOTAL_FREES] ?? 0) + 1;
+      this.release(u, n, ref.length);
+      if (slot && Atomics.load(slot, WORKER_SLOT.OUT_UNIT) === u + 1) {
+        Atomics.store(slot, WORKER_SLOT.OUT_UNIT, 0);
+        Atomics.store(slot, WORKER_SLOT.OUT_BYTES, 0);
+      }
     } finally {
       this.unlock();
     }
     // Lets a thread that waits for memory (on CTRL.ARENA_EPOCH) retry.
     Atomics.add(this.ctrl, CTRL.ARENA_EPOCH, 1);
     Atomics.notify(this.ctrl, CTRL.ARENA_EPOCH);
+  }
+
+  /** Frees [u, u+n), a checked live allocation of `bytes` (lock held). Marks go first (see header). */
+  private release(u: number, n: number, bytes: number): void {
+    const m = this.meta;
+    this.setBit(this.startBits, u, false);
+    this.setBit(this.endBits, u + n - 1, false);
+    this.hook?.('free');
+    this.freeRange(u, u + n);
+    m[ARENA_META.FREE_UNITS] = (m[ARENA_META.FREE_UNITS] ?? 0) + n;
+    m[ARENA_META.LIVE_ALLOCS] = (m[ARENA_META.LIVE_ALLOCS] ?? 0) - 1;
+    m[ARENA_META.LIVE_REQUESTED] = (m[ARENA_META.LIVE_REQUESTED] ?? 0) - bytes;
+    m[ARENA_META.TOTAL_FREES] = (m[ARENA_META.TOTAL_FREES] ?? 0) + 1;
   }
 
   /** Zero-copy view of a live allocation inside the SharedArrayBuffer (exactly `ref.length` bytes). */

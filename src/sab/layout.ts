@@ -68,18 +68,14 @@ export const HEADER_BYTES = 128;
 export const CTRL = {
   LIFECYCLE: 0,
   LIFECYCLE_EPOCH: 1,
-  /** Bumped whenever any job is posted to any inbox; lets an idle host wait on one word. */
-  BUS_EPOCH: 2,
+  // Words 2, 4, 5 and 8 are reserved (were BUS_EPOCH, CANCEL_EPOCH, REGISTRY_EPOCH, JOB_SEQ: never
+  // written, so removed from the map rather than documented as if they worked).
   /** Bumped whenever any worker posts to its outbox. */
   OUTBOX_EPOCH: 3,
-  /** Bumped after a cancellation request is written into a worker slot's CANCEL_JOB word. */
-  CANCEL_EPOCH: 4,
-  REGISTRY_EPOCH: 5,
+  /** Bumped after the host (re)writes the capsule table (`writeCapsuleTable`). */
   CAPSULE_EPOCH: 6,
   /** Bumped after every arena free, so a thread waiting for memory can re-try. */
   ARENA_EPOCH: 7,
-  /** Monotonic job id source (Atomics.add). */
-  JOB_SEQ: 8,
   WORKERS_READY: 9,
   /** Throttle: workers with index ≥ this park (set by the host from the user's limits). */
   ACTIVE_WORKERS: 10,
@@ -101,14 +97,29 @@ export const WORKER_SLOT = {
   READY: 1,
   HEARTBEAT: 2,
   JOBS_DONE: 3,
+  /**
+   * Milliseconds this worker spent running jobs (not parked), wrapping Int32; the host turns its
+   * rate into the heartbeat's `load`.
+   */
   LOAD: 4,
   CURRENT_JOB: 5,
   CANCEL_JOB: 6,
+  /** Jobs that ended in internalError (a capsule threw something other than a bad input). */
   ERRORS: 7,
+  /** Capsule table index + 1 of the job running now (0: none). */
   CAPSULE: 8,
   /** Bumped on every STATE change so a supervisor can wait for it. */
   EPOCH: 9,
   GENERATION: 10,
+  /**
+   * The arena block this worker's current job output lives in: unit index + 1 (0: none) and its
+   * requested bytes. Written and cleared under the arena lock (Arena.alloc/free with the slot), so a
+   * supervisor that kills the worker can free the block (Arena.recover).
+   */
+  OUT_UNIT: 11,
+  OUT_BYTES: 12,
+  /** WebAssembly memory the worker's capsules hold, bytes (updated after each job; see capsule.ts). */
+  WASM_BYTES: 13,
 } as const;
 export const WORKER_SLOT_BYTES = 64;
 export const WORKER_STATE = {
@@ -121,14 +132,20 @@ export const WORKER_STATE = {
   crashed: 6,
 } as const;
 
-/** Capsule registry entry: Int32 indices; the tail of each 96-byte entry is reserved. */
+/**
+ * Capsule table entry (written by the host at start, `writeCapsuleTable`; read by every worker,
+ * which refuses to start when its own capsules differ — a worker bundle from another build). Int32
+ * indices; the tail of each 96-byte entry is reserved.
+ */
 export const CAPSULE_ENTRY = {
+  /** 1: registered; 0: empty. */
   STATE: 0,
+  /** FNV-1a of the library name. */
   ID_HASH: 1,
+  /** FNV-1a of the version string. */
   VERSION: 2,
+  /** CAPSULE_EPOCH when written. */
   EPOCH: 3,
-  CAPABILITIES: 4,
-  INSTANCES: 5,
 } as const;
 export const CAPSULE_ENTRY_BYTES = 96;
 export const CAPSULE_SLOTS = 64;
@@ -459,4 +476,78 @@ export function workerReadyValue(index: number): number {
     throw new RangeError(`layout: worker index must be an integer in 0..${MAX_WORKERS - 1}; got ${index}`);
   }
   return 0x5ead0000 | index;
+}
+
+/** FNV-1a (32-bit) of a string's UTF-16 code units: the capsule table's name and version hashes. */
+export function fnv1a(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  return h | 0;
+}
+
+export interface CapsuleTableEntry {
+  library: string;
+  version: string;
+}
+
+/** Host side: publishes the capsules this bus serves, in order (the index is the table index). */
+export function writeCapsuleTable(
+  sab: SharedArrayBuffer,
+  layout: Layout,
+  capsules: readonly CapsuleTableEntry[],
+): void {
+  if (capsules.length > layout.capsuleSlots)
+    throw new RangeError(`layout: ${capsules.length} capsules; the table holds ${layout.capsuleSlots}`);
+  const ctrl = new Int32Array(sab, layout.controlOffset, CONTROL_WORDS);
+  const epoch = Atomics.add(ctrl, CTRL.CAPSULE_EPOCH, 1) + 1;
+  for (let i = 0; i < layout.capsuleSlots; i++) {
+    const e = capsuleEntry(sab, layout, i);
+    const c = capsules[i];
+    Atomics.store(e, CAPSULE_ENTRY.STATE, 0);
+    if (!c) continue;
+    Atomics.store(e, CAPSULE_ENTRY.ID_HASH, fnv1a(c.library));
+    Atomics.store(e, CAPSULE_ENTRY.VERSION, fnv1a(c.version));
+    Atomics.store(e, CAPSULE_ENTRY.EPOCH, epoch);
+    Atomics.store(e, CAPSULE_ENTRY.STATE, 1);
+  }
+  Atomics.notify(ctrl, CTRL.CAPSULE_EPOCH);
+}
+
+/**
+ * Worker side: the table index of each of `capsules` (by library name), after checking that the
+ * table and `capsules` list the same libraries at the same versions. Throws a RangeError naming the
+ * difference otherwise. An empty table (a bus without a host-written table) maps nothing.
+ */
+export function checkCapsuleTable(
+  sab: SharedArrayBuffer,
+  layout: Layout,
+  capsules: readonly CapsuleTableEntry[],
+): Map<string, number> {
+  const index = new Map<string, number>();
+  const table: Array<{ id: number; version: number; i: number }> = [];
+  for (let i = 0; i < layout.capsuleSlots; i++) {
+    const e = capsuleEntry(sab, layout, i);
+    if (Atomics.load(e, CAPSULE_ENTRY.STATE) !== 1) continue;
+    table.push({
+      id: Atomics.load(e, CAPSULE_ENTRY.ID_HASH),
+      version: Atomics.load(e, CAPSULE_ENTRY.VERSION),
+      i,
+    });
+  }
+  if (table.length === 0) return index;
+  for (const c of capsules) {
+    const t = table.find((x) => x.id === fnv1a(c.library));
+    if (!t)
+      throw new RangeError(
+        `capsule table: the host does not serve "${c.library}" (a worker from another build?)`,
+      );
+    if (t.version !== fnv1a(c.version))
+      throw new RangeError(`capsule table: "${c.library}" ${c.version} here differs from the host's version`);
+    index.set(c.library, t.i);
+  }
+  if (index.size !== table.length)
+    throw new RangeError(
+      `capsule table: the host serves ${table.length} capsules, this worker ${index.size}`,
+    );
+  return index;
 }

@@ -24,6 +24,11 @@ export interface QueuedJob {
   attempts: number;
   createdAt: number;
   dispatchedAt: number | null;
+  /**
+   * The offscreen host instance that accepted the job (its `instanceId`), once it replied; null or
+   * absent before that and in records written before hosts were tracked.
+   */
+  host?: string | null;
   finishedAt: number | null;
   /** For done/failed jobs: the engine's status and message. */
   outcome: { status: string; error: string; costUsed: number } | null;
@@ -102,8 +107,52 @@ export class JobQueue {
     const tx = this.db.transaction('jobs', 'readwrite');
     const j = await tx.store.get(id);
     if (j && j.state === 'queued')
-      await tx.store.put({ ...j, state: 'dispatched', attempts: j.attempts + 1, dispatchedAt: now });
+      await tx.store.put({
+        ...j,
+        state: 'dispatched',
+        attempts: j.attempts + 1,
+        dispatchedAt: now,
+        host: null,
+      });
     await tx.done;
+  }
+
+  /** Records which host instance accepted a dispatched job. */
+  async assignHost(id: string, host: string): Promise<void> {
+    const tx = this.db.transaction('jobs', 'readwrite');
+    const j = await tx.store.get(id);
+    if (j && j.state === 'dispatched') await tx.store.put({ ...j, host });
+    await tx.done;
+  }
+
+  /**
+   * A new host instance said hello: every job dispatched to another instance (or to none known) is
+   * lost with the old document. Requeues each at once with a fresh deadline while it has attempts
+   * left (a result that still arrives for it is accepted once, by id, so nothing is paid twice);
+   * fails the rest. Returns how many were requeued.
+   */
+  async requeueLost(host: string, now: number): Promise<number> {
+    let requeued = 0;
+    for (const j of await this.byState('dispatched')) {
+      if (j.host === host) continue;
+      if (j.attempts < MAX_ATTEMPTS) {
+        await this.db.put('jobs', {
+          ...j,
+          state: 'queued',
+          dispatchedAt: null,
+          host: null,
+          deadlineMs: now + (j.deadlineMs - j.createdAt),
+        });
+        requeued++;
+      } else
+        await this.finish(
+          j.id,
+          'failed',
+          { status: 'internalError', error: 'its host went away (attempts exhausted)', costUsed: 0 },
+          now,
+        );
+    }
+    return requeued;
   }
 
   /**

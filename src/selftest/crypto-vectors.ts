@@ -1,5 +1,5 @@
 /**
- * cryptoVectors: every official known-answer vector in tests/fixtures/vectors (NIST FIPS 180-4
+ * cryptoVectors: every official known-answer vector in src/capsules/crypto/vectors (NIST FIPS 180-4
  * SHA-2, BLAKE3's test_vectors.json, RFC 4231 HMAC-SHA256, RFC 8032 Ed25519, RFC 8439
  * ChaCha20-Poly1305, and the GCM spec's AES-GCM cases) through the JobEngine: real pool Workers,
  * the input copied into the arena and handed over by reference, the output read back from it.
@@ -7,12 +7,12 @@
  * fails loudly instead of passing with nothing to check.
  */
 import { z } from 'zod';
-import blake3Text from '../../tests/fixtures/vectors/blake3.json?raw';
-import gcmText from '../../tests/fixtures/vectors/gcm-spec-aes-gcm.json?raw';
-import hmacText from '../../tests/fixtures/vectors/rfc4231-hmac-sha256.json?raw';
-import edText from '../../tests/fixtures/vectors/rfc8032-ed25519.json?raw';
-import chachaText from '../../tests/fixtures/vectors/rfc8439-aead.json?raw';
-import sha2Text from '../../tests/fixtures/vectors/sha2.json?raw';
+import blake3Text from '../capsules/crypto/vectors/blake3.json?raw';
+import gcmText from '../capsules/crypto/vectors/gcm-spec-aes-gcm.json?raw';
+import hmacText from '../capsules/crypto/vectors/rfc4231-hmac-sha256.json?raw';
+import edText from '../capsules/crypto/vectors/rfc8032-ed25519.json?raw';
+import chachaText from '../capsules/crypto/vectors/rfc8439-aead.json?raw';
+import sha2Text from '../capsules/crypto/vectors/sha2.json?raw';
 import { fromHex, toHex } from './_stats.ts';
 import type { SelfTestHost } from './host.ts';
 

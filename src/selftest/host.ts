@@ -6,8 +6,7 @@
  */
 import brotliWasmUrl from 'brotli-wasm-web/brotli_wasm_bg.wasm?url';
 import { builtinCapsules } from '../capsules/builtin.ts';
-import { JobEngine } from '../capsules/engine/job-engine.ts';
-import { CapsuleRegistry } from '../capsules/engine/registry.ts';
+import type { JobEngine } from '../engine/job-engine.ts';
 import {
   openBrowserChunkStore,
   setBrotliLoader,
@@ -15,8 +14,9 @@ import {
   type ChunkStore,
 } from '../capsules/storage/index.ts';
 import type { BrotliWebGlue } from '../capsules/storage/brotli-loader.ts';
-import { WorkerPool } from '../pool/worker-pool.ts';
-import { computeLayout, createBus, LIFECYCLE_CODE, type Layout } from '../sab/index.ts';
+import { startEngineHost } from '../pool/engine-host.ts';
+import type { WorkerPool } from '../pool/worker-pool.ts';
+import { computeLayout, type Layout } from '../sab/index.ts';
 import { RoleClient } from './role-client.ts';
 
 export const STORE_NAME = 'inos-selftest';
@@ -76,20 +76,13 @@ export class SelfTestHost {
 
   private async startEngine(): Promise<EngineHandle> {
     this.assertIsolated();
-    const layout = computeLayout({ tier: 'light', workers: POOL_WORKERS });
-    const sab = createBus(layout);
-    const pool = new WorkerPool(sab, layout, (i) => this.spawn.poolWorker(i));
-    pool.start();
-    pool.setLifecycle(LIFECYCLE_CODE.running);
-    const deadline = performance.now() + READY_TIMEOUT_MS;
-    while (!pool.snapshot().every((w) => w.ready === w.expectedReady)) {
-      if (performance.now() > deadline)
-        throw new Error(
-          `pool workers not ready after ${READY_TIMEOUT_MS} ms: ${JSON.stringify(pool.snapshot())}`,
-        );
-      await new Promise((r) => setTimeout(r, 10));
-    }
-    return { sab, layout, pool, engine: new JobEngine(pool, new CapsuleRegistry(builtinCapsules)) };
+    const host = startEngineHost({
+      layout: computeLayout({ tier: 'light', workers: POOL_WORKERS }),
+      spawn: (i) => this.spawn.poolWorker(i),
+      capsules: builtinCapsules,
+    });
+    await host.ready(READY_TIMEOUT_MS);
+    return { sab: host.sab, layout: host.layout, pool: host.pool, engine: host.engine };
   }
 
   /** A fresh helper Worker; the caller terminates it. */

@@ -9,7 +9,7 @@
  *    brotli-wasm loader of pool-worker.ts), and the 841-byte / 1 GiB brotli bomb refused.
  */
 import { z } from 'zod';
-import bombText from '../../tests/fixtures/vectors/brotli-bomb.json?raw';
+import bombText from '../capsules/storage/vectors/brotli-bomb.json?raw';
 import { ChunkCorruptError, chunkPath } from '../capsules/storage/index.ts';
 import { errorJson, fromHex, mulberry32, toHex } from './_stats.ts';
 import { STORE_NAME, type SelfTestHost } from './host.ts';

@@ -115,5 +115,15 @@ describe('the popup toggle and the lifecycle', () => {
       (s) => s.phase === 'running' && s.text.startsWith('Running'),
     );
     expect(status.host.workersAlive).toBe(after.offscreen!.workers.length);
+    // The new host gets work at once: the old host's jobs are requeued on its hello instead of
+    // occupying its slots until their 5-minute deadline (the requirement: within seconds).
+    const fed = await waitFor(
+      () => ext.ask('diagnostics/get'),
+      (d) => d.offscreen?.instanceId === after.offscreen!.instanceId && d.offscreen.firstJobAt !== null,
+      { timeoutMs: 30_000, what: 'a first job on the new host' },
+    );
+    const helloToJob = fed.offscreen!.firstJobAt! - fed.offscreen!.helloAt!;
+    console.info(`[restart] new host hello → first job: ${helloToJob} ms`);
+    expect(helloToJob).toBeLessThanOrEqual(10_000);
   });
 });

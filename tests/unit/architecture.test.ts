@@ -1,6 +1,7 @@
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import type { Capsule } from '../../src/capsules/capsule';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
 const MANIFEST = join(ROOT, '.output', 'chrome-mv3', 'manifest.json');
@@ -14,17 +15,26 @@ function walk(dir: string, out: string[] = []): string[] {
   return out;
 }
 
-function importsOf(file: string): string[] {
+/** Relative specifiers of static imports, re-exports, side-effect imports and dynamic import()s. */
+function specsOf(file: string): string[] {
   const src = readFileSync(file, 'utf8');
-  const specs = [...src.matchAll(/(?:import|export)[^'"]*?from\s+['"]([^'"]+)['"]/g)].map((m) => m[1]!);
-  return specs
-    .filter((s) => s.startsWith('.'))
+  const patterns = [
+    /(?:import|export)[^'"]*?from\s+['"]([^'"]+)['"]/g,
+    /\bimport\s*\(\s*['"]([^'"]+)['"]\s*\)/g,
+    /^\s*import\s+['"]([^'"]+)['"]/gm,
+  ];
+  return patterns.flatMap((re) => [...src.matchAll(re)].map((m) => m[1]!)).filter((s) => s.startsWith('.'));
+}
+
+function importsOf(file: string): string[] {
+  return specsOf(file)
     .map((s) => resolveImport(dirname(file), s))
     .filter((p): p is string => !!p);
 }
 
 function resolveImport(from: string, spec: string): string | null {
-  const base = resolve(from, spec);
+  // Vite query suffixes (`?raw`, `?url`) name the same file.
+  const base = resolve(from, spec.replace(/\?.*$/, ''));
   for (const c of [base, `${base}.ts`, `${base}.tsx`, join(base, 'index.ts')])
     if (existsSync(c) && statSync(c).isFile()) return c;
   return null;
@@ -128,5 +138,158 @@ describe('source layout', () => {
     };
     for (const f of src) visit(f, []);
     expect(cycles).toEqual([]);
+  });
+});
+
+/**
+ * The layers of src/, lowest first. A folder may import its own files and folders of a LOWER layer
+ * only: never one above, never a sibling in its own layer, so the folder graph has no cycles.
+ *
+ *   0  wire, sab, lifecycle, ledger, types   — byte formats, the shared-memory bus, pure state
+ *   1  capsules                              — the work itself; knows nothing of workers or buses
+ *   2  engine                                — runs capsules' jobs over the bus (host and worker side)
+ *   3  pool                                  — owns Workers; wires bus + pool + engine for a host
+ *   4  scheduler                             — the background's policy and queue
+ *   5  messaging, mesh                       — typed protocols between contexts and peers
+ *   6  offscreen, cli, selftest              — hosts of the engine
+ *   7  background, popup                     — the extension's top: service worker and UI
+ *
+ * A new folder must be placed here (the test names it), so its place is a decision, not an accident.
+ */
+const LAYERS: readonly (readonly string[])[] = [
+  ['wire', 'sab', 'lifecycle', 'ledger', 'types'],
+  ['capsules'],
+  ['engine'],
+  ['pool'],
+  ['scheduler'],
+  ['messaging', 'mesh'],
+  ['offscreen', 'cli', 'selftest'],
+  ['background', 'popup'],
+];
+
+describe('layers of src/', () => {
+  const SRC = join(ROOT, 'src');
+  const files = walk(SRC);
+  const folderOf = (f: string) => relative(SRC, f).split(/[\\/]/)[0]!;
+  const rank = new Map(LAYERS.flatMap((names, i) => names.map((n) => [n, i] as const)));
+
+  it('places every folder of src/ in a layer', () => {
+    const folders = readdirSync(SRC).filter((n) => statSync(join(SRC, n)).isDirectory());
+    const unplaced = folders.filter(
+      (n) => !rank.has(n) && walk(join(SRC, n)).length > 0, // a folder with only a README has no code
+    );
+    expect(unplaced, 'add these folders to LAYERS in tests/unit/architecture.test.ts').toEqual([]);
+    for (const f of files) expect(relative(SRC, f), 'src/ holds folders only').toContain('/');
+  });
+
+  it('imports only downwards, and nothing from tests/, bench/ or scripts/', () => {
+    const bad: string[] = [];
+    for (const f of files)
+      for (const spec of specsOf(f)) {
+        const target = resolve(dirname(f), spec.replace(/\?.*$/, ''));
+        const rel = relative(ROOT, target);
+        if (/^(tests|bench|scripts)[\\/]/.test(rel)) {
+          bad.push(`${relative(ROOT, f)} imports ${rel} (src/ must not depend on ${rel.split(/[\\/]/)[0]}/)`);
+          continue;
+        }
+        if (!rel.startsWith(`src/`)) continue; // node_modules, schemas/gen
+        const from = folderOf(f);
+        const to = folderOf(target);
+        if (from === to) continue;
+        const rf = rank.get(from);
+        const rt = rank.get(to);
+        if (rf === undefined || rt === undefined) continue; // reported by the test above
+        if (rt >= rf)
+          bad.push(
+            `${relative(ROOT, f)} imports src/${to} (layer ${rt}) from src/${from} (layer ${rf}): ${rt === rf ? 'a sibling' : 'upwards'}`,
+          );
+      }
+    expect(bad).toEqual([]);
+  });
+
+  it('has no import cycle between folders', () => {
+    const edges = new Map<string, Set<string>>();
+    for (const f of files)
+      for (const dep of importsOf(f)) {
+        if (!dep.startsWith(SRC)) continue;
+        const a = folderOf(f);
+        const b = folderOf(dep);
+        if (a !== b) (edges.get(a) ?? edges.set(a, new Set()).get(a)!).add(b);
+      }
+    const state = new Map<string, 'visiting' | 'done'>();
+    const cycles: string[] = [];
+    const visit = (n: string, path: string[]) => {
+      if (state.get(n) === 'done') return;
+      if (state.get(n) === 'visiting') {
+        cycles.push([...path.slice(path.indexOf(n)), n].join(' → '));
+        return;
+      }
+      state.set(n, 'visiting');
+      for (const d of edges.get(n) ?? []) visit(d, [...path, n]);
+      state.set(n, 'done');
+    };
+    for (const n of edges.keys()) visit(n, []);
+    expect(cycles).toEqual([]);
+  });
+});
+
+/** True for a value shaped like a Capsule (src/capsules/capsule.ts). */
+function isCapsule(v: unknown): v is Capsule {
+  if (typeof v !== 'object' || v === null) return false;
+  const c = v as Partial<Capsule>;
+  return (
+    typeof c.library === 'string' &&
+    typeof c.version === 'string' &&
+    typeof c.limits === 'object' &&
+    typeof c.methods === 'object' &&
+    c.methods !== null
+  );
+}
+
+describe('capsules', () => {
+  const CAPSULES = join(ROOT, 'src', 'capsules');
+  const folders = readdirSync(CAPSULES).filter((n) => statSync(join(CAPSULES, n)).isDirectory());
+
+  /**
+   * Every capsule value a folder exports, from its index.ts and from any file that declares one
+   * (`: Capsule =`, `satisfies Capsule`, a function returning Capsule).
+   */
+  async function capsulesIn(folder: string): Promise<Map<string, Capsule>> {
+    const dir = join(CAPSULES, folder);
+    const candidates = walk(dir).filter(
+      (f) =>
+        f === join(dir, 'index.ts') ||
+        /:\s*Capsule\s*=|satisfies\s+Capsule\b|\)\s*:\s*Capsule\s*\{/.test(readFileSync(f, 'utf8')),
+    );
+    const found = new Map<string, Capsule>();
+    for (const f of candidates) {
+      const mod = (await import(f)) as Record<string, unknown>;
+      for (const [name, v] of Object.entries(mod))
+        if (isCapsule(v)) found.set(`${relative(ROOT, f)}#${name}`, v);
+    }
+    return found;
+  }
+
+  it('registers every capsule a folder of src/capsules exports in builtinCapsules', async () => {
+    const { builtinCapsules } = await import('../../src/capsules/builtin');
+    const registered = new Set(builtinCapsules);
+    const seen = new Set<Capsule>();
+    const missing: string[] = [];
+    for (const folder of folders)
+      for (const [where, c] of await capsulesIn(folder)) {
+        seen.add(c);
+        if (!registered.has(c))
+          missing.push(`${where} (library "${c.library}") is not in src/capsules/builtin.ts`);
+      }
+    expect(missing).toEqual([]);
+    // And the other way: builtin.ts lists nothing that no folder exports.
+    expect(builtinCapsules.filter((c) => !seen.has(c)).map((c) => c.library)).toEqual([]);
+    expect(seen.size).toBeGreaterThanOrEqual(3);
+  }, 60_000);
+
+  it('gives each registered capsule a unique library name', async () => {
+    const { builtinCapsules } = await import('../../src/capsules/builtin');
+    const names = builtinCapsules.map((c) => c.library);
+    expect(new Set(names).size).toBe(names.length);
   });
 });

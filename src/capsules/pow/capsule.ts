@@ -2,8 +2,9 @@
  * The `pow` capsule for the job engine (src/capsules/capsule.ts contract): JSON params in, the
  * JSON result as UTF-8 bytes out, no input bytes. Runs the CPU path in the engine's worker,
  * calling `ctx.checkpoint()` between batches (~8 ms each, under the contract's 10 ms), so a
- * cancel, budget or timeout stops it via JobStopped. The GPU path needs a `GPUDevice`, which the
- * engine's services do not carry yet: hosts that have one call `powSearch(params, { gpu })`.
+ * cancel, budget or timeout stops it via JobStopped. The GPU path runs when the host's
+ * `services.powGpu()` gives a searcher (the extension's workers do while the user's limits allow the
+ * GPU; src/pool/gpu-choice.ts picks it only if it beats the CPU); a lost device falls back to the CPU.
  */
 import { z } from 'zod';
 import { BadInputError, method, type Capsule } from '../capsule.ts';
@@ -77,6 +78,7 @@ export const powCapsule: Capsule = {
           }
         }
         const kernel = await sharedSimdKernel();
+        if (kernel?.memory) ctx.trackMemory?.(kernel.memory);
         const result = searchCpu(job, {
           kernel,
           shouldStop: () => {

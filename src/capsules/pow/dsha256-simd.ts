@@ -24,6 +24,8 @@ export interface SimdKernel {
   setParams(params: Uint32Array, targetTop: number): void;
   /** First iteration in `0 .. iters-1` holding a candidate lane, or −1. `iters` ≥ 1. */
   scan(base: number, iters: number): number;
+  /** The kernel's WebAssembly memory, for `ctx.trackMemory` (capsule.ts). */
+  readonly memory?: WebAssembly.Memory;
 }
 
 const BSWAP_LANES = [3, 2, 1, 0, 7, 6, 5, 4, 11, 10, 9, 8, 15, 14, 13, 12];
@@ -252,6 +254,7 @@ function instantiate(module: WebAssembly.Module, streams: number): SimdKernel {
   const words = new Uint32Array(mem.buffer);
   return {
     lanes: streams * 4,
+    memory: mem,
     setParams(params, targetTop) {
       words.set(params, 0);
       words[params.length] = targetTop;

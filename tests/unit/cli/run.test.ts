@@ -10,8 +10,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { builtinCapsules } from '../../../src/capsules/builtin.ts';
-import type { JobEngine, JobOutcome } from '../../../src/capsules/engine/job-engine.ts';
-import { MAX_PARAMS_BYTES } from '../../../src/capsules/engine/validate.ts';
+import type { JobEngine, JobOutcome } from '../../../src/engine/job-engine.ts';
+import { MAX_PARAMS_BYTES } from '../../../src/engine/validate.ts';
 import { EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK } from '../../../src/cli/cli-error.ts';
 import {
   createRunCommand,

@@ -1,6 +1,6 @@
 import { builtinCapsules } from '../../../src/capsules/builtin';
-import { JobEngine } from '../../../src/capsules/engine/job-engine';
-import { CapsuleRegistry } from '../../../src/capsules/engine/registry';
+import { JobEngine } from '../../../src/engine/job-engine';
+import { CapsuleRegistry } from '../../../src/engine/registry';
 import { WorkerPool } from '../../../src/pool/worker-pool';
 import { computeLayout, createBus, LIFECYCLE_CODE } from '../../../src/sab/layout';
 import { testCapsule } from './_test-capsule';

@@ -1,6 +1,6 @@
 import { parentPort } from 'node:worker_threads';
 import { builtinCapsules } from '../../../src/capsules/builtin';
-import { runWorker, type WorkerInit } from '../../../src/pool/job-worker';
+import { runWorker, type WorkerInit } from '../../../src/engine/job-worker';
 import { testCapsule } from './_test-capsule';
 
 parentPort!.once('message', (init: WorkerInit) => {

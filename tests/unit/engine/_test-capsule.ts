@@ -5,6 +5,9 @@ import { method, type Capsule } from '../../../src/capsules/capsule';
  * A capsule that exists only in tests: it lets the engine be exercised with jobs that echo, loop
  * forever while checkpointing, or loop forever without ever checkpointing (a stuck worker).
  */
+/** One per worker thread, like a capsule's long-lived WASM instance. */
+let workerMemory: WebAssembly.Memory | undefined;
+
 export const testCapsule: Capsule = {
   library: 'test',
   version: '1',
@@ -51,6 +54,25 @@ export const testCapsule: Capsule = {
       summary: 'loops forever and never checks in',
       run() {
         for (;;);
+      },
+    }),
+    hangOwningOutput: method({
+      params: z.object({}).strict(),
+      summary: 'takes a 4 KiB output block, then loops forever without checking in',
+      run(ctx) {
+        ctx.output(4096);
+        for (;;);
+      },
+    }),
+    growWasm: method({
+      params: z.object({ pages: z.number().int().min(1).max(1024) }).strict(),
+      summary: "grows this worker's one WebAssembly memory to `pages` × 64 KiB (kept across jobs)",
+      run(ctx, { pages }) {
+        workerMemory ??= new WebAssembly.Memory({ initial: 1, maximum: 1024 });
+        ctx.trackMemory?.(workerMemory);
+        const have = workerMemory.buffer.byteLength / 65_536;
+        if (pages > have) workerMemory.grow(pages - have);
+        ctx.checkpoint();
       },
     }),
     hangLong: method({

@@ -42,7 +42,7 @@ describe('JobEngine over real worker threads', () => {
     expect(unknownLib.error).toMatch(/available: (.+, )?test/);
     const unknownMethod = await h.engine.submit({ library: 'test', method: 'mine' });
     expect(unknownMethod.error).toMatch(
-      /unknown method "mine".*available: echo, fail, hang, hangLong, spin, sum/,
+      /unknown method "mine".*available: echo, fail, growWasm, hang, hangLong, hangOwningOutput, spin, sum/,
     );
     const polluted = await h.engine.submit({
       library: 'test',
@@ -77,6 +77,39 @@ describe('JobEngine over real worker threads', () => {
     expect((await h.engine.submit({ library: 'test', method: 'echo', input: bytes(5) })).status).toBe('ok');
   });
 
+  it("counts a job's run time in its worker's LOAD word, as much as it was charged", async () => {
+    const before = h.pool.busyMs();
+    const r = await h.engine.submit({ library: 'test', method: 'spin', budget: 300 });
+    expect(r.status).toBe('budgetExhausted');
+    await expect.poll(() => (h.pool.busyMs() - before) | 0).toBeGreaterThanOrEqual(r.costUsed * 0.9);
+    const busy = (h.pool.busyMs() - before) | 0;
+    console.info(`[engine] LOAD +${busy} ms for a job charged ${r.costUsed} credits`);
+    expect(busy).toBeLessThanOrEqual(r.costUsed * 1.1 + 20);
+  });
+
+  it('replaces a worker whose WebAssembly memory passed the high-water mark after its job', async () => {
+    const mark = h.engine.wasmHighWaterBytes;
+    h.engine.wasmHighWaterBytes = 4 << 20;
+    try {
+      const small = await h.engine.submit({ library: 'test', method: 'growWasm', params: '{"pages":16}' });
+      expect(small.status).toBe('ok');
+      expect(h.engine.recycled).toBe(0); // 1 MiB: under the mark
+      const gen = h.pool.snapshot()[small.worker]!.generation;
+      const big = await h.engine.submit({ library: 'test', method: 'growWasm', params: '{"pages":128}' });
+      expect(big.status).toBe('ok');
+      expect(h.engine.recycled).toBe(1);
+      await expect
+        .poll(() => h.pool.snapshot().every((w) => w.ready === w.expectedReady), { timeout: 20_000 })
+        .toBe(true);
+      expect(h.pool.snapshot()[big.worker]!.generation).toBeGreaterThan(
+        big.worker === small.worker ? gen : -1,
+      );
+      expect((await h.engine.submit({ library: 'test', method: 'echo', input: bytes(5) })).status).toBe('ok');
+    } finally {
+      h.engine.wasmHighWaterBytes = mark;
+    }
+  });
+
   it('stops a looping job at its timeout (the capsule’s 2 s limit)', async () => {
     const r = await h.engine.submit({ library: 'test', method: 'spin' });
     expect(r.status).toBe('timeout');
@@ -94,6 +127,19 @@ describe('JobEngine over real worker threads', () => {
       [0, 1, 2, 3].map(() => h.engine.submit({ library: 'test', method: 'echo', input: bytes(64) })),
     );
     expect(after.every((x) => x.status === 'ok')).toBe(true);
+  });
+
+  it('takes back the output block of a worker killed while it owned one', async () => {
+    const before = h.engine.arenaStats.liveAllocations;
+    const r = await h.engine.submit({ library: 'test', method: 'hangOwningOutput', budget: 200 });
+    expect(r.status).toBe('budgetExhausted');
+    await expect
+      .poll(() => h.engine.recoveries.find((x) => 'freedBytes' in x && x.freedBytes === 4096), {
+        timeout: 10_000,
+      })
+      .toBeTruthy();
+    expect(h.engine.arenaStats.liveAllocations).toBe(before);
+    expect((await h.engine.submit({ library: 'test', method: 'echo', input: bytes(5) })).status).toBe('ok');
   });
 
   it('detects a worker that stops beating within 3 s and replaces it', async () => {

@@ -15,6 +15,8 @@ const diag = (instanceId: string): OffscreenDiagnostics => ({
   workers: [],
   battery: null,
   startedAt: 0,
+  helloAt: null,
+  firstJobAt: null,
 });
 
 describe('typed messaging', () => {

@@ -5,6 +5,7 @@ import { ComputeHost, NotIsolatedError, type HostRuntime } from '../../../src/of
 import type { PoolWorker, WorkerInit } from '../../../src/pool/worker-pool';
 import {
   assertLayout,
+  checkCapsuleTable,
   CONTROL_WORDS,
   CTRL,
   LIFECYCLE_CODE,
@@ -131,5 +132,47 @@ describe('ComputeHost', () => {
       ).toBe(beats);
       host.dispose();
     }
+  });
+
+  it("reports as load the share of worker time spent in jobs, from the workers' LOAD words", async () => {
+    let now = 1_000_000;
+    const { host, inits } = setup({ cores: 3 }); // two workers
+    (host as unknown as { deps: { now: () => number } }).deps.now = () => now;
+    await host.start();
+    const sab = inits[0]!.sab;
+    const layout = assertLayout(sab);
+    expect(host.sampleLoad(now)).toBe(0); // first sample: nothing to compare with
+    now += 1_000;
+    // Worker 0 ran jobs for 800 ms of that second, worker 1 for 200 ms: 1,000 of 2,000 worker-ms.
+    Atomics.add(workerSlot(sab, layout, 0), WORKER_SLOT.LOAD, 800);
+    Atomics.add(workerSlot(sab, layout, 1), WORKER_SLOT.LOAD, 200);
+    expect(host.sampleLoad(now)).toBeCloseTo(0.5, 6);
+    now += 1_000;
+    expect(host.sampleLoad(now)).toBe(0);
+    // The counter wraps around Int32 without a bogus reading.
+    Atomics.store(workerSlot(sab, layout, 0), WORKER_SLOT.LOAD, 0x7fffffff);
+    host.sampleLoad(now);
+    now += 500;
+    Atomics.add(workerSlot(sab, layout, 0), WORKER_SLOT.LOAD, 500);
+    expect(host.sampleLoad(now)).toBeCloseTo(0.5, 6);
+    host.dispose();
+  });
+
+  it('publishes its capsule table in shared memory before any worker starts', async () => {
+    const { host, inits } = setup();
+    await host.start();
+    const sab = inits[0]!.sab;
+    const layout = assertLayout(sab);
+    const { builtinCapsules } = await import('../../../src/capsules/builtin');
+    const index = checkCapsuleTable(sab, layout, builtinCapsules);
+    expect([...index.keys()].sort()).toEqual(builtinCapsules.map((c) => c.library).sort());
+    expect(() => checkCapsuleTable(sab, layout, builtinCapsules.slice(1))).toThrow(/serves \d+ capsules/);
+    expect(() =>
+      checkCapsuleTable(sab, layout, [
+        { ...builtinCapsules[0]!, version: '0.0.0-other' },
+        ...builtinCapsules.slice(1),
+      ]),
+    ).toThrow(/differs from the host's version/);
+    host.dispose();
   });
 });

@@ -13,6 +13,8 @@ let clock: number;
 let orders: JobOrder[];
 let slots: number;
 let optOut: string[];
+/** The offscreen host instance that takes orders now. */
+let host: string;
 
 async function setup() {
   // A fresh database and order list per test (a finished job triggers a tick that may still be
@@ -25,7 +27,7 @@ async function setup() {
   const scheduler = new Scheduler({
     queue: JobQueue.open(),
     wallet,
-    submit: async (o) => (mine.push(o), { accepted: true, duplicate: false }),
+    submit: async (o) => (mine.push(o), { accepted: true, duplicate: false, hostId: host }),
     capacity: () => ({ slots, optOut }),
     now: () => clock,
     powBits: EASY_BITS,
@@ -53,6 +55,7 @@ beforeEach(() => {
   orders = [];
   slots = 2;
   optOut = [];
+  host = 'host-a';
 });
 
 describe('Scheduler', () => {
@@ -120,12 +123,37 @@ describe('Scheduler', () => {
     const scheduler2 = new Scheduler({
       queue: JobQueue.open(),
       wallet: wallet2,
-      submit: async (o) => (orders.push(o), { accepted: true, duplicate: false }),
+      submit: async (o) => (orders.push(o), { accepted: true, duplicate: false, hostId: host }),
       capacity: () => ({ slots: 0, optOut: [] }),
       now: () => clock,
       powBits: EASY_BITS,
     });
     await scheduler2.onJobDone(done);
     expect(wallet2.balance().credits).toBeGreaterThan(0);
+  });
+
+  it('requeues the jobs of a host that went away as soon as a new host says hello, and pays once', async () => {
+    const { wallet, scheduler } = await setup();
+    slots = 1;
+    await scheduler.tick();
+    const lost = orders.map((o) => o.jobId);
+    expect(lost).toHaveLength(2);
+    // The old document dies with both slices; a new one starts and says hello (no clock advance:
+    // before this fix its slots stayed full of dead jobs until their 5-minute deadline).
+    host = 'host-b';
+    await scheduler.tick();
+    expect(orders).toHaveLength(2);
+    expect(await scheduler.onHostHello('host-b')).toBe(2);
+    expect(orders.slice(2).map((o) => o.jobId)).toEqual(lost);
+    // A second hello from the same host requeues nothing.
+    expect(await scheduler.onHostHello('host-b')).toBe(0);
+    expect(orders).toHaveLength(4);
+    // The new host's result is credited; a late copy from the old one is not paid again.
+    const done = run(orders[2]!);
+    await scheduler.onJobDone(done);
+    const credited = wallet.balance().credits;
+    expect(credited).toBeGreaterThan(0);
+    await scheduler.onJobDone({ ...done });
+    expect(wallet.balance().credits).toBe(credited);
   });
 });

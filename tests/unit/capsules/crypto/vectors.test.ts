@@ -1,5 +1,5 @@
 /**
- * Known-answer tests from the standards (tests/fixtures/vectors/*.json), run through the capsule with
+ * Known-answer tests from the standards (src/capsules/crypto/vectors/*.json), run through the capsule with
  * a plain input and with the input and output as views into SharedArrayBuffers (the pool's zero-copy
  * case), and through both hash/AES backends. Each fixture is also re-confirmed against an independent
  * implementation: coreutils, b3sum, or OpenSSL through node:crypto.
@@ -20,7 +20,7 @@ import { cryptoCapsule } from '../../../../src/capsules/crypto/index.ts';
 import { ascii, hex, runMethod, unhex } from './_harness.ts';
 import { digestsWith, needTools, skipNote } from './_tools.ts';
 
-const VECTORS = resolve(import.meta.dirname, '..', '..', '..', 'fixtures', 'vectors');
+const VECTORS = resolve(import.meta.dirname, '..', '..', '..', '..', 'src', 'capsules', 'crypto', 'vectors');
 const load = <T>(name: string): T => JSON.parse(readFileSync(join(VECTORS, name), 'utf8')) as T;
 
 interface ShaCase {

@@ -23,7 +23,17 @@ import { diffBytes, runMethod } from '../crypto/_harness.ts';
 import { needTools, skipNote } from '../crypto/_tools.ts';
 
 const SEED = seedFromEnv(0xb707);
-const FIXTURES = resolve(import.meta.dirname, '..', '..', '..', 'fixtures', 'vectors');
+const FIXTURES = resolve(
+  import.meta.dirname,
+  '..',
+  '..',
+  '..',
+  '..',
+  'src',
+  'capsules',
+  'storage',
+  'vectors',
+);
 
 /** Text-like bytes (compressible) with seeded random runs (not trivially so). */
 function corpus(rand: () => number, n: number): Uint8Array {

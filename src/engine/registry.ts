@@ -1,5 +1,5 @@
-import type { Capsule, CapsuleMethod, ResourceLimits } from '../capsule';
-import { BadInputError } from '../capsule';
+import type { Capsule, CapsuleMethod, ResourceLimits } from '../capsules/capsule';
+import { BadInputError } from '../capsules/capsule';
 
 export interface Resolved {
   capsule: Capsule;

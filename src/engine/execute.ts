@@ -1,4 +1,4 @@
-import { BadInputError, JobStopped, type CapsuleServices, type JobContext } from '../capsule';
+import { BadInputError, JobStopped, type CapsuleServices, type JobContext } from '../capsules/capsule';
 import { cpuCredits, dataCredits } from './cost';
 import type { CapsuleRegistry } from './registry';
 import { assertInputSize, parseParams } from './validate';
@@ -23,6 +23,8 @@ export interface ExecuteRequest {
   cancelled(): boolean;
   /** Called from checkpoints, so a long job still shows a heartbeat. */
   beat?(): void;
+  /** Told of each WebAssembly memory the job registers (the worker sums them for WASM_BYTES). */
+  onMemory?(memory: WebAssembly.Memory): void;
   services?: CapsuleServices;
   /** Monotonic clock, ms (performance.now). */
   clock(): number;
@@ -94,11 +96,20 @@ export async function execute(registry: CapsuleRegistry, req: ExecuteRequest): P
 
   const { limits, method } = resolved;
   let output: Uint8Array | null = null;
+  const memories = new Set<WebAssembly.Memory>();
+  let memoryPeak = 0;
+  const memoryBytes = () => {
+    let n = 0;
+    for (const m of memories) n += m.buffer.byteLength;
+    memoryPeak = Math.max(memoryPeak, n);
+    return n;
+  };
   const checkpoint = () => {
     req.beat?.();
     if (req.cancelled()) throw new JobStopped('cancelled');
     if (req.clock() - started > timeoutMs) throw new JobStopped('timeout');
     if (cost() > budget) throw new JobStopped('budget');
+    if (memories.size > 0 && memoryBytes() > limits.maxMemoryBytes) throw new JobStopped('memory');
   };
   const ctx: JobContext = {
     input: req.input,
@@ -115,6 +126,13 @@ export async function execute(registry: CapsuleRegistry, req: ExecuteRequest): P
       return output;
     },
     checkpoint,
+    trackMemory(memory: WebAssembly.Memory) {
+      if (!(memory instanceof WebAssembly.Memory))
+        throw new TypeError('ctx.trackMemory takes a WebAssembly.Memory');
+      if (memories.has(memory)) return;
+      memories.add(memory);
+      req.onMemory?.(memory);
+    },
     get costSoFar() {
       return cost();
     },
@@ -130,13 +148,19 @@ export async function execute(registry: CapsuleRegistry, req: ExecuteRequest): P
   } catch (err) {
     if (err instanceof JobStopped) {
       const status: JobStatus =
-        err.reason === 'budget' ? 'budgetExhausted' : err.reason === 'timeout' ? 'timeout' : 'cancelled';
+        err.reason === 'budget' || err.reason === 'memory'
+          ? 'budgetExhausted'
+          : err.reason === 'timeout'
+            ? 'timeout'
+            : 'cancelled';
       const why =
         err.reason === 'budget'
           ? `stopped: the budget of ${budget} credits ran out`
-          : err.reason === 'timeout'
-            ? `stopped: the time limit of ${Math.round(timeoutMs)} ms passed`
-            : 'stopped: cancelled';
+          : err.reason === 'memory'
+            ? `stopped: the job's WebAssembly memory reached ${memoryPeak} bytes; ${req.library}.${req.method} may use at most ${limits.maxMemoryBytes}`
+            : err.reason === 'timeout'
+              ? `stopped: the time limit of ${Math.round(timeoutMs)} ms passed`
+              : 'stopped: cancelled';
       return finish(status, why);
     }
     if (err instanceof BadInputError) return finish('badInput', err.message);

@@ -4,7 +4,9 @@
  *   credits = ceil(cpu_ms) + ceil((input_bytes + output_bytes) / 1 MiB)
  *
  * One credit is one millisecond of one worker's CPU time; moving data costs one credit per MiB (input
- * and output each counted). GPU time is priced when GPU capsules arrive. A job's cost never exceeds its
+ * and output each counted). GPU time is not priced separately: a job that runs on the GPU (pow.search
+ * when the host allows it) is charged the wall time its worker spends waiting on the GPU as CPU
+ * milliseconds. A job's cost never exceeds its
  * budget: a job stopped for its budget is charged exactly the budget.
  */
 export const MIB = 1024 * 1024;

@@ -10,22 +10,47 @@
  *  - a worker whose heartbeat stops for HEARTBEAT_TIMEOUT_MS (an infinite loop that never reaches a
  *    checkpoint) is replaced the same way.
  *
- * Jobs are dispatched only while the lifecycle is `running`; a pause leaves queued jobs queued and
- * lets running ones finish, so no job is lost or run twice.
+ * Jobs are dispatched only while the lifecycle is `running`. A pause or suspend leaves queued jobs
+ * queued and parks running ones at their next checkpoint (the watchdog stops their clocks meanwhile);
+ * they continue on resume, so no job is lost or run twice.
  */
-import { BadInputError } from '../capsule';
-import { LIFECYCLE_CODE, WORKER_SLOT, workerReadyValue } from '../../sab/layout';
-import { Arena, type ArenaRef } from '../../sab/arena';
-import { RingBuffer } from '../../sab/ring-buffer';
-import type { WorkerPool } from '../../pool/worker-pool';
-import { decodeJobResult, encodeJobRequest, type PayloadData } from '../../wire';
+import { BadInputError } from '../capsules/capsule';
+import { LIFECYCLE_CODE, WORKER_SLOT, workerReadyValue, type Layout } from '../sab/layout';
+import { Arena, workerOwner, type ArenaRef } from '../sab/arena';
+import { RingBuffer } from '../sab/ring-buffer';
+import { decodeJobResult, encodeJobRequest, type PayloadData } from '../wire';
 import { cpuCredits, dataCredits } from './cost';
 import type { JobStatus } from './execute';
 import type { CapsuleRegistry } from './registry';
 
+/**
+ * What the engine needs of the workers' owner (src/pool's WorkerPool implements it). Declared here so
+ * the engine never imports from src/pool, the layer above it.
+ */
+export interface EngineWorkers {
+  readonly sab: SharedArrayBuffer;
+  readonly layout: Layout;
+  slot(index: number): Int32Array;
+  lifecycleCode(): number;
+  throttle(): { workers: number; dutyPercent: number; gpu: boolean };
+  /** Milliseconds since worker `index`'s heartbeat last moved. */
+  silentFor(index: number): number;
+  /**
+   * Terminates worker `index` and starts a fresh one in its slot (its rings reset). Resolves once the
+   * old thread is gone (what `terminate()` gives; immediately where it gives nothing).
+   */
+  replace(index: number): Promise<void>;
+}
+
 export const GRACE_MS = 100;
+/**
+ * A worker whose WebAssembly memory (the WASM_BYTES its capsules registered) passed this after a job
+ * is replaced: WebAssembly memory never shrinks, so a worker that once ran a big job would keep it.
+ */
+export const DEFAULT_WASM_HIGH_WATER_BYTES = 256 * 1024 * 1024;
 export const HEARTBEAT_TIMEOUT_MS = 3_000;
 const WATCH_MS = 20;
+const RECOVER_AFTER_MS = 50;
 
 export interface JobSubmission {
   library: string;
@@ -84,9 +109,13 @@ export class JobEngine {
   private watch: ReturnType<typeof setInterval> | null = null;
   private seq = 0;
   private closed = false;
+  /** See DEFAULT_WASM_HIGH_WATER_BYTES; a host may lower it (a small device) or raise it. */
+  wasmHighWaterBytes = DEFAULT_WASM_HIGH_WATER_BYTES;
+  /** Workers replaced for their WebAssembly memory. */
+  recycled = 0;
 
   constructor(
-    private readonly pool: WorkerPool,
+    private readonly pool: EngineWorkers,
     private readonly registry: CapsuleRegistry,
     private readonly clock: () => number = () => performance.now(),
   ) {
@@ -308,13 +337,19 @@ export class JobEngine {
             length: Number(r.output.length),
           };
           output = this.arena.view(ref).slice();
-          this.arena.free(ref);
+          this.arena.free(ref, this.pool.slot(i));
         }
       } catch (err) {
         error = `unreadable result from worker ${i}: ${String(err)}`;
       }
       this.running[i] = null;
       this.settle(p, { status, error, costUsed, output });
+      // Idle now and holding nothing of ours: a worker whose WebAssembly memory grew past the mark
+      // starts afresh (its memory is released with its thread).
+      if (Atomics.load(this.pool.slot(i), WORKER_SLOT.WASM_BYTES) > this.wasmHighWaterBytes) {
+        this.recycled++;
+        this.restart(i);
+      }
     }
   }
 
@@ -354,16 +389,46 @@ export class JobEngine {
             costUsed: Math.min(p.budget, cpuCredits(ran) + dataCredits(p.inputBytes)),
           });
         }
-        if (p || Atomics.load(this.pool.slot(i), WORKER_SLOT.READY) === workerReadyValue(i)) {
-          this.pool.replace(i);
-          // The slot and its rings were reset: start counting and caching afresh.
-          this.ordinals[i] = 0;
-          this.inboxes[i] = RingBuffer.inbox(this.pool.sab, this.pool.layout, i);
-          this.outboxes[i] = RingBuffer.outbox(this.pool.sab, this.pool.layout, i);
-        }
+        if (p || Atomics.load(this.pool.slot(i), WORKER_SLOT.READY) === workerReadyValue(i))
+          this.restart(i);
       }
     }
   }
+
+  /**
+   * Replaces worker i and, once the old thread is really gone, takes back what it held in the arena:
+   * the lock if it died holding it, and its output block (the slot's record, captured before the new
+   * worker can write there).
+   */
+  private restart(i: number): void {
+    this.replaceWorker(i);
+    // The slot and its rings were reset: start counting and caching afresh.
+    this.ordinals[i] = 0;
+    this.inboxes[i] = RingBuffer.inbox(this.pool.sab, this.pool.layout, i);
+    this.outboxes[i] = RingBuffer.outbox(this.pool.sab, this.pool.layout, i);
+  }
+
+  private replaceWorker(i: number): void {
+    const slot = this.pool.slot(i);
+    const owner = workerOwner(i, Atomics.load(slot, WORKER_SLOT.GENERATION));
+    const record = new Int32Array(WORKER_SLOT.OUT_BYTES + 1);
+    record[WORKER_SLOT.OUT_UNIT] = Atomics.load(slot, WORKER_SLOT.OUT_UNIT);
+    record[WORKER_SLOT.OUT_BYTES] = Atomics.load(slot, WORKER_SLOT.OUT_BYTES);
+    const gone = this.pool.replace(i);
+    void gone
+      // A browser Worker's terminate() returns nothing: give its thread a moment to stop.
+      .then(() => new Promise((r) => setTimeout(r, RECOVER_AFTER_MS)))
+      .then(() => {
+        const r = this.arena.recover(owner, record);
+        if (r.lockRecovered || r.freedBytes) this.recoveries.push({ worker: i, ...r });
+      })
+      .catch((err: unknown) => this.recoveries.push({ worker: i, error: String(err) }));
+  }
+
+  /** What each replaced worker left behind and was taken back (for tests and diagnostics). */
+  readonly recoveries: Array<
+    { worker: number } & ({ lockRecovered: boolean; freedBytes: number } | { error: string })
+  > = [];
 
   private settle(
     p: Pending,

@@ -1,4 +1,4 @@
-import { BadInputError } from '../capsule';
+import { BadInputError } from '../capsules/capsule';
 
 /** Params arrive as JSON text from untrusted requesters. These bounds hold before any parsing work. */
 export const MAX_PARAMS_BYTES = 1024 * 1024;

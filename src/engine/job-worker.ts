@@ -8,16 +8,18 @@
  *                  JOBS_DONE, CURRENT_JOB (ordinal of the frame being run), CANCEL_JOB (host → worker)
  *   control: LIFECYCLE word; parked workers sleep on LIFECYCLE_EPOCH
  *
- * Jobs are taken only while the lifecycle is `running`: pause and drain take effect between jobs
- * (a running slice finishes; drain takes no new one); `stopped` ends the loop. Nothing is dropped: a
- * paused worker simply leaves frames in its inbox until it resumes.
+ * Jobs are taken only while the lifecycle is `running`. Pause and suspend also act inside a job: the
+ * next checkpoint parks the worker there (its clock stops, nothing is charged) until the lifecycle
+ * changes; drain lets the running job finish and takes no new one; `stopped` ends the loop. Nothing is
+ * dropped: a paused worker leaves frames in its inbox until it resumes.
  */
 import type { Capsule, CapsuleServices } from '../capsules/capsule';
-import { execute } from '../capsules/engine/execute';
-import { CapsuleRegistry } from '../capsules/engine/registry';
-import { Arena, type ArenaRef } from '../sab/arena';
+import { execute } from './execute';
+import { CapsuleRegistry } from './registry';
+import { Arena, workerOwner, type ArenaRef } from '../sab/arena';
 import {
   assertLayout,
+  checkCapsuleTable,
   CONTROL_WORDS,
   CTRL,
   LIFECYCLE_CODE,
@@ -60,18 +62,44 @@ export async function runWorker(init: WorkerInit, env: WorkerEnv): Promise<void>
   const control = new Int32Array(sab, layout.controlOffset, CONTROL_WORDS);
   const inbox = RingBuffer.inbox(sab, layout, index);
   const outbox = RingBuffer.outbox(sab, layout, index);
-  const arena = new Arena(sab, layout);
+  const arena = new Arena(sab, layout, { owner: workerOwner(index, init.generation) });
   const registry = new CapsuleRegistry(env.capsules);
+  // Throws (the host sees no READY and no heartbeat) when the host serves other capsules.
+  const tableIndex = checkCapsuleTable(sab, layout, env.capsules);
   let ordinal = Atomics.load(slot, WORKER_SLOT.CURRENT_JOB);
   let lastBeat = 0;
   let cycleStart = performance.now();
   /** Time spent parked by the duty cycle inside jobs: not CPU time, so never charged. */
   let parkedMs = 0;
+  /** Start of the current stretch of job work not yet added to the LOAD word; -1: no job running. */
+  let busyFrom = -1;
+  let busyCarry = 0;
+  /** Every WebAssembly memory a job registered (ctx.trackMemory), held weakly: instances may be dropped. */
+  const wasmMemories: Array<WeakRef<WebAssembly.Memory>> = [];
+  const seenMemories = new WeakSet<WebAssembly.Memory>();
+  const reportWasmBytes = () => {
+    let total = 0;
+    for (let k = wasmMemories.length - 1; k >= 0; k--) {
+      const m = wasmMemories[k]!.deref();
+      if (m) total += m.buffer.byteLength;
+      else wasmMemories.splice(k, 1);
+    }
+    Atomics.store(slot, WORKER_SLOT.WASM_BYTES, Math.min(total, 0x7fffffff));
+  };
+  const flushBusy = (now: number) => {
+    if (busyFrom < 0) return;
+    const ms = now - busyFrom + busyCarry;
+    const whole = Math.floor(ms);
+    busyCarry = ms - whole;
+    if (whole > 0) Atomics.add(slot, WORKER_SLOT.LOAD, whole);
+    busyFrom = now;
+  };
 
   const beat = () => {
     const now = performance.now();
     if (now - lastBeat >= BEAT_EVERY_MS) {
       lastBeat = now;
+      flushBusy(now);
       Atomics.add(slot, WORKER_SLOT.HEARTBEAT, 1);
     }
   };
@@ -90,9 +118,11 @@ export async function runWorker(init: WorkerInit, env: WorkerEnv): Promise<void>
       if (code !== LIFECYCLE_CODE.paused && code !== LIFECYCLE_CODE.suspended) break;
       const epoch = Atomics.load(control, CTRL.LIFECYCLE_EPOCH);
       Atomics.add(slot, WORKER_SLOT.HEARTBEAT, 1);
+      flushBusy(now);
       Atomics.wait(control, CTRL.LIFECYCLE_EPOCH, epoch, PARK_MS);
       const after = performance.now();
       parkedMs += after - now;
+      if (busyFrom >= 0) busyFrom = after;
       now = after;
       cycleStart = now;
     }
@@ -104,9 +134,11 @@ export async function runWorker(init: WorkerInit, env: WorkerEnv): Promise<void>
       const epoch = Atomics.load(control, CTRL.THROTTLE_EPOCH);
       const rest = Math.min(PARK_MS, DUTY_CYCLE_MS - (now - cycleStart));
       Atomics.add(slot, WORKER_SLOT.HEARTBEAT, 1);
+      flushBusy(now);
       Atomics.wait(control, CTRL.THROTTLE_EPOCH, epoch, rest);
       const after = performance.now();
       parkedMs += after - now;
+      if (busyFrom >= 0) busyFrom = after;
       now = after;
       if (Atomics.load(control, CTRL.THROTTLE_EPOCH) !== epoch) break;
     }
@@ -146,8 +178,15 @@ export async function runWorker(init: WorkerInit, env: WorkerEnv): Promise<void>
     ordinal = (ordinal + 1) | 0;
     Atomics.store(slot, WORKER_SLOT.CURRENT_JOB, ordinal);
     setState(WORKER_STATE.busy);
+    busyFrom = performance.now();
     dutyGate();
     const result = await runOne(frame, ordinal);
+    flushBusy(performance.now());
+    busyFrom = -1;
+    // Before the result is published: the host reads it when it collects the result.
+    reportWasmBytes();
+    Atomics.store(slot, WORKER_SLOT.CAPSULE, 0);
+    if (result.data.status === 'internalError') Atomics.add(slot, WORKER_SLOT.ERRORS, 1);
     const bytes = encodeJobResult(result.data);
     // Back-pressure: the host drains the outbox; wait rather than drop a result.
     while (!outbox.write(bytes, PARK_MS)) beat();
@@ -178,6 +217,7 @@ export async function runWorker(init: WorkerInit, env: WorkerEnv): Promise<void>
       return { data: failed(req.id, 'badInput', `job input reference is invalid: ${String(err)}`) };
     }
     let out: ArenaRef | null = null;
+    Atomics.store(slot, WORKER_SLOT.CAPSULE, (tableIndex.get(req.library) ?? -1) + 1);
     const outcome = await execute(registry, {
       library: req.library,
       method: req.method,
@@ -189,18 +229,24 @@ export async function runWorker(init: WorkerInit, env: WorkerEnv): Promise<void>
       deadlineMs: Number(req.deadlineMs),
       allocOutput(n) {
         if (n === 0) return new Uint8Array(0);
-        out = arena.alloc(n);
+        // Recorded in this worker's slot, so a supervisor that kills us mid-job frees it.
+        out = arena.alloc(n, slot);
         return arena.view(out);
       },
       cancelled: () => Atomics.load(slot, WORKER_SLOT.CANCEL_JOB) === myOrdinal,
       beat: dutyGate,
+      onMemory(m) {
+        if (seenMemories.has(m)) return;
+        seenMemories.add(m);
+        wasmMemories.push(new WeakRef(m));
+      },
       services: env.services,
       clock: () => performance.now() - parkedMs,
       wallClock: () => Date.now(),
     });
     const ref = out as ArenaRef | null;
     if (outcome.status !== 'ok' && ref) {
-      arena.free(ref);
+      arena.free(ref, slot);
       out = null;
     }
     const outRef = out as ArenaRef | null;
