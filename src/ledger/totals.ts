@@ -7,7 +7,16 @@
  * All figures are integer micro-credits. balance = settled receipts − pays (what the node owns);
  * held = what open holds still reserve; available = balance − held (what a new hold may take).
  */
-import type { ReceiptView } from './ledger-db.ts';
+import type { ReceiptState } from './receipt.ts';
+
+/** What the totals read of a receipt view (ledger-db.ts's ReceiptView has these fields). */
+export interface CountedReceipt {
+  state: ReceiptState;
+  credits: number;
+  cpuMs: number;
+  proof?: unknown;
+  payment?: unknown;
+}
 
 export interface ChainTotals {
   ledger: string;
@@ -55,7 +64,7 @@ export function emptyTotals(ledger: string): ChainTotals {
 
 export type Backing = 'pow' | 'peer' | 'none';
 
-export function backingOf(r: Pick<ReceiptView, 'proof' | 'payment'>): Backing {
+export function backingOf(r: Pick<CountedReceipt, 'proof' | 'payment'>): Backing {
   return r.proof !== undefined ? 'pow' : r.payment !== undefined ? 'peer' : 'none';
 }
 
@@ -66,7 +75,7 @@ export function applyReceipt(
   after: ReceiptView,
 ): ChainTotals {
   const next = { ...t };
-  const add = (r: ReceiptView, sign: 1 | -1) => {
+  const add = (r: CountedReceipt, sign: 1 | -1) => {
     if (r.state === 'settled') {
       next.balance += sign * r.credits;
       const b = backingOf(r);
