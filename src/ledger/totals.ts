@@ -9,7 +9,7 @@
  */
 import type { ReceiptState } from './receipt.ts';
 
-/** What the totals read of a receipt view (ledger-db.ts's ReceiptView has these fields). */
+/** What the totals read of a receipt view (ledger-db.ts's CountedReceipt has these fields). */
 export interface CountedReceipt {
   state: ReceiptState;
   credits: number;
@@ -71,8 +71,8 @@ export function backingOf(r: Pick<CountedReceipt, 'proof' | 'payment'>): Backing
 /** Totals after a receipt moved from `before` (undefined: a new receipt) to `after`. */
 export function applyReceipt(
   t: ChainTotals,
-  before: ReceiptView | undefined,
-  after: ReceiptView,
+  before: CountedReceipt | undefined,
+  after: CountedReceipt,
 ): ChainTotals {
   const next = { ...t };
   const add = (r: CountedReceipt, sign: 1 | -1) => {
