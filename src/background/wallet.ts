@@ -15,7 +15,7 @@ import {
   type ReceiptView,
 } from '../ledger';
 import type { Handlers } from '../messaging/messenger';
-import { proofCredits, verifyProof } from '../capsules/pow/proof';
+import { proofCredits, verifyBoundProof } from '../capsules/pow/proof';
 
 export type WalletKeys =
   'earnings/get' | 'identity/export' | 'identity/import' | 'ledger/history' | 'ledger/append';
@@ -48,9 +48,13 @@ export class Wallet {
 
   private async useIdentity(identity: Identity): Promise<void> {
     this.identity = identity;
-    this.ledger = new Ledger(this.db, { owner: identity.nodeId, verifyProof, now: this.now });
+    this.ledger = new Ledger(this.db, {
+      owner: identity.nodeId,
+      verifyProof: verifyBoundProof,
+      now: this.now,
+    });
     const issuer = new ReceiptIssuer(this.ledger, identity, { now: this.now });
-    this.minter = new Minter(issuer, { verify: verifyProof, estimate: (p) => proofCredits(p.bits) });
+    this.minter = new Minter(issuer, { verify: verifyBoundProof, estimate: (p) => proofCredits(p.bits) });
     await this.refresh();
   }
 

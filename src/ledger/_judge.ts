@@ -8,36 +8,68 @@
  *   2. record belongs to this ledger                           → 'broken-chain'
  *   3. id new; for receipts, (issuer, jobId) new               → 'replay'
  *   4. seq = head.seq + 1 and prev = head.hash                 → 'broken-chain'
- *   5. state rules (start states, allowed moves, settle keeps) → 'bad-transition'
- *   6. on → verified, a proof re-checks and covers the credits → 'bad-proof'
+ *   5. per kind:
+ *      receipt:    start states; a proof's jobId is proofJobId, a payment's is paymentJobId, the
+ *                  payment is signed by its payer and paid to this ledger  → 'bad-proof' | 'unbacked' | 'bad-signature'
+ *      transition: allowed moves, settle keeps                 → 'bad-transition'
+ *                  → verified with credits needs a backing: a proof valid for this owner now
+ *                  ('bad-proof' | 'unbound-proof' | 'stale-proof'), or a payment the payer's chain
+ *                  covers ('uncovered' | 'double-spend'); neither → 'unbacked'
+ *      hold/pay/release: only the owner spends; holds fit the available balance, pays fit their
+ *                  hold                                        → 'bad-signature' | 'uncovered' | 'bad-transition'
  * Replay comes before the chain check because a replayed record also has a stale seq, and
  * "replayed" is the truthful answer.
  */
 import type { ChainHead, ReceiptView } from './ledger-db.ts';
-import { toMicroCredits, type ProofVerifier, type ProofVerdict } from './proof-verifier.ts';
+import { proofJobId, toMicroCredits, type ProofVerifier, type ProofVerdict } from './proof-verifier.ts';
 import {
+  paymentJobId,
   verifyEntrySignature,
+  type Hold,
   type LedgerEntry,
+  type Pay,
   type Receipt,
   type ReceiptState,
+  type Release,
   type Transition,
 } from './receipt.ts';
 import type { RejectionCode } from './receipt-rejected-error.ts';
+import {
+  applyHold,
+  applyPay,
+  applyReceipt,
+  applyRelease,
+  type ChainTotals,
+  type HoldView,
+} from './totals.ts';
+
+/** Whether a payment's payer chain was checked and covers it (see payments.ts). */
+export type PaymentCheck =
+  { ok: true } | { ok: false; code: 'uncovered' | 'double-spend' | 'bad-signature'; detail: string };
 
 export interface JudgeContext {
   owner: string;
   head: ChainHead;
+  totals: ChainTotals;
   trusts: (issuer: string) => boolean;
   verifyProof: ProofVerifier | undefined;
+  /** The clock proofs are judged at (epoch window): the ledger's now, or the record's time in an audit. */
+  now: number;
   /** An accepted record already has this id. */
   idSeen: boolean;
   /** An accepted receipt already has this (issuer, jobId); receipts only. */
   jobSeen: boolean;
   /** The receipt a transition moves, as it stands; transitions only. */
   target: ReceiptView | undefined;
+  /** The hold a pay or release refers to; pay/release only. */
+  hold: HoldView | undefined;
+  /** For a → verified of a payment-backed receipt: the result of checking the payer's chain. */
+  payment: PaymentCheck | undefined;
 }
 
-export type Verdict = { ok: true; view: ReceiptView } | { ok: false; code: RejectionCode; detail: string };
+export type Verdict =
+  | { ok: true; view?: ReceiptView; hold?: HoldView; totals: ChainTotals }
+  | { ok: false; code: RejectionCode; detail: string };
 
 const NEXT: Readonly<Record<ReceiptState, readonly ReceiptState[]>> = {
   estimated: ['verified', 'rejected'],
@@ -66,10 +98,21 @@ export function judge(entry: LedgerEntry, ctx: JudgeContext): Verdict {
       `expected seq ${head.seq + 1} after ${short(head.hash)}, got seq ${entry.seq} after ${short(entry.prev)}`,
     );
   }
-  return entry.kind === 'receipt' ? judgeReceipt(entry) : judgeTransition(entry, ctx);
+  switch (entry.kind) {
+    case 'receipt':
+      return judgeReceipt(entry, ctx);
+    case 'transition':
+      return judgeTransition(entry, ctx);
+    case 'hold':
+      return judgeHold(entry, ctx);
+    case 'pay':
+      return judgePay(entry, ctx);
+    case 'release':
+      return judgeRelease(entry, ctx);
+  }
 }
 
-function judgeReceipt(r: Receipt): Verdict {
+function judgeReceipt(r: Receipt, ctx: JudgeContext): Verdict {
   // Credits must be earned through verification; only a zero may be born settled (nothing to check).
   const startsOk =
     r.state === 'estimated' || r.state === 'rejected' || (r.state === 'settled' && r.credits === 0);
@@ -78,6 +121,19 @@ function judgeReceipt(r: Receipt): Verdict {
       'bad-transition',
       `a new receipt starts as estimated (or settled with 0 credits, or rejected), not ${r.state} with ${r.credits}`,
     );
+  }
+  if (r.proof !== undefined && r.jobId !== proofJobId(r.proof))
+    return no('bad-proof', `a proof's receipt has jobId ${proofJobId(r.proof)}, so one proof pays once`);
+  if (r.payment !== undefined) {
+    const pay = r.payment;
+    if (pay.issuer !== pay.ledger || !verifyEntrySignature(pay))
+      return no('bad-signature', `the payment is not signed by its payer ${short(pay.ledger)} (forged)`);
+    if (pay.payee !== ctx.owner)
+      return no('unbacked', `the payment is to ${short(pay.payee)}, not to this wallet`);
+    if (r.jobId !== paymentJobId(pay))
+      return no('bad-proof', `a payment's receipt has jobId ${paymentJobId(pay)}, so one payment pays once`);
+    if (r.credits > pay.amount)
+      return no('unbacked', `${r.credits} micro-credits claimed, the payment is ${pay.amount}`);
   }
   const view: ReceiptView = {
     id: r.id,
@@ -97,7 +153,8 @@ function judgeReceipt(r: Receipt): Verdict {
     lastSeq: r.seq,
   };
   if (r.proof !== undefined) view.proof = r.proof;
-  return { ok: true, view };
+  if (r.payment !== undefined) view.payment = r.payment;
+  return { ok: true, view, totals: applyReceipt(ctx.totals, undefined, view) };
 }
 
 function judgeTransition(t: Transition, ctx: JudgeContext): Verdict {
@@ -123,33 +180,110 @@ function judgeTransition(t: Transition, ctx: JudgeContext): Verdict {
       `settling pays the verified ${target.credits} micro-credits, not ${t.credits}`,
     );
   }
-  if (t.to === 'verified' && target.proof !== undefined && ctx.verifyProof !== undefined) {
-    const verdict = safeVerify(ctx.verifyProof, target.proof);
-    if (!verdict.valid)
-      return no(
-        'bad-proof',
-        `the proof does not verify${verdict.reason === undefined ? '' : `: ${verdict.reason}`}`,
-      );
+  if (t.to === 'verified' && t.credits > 0) {
+    const backed = judgeBacking(t, target, ctx);
+    if (backed !== null) return backed;
+  }
+  const view: ReceiptView = {
+    ...target,
+    state: t.to,
+    credits: t.credits,
+    reason: t.reason,
+    updatedAt: t.issuedAt,
+    lastSeq: t.seq,
+  };
+  return { ok: true, view, totals: applyReceipt(ctx.totals, target, view) };
+}
+
+/** Null when the credits are backed; else the refusal. */
+function judgeBacking(t: Transition, target: ReceiptView, ctx: JudgeContext): Verdict | null {
+  if (target.proof !== undefined) {
+    if (ctx.verifyProof === undefined)
+      return no('bad-proof', 'this ledger has no proof checker, so it cannot count proof-of-work');
+    const verdict = safeVerify(ctx.verifyProof, target.proof, { minter: ctx.owner, now: ctx.now });
+    if (!verdict.valid) {
+      const code =
+        verdict.code === 'unbound' ? 'unbound-proof' : verdict.code === 'stale' ? 'stale-proof' : 'bad-proof';
+      const why = verdict.reason === undefined ? '' : `: ${verdict.reason}`;
+      return no(code, `the proof does not count for this wallet${why}`);
+    }
     const worth = toMicroCredits(verdict.credits);
     if (t.credits > worth)
       return no('bad-proof', `${t.credits} micro-credits claimed, the proof is worth ${worth}`);
+    return null;
   }
-  return {
-    ok: true,
-    view: {
-      ...target,
-      state: t.to,
-      credits: t.credits,
-      reason: t.reason,
-      updatedAt: t.issuedAt,
-      lastSeq: t.seq,
-    },
-  };
+  if (target.payment !== undefined) {
+    const check = ctx.payment;
+    if (check === undefined)
+      return no('uncovered', "the payer's chain was not checked, so the payment cannot count");
+    if (!check.ok) return no(check.code, check.detail);
+    if (t.credits > target.payment.amount)
+      return no('unbacked', `${t.credits} micro-credits claimed, the payment is ${target.payment.amount}`);
+    return null;
+  }
+  return no(
+    'unbacked',
+    `receipt ${t.receiptId} has neither a bound proof nor a payer-signed payment, so its credits cannot count`,
+  );
 }
 
-function safeVerify(verify: ProofVerifier, proof: NonNullable<ReceiptView['proof']>): ProofVerdict {
+function ownerOnlySpends(e: Hold | Pay | Release, ctx: JudgeContext): Verdict | null {
+  return e.issuer === ctx.owner
+    ? null
+    : no('bad-signature', `only the ledger's owner ${short(ctx.owner)} can hold or pay from it`);
+}
+
+function judgeHold(h: Hold, ctx: JudgeContext): Verdict {
+  const denied = ownerOnlySpends(h, ctx);
+  if (denied !== null) return denied;
+  const available = ctx.totals.balance - ctx.totals.held;
+  if (h.budget > available)
+    return no('uncovered', `a hold of ${h.budget} micro-credits exceeds the ${available} available`);
+  const hold: HoldView = {
+    id: h.id,
+    ledger: h.ledger,
+    jobId: h.jobId,
+    budget: h.budget,
+    paid: 0,
+    open: true,
+    seq: h.seq,
+  };
+  return { ok: true, hold, totals: applyHold(ctx.totals, h.budget) };
+}
+
+function judgePay(p: Pay, ctx: JudgeContext): Verdict {
+  const denied = ownerOnlySpends(p, ctx);
+  if (denied !== null) return denied;
+  const hold = ctx.hold;
+  if (hold === undefined || hold.ledger !== p.ledger)
+    return no('uncovered', `no hold ${p.holdId} in this ledger`);
+  if (!hold.open) return no('bad-transition', `hold ${p.holdId} is already released`);
+  if (p.payee === ctx.owner) return no('bad-transition', 'a wallet cannot pay itself');
+  if (hold.paid + p.amount > hold.budget)
+    return no(
+      'uncovered',
+      `paying ${p.amount} would exceed hold ${p.holdId}: ${hold.paid} of its budget ${hold.budget} already paid`,
+    );
+  return { ok: true, hold: { ...hold, paid: hold.paid + p.amount }, totals: applyPay(ctx.totals, p.amount) };
+}
+
+function judgeRelease(r: Release, ctx: JudgeContext): Verdict {
+  const denied = ownerOnlySpends(r, ctx);
+  if (denied !== null) return denied;
+  const hold = ctx.hold;
+  if (hold === undefined || hold.ledger !== r.ledger)
+    return no('bad-transition', `no hold ${r.holdId} in this ledger`);
+  if (!hold.open) return no('bad-transition', `hold ${r.holdId} is already released`);
+  return { ok: true, hold: { ...hold, open: false }, totals: applyRelease(ctx.totals, hold) };
+}
+
+function safeVerify(
+  verify: ProofVerifier,
+  proof: NonNullable<ReceiptView['proof']>,
+  pctx: { minter: string; now: number },
+): ProofVerdict {
   try {
-    return verify(proof);
+    return verify(proof, pctx);
   } catch (err) {
     return { valid: false, credits: 0, reason: err instanceof Error ? err.message : String(err) };
   }

@@ -5,9 +5,10 @@
  * Wiring (background service worker):
  *   const db = await openLedgerDb({ indexedDB });
  *   const identity = await loadOrCreateIdentity(db);
- *   const ledger = new Ledger(db, { owner: identity.nodeId, verifyProof });
+ *   const ledger = new Ledger(db, { owner: identity.nodeId, verifyProof: verifyBoundProof });
  *   const issuer = new ReceiptIssuer(ledger, identity);
- *   const minter = new Minter(issuer, { verify: verifyProof, estimate: (p) => proofCredits(p.bits) });
+ *   const minter = new Minter(issuer, { verify: verifyBoundProof, estimate: (p) => proofCredits(p.bits) });
+ *   const payments = new Payments(ledger, issuer);   // escrow, paying and being paid
  *   popup: await ledger.summary(Date.now(), { utcOffsetMin: -new Date().getTimezoneOffset() })
  */
 export {
@@ -17,7 +18,9 @@ export {
   type OpenLedgerDbOptions,
   type ReceiptView,
   type RefusedRecord,
+  type SlotCredits,
   LEDGER_DB_NAME,
+  SLOT_MS,
   LEDGER_DB_VERSION,
   openLedgerDb,
 } from './ledger-db.ts';
@@ -34,8 +37,11 @@ export {
 } from './identity.ts';
 export { type IdentityErrorCode, IdentityError } from './identity-error.ts';
 export {
+  type Hold,
   type LedgerEntry,
+  type Pay,
   type PowProofRecord,
+  type Release,
   type Receipt,
   type ReceiptState,
   type Signer,
@@ -51,6 +57,7 @@ export {
   entryDigest,
   entryHash,
   parseEntry,
+  paymentJobId,
   signEntry,
   verifyEntrySignature,
 } from './receipt.ts';
@@ -61,15 +68,20 @@ export {
   ReceiptRejectedError,
 } from './receipt-rejected-error.ts';
 export { type LedgerOptions, type Totals, Ledger } from './ledger.ts';
+export { type ChainTotals, type HoldView, emptyTotals } from './totals.ts';
+export { type ForkProof, type ForkCheck, verifyForkProof } from './fork.ts';
+export { type PaymentBundle, Payments } from './payments.ts';
 export {
   type DayCredits,
   type LedgerSummary,
   type RecentJob,
   type SummaryOptions,
+  type SummaryParts,
   DAY_MS,
   DEFAULT_RECENT,
   DEFAULT_WATTS_PER_CORE,
   summarize,
+  summarizeParts,
 } from './summary.ts';
 export {
   type NewReceipt,
@@ -77,12 +89,25 @@ export {
   type TransitionOptions,
   ReceiptIssuer,
 } from './receipt-issuer.ts';
-export { type ProofVerdict, type ProofVerifier, proofJobId, toMicroCredits } from './proof-verifier.ts';
+export {
+  type ProofContext,
+  type ProofVerdict,
+  type ProofVerifier,
+  proofJobId,
+  toMicroCredits,
+} from './proof-verifier.ts';
 export {
   type MintWork,
   type MinterOptions,
   INVALID_PROOF_REASON,
+  STALE_PROOF_REASON,
   TINY_PROOF_REASON,
+  UNBOUND_PROOF_REASON,
   Minter,
 } from './mint.ts';
-export { type HistoryCheck, type VerifyHistoryOptions, verifyHistory } from './verify-history.ts';
+export {
+  type HistoryCheck,
+  type VerifyHistoryOptions,
+  auditPayment,
+  verifyHistory,
+} from './verify-history.ts';

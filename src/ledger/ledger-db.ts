@@ -11,17 +11,31 @@
  * |          |                  |                | byJob [issuer, jobId] unique, for replay checks)|
  * | refused  | autoIncrement    | RefusedRecord  | what was rejected and why, for the popup; capped|
  * | heads    | ledger           | ChainHead      | the last accepted seq and hash of each chain    |
+ * | totals   | ledger           | ChainTotals    | running totals (totals.ts): O(1) balance reads  |
+ * | holds    | id               | HoldView       | escrow holds of this node's own spending        |
+ * | slots    | [ledger, slot]   | SlotCredits    | settled/pending credits per 15-min slot of      |
+ * |          |                  |                | issuedAt: a 7-day chart reads ≤ 673 rows        |
+ * | peers    | [ledger, seq]    | StoredEntry    | other nodes' records seen in payment bundles:   |
+ * |          |                  |                | a second, different record at one seq is a fork |
+ * | forks    | ledger           | StoredFork     | proven double spenders; their payments refused  |
+ * | payments | payHash          | CheckedPayment | payments whose payer chain was audited & covers |
+ * | checkpoints | ledger        | Checkpoint     | signed (seq, hash, totals) compaction point     |
+ * Version 2 added totals … checkpoints and receipts.bySeq; the upgrade computes totals and slots
+ * from the receipts of version 1.
  *
  * The factory is injected (`indexedDB` in the service worker, a fake-indexeddb `IDBFactory` in
  * tests). Quirk: idb's `wrap()` recognises IndexedDB objects with `instanceof IDBIndex` etc., so
  * those classes must exist as globals; in Node tests `import 'fake-indexeddb/auto'` provides them.
  */
 import { wrap, type DBSchema, type IDBPDatabase } from 'idb';
-import type { LedgerEntry, PowProofRecord, ReceiptState } from './receipt.ts';
+import type { LedgerEntry, Pay, PowProofRecord, ReceiptState } from './receipt.ts';
+import { applyReceipt, emptyTotals, type ChainTotals, type HoldView } from './totals.ts';
 import type { RejectionCode } from './receipt-rejected-error.ts';
 
 export const LEDGER_DB_NAME = 'inos-wallet';
-export const LEDGER_DB_VERSION = 1;
+export const LEDGER_DB_VERSION = 2;
+/** Width of a chart slot: every real UTC offset is a whole number of quarter hours. */
+export const SLOT_MS = 15 * 60_000;
 
 export interface StoredIdentity {
   key: 'self';
@@ -53,6 +67,7 @@ export interface ReceiptView {
   state: ReceiptState;
   reason: string;
   proof?: PowProofRecord;
+  payment?: Pay;
   issuedAt: number;
   /** `issuedAt` of the last record that changed it (so views are a pure function of the chain). */
   updatedAt: number;
@@ -84,12 +99,56 @@ export interface ChainHead {
   hash: string;
 }
 
+export interface SlotCredits {
+  ledger: string;
+  /** floor(issuedAt / SLOT_MS). */
+  slot: number;
+  credits: number;
+  pending: number;
+}
+
+export interface StoredFork {
+  ledger: string;
+  a: LedgerEntry;
+  b: LedgerEntry;
+  foundAt: number;
+}
+
+export interface CheckedPayment {
+  payHash: string;
+  payer: string;
+  amount: number;
+  checkedAt: number;
+}
+
+/** A compaction point: records up to `seq` were summarised into `totals` and deleted. */
+export interface Checkpoint {
+  ledger: string;
+  seq: number;
+  hash: string;
+  totals: ChainTotals;
+  madeAt: number;
+  /** Owner's Ed25519 signature over checkpointDigest (checkpoint.ts). */
+  sig: string;
+}
+
 export interface LedgerDbSchema extends DBSchema {
   identity: { key: string; value: StoredIdentity };
   entries: { key: [string, number]; value: StoredEntry; indexes: { byId: string; byLedger: string } };
-  receipts: { key: string; value: ReceiptView; indexes: { byJob: [string, string]; byLedger: string } };
+  receipts: {
+    key: string;
+    value: ReceiptView;
+    indexes: { byJob: [string, string]; byLedger: string; bySeq: [string, number] };
+  };
   refused: { key: number; value: RefusedRecord; indexes: { byLedger: string } };
   heads: { key: string; value: ChainHead };
+  totals: { key: string; value: ChainTotals };
+  holds: { key: string; value: HoldView; indexes: { byLedger: string } };
+  slots: { key: [string, number]; value: SlotCredits };
+  peers: { key: [string, number]; value: StoredEntry };
+  forks: { key: string; value: StoredFork };
+  payments: { key: string; value: CheckedPayment };
+  checkpoints: { key: string; value: Checkpoint };
 }
 
 export type LedgerDb = IDBPDatabase<LedgerDbSchema>;
@@ -119,9 +178,51 @@ export async function openLedgerDb({
       refused.createIndex('byLedger', 'ledger');
       db.createObjectStore('heads', { keyPath: 'ledger' });
     }
+    if (event.oldVersion < 2) {
+      const tx = request.transaction!;
+      tx.objectStore('receipts').createIndex('bySeq', ['ledger', 'seq'], { unique: true });
+      db.createObjectStore('totals', { keyPath: 'ledger' });
+      db.createObjectStore('holds', { keyPath: 'id' }).createIndex('byLedger', 'ledger');
+      db.createObjectStore('slots', { keyPath: ['ledger', 'slot'] });
+      db.createObjectStore('peers', { keyPath: ['ledger', 'seq'] });
+      db.createObjectStore('forks', { keyPath: 'ledger' });
+      db.createObjectStore('payments', { keyPath: 'payHash' });
+      db.createObjectStore('checkpoints', { keyPath: 'ledger' });
+      if (event.oldVersion >= 1) migrateTotals(tx);
+    }
   });
   const db = (await wrap(request)) as unknown as LedgerDb;
   // Another context opening a newer version must not wait on us forever: close, it reopens us.
   db.addEventListener('versionchange', () => db.close());
   return db;
+}
+
+/** Version 1 → 2: running totals and chart slots from the receipts already stored (one pass). */
+function migrateTotals(tx: IDBTransaction): void {
+  const totals = new Map<string, ChainTotals>();
+  const slots = new Map<string, SlotCredits>();
+  const cursorReq = tx.objectStore('receipts').openCursor();
+  cursorReq.onsuccess = () => {
+    const cursor = cursorReq.result;
+    if (cursor !== null) {
+      const r = cursor.value as ReceiptView;
+      totals.set(r.ledger, applyReceipt(totals.get(r.ledger) ?? emptyTotals(r.ledger), undefined, r));
+      const slot = Math.floor(r.issuedAt / SLOT_MS);
+      const key = JSON.stringify([r.ledger, slot]);
+      const s = slots.get(key) ?? { ledger: r.ledger, slot, credits: 0, pending: 0 };
+      slots.set(key, addToSlot(s, r, 1));
+      cursor.continue();
+      return;
+    }
+    for (const t of totals.values()) tx.objectStore('totals').put(t);
+    for (const s of slots.values()) tx.objectStore('slots').put(s);
+  };
+}
+
+/** A slot with receipt `r`'s contribution added (sign 1) or taken out (sign -1). */
+export function addToSlot(s: SlotCredits, r: ReceiptView, sign: 1 | -1): SlotCredits {
+  if (r.state === 'settled') return { ...s, credits: s.credits + sign * r.credits };
+  if (r.state === 'estimated' || r.state === 'verified')
+    return { ...s, pending: s.pending + sign * r.credits };
+  return s;
 }

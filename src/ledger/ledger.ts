@@ -14,19 +14,29 @@
  * one look like a replay), because replay checks look only at accepted records.
  */
 import type { IDBPObjectStore, StoreNames } from 'idb';
-import { judge, ownerOnly } from './_judge.ts';
-import type { ChainHead, LedgerDb, LedgerDbSchema, ReceiptView, RefusedRecord } from './ledger-db.ts';
+import { judge, ownerOnly, type PaymentCheck } from './_judge.ts';
+import {
+  addToSlot,
+  SLOT_MS,
+  type ChainHead,
+  type LedgerDb,
+  type LedgerDbSchema,
+  type ReceiptView,
+  type RefusedRecord,
+  type SlotCredits,
+} from './ledger-db.ts';
 import type { ProofVerifier } from './proof-verifier.ts';
-import { entryHash, parseEntry, readableId, ZERO_HASH, type LedgerEntry } from './receipt.ts';
+import { entryHash, parseEntry, readableId, ZERO_HASH, type LedgerEntry, type Pay } from './receipt.ts';
 import { ReceiptRejectedError } from './receipt-rejected-error.ts';
-import { summarize, type LedgerSummary, type SummaryOptions } from './summary.ts';
+import { summarizeParts, type LedgerSummary, type SummaryOptions } from './summary.ts';
+import { emptyTotals, type ChainTotals, type HoldView } from './totals.ts';
 
 export interface LedgerOptions {
   /** The node id (Identity.nodeId) whose chain this is. */
   owner: string;
   /** Which issuers may sign records in this ledger; default: only the owner. */
   trusts?: (issuer: string) => boolean;
-  /** Re-checks proof-of-work proofs when a receipt moves to verified (pow's `verifyProof`). */
+  /** Re-checks proof-of-work proofs when a receipt moves to verified (pow's `verifyBoundProof`). */
   verifyProof?: ProofVerifier;
   now?: () => number;
   /** Refused records kept for the popup, oldest dropped first; default 500. */
@@ -34,14 +44,24 @@ export interface LedgerOptions {
 }
 
 export interface Totals {
-  /** Settled micro-credits. */
+  /** Settled micro-credits, less what was paid out. */
   balance: number;
   /** Estimated + verified micro-credits. */
   pending: number;
 }
 
 const DEFAULT_MAX_REFUSED = 500;
-const STORES = ['entries', 'receipts', 'refused', 'heads'] as const;
+const STORES = [
+  'entries',
+  'receipts',
+  'refused',
+  'heads',
+  'totals',
+  'holds',
+  'slots',
+  'payments',
+  'forks',
+] as const;
 
 export class Ledger {
   readonly owner: string;
@@ -62,11 +82,29 @@ export class Ledger {
     this.#maxRefused = opts.maxRefused ?? DEFAULT_MAX_REFUSED;
   }
 
+  get db(): LedgerDb {
+    return this.#db;
+  }
+
+  get verifyProof(): ProofVerifier | undefined {
+    return this.#verifyProof;
+  }
+
+  now(): number {
+    return this.#now();
+  }
+
   /**
-   * Checks and stores one record (a receipt or a transition, signed). Returns the receipt as it
-   * now stands; throws `ReceiptRejectedError` (after storing the refusal) when the record is refused.
+   * Checks and stores one record (a receipt, transition, hold, pay or release; signed). Returns
+   * the receipt as it now stands (for hold/pay/release: undefined); throws `ReceiptRejectedError`
+   * (after storing the refusal) when the record is refused.
    */
   async append(input: unknown): Promise<ReceiptView> {
+    return (await this.appendAny(input)).view as ReceiptView;
+  }
+
+  /** `append` for any kind: returns what changed. */
+  async appendAny(input: unknown): Promise<{ view?: ReceiptView; hold?: HoldView; totals: ChainTotals }> {
     const receivedAt = this.#now();
     let entry: LedgerEntry;
     try {
@@ -81,20 +119,31 @@ export class Ledger {
     const tx = this.#db.transaction(STORES, 'readwrite');
     const entries = tx.objectStore('entries');
     const receipts = tx.objectStore('receipts');
-    const [head, seenId, seenJob, target] = await Promise.all([
+    const holdId = entry.kind === 'pay' || entry.kind === 'release' ? entry.holdId : undefined;
+    const [head, totals, seenId, seenJob, target, hold] = await Promise.all([
       tx.objectStore('heads').get(this.owner),
+      tx.objectStore('totals').get(this.owner),
       entries.index('byId').getKey(entry.id),
       entry.kind === 'receipt' ? receipts.index('byJob').getKey([entry.issuer, entry.jobId]) : undefined,
       entry.kind === 'transition' ? receipts.get(entry.receiptId) : undefined,
+      holdId === undefined ? undefined : tx.objectStore('holds').get(holdId),
     ]);
+    const payment =
+      entry.kind === 'transition' && entry.to === 'verified' && target?.payment !== undefined
+        ? await paymentCheck(tx, target.payment)
+        : undefined;
     const verdict = judge(entry, {
       owner: this.owner,
       head: head ?? emptyHead(this.owner),
+      totals: totals ?? emptyTotals(this.owner),
       trusts: this.#trusts,
       verifyProof: this.#verifyProof,
+      now: receivedAt,
       idSeen: seenId !== undefined,
       jobSeen: seenJob !== undefined,
       target,
+      hold,
+      payment,
     });
 
     if (!verdict.ok) {
@@ -106,13 +155,36 @@ export class Ledger {
       throw err;
     }
     const hash = entryHash(entry);
-    await Promise.all([
+    const writes: Promise<unknown>[] = [
       entries.add({ ledger: this.owner, seq: entry.seq, id: entry.id, hash, entry, acceptedAt: receivedAt }),
-      receipts.put(verdict.view),
       tx.objectStore('heads').put({ ledger: this.owner, seq: entry.seq, hash }),
-      tx.done,
-    ]);
-    return verdict.view;
+      tx.objectStore('totals').put(verdict.totals),
+    ];
+    if (verdict.view !== undefined) {
+      writes.push(receipts.put(verdict.view), this.#moveSlot(tx.objectStore('slots'), target, verdict.view));
+    }
+    if (verdict.hold !== undefined) writes.push(tx.objectStore('holds').put(verdict.hold));
+    await Promise.all([...writes, tx.done]);
+    const out: { view?: ReceiptView; hold?: HoldView; totals: ChainTotals } = { totals: verdict.totals };
+    if (verdict.view !== undefined) out.view = verdict.view;
+    if (verdict.hold !== undefined) out.hold = verdict.hold;
+    return out;
+  }
+
+  async #moveSlot(
+    slots: IDBPObjectStore<LedgerDbSchema, typeof STORES, 'slots', 'readwrite'>,
+    before: ReceiptView | undefined,
+    after: ReceiptView,
+  ): Promise<void> {
+    const slot = Math.floor(after.issuedAt / SLOT_MS);
+    const cur: SlotCredits = (await slots.get([this.owner, slot])) ?? {
+      ledger: this.owner,
+      slot,
+      credits: 0,
+      pending: 0,
+    };
+    const next = addToSlot(before === undefined ? cur : addToSlot(cur, before, -1), after, 1);
+    await slots.put(next);
   }
 
   /** Where the next record must attach: seq + 1, prev = hash. */
@@ -125,7 +197,12 @@ export class Ledger {
     return r?.ledger === this.owner ? r : undefined;
   }
 
-  /** Every receipt of this ledger as it stands, in chain order. */
+  async hold(id: string): Promise<HoldView | undefined> {
+    const h = await this.#db.get('holds', id);
+    return h?.ledger === this.owner ? h : undefined;
+  }
+
+  /** Every receipt of this ledger as it stands, in chain order. Reads them all: audits and tests. */
   async receipts(): Promise<ReceiptView[]> {
     const all = await this.#db.getAllFromIndex('receipts', 'byLedger', this.owner);
     return all.sort((a, b) => a.seq - b.seq);
@@ -142,15 +219,73 @@ export class Ledger {
     return this.#db.getAllFromIndex('refused', 'byLedger', this.owner);
   }
 
-  async totals(): Promise<Totals> {
-    const { balance, pending } = summarize(await this.receipts(), [], this.#now(), { recent: 0 });
-    return { balance, pending };
+  /** The running totals: one read, whatever the length of the chain. */
+  async runningTotals(): Promise<ChainTotals> {
+    return (await this.#db.get('totals', this.owner)) ?? emptyTotals(this.owner);
   }
 
-  /** Everything the popup shows. Reads all receipts: fine for thousands, revisit with aggregates beyond. */
+  async totals(): Promise<Totals> {
+    const t = await this.runningTotals();
+    return { balance: t.balance, pending: t.pending };
+  }
+
+  /**
+   * Everything the popup shows, from the running totals, at most 673 chart slots and the newest
+   * `recent` receipts and refusals: a bounded number of reads however many receipts there are.
+   */
   async summary(now: number = this.#now(), opts: SummaryOptions = {}): Promise<LedgerSummary> {
-    const [receipts, refused] = await Promise.all([this.receipts(), this.refused()]);
-    return summarize(receipts, refused, now, opts);
+    const recentN = opts.recent ?? 20;
+    const offsetMin = opts.utcOffsetMin ?? 0;
+    const offsetMs = offsetMin * 60_000;
+    const dayMs = 86_400_000;
+    const firstDayStart = (Math.floor((now + offsetMs) / dayMs) - 6) * dayMs - offsetMs;
+    const fromSlot = Math.floor(firstDayStart / SLOT_MS);
+    const toSlot = Math.floor(now / SLOT_MS) + 1;
+    const tx = this.#db.transaction(['totals', 'slots', 'receipts', 'refused'], 'readonly');
+    const range = IDBKeyRange.bound([this.owner, fromSlot], [this.owner, toSlot]);
+    const recent: ReceiptView[] = [];
+    const refused: RefusedRecord[] = [];
+    const readRecent = async () => {
+      const idx = tx.objectStore('receipts').index('bySeq');
+      let c = await idx.openCursor(IDBKeyRange.bound([this.owner, 0], [this.owner, Infinity]), 'prev');
+      while (c && recent.length < recentN) {
+        recent.push(c.value);
+        c = await c.continue();
+      }
+    };
+    const readRefused = async () => {
+      const idx = tx.objectStore('refused').index('byLedger');
+      let c = await idx.openCursor(this.owner, 'prev');
+      while (c && refused.length < recentN) {
+        refused.push(c.value);
+        c = await c.continue();
+      }
+    };
+    const [totals, slots] = await Promise.all([
+      tx.objectStore('totals').get(this.owner),
+      tx.objectStore('slots').getAll(range),
+      readRecent(),
+      readRefused(),
+      tx.done,
+    ]);
+    return summarizeParts(
+      { totals: totals ?? emptyTotals(this.owner), slots, recent, refused: refused.reverse() },
+      now,
+      opts,
+    );
+  }
+
+  /** Stores a refusal decided outside `append` (payment admission), then returns the error to throw. */
+  async refuse(input: unknown, err: ReceiptRejectedError): Promise<ReceiptRejectedError> {
+    const tx = this.#db.transaction('refused', 'readwrite');
+    await Promise.all([this.#refuse(tx.store, refusal(input, this.owner, err, this.#now())), tx.done]);
+    return err;
+  }
+
+  /** Records of another node's chain kept from payment bundles (fork evidence, re-bundling). */
+  async peerChain(ledger: string): Promise<LedgerEntry[]> {
+    const rows = await this.#db.getAll('peers', IDBKeyRange.bound([ledger, 0], [ledger, Infinity]));
+    return rows.map((r) => r.entry);
   }
 
   async #refuse<S extends ArrayLike<StoreNames<LedgerDbSchema>>>(
@@ -166,6 +301,24 @@ export class Ledger {
       cursor = await cursor.continue();
     }
   }
+}
+
+/** A payment-backed receipt may be verified when its payment was audited and the payer is not a proven forker. */
+async function paymentCheck(
+  tx: { objectStore(name: 'payments' | 'forks'): { get(key: string): Promise<unknown> } },
+  pay: Pay,
+): Promise<PaymentCheck | undefined> {
+  const [checked, fork] = await Promise.all([
+    tx.objectStore('payments').get(entryHash(pay)),
+    tx.objectStore('forks').get(pay.ledger),
+  ]);
+  if (fork !== undefined)
+    return {
+      ok: false,
+      code: 'double-spend',
+      detail: `payer ${pay.ledger.slice(0, 12)}… signed a fork; its payments are refused`,
+    };
+  return checked === undefined ? undefined : { ok: true };
 }
 
 function emptyHead(ledger: string): ChainHead {

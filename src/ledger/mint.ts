@@ -6,7 +6,9 @@
  *   2. one call to the injected verifier (one double hash for pow):
  *        valid   → 'verified' at the verifier's worth, then 'settled' (a proof needs no quorum:
  *                  anyone can re-check it, so there is nothing left to wait for);
- *        invalid → 'rejected', 0 credits, reason "result rejected: invalid proof".
+ *        invalid → 'rejected', 0 credits, reason "result rejected: invalid proof" (or: not bound
+ *                  to this wallet, from an expired epoch).
+ * The verifier gets the minter (this issuer's node id) and the clock: only bound work counts.
  * Fractional credits are floored to micro-credits (`toMicroCredits`).
  */
 import type { ReceiptView } from './ledger-db.ts';
@@ -16,6 +18,8 @@ import type { ReceiptIssuer } from './receipt-issuer.ts';
 
 export const INVALID_PROOF_REASON = 'result rejected: invalid proof';
 export const TINY_PROOF_REASON = 'proof worth less than one micro-credit';
+export const UNBOUND_PROOF_REASON = 'result rejected: work not bound to this wallet';
+export const STALE_PROOF_REASON = 'result rejected: work from an expired epoch';
 
 export interface MinterOptions {
   /** Checks a proof; must not throw (pow's `verifyProof` fits as is). */
@@ -61,9 +65,19 @@ export class Minter {
       proof: p,
     });
 
-    const verdict = attempt<ProofVerdict>(() => this.#opts.verify(p), { valid: false, credits: 0 });
-    if (!verdict.valid)
-      return this.#issuer.transition(receipt.id, 'rejected', { credits: 0, reason: INVALID_PROOF_REASON });
+    const verdict = attempt<ProofVerdict>(
+      () => this.#opts.verify(p, { minter: this.#issuer.nodeId, now: this.#issuer.now() }),
+      { valid: false, credits: 0 },
+    );
+    if (!verdict.valid) {
+      const reason =
+        verdict.code === 'unbound'
+          ? UNBOUND_PROOF_REASON
+          : verdict.code === 'stale'
+            ? STALE_PROOF_REASON
+            : INVALID_PROOF_REASON;
+      return this.#issuer.transition(receipt.id, 'rejected', { credits: 0, reason });
+    }
     const credits = toMicroCredits(verdict.credits);
     const reason = credits === 0 ? TINY_PROOF_REASON : '';
     await this.#issuer.transition(receipt.id, 'verified', { credits, reason });

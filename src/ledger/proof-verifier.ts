@@ -16,10 +16,21 @@ export interface ProofVerdict {
   hash?: string;
   /** Why it is invalid, for logs. */
   reason?: string;
+  /** Valid work that is not this minter's ('unbound') or not recent ('stale'). */
+  code?: 'unbound' | 'stale';
 }
 
-/** Must not throw: a malformed proof is `{ valid: false }`. */
-export type ProofVerifier = (proof: PowProofRecord) => ProofVerdict;
+/** Whose credits the proof would become, and the verifier's clock (for the epoch window). */
+export interface ProofContext {
+  minter: string;
+  now: number;
+}
+
+/**
+ * Must not throw: a malformed proof is `{ valid: false }`. Production passes pow's
+ * `verifyBoundProof`, which refuses work not bound to `ctx.minter` in a recent epoch.
+ */
+export type ProofVerifier = (proof: PowProofRecord, ctx: ProofContext) => ProofVerdict;
 
 /** Whole (possibly fractional) credits to integer micro-credits, rounding down: never pay for unproven work. */
 export function toMicroCredits(credits: number): number {

@@ -9,7 +9,16 @@
 import { bytesToHex, randomBytes } from '@noble/hashes/utils.js';
 import type { Ledger } from './ledger.ts';
 import type { ReceiptView } from './ledger-db.ts';
-import { RECORD_VERSION, signEntry, type PowProofRecord, type ReceiptState, type Signer } from './receipt.ts';
+import {
+  RECORD_VERSION,
+  signEntry,
+  type Pay,
+  type PowProofRecord,
+  type ReceiptState,
+  type Signer,
+  type UnsignedEntry,
+} from './receipt.ts';
+import type { HoldView } from './totals.ts';
 
 export interface NewReceipt {
   jobId: string;
@@ -24,6 +33,7 @@ export interface NewReceipt {
   /** Required (non-blank) for zero credits or a rejection. */
   reason?: string;
   proof?: PowProofRecord;
+  payment?: Pay;
   /** Default: 128 random bits, hex. */
   id?: string;
 }
@@ -41,6 +51,8 @@ export interface TransitionOptions {
   reason?: string;
 }
 
+type ChainBase = Pick<UnsignedEntry, 'v' | 'id' | 'ledger' | 'seq' | 'prev' | 'issuer' | 'issuedAt'>;
+
 export class ReceiptIssuer {
   readonly #ledger: Ledger;
   readonly #signer: Signer;
@@ -53,6 +65,14 @@ export class ReceiptIssuer {
     this.#signer = signer;
     this.#now = opts.now ?? Date.now;
     this.#newId = opts.newId ?? (() => bytesToHex(randomBytes(16)));
+  }
+
+  get nodeId(): string {
+    return this.#signer.nodeId;
+  }
+
+  now(): number {
+    return this.#now();
   }
 
   /** Signs and appends a receipt; throws `ReceiptRejectedError` if the ledger refuses it (e.g. a replayed jobId). */
@@ -78,6 +98,7 @@ export class ReceiptIssuer {
           state: r.state ?? 'estimated',
           reason: r.reason ?? '',
           proof: r.proof,
+          payment: r.payment,
         },
         this.#signer,
       );
@@ -131,6 +152,64 @@ export class ReceiptIssuer {
       cpuMs: what.cpuMs ?? 0,
       state: 'settled',
       reason,
+    });
+  }
+
+  /** Escrow: reserves `budget` micro-credits of the available balance for `jobId`. */
+  hold(jobId: string, budget: number): Promise<HoldView> {
+    return this.#spend((base) => ({ ...base, kind: 'hold', jobId, budget }));
+  }
+
+  /** Pays `amount` from hold `holdId` to `payee` for a verified result. Returns the signed pay record. */
+  pay(
+    holdId: string,
+    payee: string,
+    amount: number,
+    what: { jobId: string; capsule: string; method: string },
+  ): Promise<Pay> {
+    return this.#serial(async () => {
+      const head = await this.#ledger.head();
+      const pay = signEntry(
+        {
+          ...this.#base(head),
+          kind: 'pay' as const,
+          holdId,
+          payee,
+          amount,
+          jobId: what.jobId,
+          capsule: what.capsule,
+          method: what.method,
+        },
+        this.#signer,
+      );
+      await this.#ledger.appendAny(pay);
+      return pay;
+    });
+  }
+
+  /** Closes a hold; what was not paid returns to the available balance. */
+  release(holdId: string, reason: string): Promise<HoldView> {
+    return this.#spend((base) => ({ ...base, kind: 'release', holdId, reason }));
+  }
+
+  #base(head: { seq: number; hash: string }): ChainBase {
+    return {
+      v: RECORD_VERSION,
+      id: this.#newId(),
+      ledger: this.#ledger.owner,
+      seq: head.seq + 1,
+      prev: head.hash,
+      issuer: this.#signer.nodeId,
+      issuedAt: this.#now(),
+    };
+  }
+
+  #spend(build: (base: ChainBase) => UnsignedEntry): Promise<HoldView> {
+    return this.#serial(async () => {
+      const head = await this.#ledger.head();
+      const { hold } = await this.#ledger.appendAny(signEntry(build(this.#base(head)), this.#signer));
+      if (hold === undefined) throw new Error('ledger: a hold record produced no hold');
+      return hold;
     });
   }
 

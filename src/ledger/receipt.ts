@@ -31,7 +31,19 @@
  * | receiptId | id | from, to | states | credits | int ≥ 0, what the receipt is worth from now on |
  * | reason    | string, required as above (to 'rejected' or 0 credits)                          |
  * Allowed: estimated → verified → settled, and estimated|verified → rejected. Settling keeps the
- * verified amount. Only settled credits count towards the balance.
+ * verified amount. Only settled credits count towards the balance, and credits may reach
+ * 'verified' only with a backing: a `proof` (bound proof-of-work, re-checked against the ledger's
+ * owner and the epoch) or a `payment` (a `pay` record signed by the payer, whose own chain covers
+ * it; jobId = paymentJobId(payment)). Nothing else creates credits.
+ *
+ * Payments, in the PAYER's chain, signed by the payer (escrow):
+ * | kind 'hold'    | jobId, budget (int ≥ 1) | reserves budget from the available balance        |
+ * | kind 'pay'     | holdId, payee (64 hex), amount (int ≥ 1), jobId, capsule, method | pays one |
+ * |                | verified result from the hold; the hold's pays never exceed its budget     |
+ * | kind 'release' | holdId, reason | closes the hold; what was not paid returns to the balance |
+ * balance = settled receipts − pays; held = open holds' budget − their pays; available = balance −
+ * held, and a hold must fit in what is available. Two records with one (ledger, seq) and different
+ * hashes, both signed by the ledger's key, are a fork (fork.ts): proof of a double spend.
  *
  * Signing: canonical = canonicalJson(record without `sig`) (sorted keys, no whitespace, integers
  * only; see _canonical.ts); hash = SHA-256(DOMAIN ‖ UTF-8(canonical)) with DOMAIN the 22 bytes
@@ -54,6 +66,11 @@ const DOMAIN_BYTES = utf8ToBytes(RECORD_DOMAIN);
 
 export const RECEIPT_STATES = ['estimated', 'verified', 'settled', 'rejected'] as const;
 export type ReceiptState = (typeof RECEIPT_STATES)[number];
+
+/** The job id of a receipt backed by a payment: `pay:` + the pay record's hash (one receipt per payment). */
+export function paymentJobId(pay: Pay): string {
+  return `pay:${entryHash(pay)}`;
+}
 
 const lowerHex = (digits: number, what: string) =>
   z.string().regex(new RegExp(`^[0-9a-f]{${digits}}$`), `expected ${digits} lowercase hex digits (${what})`);
@@ -83,6 +100,17 @@ const chainFields = {
   sig: lowerHex(128, 'Ed25519 signature'),
 };
 
+const paySchema = z.strictObject({
+  ...chainFields,
+  kind: z.literal('pay'),
+  holdId: recordId,
+  payee: lowerHex(64, 'Ed25519 public key of the contributor paid'),
+  amount: z.int().min(1),
+  jobId: label(200),
+  capsule: label(64),
+  method: label(64),
+});
+
 const receiptSchema = z.strictObject({
   ...chainFields,
   kind: z.literal('receipt'),
@@ -95,6 +123,7 @@ const receiptSchema = z.strictObject({
   state,
   reason,
   proof: proofSchema.optional(),
+  payment: paySchema.optional(),
 });
 
 const transitionSchema = z.strictObject({
@@ -107,24 +136,55 @@ const transitionSchema = z.strictObject({
   reason,
 });
 
-const entrySchema = z.discriminatedUnion('kind', [receiptSchema, transitionSchema]).superRefine((e, ctx) => {
-  const rejected = e.kind === 'receipt' ? e.state === 'rejected' : e.to === 'rejected';
-  if ((e.credits === 0 || rejected) && e.reason.trim() === '') {
-    ctx.addIssue({
-      code: 'custom',
-      path: ['reason'],
-      message: 'a zero or a rejection needs a reason the popup can show (e.g. "no work available")',
-    });
-  }
+const holdSchema = z.strictObject({
+  ...chainFields,
+  kind: z.literal('hold'),
+  jobId: label(200),
+  budget: z.int().min(1),
 });
+
+const releaseSchema = z.strictObject({
+  ...chainFields,
+  kind: z.literal('release'),
+  holdId: recordId,
+  reason,
+});
+
+const entrySchema = z
+  .discriminatedUnion('kind', [receiptSchema, transitionSchema, holdSchema, paySchema, releaseSchema])
+  .superRefine((e, ctx) => {
+    if (e.kind !== 'receipt' && e.kind !== 'transition') return;
+    const rejected = e.kind === 'receipt' ? e.state === 'rejected' : e.to === 'rejected';
+    if ((e.credits === 0 || rejected) && e.reason.trim() === '') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['reason'],
+        message: 'a zero or a rejection needs a reason the popup can show (e.g. "no work available")',
+      });
+    }
+    if (e.kind === 'receipt' && e.proof !== undefined && e.payment !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['payment'],
+        message: 'a receipt is backed by a proof or by a payment, not both',
+      });
+    }
+  });
 
 export type PowProofRecord = z.infer<typeof proofSchema>;
 export type Receipt = z.infer<typeof receiptSchema>;
 export type Transition = z.infer<typeof transitionSchema>;
-export type LedgerEntry = Receipt | Transition;
+export type Hold = z.infer<typeof holdSchema>;
+export type Pay = z.infer<typeof paySchema>;
+export type Release = z.infer<typeof releaseSchema>;
+export type LedgerEntry = Receipt | Transition | Hold | Pay | Release;
 export type UnsignedReceipt = Omit<Receipt, 'sig'>;
 export type UnsignedTransition = Omit<Transition, 'sig'>;
-export type UnsignedEntry = UnsignedReceipt | UnsignedTransition;
+export type UnsignedHold = Omit<Hold, 'sig'>;
+export type UnsignedPay = Omit<Pay, 'sig'>;
+export type UnsignedRelease = Omit<Release, 'sig'>;
+export type UnsignedEntry =
+  UnsignedReceipt | UnsignedTransition | UnsignedHold | UnsignedPay | UnsignedRelease;
 
 /** What can sign records; `Identity` is one. */
 export interface Signer {

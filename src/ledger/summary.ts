@@ -12,7 +12,8 @@
  * 4-core ultrabook 3.75, a 65 W 6-core desktop 10.8. It counts CPU time only (no GPU, screen or
  * idle baseline), so it estimates the extra energy INOS spent, not the machine's draw.
  */
-import type { ReceiptView, RefusedRecord } from './ledger-db.ts';
+import { SLOT_MS, addToSlot, type ReceiptView, type RefusedRecord, type SlotCredits } from './ledger-db.ts';
+import { applyReceipt, emptyTotals, type ChainTotals } from './totals.ts';
 import type { ReceiptState } from './receipt.ts';
 import { REJECTION_TEXT, type RejectionCode } from './receipt-rejected-error.ts';
 
@@ -57,8 +58,15 @@ export interface RecentJob {
 }
 
 export interface LedgerSummary {
+  /** Settled credits received minus credits paid out. */
   balance: number;
   pending: number;
+  /** Settled credits from peers' payments, and from bound proof-of-work. */
+  paidByPeers: number;
+  proofOfWork: number;
+  /** Reserved by open escrow holds; paid to others. */
+  held: number;
+  spent: number;
   /** Settled / pending micro-credits of receipts issued on the local day of `now`. */
   today: number;
   todayPending: number;
@@ -71,12 +79,33 @@ export interface LedgerSummary {
   wattsPerCore: number;
 }
 
+export interface SummaryParts {
+  totals: ChainTotals;
+  /** Chart slots (SLOT_MS wide) covering at least the 7 local days up to `now`. */
+  slots: readonly SlotCredits[];
+  /** The newest receipts (any number ≥ the rows wanted) and refused records, any order. */
+  recent: readonly ReceiptView[];
+  refused: readonly RefusedRecord[];
+}
+
+/** The summary from every receipt (audits, tests): builds the same parts the ledger keeps. */
 export function summarize(
   receipts: readonly ReceiptView[],
   refused: readonly RefusedRecord[],
   now: number,
   opts: SummaryOptions = {},
 ): LedgerSummary {
+  let totals = emptyTotals(receipts[0]?.ledger ?? '');
+  const slots = new Map<number, SlotCredits>();
+  for (const r of receipts) {
+    totals = applyReceipt(totals, undefined, r);
+    const slot = Math.floor(r.issuedAt / SLOT_MS);
+    slots.set(slot, addToSlot(slots.get(slot) ?? { ledger: r.ledger, slot, credits: 0, pending: 0 }, r, 1));
+  }
+  return summarizeParts({ totals, slots: [...slots.values()], recent: receipts, refused }, now, opts);
+}
+
+export function summarizeParts(parts: SummaryParts, now: number, opts: SummaryOptions = {}): LedgerSummary {
   const offsetMin = opts.utcOffsetMin ?? 0;
   const recentN = opts.recent ?? DEFAULT_RECENT;
   const watts = opts.wattsPerCore ?? DEFAULT_WATTS_PER_CORE;
@@ -93,32 +122,29 @@ export function summarize(
   const days: DayCredits[] = [];
   for (let d = today - 6; d <= today; d++)
     days.push({ day: new Date(d * DAY_MS).toISOString().slice(0, 10), credits: 0, pending: 0 });
-
-  let balance = 0;
-  let pending = 0;
-  let cpuMs = 0;
-  for (const r of receipts) {
-    cpuMs += r.cpuMs;
-    const bucket = days[dayOf(r.issuedAt) - (today - 6)];
-    if (r.state === 'settled') {
-      balance += r.credits;
-      if (bucket) bucket.credits += r.credits;
-    } else if (r.state === 'estimated' || r.state === 'verified') {
-      pending += r.credits;
-      if (bucket) bucket.pending += r.credits;
+  // A slot starts on a quarter hour and every real offset is whole quarter hours, so a slot lies in one local day.
+  for (const s of parts.slots) {
+    const bucket = days[dayOf(s.slot * SLOT_MS) - (today - 6)];
+    if (bucket) {
+      bucket.credits += s.credits;
+      bucket.pending += s.pending;
     }
   }
   const todayBucket = days[6] ?? { credits: 0, pending: 0 };
-
+  const t = parts.totals;
   return {
-    balance,
-    pending,
+    balance: t.balance,
+    pending: t.pending,
+    paidByPeers: t.peerCredits,
+    proofOfWork: t.powCredits,
+    held: t.held,
+    spent: t.spent,
     today: todayBucket.credits,
     todayPending: todayBucket.pending,
     last7Days: days,
-    recent: recentRows(receipts, refused, recentN),
-    cpuMs,
-    energyWh: (cpuMs / MS_PER_HOUR) * watts,
+    recent: recentRows(parts.recent, parts.refused, recentN),
+    cpuMs: t.cpuMs,
+    energyWh: (t.cpuMs / MS_PER_HOUR) * watts,
     wattsPerCore: watts,
   };
 }

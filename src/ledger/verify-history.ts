@@ -1,68 +1,224 @@
 /**
  * An offline audit of a whole ledger: replays its records from the first, with the same rule the
- * live ledger applies (_judge.ts), and returns every receipt's final state or the first record
- * that fails. Give it `Ledger.history()` (or records received from another node) and the node id.
+ * live ledger applies (_judge.ts), and returns every receipt's final state and the running totals,
+ * or the first record that fails. Give it `Ledger.history()` (or records received from another
+ * node) and the node id.
+ *
+ * Payments this chain received count only when `chains` holds the payer's chain: the payer's
+ * record at the pay's seq must be the very pay embedded in the receipt (another signed record
+ * there is a fork: 'double-spend', with the proof), and the payer's chain up to it must itself
+ * pass this audit, recursively (so the payer's credits came from bound work or covered payments).
+ * Proofs are judged at the time of the transition that verified them (`issuedAt`), so an audit
+ * of an old chain accepts proofs that were recent when they were minted; a chain rewritten later
+ * with back-dated records is caught once any peer holds a different record at some seq (a fork).
  */
-import { judge, ownerOnly } from './_judge.ts';
+import { judge, ownerOnly, type PaymentCheck } from './_judge.ts';
+import { forkBetween, type ForkProof } from './fork.ts';
 import type { ChainHead, ReceiptView } from './ledger-db.ts';
 import type { ProofVerifier } from './proof-verifier.ts';
-import { entryHash, parseEntry, readableId, ZERO_HASH } from './receipt.ts';
+import { entryHash, parseEntry, readableId, ZERO_HASH, type LedgerEntry, type Pay } from './receipt.ts';
 import { ReceiptRejectedError, type RejectionCode } from './receipt-rejected-error.ts';
+import { emptyTotals, type ChainTotals, type HoldView } from './totals.ts';
 
 export interface VerifyHistoryOptions {
   /** The node id whose chain this is. */
   owner: string;
   /** Which issuers may sign; default: only the owner. */
   trusts?: (issuer: string) => boolean;
-  /** Re-checks proof-of-work proofs on → verified, as the live ledger does when given one. */
+  /** Re-checks proof-of-work proofs on → verified (production: pow's `verifyBoundProof`). */
   verifyProof?: ProofVerifier;
+  /** Other nodes' chains by node id, to check payments received (and theirs, recursively). */
+  chains?: Readonly<Record<string, readonly unknown[]>>;
+  /** Identities proven to have forked: their payments are refused. */
+  banned?: (id: string) => boolean;
+  /** Replay only records with seq ≤ upTo. */
+  upTo?: number;
 }
 
 export type HistoryCheck =
-  | { ok: true; head: ChainHead; receipts: ReceiptView[]; balance: number; pending: number }
-  | { ok: false; index: number; id: string | undefined; code: RejectionCode; detail: string };
+  | {
+      ok: true;
+      head: ChainHead;
+      receipts: ReceiptView[];
+      balance: number;
+      pending: number;
+      totals: ChainTotals;
+    }
+  | {
+      ok: false;
+      index: number;
+      id: string | undefined;
+      code: RejectionCode;
+      detail: string;
+      /** Set when the failure is a proven double spend. */
+      fork?: ForkProof;
+    };
 
 export function verifyHistory(records: readonly unknown[], opts: VerifyHistoryOptions): HistoryCheck {
+  return replay(records, opts, new Map(), new Set());
+}
+
+function replay(
+  records: readonly unknown[],
+  opts: VerifyHistoryOptions,
+  memo: Map<string, HistoryCheck>,
+  visiting: Set<string>,
+): HistoryCheck {
   const trusts = opts.trusts ?? ownerOnly(opts.owner);
   const ids = new Set<string>();
   const jobs = new Set<string>();
   const receipts = new Map<string, ReceiptView>();
+  const holds = new Map<string, HoldView>();
+  let totals = emptyTotals(opts.owner);
   let head: ChainHead = { ledger: opts.owner, seq: 0, hash: ZERO_HASH };
 
   for (const [index, record] of records.entries()) {
-    let entry;
+    let entry: LedgerEntry;
     try {
       entry = parseEntry(record);
     } catch (err) {
       if (!(err instanceof ReceiptRejectedError)) throw err;
       return { ok: false, index, id: readableId(record), code: err.reason, detail: err.detail };
     }
+    if (opts.upTo !== undefined && entry.seq > opts.upTo) break;
     // JSON-escaped pair: neither part can contain the separator ambiguously.
     const jobKey = entry.kind === 'receipt' ? JSON.stringify([entry.issuer, entry.jobId]) : '';
+    const target = entry.kind === 'transition' ? receipts.get(entry.receiptId) : undefined;
+    let payment: PaymentCheck | undefined;
+    let fork: ForkProof | undefined;
+    if (entry.kind === 'transition' && entry.to === 'verified' && target?.payment !== undefined) {
+      const checked = checkPayment(target.payment, opts, memo, visiting);
+      payment = checked.check;
+      fork = checked.fork;
+    }
     const verdict = judge(entry, {
       owner: opts.owner,
       head,
+      totals,
       trusts,
       verifyProof: opts.verifyProof,
+      now: entry.issuedAt,
       idSeen: ids.has(entry.id),
       jobSeen: entry.kind === 'receipt' && jobs.has(jobKey),
-      target: entry.kind === 'transition' ? receipts.get(entry.receiptId) : undefined,
+      target,
+      hold: entry.kind === 'pay' || entry.kind === 'release' ? holds.get(entry.holdId) : undefined,
+      payment,
     });
-    if (!verdict.ok) return { ok: false, index, id: entry.id, code: verdict.code, detail: verdict.detail };
+    if (!verdict.ok) {
+      const failed: HistoryCheck = {
+        ok: false,
+        index,
+        id: entry.id,
+        code: verdict.code,
+        detail: verdict.detail,
+      };
+      if (fork !== undefined) failed.fork = fork;
+      return failed;
+    }
     ids.add(entry.id);
     if (entry.kind === 'receipt') jobs.add(jobKey);
-    receipts.set(verdict.view.id, verdict.view);
+    if (verdict.view !== undefined) receipts.set(verdict.view.id, verdict.view);
+    if (verdict.hold !== undefined) holds.set(verdict.hold.id, verdict.hold);
+    totals = verdict.totals;
     head = { ledger: opts.owner, seq: entry.seq, hash: entryHash(entry) };
   }
 
-  const views = [...receipts.values()];
-  const sum = (states: readonly string[]) =>
-    views.filter((r) => states.includes(r.state)).reduce((s, r) => s + r.credits, 0);
   return {
     ok: true,
     head,
-    receipts: views,
-    balance: sum(['settled']),
-    pending: sum(['estimated', 'verified']),
+    receipts: [...receipts.values()],
+    balance: totals.balance,
+    pending: totals.pending,
+    totals,
   };
+}
+
+/**
+ * Whether the payer's chain (from `opts.chains`) holds this pay and covers it; `fork` is set when
+ * the chain shown holds a different record signed at the pay's seq. `opts.owner` is ignored.
+ */
+export function auditPayment(
+  pay: Pay,
+  opts: Omit<VerifyHistoryOptions, 'owner' | 'upTo' | 'trusts'>,
+): { check: PaymentCheck | undefined; fork?: ForkProof } {
+  return checkPayment(pay, { ...opts, owner: pay.ledger }, new Map(), new Set());
+}
+
+function checkPayment(
+  pay: Pay,
+  opts: VerifyHistoryOptions,
+  memo: Map<string, HistoryCheck>,
+  visiting: Set<string>,
+): { check: PaymentCheck | undefined; fork?: ForkProof } {
+  const payer = pay.ledger;
+  if (opts.banned?.(payer) === true)
+    return {
+      check: {
+        ok: false,
+        code: 'double-spend',
+        detail: `payer ${payer.slice(0, 12)}… is a proven double spender`,
+      },
+    };
+  const chain = opts.chains?.[payer];
+  if (chain === undefined) return { check: undefined };
+  const atSeq = chain.find((r) => (r as { seq?: unknown } | null)?.seq === pay.seq);
+  if (atSeq === undefined)
+    return {
+      check: {
+        ok: false,
+        code: 'uncovered',
+        detail: `the payer's chain shown has no record at seq ${pay.seq}`,
+      },
+    };
+  let shown: LedgerEntry;
+  try {
+    shown = parseEntry(atSeq);
+  } catch {
+    return {
+      check: { ok: false, code: 'uncovered', detail: `the payer's record at seq ${pay.seq} is malformed` },
+    };
+  }
+  if (entryHash(shown) !== entryHash(pay)) {
+    const fork = forkBetween(shown, pay);
+    if (fork !== null)
+      return {
+        check: {
+          ok: false,
+          code: 'double-spend',
+          detail: `payer ${payer.slice(0, 12)}… signed two records at seq ${pay.seq} (a fork)`,
+        },
+        fork,
+      };
+    return {
+      check: { ok: false, code: 'uncovered', detail: `the payer's chain does not contain this payment` },
+    };
+  }
+  const key = `${payer}@${pay.seq}`;
+  if (visiting.has(key))
+    return {
+      check: { ok: false, code: 'uncovered', detail: 'the payment depends on itself (a cycle of payments)' },
+    };
+  let audit = memo.get(key);
+  if (audit === undefined) {
+    visiting.add(key);
+    audit = replay(chain, { ...opts, owner: payer, trusts: undefined, upTo: pay.seq }, memo, visiting);
+    visiting.delete(key);
+    memo.set(key, audit);
+  }
+  if (!audit.ok) {
+    const failed: { check: PaymentCheck; fork?: ForkProof } = {
+      check: {
+        ok: false,
+        code: audit.code === 'double-spend' ? 'double-spend' : 'uncovered',
+        detail: `the payer's chain does not cover it: record ${audit.index + 1} refused (${audit.code}: ${audit.detail})`,
+      },
+    };
+    if (audit.fork !== undefined) failed.fork = audit.fork;
+    return failed;
+  }
+  if (audit.head.seq !== pay.seq)
+    return {
+      check: { ok: false, code: 'uncovered', detail: `the payer's chain shown stops before seq ${pay.seq}` },
+    };
+  return { check: { ok: true } };
 }

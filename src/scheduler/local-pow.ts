@@ -1,14 +1,15 @@
 import { sha256 } from '@noble/hashes/sha2.js';
-import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils.js';
+import { utf8ToBytes } from '@noble/hashes/utils.js';
+import { boundHeader, boundTo, epochOf } from '../capsules/pow/proof';
 import { expectedHashes, targetToCompact } from '../capsules/pow/target';
 
 /**
- * The work a contributor always has: a proof-of-work slice over a header that commits to this node
- * (so a proof cannot be claimed by anyone else) and to a per-slice counter (so no two slices search
- * the same space). Never a cryptocurrency: the header is ours, not a block of any chain.
+ * The work a contributor always has: a proof-of-work slice over a BOUND work item
+ * (src/capsules/pow/proof.ts: the header commits to this node's key and the current epoch, so a
+ * proof cannot be claimed by anyone else or later) salted with a per-slice counter (so no two
+ * slices search the same space). Never a cryptocurrency: the header is ours, not a block of any chain.
  *
- * header (80 bytes) = version 1 (LE u32) ‖ sha256("INOS node " + nodeId) ‖ sha256(nodeId + ":" + seq)
- *                     ‖ time (LE u32, seconds) ‖ bits (LE u32) ‖ nonce 0 (LE u32)
+ * salt = sha256(nodeId + ":" + seq); header = boundHeader(nodeId, epochOf(now), salt, bits)
  */
 
 /** Expected double-SHA256 evaluations per proof: ~3 s of one SIMD worker at the rate measured here. */
@@ -20,14 +21,7 @@ export const SLICE_TARGET_MS = 10_000;
 export const INITIAL_HASHES_PER_MS = 1_000;
 
 export function localPowHeader(nodeId: string, seq: number, nowMs: number, bits = LOCAL_POW_BITS): string {
-  const h = new Uint8Array(80);
-  const v = new DataView(h.buffer);
-  v.setUint32(0, 1, true);
-  h.set(sha256(utf8ToBytes(`INOS node ${nodeId}`)), 4);
-  h.set(sha256(utf8ToBytes(`${nodeId}:${seq}`)), 36);
-  v.setUint32(68, Math.floor(nowMs / 1000) >>> 0, true);
-  v.setUint32(72, bits >>> 0, true);
-  return bytesToHex(h);
+  return boundHeader(nodeId, epochOf(nowMs), sha256(utf8ToBytes(`${nodeId}:${seq}`)), bits);
 }
 
 /** Search params for one slice sized to SLICE_TARGET_MS of CPU at the measured rate. */
@@ -45,7 +39,7 @@ export function localPowParams(
 /** The header a proof must carry to count as this node's own local work (checked before minting). */
 export function isOwnLocalHeader(nodeId: string, headerHex: string): boolean {
   if (!/^[0-9a-f]{160}$/i.test(headerHex)) return false;
-  return headerHex.slice(8, 72).toLowerCase() === bytesToHex(sha256(utf8ToBytes(`INOS node ${nodeId}`)));
+  return boundTo(headerHex.toLowerCase(), nodeId)?.mine === true;
 }
 
 export function expectedLocalHashes(): bigint {

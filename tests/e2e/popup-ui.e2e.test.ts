@@ -213,6 +213,10 @@ describe('earnings as the ledger reports them', () => {
     nodeId: 'ab'.repeat(32),
     balance: 12_345_678,
     pending: 500_000,
+    paidByPeers: 0,
+    proofOfWork: 12_345_678,
+    held: 0,
+    spent: 0,
     today: 1_200,
     todayPending: 300,
     last7Days: [6, 5, 4, 3, 2, 1, 0].map((i) => ({

@@ -23,6 +23,8 @@ import {
   type UnsignedTransition,
 } from '../../../src/ledger/index.ts';
 import { prng } from '../_prng.ts';
+import { findProof, testVerify } from './_pow.ts';
+import { proofJobId } from '../../../src/ledger/index.ts';
 
 /** 2025-01-15 12:00:00 UTC. */
 export const T0 = Date.UTC(2025, 0, 15, 12, 0, 0);
@@ -72,7 +74,8 @@ export async function openWallet(factory: IDBFactory, opts: WalletOptions = {}) 
   const ledger = new Ledger(db, {
     owner: id.nodeId,
     now: c.now,
-    verifyProof: opts.verifyProof,
+    // Credits need a backing: by default proofs are checked with the honest test checker.
+    verifyProof: 'verifyProof' in opts ? opts.verifyProof : testVerify,
     maxRefused: opts.maxRefused,
   });
   const issuer = new ReceiptIssuer(ledger, id, { now: c.now, newId: counterIds(opts.ids ?? 'r') });
@@ -84,6 +87,8 @@ let crafted = 0;
 /** A receipt at `head`, signed by `signer` (its issuer), with overrides. */
 export function receiptAt(head: ChainHead, signer: Signer, over: Partial<UnsignedReceipt> = {}): Receipt {
   const n = ++crafted;
+  // Credits need a backing (a proof or a payment); an easy honest proof covers test amounts.
+  const proof = over.credits === 0 || over.payment !== undefined ? undefined : findProof(10_000 + n);
   const unsigned: UnsignedReceipt = {
     v: 1,
     kind: 'receipt',
@@ -93,7 +98,7 @@ export function receiptAt(head: ChainHead, signer: Signer, over: Partial<Unsigne
     prev: head.hash,
     issuer: signer.nodeId,
     issuedAt: T0,
-    jobId: `job-crafted-${n}`,
+    jobId: proof === undefined ? `job-crafted-${n}` : proofJobId(proof),
     capsule: 'blake3',
     method: 'hash',
     credits: 100,
@@ -101,6 +106,7 @@ export function receiptAt(head: ChainHead, signer: Signer, over: Partial<Unsigne
     bytesMoved: 0,
     state: 'estimated',
     reason: '',
+    ...(proof === undefined ? {} : { proof }),
     ...over,
   };
   return signEntry(unsigned, signer);
@@ -136,4 +142,12 @@ export function transitionAt(
 /** The same record with a signature by `attacker` over its exact bytes: what a forger can make. */
 export function forge<T extends LedgerEntry>(entry: T, attacker: Signer): T {
   return { ...entry, sig: bytesToHex(attacker.sign(entryDigest(entry))) };
+}
+
+let backing = 0;
+
+/** `{proof, jobId}` of a fresh honest test proof, to spread into `issue()`: credits need a backing. */
+export function backed(): { proof: ReturnType<typeof findProof>; jobId: string } {
+  const proof = findProof(20_000 + ++backing);
+  return { proof, jobId: proofJobId(proof) };
 }

@@ -12,7 +12,17 @@ import {
   type RejectionCode,
 } from '../../../src/ledger/index.ts';
 import { prng, seedFromEnv } from '../_prng.ts';
-import { clock, forge, identity, newFactory, openWallet, receiptAt, transitionAt } from './_fixtures.ts';
+import {
+  backed,
+  clock,
+  forge,
+  identity,
+  newFactory,
+  openWallet,
+  receiptAt,
+  transitionAt,
+} from './_fixtures.ts';
+import { testVerify } from './_pow.ts';
 
 const STEPS = 80;
 const SEEDS = process.env.SEED === undefined ? [1, 2, 3, 4] : [seedFromEnv(1)];
@@ -61,7 +71,7 @@ describe.each(SEEDS)('ledger property (seed %i)', (seed) => {
       if (roll < 0.3) {
         const credits = rand() < 0.15 ? 0 : Math.floor(rand() * 5000) + 1;
         const r = await w.issuer.issue({
-          jobId: `job-${step}`,
+          ...(credits > 0 ? backed() : { jobId: `job-${step}` }),
           capsule: 'blake3',
           method: 'hash',
           credits,
@@ -132,7 +142,10 @@ describe.each(SEEDS)('ledger property (seed %i)', (seed) => {
     }
 
     const expected = settled(model);
-    const audit = verifyHistory(await w.ledger.history(), { owner: w.identity.nodeId });
+    const audit = verifyHistory(await w.ledger.history(), {
+      owner: w.identity.nodeId,
+      verifyProof: testVerify,
+    });
     expect(audit, `seed ${seed}`).toMatchObject({ ok: true, balance: expected });
     const summary = await w.ledger.summary(c.now());
     expect(summary.balance).toBe(expected);

@@ -10,6 +10,7 @@ import {
 } from '../../../src/ledger/index.ts';
 import {
   T0,
+  backed,
   counterIds,
   forge,
   identity,
@@ -18,6 +19,7 @@ import {
   receiptAt,
   transitionAt,
 } from './_fixtures.ts';
+import { testVerify } from './_pow.ts';
 
 async function rejection(p: Promise<unknown>): Promise<ReceiptRejectedError> {
   try {
@@ -38,9 +40,9 @@ async function expectRefused(p: Promise<unknown>, code: RejectionCode, detail: R
 /** A wallet with one receipt of 100 estimated, 100 verified and 100 settled (balance 100, pending 200). */
 async function walletWithThree() {
   const w = await openWallet(newFactory());
-  const a = await w.issuer.issue({ jobId: 'a', capsule: 'blake3', method: 'hash', credits: 100 });
-  const b = await w.issuer.issue({ jobId: 'b', capsule: 'blake3', method: 'hash', credits: 100 });
-  const c = await w.issuer.issue({ jobId: 'c', capsule: 'blake3', method: 'hash', credits: 100 });
+  const a = await w.issuer.issue({ ...backed(), capsule: 'blake3', method: 'hash', credits: 100 });
+  const b = await w.issuer.issue({ ...backed(), capsule: 'blake3', method: 'hash', credits: 100 });
+  const c = await w.issuer.issue({ ...backed(), capsule: 'blake3', method: 'hash', credits: 100 });
   await w.issuer.transition(b.id, 'verified');
   await w.issuer.transition(c.id, 'verified');
   await w.issuer.transition(c.id, 'settled');
@@ -56,14 +58,14 @@ describe('Ledger: accepting a valid chain', () => {
     const history = await w.ledger.history();
     expect(history.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 6]);
     expect(history[0]?.prev).toBe(ZERO_HASH);
-    const audit = verifyHistory(history, { owner: w.identity.nodeId });
+    const audit = verifyHistory(history, { owner: w.identity.nodeId, verifyProof: testVerify });
     expect(audit).toMatchObject({ ok: true, balance: 100, pending: 200, head: await w.ledger.head() });
     expect(await w.ledger.refused()).toEqual([]);
   });
 
   it('lets a verifier restate the credits, and settles exactly what was verified', async () => {
     const w = await openWallet(newFactory());
-    const r = await w.issuer.issue({ jobId: 'j', capsule: 'blake3', method: 'hash', credits: 900 });
+    const r = await w.issuer.issue({ ...backed(), capsule: 'blake3', method: 'hash', credits: 900 });
     await w.issuer.transition(r.id, 'verified', { credits: 750 });
     await expectRefused(
       w.issuer.transition(r.id, 'settled', { credits: 900 }),
@@ -94,7 +96,7 @@ describe('Ledger: accepting a valid chain', () => {
     const w = await openWallet(newFactory());
     await Promise.all(
       Array.from({ length: 10 }, (_, i) =>
-        w.issuer.issue({ jobId: `p${i}`, capsule: 'c', method: 'm', credits: i + 1 }),
+        w.issuer.issue({ ...backed(), capsule: 'c', method: 'm', credits: i + 1 }),
       ),
     );
     expect((await w.ledger.history()).map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
@@ -181,15 +183,12 @@ describe('Ledger: refusing records', () => {
     const head = await w.ledger.head();
     // The same job under a fresh id, properly chained and signed, is still a second payment.
     await expectRefused(
-      w.ledger.append(receiptAt(head, w.identity, { jobId: 'a' })),
+      w.ledger.append(receiptAt(head, w.identity, { jobId: w.a.jobId, proof: w.a.proof })),
       'replay',
-      /job a already has a receipt/,
+      /already has a receipt/,
     );
     // A re-signed copy under the old id at the right place in the chain, too.
-    await expectRefused(
-      w.ledger.append(receiptAt(head, w.identity, { id: w.a.id, jobId: 'fresh' })),
-      'replay',
-    );
+    await expectRefused(w.ledger.append(receiptAt(head, w.identity, { id: w.a.id })), 'replay');
     expect(await w.ledger.totals()).toEqual({ balance: 100, pending: 200 });
     expect((await w.ledger.refused()).map((r) => r.code)).toEqual(['replay', 'replay', 'replay', 'replay']);
     const recent = (await w.ledger.summary(T0)).recent.filter((j) => j.refused);
@@ -256,7 +255,7 @@ describe('Ledger: refusing records', () => {
     expect((await w.ledger.refused())[0]).toMatchObject({
       code: 'bad-transition',
       kind: 'transition',
-      jobId: 'c',
+      jobId: w.c.jobId,
       capsule: 'blake3',
     });
   });
@@ -307,14 +306,14 @@ describe('Ledger: a browser restart', () => {
     const factory = newFactory();
     const w1 = await openWallet(factory, { ids: 's1' });
     const r = await w1.issuer.issue({
-      jobId: 'a',
+      ...backed(),
       capsule: 'blake3',
       method: 'hash',
       credits: 40,
       cpuMs: 500,
     });
     await w1.issuer.transition(r.id, 'verified');
-    const open = await w1.issuer.issue({ jobId: 'b', capsule: 'blake3', method: 'hash', credits: 60 });
+    const open = await w1.issuer.issue({ ...backed(), capsule: 'blake3', method: 'hash', credits: 60 });
     await expectRefused(
       w1.ledger.append(forge(receiptAt(await w1.ledger.head(), w1.identity), identity(3))),
       'bad-signature',
@@ -336,7 +335,9 @@ describe('Ledger: a browser restart', () => {
     expect(await w2.ledger.totals()).toEqual({ balance: 40, pending: 60 });
     // A record from before the restart is still a replay after it.
     await expectRefused(w2.ledger.append(before.history[0]), 'replay');
-    expect(verifyHistory(await w2.ledger.history(), { owner: w2.identity.nodeId })).toMatchObject({
+    expect(
+      verifyHistory(await w2.ledger.history(), { owner: w2.identity.nodeId, verifyProof: testVerify }),
+    ).toMatchObject({
       ok: true,
       balance: 40,
     });
@@ -345,12 +346,12 @@ describe('Ledger: a browser restart', () => {
 
   it('keeps separate chains when a different identity is imported', async () => {
     const w = await openWallet(newFactory());
-    await w.issuer.issue({ jobId: 'a', capsule: 'c', method: 'm', credits: 5 });
+    await w.issuer.issue({ ...backed(), capsule: 'c', method: 'm', credits: 5 });
     const other = identity(77);
     const ledger = new Ledger(w.db, { owner: other.nodeId });
     const issuer = new ReceiptIssuer(ledger, other, { newId: counterIds('o') });
     expect(await ledger.head()).toEqual({ ledger: other.nodeId, seq: 0, hash: ZERO_HASH });
-    await issuer.issue({ jobId: 'a', capsule: 'c', method: 'm', credits: 7 });
+    await issuer.issue({ ...backed(), capsule: 'c', method: 'm', credits: 7 });
     expect((await ledger.totals()).pending).toBe(7);
     expect((await w.ledger.totals()).pending).toBe(5);
     expect(await ledger.receipt('r-1')).toBeUndefined();
@@ -363,28 +364,34 @@ describe('verifyHistory', () => {
     const history = await w.ledger.history();
     const owner = w.identity.nodeId;
     const edited = history.map((e, i) => (i === 3 ? { ...e, credits: 1000 } : e));
-    expect(verifyHistory(edited, { owner })).toMatchObject({ ok: false, index: 3, code: 'bad-signature' });
-    expect(verifyHistory([...history.slice(0, 2), ...history.slice(3)], { owner })).toMatchObject({
+    expect(verifyHistory(edited, { owner, verifyProof: testVerify })).toMatchObject({
+      ok: false,
+      index: 3,
+      code: 'bad-signature',
+    });
+    expect(
+      verifyHistory([...history.slice(0, 2), ...history.slice(3)], { owner, verifyProof: testVerify }),
+    ).toMatchObject({
       ok: false,
       index: 2,
       code: 'broken-chain',
     });
-    expect(verifyHistory([...history, history[1]], { owner })).toMatchObject({
+    expect(verifyHistory([...history, history[1]], { owner, verifyProof: testVerify })).toMatchObject({
       ok: false,
       index: 6,
       code: 'replay',
     });
-    expect(verifyHistory(history, { owner: identity(4).nodeId })).toMatchObject({
+    expect(verifyHistory(history, { owner: identity(4).nodeId, verifyProof: testVerify })).toMatchObject({
       ok: false,
       index: 0,
       code: 'bad-signature',
     });
-    expect(verifyHistory([{ nonsense: true }], { owner })).toMatchObject({
+    expect(verifyHistory([{ nonsense: true }], { owner, verifyProof: testVerify })).toMatchObject({
       ok: false,
       index: 0,
       code: 'malformed',
     });
-    expect(verifyHistory([], { owner })).toMatchObject({
+    expect(verifyHistory([], { owner, verifyProof: testVerify })).toMatchObject({
       ok: true,
       balance: 0,
       head: { seq: 0, hash: ZERO_HASH },

@@ -49,11 +49,11 @@ describe('Minter', () => {
     });
     expect(await w.ledger.totals()).toEqual({ balance: WORTH, pending: 0 });
     const history = await w.ledger.history();
-    expect(history.map((e) => (e.kind === 'receipt' ? e.state : `${e.from}→${e.to}`))).toEqual([
-      'estimated',
-      'estimated→verified',
-      'verified→settled',
-    ]);
+    expect(
+      history.map((e) =>
+        e.kind === 'receipt' ? e.state : e.kind === 'transition' ? `${e.from}→${e.to}` : e.kind,
+      ),
+    ).toEqual(['estimated', 'estimated→verified', 'verified→settled']);
     expect(verifyHistory(history, { owner: w.identity.nodeId, verifyProof: testVerify })).toMatchObject({
       ok: true,
       balance: WORTH,
@@ -107,7 +107,7 @@ describe('Minter', () => {
   it('records a proof worth under a micro-credit as a settled zero with its reason', async () => {
     const w = await openWallet(newFactory());
     const tiny = new Minter(w.issuer, {
-      verify: (p) => ({ ...testVerify(p), credits: 1e-9 }),
+      verify: (p, c) => ({ ...testVerify(p, c), credits: 1e-9 }),
       estimate: () => 1e-9,
     });
     expect(await tiny.mint(findProof(6))).toMatchObject({
@@ -146,7 +146,7 @@ describe('the ledger’s own proof check', () => {
     await expectRefused(
       w.ledger.append(transitionAt(head, w.identity, r.id, 'estimated', 'verified', { credits: WORTH })),
       'bad-proof',
-      /does not verify: hash is above the target/,
+      /does not count for this wallet: hash is above the target/,
     );
   });
 
@@ -170,7 +170,7 @@ describe('the ledger’s own proof check', () => {
     });
   });
 
-  it('trusts the issuer’s signature when no verifier is configured', async () => {
+  it('counts no proof-of-work when no verifier is configured (a signature alone is not a proof)', async () => {
     const w = await minting({ ledgerChecksProofs: false });
     const bad = findFailingProof(10);
     const r = await w.issuer.issue({
@@ -180,7 +180,7 @@ describe('the ledger’s own proof check', () => {
       credits: 1,
       proof: bad,
     });
-    expect(await w.issuer.transition(r.id, 'verified')).toMatchObject({ state: 'verified' });
+    await expectRefused(w.issuer.transition(r.id, 'verified'), 'bad-proof', /no proof checker/);
   });
 });
 

@@ -4,19 +4,33 @@
  * this fails to compile or to pass.
  */
 import { describe, expect, it } from 'vitest';
-import { proofCredits, verifyProof } from '../../../src/capsules/pow/proof.ts';
-import { INVALID_PROOF_REASON, Minter, type ProofVerifier } from '../../../src/ledger/index.ts';
+import { proofCredits, verifyBoundProof } from '../../../src/capsules/pow/proof.ts';
+import {
+  INVALID_PROOF_REASON,
+  Minter,
+  UNBOUND_PROOF_REASON,
+  type ProofVerifier,
+} from '../../../src/ledger/index.ts';
 import { newFactory, openWallet } from './_fixtures.ts';
 import { findFailingProof, findProof } from './_pow.ts';
+import { BOUND_WORTH, boundProof } from './_bound.ts';
 
-const verify: ProofVerifier = verifyProof;
+const verify: ProofVerifier = verifyBoundProof;
 
 describe('pow capsule → ledger', () => {
-  it('mints with the capsule’s verifyProof and proofCredits', async () => {
+  it('mints with the capsule’s verifyBoundProof and proofCredits', async () => {
     const w = await openWallet(newFactory(), { verifyProof: verify });
     const minter = new Minter(w.issuer, { verify, estimate: (p) => proofCredits(p.bits) });
-    // 0x207fffff is worth 2 hashes = 2 / 8192 credits = 244 micro-credits.
-    expect(await minter.mint(findProof(11))).toMatchObject({ state: 'settled', credits: 244 });
+    // 0x2000ffff is worth 256 hashes = 256 / 8192 credits = 31 250 micro-credits.
+    expect(await minter.mint(boundProof(w.identity.nodeId, w.clock.now()))).toMatchObject({
+      state: 'settled',
+      credits: BOUND_WORTH,
+    });
+    // Valid arithmetic over a header bound to no one (random bytes) is no credit.
+    expect(await minter.mint(findProof(11))).toMatchObject({
+      state: 'rejected',
+      reason: UNBOUND_PROOF_REASON,
+    });
     expect(await minter.mint(findFailingProof(12))).toMatchObject({
       state: 'rejected',
       reason: INVALID_PROOF_REASON,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { summarize, type ReceiptView, type RefusedRecord } from '../../../src/ledger/index.ts';
-import { T0, clock, newFactory, openWallet } from './_fixtures.ts';
+import { T0, backed, clock, newFactory, openWallet } from './_fixtures.ts';
 
 const at = (iso: string) => Date.parse(iso);
 const NOW = at('2025-01-15T12:00:00Z'); // = T0; 14:00 local at UTC+2
@@ -27,6 +27,9 @@ const JOBS: Job[] = [
   { jobId: 'i', issuedAt: at('2025-01-15T11:00:00Z'), credits: 0, cpuMs: 0, end: 'zero' },
 ];
 
+/** Receipts with credits carry a proof, so their jobId is the proof's; this maps it back to the table's label. */
+const LABELS = new Map<string, string>();
+
 async function walletWithJobs() {
   const c = clock();
   const w = await openWallet(newFactory(), { clock: c });
@@ -37,12 +40,13 @@ async function walletWithJobs() {
       continue;
     }
     const r = await w.issuer.issue({
-      jobId: j.jobId,
+      ...(j.credits > 0 ? backed() : { jobId: j.jobId }),
       capsule: 'blake3',
       method: 'hash',
       credits: j.credits,
       cpuMs: j.cpuMs,
     });
+    LABELS.set(r.jobId, j.jobId);
     if (j.end === 'rejected')
       await w.issuer.transition(r.id, 'rejected', { reason: 'result rejected: mismatch' });
     if (j.end === 'verified' || j.end === 'settled') await w.issuer.transition(r.id, 'verified');
@@ -91,7 +95,13 @@ describe('Ledger.summary', () => {
     const w = await walletWithJobs();
     const s = await w.ledger.summary(NOW, { utcOffsetMin: 120, recent: 5 });
     expect(
-      s.recent.map((j) => [j.jobId.replace(/^zero:.*/, 'zero:…'), j.state, j.credits, j.reason, j.counted]),
+      s.recent.map((j) => [
+        (LABELS.get(j.jobId) ?? j.jobId).replace(/^zero:.*/, 'zero:…'),
+        j.state,
+        j.credits,
+        j.reason,
+        j.counted,
+      ]),
     ).toEqual([
       ['zero:…', 'settled', 0, 'no work available', true],
       ['h', 'rejected', 50, 'result rejected: mismatch', false],

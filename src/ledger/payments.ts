@@ -1,0 +1,220 @@
+/**
+ * Paid work between peers, transport-agnostic (the mesh carries the bundles later):
+ *
+ * Requester (payer), in its own chain, all signed by its key:
+ *   hold(jobId, budget)            escrow: reserves the budget from the available balance
+ *   pay(holdId, payee, costUsed)   one per verified result, costUsed ≤ what is left of the budget;
+ *                                  returns a PaymentBundle to send to the contributor
+ *   release(holdId)                the unspent rest returns
+ * Contributor (payee):
+ *   receive(bundle)                audits the payer's chain (verifyHistory's auditPayment: the pay
+ *                                  is in it, the chain covers it, recursively), keeps the records
+ *                                  it saw (a later conflicting record at the same seq is a fork),
+ *                                  and settles a receipt backed by the payment.
+ *   reportFork(proof)              a fork proof from anyone: checked, stored, payer refused for good.
+ * Every refusal is stored with its code (the popup shows it) and thrown as ReceiptRejectedError.
+ */
+import type { Ledger } from './ledger.ts';
+import type { ReceiptView } from './ledger-db.ts';
+import { forkBetween, verifyForkProof, type ForkProof } from './fork.ts';
+import { entryHash, parseEntry, paymentJobId, type LedgerEntry, type Pay } from './receipt.ts';
+import type { ReceiptIssuer } from './receipt-issuer.ts';
+import { ReceiptRejectedError } from './receipt-rejected-error.ts';
+import type { HoldView } from './totals.ts';
+import { auditPayment } from './verify-history.ts';
+
+export interface PaymentBundle {
+  pay: Pay;
+  /** Chains by node id: the payer's up to (at least) the pay, and those of the payer's own payers. */
+  chains: Record<string, LedgerEntry[]>;
+}
+
+export class Payments {
+  readonly #ledger: Ledger;
+  readonly #issuer: ReceiptIssuer;
+
+  constructor(ledger: Ledger, issuer: ReceiptIssuer) {
+    if (ledger.owner !== issuer.nodeId) throw new RangeError('Payments: the issuer must own the ledger');
+    this.#ledger = ledger;
+    this.#issuer = issuer;
+  }
+
+  hold(jobId: string, budget: number): Promise<HoldView> {
+    return this.#issuer.hold(jobId, budget);
+  }
+
+  /** Pays a verified result from a hold and returns what the payee needs to check it. */
+  async pay(
+    holdId: string,
+    payee: string,
+    amount: number,
+    what: { jobId: string; capsule: string; method: string },
+  ): Promise<PaymentBundle> {
+    const pay = await this.#issuer.pay(holdId, payee, amount, what);
+    return { pay, chains: await this.chainsFor(this.#ledger.owner, await this.#ledger.history()) };
+  }
+
+  release(holdId: string, reason = 'job finished: unspent budget returned'): Promise<HoldView> {
+    return this.#issuer.release(holdId, reason);
+  }
+
+  /** `own` plus the stored chains of every payer it received from, recursively. */
+  async chainsFor(owner: string, own: LedgerEntry[]): Promise<Record<string, LedgerEntry[]>> {
+    const chains: Record<string, LedgerEntry[]> = { [owner]: own };
+    const todo = [own];
+    while (todo.length > 0) {
+      for (const e of todo.pop()!) {
+        const payer = e.kind === 'receipt' ? e.payment?.ledger : undefined;
+        if (payer === undefined || chains[payer] !== undefined) continue;
+        const theirs = await this.#ledger.peerChain(payer);
+        chains[payer] = theirs;
+        todo.push(theirs);
+      }
+    }
+    return chains;
+  }
+
+  /** Checks a payment bundle and settles a receipt backed by it. */
+  async receive(input: unknown, work: { cpuMs?: number; bytesMoved?: number } = {}): Promise<ReceiptView> {
+    const bundle = await this.#parseBundle(input);
+    const { pay } = bundle;
+    const refuse = async (code: ReceiptRejectedError['reason'], detail: string): Promise<never> => {
+      const receipt = {
+        id: pay.id,
+        kind: 'receipt',
+        jobId: paymentJobId(pay),
+        capsule: pay.capsule,
+        credits: pay.amount,
+      };
+      throw await this.#ledger.refuse(receipt, new ReceiptRejectedError(code, detail, pay.id));
+    };
+    if (pay.payee !== this.#ledger.owner)
+      return refuse('unbacked', `the payment is to ${pay.payee.slice(0, 12)}…, not to this wallet`);
+    if (await this.isBanned(pay.ledger))
+      return refuse(
+        'double-spend',
+        `payer ${pay.ledger.slice(0, 12)}… signed a fork earlier; its payments are refused`,
+      );
+    const known = await this.#knownFork(bundle);
+    if (known !== null) {
+      await this.#storeFork(known);
+      return refuse(
+        'double-spend',
+        `payer ${known.ledger.slice(0, 12)}… signed two records at seq ${known.seq} (a fork)`,
+      );
+    }
+    const audit = auditPayment(pay, {
+      chains: bundle.chains,
+      verifyProof: this.#ledger.verifyProof,
+      banned: () => false,
+    });
+    if (audit.fork !== undefined) await this.#storeFork(audit.fork);
+    if (audit.check === undefined) return refuse('uncovered', 'the bundle holds no chain for the payer');
+    if (!audit.check.ok) return refuse(audit.check.code, audit.check.detail);
+    await this.#remember(bundle, pay);
+    const receipt = await this.#issuer.issue({
+      jobId: paymentJobId(pay),
+      capsule: pay.capsule,
+      method: pay.method,
+      credits: pay.amount,
+      cpuMs: work.cpuMs ?? 0,
+      bytesMoved: work.bytesMoved ?? 0,
+      state: 'estimated',
+      payment: pay,
+    });
+    await this.#issuer.transition(receipt.id, 'verified', { credits: pay.amount });
+    return this.#issuer.transition(receipt.id, 'settled', { credits: pay.amount });
+  }
+
+  /** Accepts a fork proof from anyone (gossip): the identity's payments are refused from now on. */
+  async reportFork(input: unknown): Promise<ForkProof> {
+    const check = verifyForkProof(input);
+    if (!check.ok) throw new ReceiptRejectedError('malformed', check.reason);
+    await this.#storeFork(check.proof);
+    return check.proof;
+  }
+
+  async isBanned(id: string): Promise<boolean> {
+    return (await this.#ledger.db.get('forks', id)) !== undefined;
+  }
+
+  async forkProof(id: string): Promise<ForkProof | undefined> {
+    const f = await this.#ledger.db.get('forks', id);
+    return f === undefined ? undefined : { ledger: f.ledger, seq: f.a.seq, a: f.a, b: f.b };
+  }
+
+  async #parseBundle(input: unknown): Promise<PaymentBundle> {
+    const bad = async (detail: string): Promise<never> => {
+      throw await this.#ledger.refuse(input, new ReceiptRejectedError('malformed', detail));
+    };
+    if (typeof input !== 'object' || input === null) return bad('payment bundle: expected {pay, chains}');
+    const b = input as Record<string, unknown>;
+    let pay: LedgerEntry;
+    try {
+      pay = parseEntry(b['pay']);
+    } catch (err) {
+      return bad(`payment bundle: pay is malformed (${err instanceof Error ? err.message : String(err)})`);
+    }
+    if (pay.kind !== 'pay') return bad(`payment bundle: pay is a ${pay.kind} record, not a pay`);
+    const rawChains = b['chains'];
+    if (typeof rawChains !== 'object' || rawChains === null || Array.isArray(rawChains))
+      return bad('payment bundle: chains must be an object {nodeId: records[]}');
+    const chains: Record<string, LedgerEntry[]> = {};
+    for (const [id, records] of Object.entries(rawChains as Record<string, unknown>)) {
+      if (!Array.isArray(records)) return bad(`payment bundle: chains[${id.slice(0, 12)}…] must be an array`);
+      try {
+        chains[id] = records.map((r) => parseEntry(r));
+      } catch (err) {
+        return bad(
+          `payment bundle: a record of ${id.slice(0, 12)}… is malformed (${err instanceof Error ? err.message : String(err)})`,
+        );
+      }
+    }
+    return { pay, chains };
+  }
+
+  /** A record in the bundle that conflicts with one seen before at the same (ledger, seq). */
+  async #knownFork(bundle: PaymentBundle): Promise<ForkProof | null> {
+    const all = [bundle.pay, ...Object.values(bundle.chains).flat()];
+    for (const e of all) {
+      const seen = await this.#ledger.db.get('peers', [e.ledger, e.seq]);
+      if (seen !== undefined && seen.hash !== entryHash(e)) {
+        const fork = forkBetween(seen.entry, e);
+        if (fork !== null) return fork;
+      }
+    }
+    return null;
+  }
+
+  async #remember(bundle: PaymentBundle, pay: Pay): Promise<void> {
+    const tx = this.#ledger.db.transaction(['peers', 'payments'], 'readwrite');
+    const now = this.#ledger.now();
+    const writes: Promise<unknown>[] = [];
+    for (const [id, records] of Object.entries(bundle.chains)) {
+      if (id === this.#ledger.owner) continue;
+      for (const e of records) {
+        if (e.ledger !== id) continue;
+        writes.push(
+          tx
+            .objectStore('peers')
+            .put({ ledger: e.ledger, seq: e.seq, id: e.id, hash: entryHash(e), entry: e, acceptedAt: now }),
+        );
+      }
+    }
+    writes.push(
+      tx
+        .objectStore('payments')
+        .put({ payHash: entryHash(pay), payer: pay.ledger, amount: pay.amount, checkedAt: now }),
+    );
+    await Promise.all([...writes, tx.done]);
+  }
+
+  async #storeFork(fork: ForkProof): Promise<void> {
+    await this.#ledger.db.put('forks', {
+      ledger: fork.ledger,
+      a: fork.a,
+      b: fork.b,
+      foundAt: this.#ledger.now(),
+    });
+  }
+}
