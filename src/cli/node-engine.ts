@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { builtinCapsules } from '../capsules/builtin.ts';
+import type { Capsule } from '../capsules/capsule.ts';
 import { JobEngine } from '../capsules/engine/job-engine.ts';
 import { CapsuleRegistry } from '../capsules/engine/registry.ts';
 import { defaultWorkerCount, WorkerPool } from '../pool/worker-pool.ts';
@@ -44,6 +45,8 @@ export interface NodeEngineOptions {
   quotaBytes?: number;
   /** The worker module; default: the one next to this file (see the header). */
   workerUrl?: URL;
+  /** Capsules the host accepts jobs for; default the built-in ones (a custom worker must load the same). */
+  capsules?: readonly Capsule[];
 }
 
 export interface NodeEngine {
@@ -125,7 +128,7 @@ export function startNodeEngine(opts: NodeEngineOptions = {}): NodeEngine {
   });
   pool.start();
   pool.setLifecycle(LIFECYCLE_CODE.running);
-  const registry = new CapsuleRegistry(builtinCapsules);
+  const registry = new CapsuleRegistry(opts.capsules ?? builtinCapsules);
   const engine = new JobEngine(pool, registry);
   let disposed: Promise<void> | null = null;
 

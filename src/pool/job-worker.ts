@@ -147,6 +147,7 @@ export async function runWorker(init: WorkerInit, env: WorkerEnv): Promise<void>
     Atomics.store(slot, WORKER_SLOT.CURRENT_JOB, ordinal);
     setState(WORKER_STATE.busy);
     dutyGate();
+    Atomics.store(slot, WORKER_SLOT.COPIED_BYTES, 0);
     const result = await runOne(frame, ordinal);
     const bytes = encodeJobResult(result.data);
     // Back-pressure: the host drains the outbox; wait rather than drop a result.
@@ -198,6 +199,7 @@ export async function runWorker(init: WorkerInit, env: WorkerEnv): Promise<void>
       clock: () => performance.now() - parkedMs,
       wallClock: () => Date.now(),
     });
+    Atomics.store(slot, WORKER_SLOT.COPIED_BYTES, Math.min(outcome.copiedBytes ?? 0, 0x7fffffff));
     const ref = out as ArenaRef | null;
     if (outcome.status !== 'ok' && ref) {
       arena.free(ref);

@@ -109,6 +109,8 @@ export const WORKER_SLOT = {
   /** Bumped on every STATE change so a supervisor can wait for it. */
   EPOCH: 9,
   GENERATION: 10,
+  /** Bytes the worker copied into the last job's output block (a capsule returned a fresh array). */
+  COPIED_BYTES: 11,
 } as const;
 export const WORKER_SLOT_BYTES = 64;
 export const WORKER_STATE = {
