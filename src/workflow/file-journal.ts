@@ -16,7 +16,9 @@ import {
   openSync,
   readdirSync,
   readFileSync,
+  renameSync,
   rmSync,
+  statSync,
   writeFileSync,
   writeSync,
 } from 'node:fs';
@@ -46,7 +48,7 @@ export class FileJournal implements Journal {
   async append(record: JournalRecord): Promise<void> {
     let fd = this.fds.get(record.wf);
     if (fd === undefined) {
-      if (record.type === 'begin') writeFileSync(this.file(record.wf, 'lock'), String(this.pid));
+      if (record.type === 'begin') this.lock(record.wf);
       fd = openSync(this.file(record.wf, 'wal'), 'a');
       this.fds.set(record.wf, fd);
     }
@@ -60,17 +62,29 @@ export class FileJournal implements Journal {
       if (!name.endsWith('.wal')) continue;
       const wf = name.slice(0, -4);
       if (!ID.test(wf) || this.fds.has(wf)) continue;
-      const owner = Number(readText(this.file(wf, 'lock')));
-      if (Number.isInteger(owner) && owner > 0 && owner !== this.pid && this.alive(owner)) continue;
-      const records = parseLines(readFileSync(join(this.dir, name), 'utf8'), name);
+      const lock = readText(this.file(wf, 'lock'));
+      const owner = Number(lock);
+      if (Number.isInteger(owner) && owner > 0) {
+        if (owner !== this.pid && this.alive(owner)) continue; // another live process runs it
+      } else if (Date.now() - mtime(join(this.dir, name)) < ORPHAN_AFTER_MS) continue; // being begun
+
+      const text = readText(join(this.dir, name));
+      const records = parseLines(text, name);
       if (records.length === 0 || records.some((r) => r.type === 'end')) {
         await this.compact(wf); // finished (or never begun): only the deletion was lost
         continue;
       }
-      writeFileSync(this.file(wf, 'lock'), String(this.pid)); // ours now
+      this.lock(wf); // ours now
       out.push(records);
     }
     return out.sort((a, b) => a[0]!.at - b[0]!.at);
+  }
+
+  /** Written whole or not at all (rename), so a reader never sees an empty lock of a live owner. */
+  private lock(wf: string): void {
+    const tmp = `${this.file(wf, 'lock')}.${this.pid}.tmp`;
+    writeFileSync(tmp, String(this.pid));
+    renameSync(tmp, this.file(wf, 'lock'));
   }
 
   async compact(wf: string): Promise<void> {
@@ -84,6 +98,17 @@ export class FileJournal implements Journal {
   async close(): Promise<void> {
     for (const fd of this.fds.values()) closeSync(fd);
     this.fds.clear();
+  }
+}
+
+/** A workflow file with no readable lock this recent may be being begun by another process. */
+const ORPHAN_AFTER_MS = 60_000;
+
+function mtime(path: string): number {
+  try {
+    return statSync(path).mtimeMs;
+  } catch {
+    return 0;
   }
 }
 
