@@ -1,6 +1,6 @@
 /**
  * The CLI's journal: one append-only file per workflow (`<dir>/<id>.wal`, one JSON record a line),
- * each append flushed to disk with fdatasync before it returns; compaction after `end` deletes the
+ * each durable append flushed to disk with fdatasync before it returns; compaction after `end` deletes the
  * file. Per-workflow files let several `inos` processes share one directory: a `<id>.lock` file holds
  * the pid of the process running the workflow, and recovery takes over only workflows whose process
  * is gone.
@@ -45,7 +45,7 @@ export class FileJournal implements Journal {
     return join(this.dir, `${wf}.${ext}`);
   }
 
-  async append(record: JournalRecord): Promise<void> {
+  async append(record: JournalRecord, durable = true): Promise<void> {
     let fd = this.fds.get(record.wf);
     if (fd === undefined) {
       if (record.type === 'begin') this.lock(record.wf);
@@ -53,7 +53,7 @@ export class FileJournal implements Journal {
       this.fds.set(record.wf, fd);
     }
     writeSync(fd, `${JSON.stringify(record)}\n`);
-    fdatasyncSync(fd);
+    if (durable) fdatasyncSync(fd);
   }
 
   async unfinished(): Promise<JournalRecord[][]> {

@@ -1,7 +1,7 @@
 /**
  * The extension's journal: records in IndexedDB (one object store, key = [workflow id, sequence]),
- * each append one transaction with `durability: 'strict'` (Chromium then flushes before completing
- * it), compaction one range delete. One orchestrator per profile (the offscreen document) uses it,
+ * each append one transaction, `durability: 'strict'` when the record must survive a power loss
+ * (Chromium then flushes before completing it), compaction one range delete. One orchestrator per profile (the offscreen document) uses it,
  * so every unfinished workflow found on restart is its own.
  */
 import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
@@ -25,10 +25,10 @@ export class IdbJournal implements Journal {
     return new IdbJournal(db);
   }
 
-  async append(record: JournalRecord): Promise<void> {
+  async append(record: JournalRecord, durable = true): Promise<void> {
     const seq = (this.seq.get(record.wf) ?? 0) + 1;
     this.seq.set(record.wf, seq);
-    const tx = this.db.transaction('records', 'readwrite', { durability: 'strict' });
+    const tx = this.db.transaction('records', 'readwrite', { durability: durable ? 'strict' : 'relaxed' });
     await Promise.all([tx.store.put({ wf: record.wf, seq, record }), tx.done]);
   }
 

@@ -64,8 +64,11 @@ export type JournalRecord =
 export type JournalRecordType = JournalRecord['type'];
 
 export interface Journal {
-  /** Resolves once the record is durable. */
-  append(record: JournalRecord): Promise<void>;
+  /**
+   * Resolves once the record is written (a crash of this process cannot lose it) and, when `durable`
+   * (the default), flushed to disk with everything appended before it.
+   */
+  append(record: JournalRecord, durable?: boolean): Promise<void>;
   /** Records of every workflow that has no `end`, oldest first, each list in append order. */
   unfinished(): Promise<JournalRecord[][]>;
   /** Drops a finished workflow's records. */
