@@ -49,6 +49,33 @@ export const layouts = {
       {"kind":"slot","name":"reason","type":{"kind":"text"},"offset":0},
       {"kind":"slot","name":"timestampMs","type":{"kind":"uint64"},"offset":1}
     ]},
-    "orchestration.capnp:LifecycleCmd.Command": {"kind":"enum","id":"8366b3235088c0e7","enumerants":["pause","resume","drain","stop"]}
+    "orchestration.capnp:LifecycleCmd.Command": {"kind":"enum","id":"8366b3235088c0e7","enumerants":["pause","resume","drain","stop"]},
+    "workflow.capnp:Condition": {"kind":"struct","id":"f37cb73ed1e058ee","dataWords":1,"pointerCount":2,"discriminantCount":0,"discriminantOffset":0, "fields": [
+      {"kind":"slot","name":"field","type":{"kind":"text"},"offset":0},
+      {"kind":"slot","name":"operator","type":{"kind":"text"},"offset":1},
+      {"kind":"slot","name":"value","type":{"kind":"float64"},"offset":0}
+    ]},
+    "workflow.capnp:ErrorPolicy": {"kind":"enum","id":"9d33d409f3f4b696","enumerants":["abort","skip","retry","rollback"]},
+    "workflow.capnp:Workflow": {"kind":"struct","id":"c9bad6291ae6a9a0","dataWords":3,"pointerCount":3,"discriminantCount":0,"discriminantOffset":0, "fields": [
+      {"kind":"slot","name":"steps","type":{"kind":"list","element":{"kind":"struct","structName":"workflow.capnp:WorkflowStep"}},"offset":0},
+      {"kind":"slot","name":"onError","type":{"kind":"enum","enumName":"workflow.capnp:ErrorPolicy"},"offset":0},
+      {"kind":"slot","name":"budget","type":{"kind":"uint64"},"offset":1},
+      {"kind":"slot","name":"retryAttempts","type":{"kind":"uint32"},"offset":1},
+      {"kind":"slot","name":"retryBackoffMs","type":{"kind":"uint32"},"offset":4},
+      {"kind":"slot","name":"recovery","type":{"kind":"enum","enumName":"workflow.capnp:Workflow.Recovery"},"offset":1},
+      {"kind":"slot","name":"vars","type":{"kind":"text"},"offset":1},
+      {"kind":"slot","name":"name","type":{"kind":"text"},"offset":2}
+    ]},
+    "workflow.capnp:Workflow.Recovery": {"kind":"enum","id":"de5217add5232ef3","enumerants":["resume","rollback"]},
+    "workflow.capnp:WorkflowStep": {"kind":"struct","id":"8d324b057b2e0faf","dataWords":1,"pointerCount":6,"discriminantCount":3,"discriminantOffset":0, "fields": [
+      {"kind":"slot","name":"library","type":{"kind":"text"},"offset":0},
+      {"kind":"slot","name":"method","type":{"kind":"text"},"offset":1},
+      {"kind":"slot","name":"params","type":{"kind":"text"},"offset":2},
+      {"kind":"slot","name":"name","type":{"kind":"text"},"offset":3},
+      {"kind":"slot","name":"input","type":{"kind":"text"},"offset":4},
+      {"kind":"slot","name":"sequential","type":{"kind":"void"},"offset":0,"discriminant":0},
+      {"kind":"slot","name":"parallel","type":{"kind":"void"},"offset":0,"discriminant":1},
+      {"kind":"slot","name":"conditional","type":{"kind":"struct","structName":"workflow.capnp:Condition"},"offset":5,"discriminant":2}
+    ]}
   }
 } as const;

@@ -105,6 +105,26 @@ export interface CapsuleMethod<S extends z.ZodType = z.ZodType> {
    * engine copies into the output block (for outputs whose size is unknown up front).
    */
   run(ctx: JobContext, params: z.infer<S>): Promise<Uint8Array | void> | Uint8Array | void;
+  /**
+   * What a run does besides producing its output, for workflows and their journal (src/workflow):
+   * `none` (the default) a pure function of params and input, safe to run again after a crash;
+   * `idempotent` changes state, but twice is the same as once (a content-addressed put);
+   * `once` must never run twice.
+   */
+  effect?: MethodEffect;
+  /**
+   * The job that undoes a successful run (a workflow's rollback), from its params (as sent, JSON) and
+   * its output; null when there is nothing to undo. Compensations must be idempotent.
+   */
+  compensate?(params: Record<string, unknown>, output: Uint8Array): Compensation | null;
+}
+
+export type MethodEffect = 'none' | 'idempotent' | 'once';
+
+/** A job of the same capsule that undoes another's effect. */
+export interface Compensation {
+  method: string;
+  params: Record<string, unknown>;
 }
 
 export interface Capsule {

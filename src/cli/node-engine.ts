@@ -19,6 +19,7 @@ import type { CapsuleRegistry } from '../engine/registry.ts';
 import { startEngineHost } from '../pool/engine-host.ts';
 import { defaultWorkerCount, type WorkerPool } from '../pool/worker-pool.ts';
 import { computeLayout, MAX_WORKERS, TIER_BYTES, TIER_RING_BYTES, type Tier } from '../sab/layout.ts';
+import type { Capsule } from '../capsules/capsule.ts';
 import type { NodeWorkerData } from './node-worker.ts';
 
 export interface NodeEngineOptions {
@@ -35,6 +36,8 @@ export interface NodeEngineOptions {
   quotaBytes?: number;
   /** The worker module; default: the one next to this file (see the header). */
   workerUrl?: URL;
+  /** Capsules the host accepts jobs for; default the built-in ones (a custom worker must load the same). */
+  capsules?: readonly Capsule[];
 }
 
 export interface NodeEngine {
@@ -106,7 +109,7 @@ export function startNodeEngine(opts: NodeEngineOptions = {}): NodeEngine {
 
   const host = startEngineHost({
     layout,
-    capsules: builtinCapsules,
+    capsules: opts.capsules ?? builtinCapsules,
     spawn: () => {
       const w = spawnNodeWorker(url, data);
       threads.add(w);

@@ -41,6 +41,8 @@ export interface ExecuteOutcome {
   /** The effective limits the job ran under, for the watchdog and the result. */
   timeoutMs: number;
   budget: number;
+  /** Bytes copied into the output block because the capsule returned them (0: it wrote in place). */
+  copiedBytes?: number;
 }
 
 /**
@@ -144,7 +146,7 @@ export async function execute(registry: CapsuleRegistry, req: ExecuteRequest): P
     const returned = await method.run(ctx, params);
     if (returned) ctx.output(returned.length).set(returned);
     checkpoint();
-    return finish('ok', '', output ?? ctx.output(0));
+    return { ...finish('ok', '', output ?? ctx.output(0)), copiedBytes: returned ? returned.length : 0 };
   } catch (err) {
     if (err instanceof JobStopped) {
       const status: JobStatus =

@@ -64,6 +64,11 @@ export interface JobSubmission {
   /** Absolute Unix ms; 0 or absent: none. */
   deadlineMs?: number;
   signal?: AbortSignal;
+  /**
+   * Leave the output in its arena block and return it as `outputRef` (no copy out), so it can be the
+   * next job's input by reference (workflows). The caller frees it with `release`.
+   */
+  keepOutput?: boolean;
 }
 
 export interface ArenaInput {
@@ -81,6 +86,14 @@ export interface JobOutcome {
   worker: number;
   /** Wall time from dispatch to result. */
   ms: number;
+  /** With `keepOutput` and status ok: the output's arena block (then `output` is empty). */
+  outputRef?: ArenaInput;
+  /**
+   * Bytes of input and output this job copied (measured, the design's zero-copy check): the host's
+   * copy of the input into the arena and of the output out of it, plus the worker's copy of bytes a
+   * capsule returned instead of writing into its output block.
+   */
+  bytesCopied: number;
 }
 
 interface Pending {
@@ -97,6 +110,7 @@ interface Pending {
   dispatchedAt: number;
   cancelledAt: number;
   stopReason: 'timeout' | 'budget' | 'cancelled' | null;
+  copied: number;
 }
 
 export class JobEngine {
@@ -140,6 +154,11 @@ export class JobEngine {
     return this.arena.stats();
   }
 
+  /** Frees an output kept with `keepOutput` (or a block from `allocInput` no job owns). */
+  release(block: ArenaInput): void {
+    this.arena.free(block.ref);
+  }
+
   /** A block for a producer that writes its input straight into shared memory (zero copy). */
   allocInput(bytes: number): ArenaInput {
     const ref = this.arena.alloc(Math.max(1, bytes));
@@ -150,7 +169,16 @@ export class JobEngine {
     const id = `job-${++this.seq}`;
     return new Promise<JobOutcome>((resolve) => {
       const reject = (status: JobStatus, error: string) =>
-        resolve({ id, status, output: new Uint8Array(0), costUsed: 0, error, worker: -1, ms: 0 });
+        resolve({
+          id,
+          status,
+          output: new Uint8Array(0),
+          costUsed: 0,
+          error,
+          worker: -1,
+          ms: 0,
+          bytesCopied: 0,
+        });
       if (this.closed) return reject('cancelled', 'the engine is shut down');
       let limits;
       try {
@@ -195,6 +223,7 @@ export class JobEngine {
         dispatchedAt: 0,
         cancelledAt: 0,
         stopReason: null,
+        copied: ownsInput ? inputBytes : 0,
       };
       sub.signal?.addEventListener('abort', () => this.cancel(p), { once: true });
       this.queue.push(p);
@@ -322,6 +351,9 @@ export class JobEngine {
       let error = '';
       let costUsed = 0;
       let output = new Uint8Array(0);
+      let outputRef: ArenaInput | undefined;
+      // Written by the worker before it published this frame (the ring's head store orders it).
+      p.copied += Atomics.load(this.pool.slot(i), WORKER_SLOT.COPIED_BYTES);
       try {
         const r = decodeJobResult(frame);
         status = r.status;
@@ -336,14 +368,23 @@ export class JobEngine {
             offset: this.pool.layout.arenaOffset + Number(r.output.offset),
             length: Number(r.output.length),
           };
-          output = this.arena.view(ref).slice();
-          this.arena.free(ref, this.pool.slot(i));
+          if (p.sub.keepOutput && status === 'ok') {
+            outputRef = { ref, view: this.arena.view(ref).subarray(0, ref.length) };
+            // The host owns the block now: a later death of this worker must not free it (Arena.recover).
+            const slot = this.pool.slot(i);
+            Atomics.store(slot, WORKER_SLOT.OUT_UNIT, 0);
+            Atomics.store(slot, WORKER_SLOT.OUT_BYTES, 0);
+          } else {
+            output = this.arena.view(ref).slice();
+            p.copied += output.length;
+            this.arena.free(ref, this.pool.slot(i));
+          }
         }
       } catch (err) {
         error = `unreadable result from worker ${i}: ${String(err)}`;
       }
       this.running[i] = null;
-      this.settle(p, { status, error, costUsed, output });
+      this.settle(p, { status, error, costUsed, output, ...(outputRef ? { outputRef } : {}) });
       // Idle now and holding nothing of ours: a worker whose WebAssembly memory grew past the mark
       // starts afresh (its memory is released with its thread).
       if (Atomics.load(this.pool.slot(i), WORKER_SLOT.WASM_BYTES) > this.wasmHighWaterBytes) {
@@ -389,8 +430,7 @@ export class JobEngine {
             costUsed: Math.min(p.budget, cpuCredits(ran) + dataCredits(p.inputBytes)),
           });
         }
-        if (p || Atomics.load(this.pool.slot(i), WORKER_SLOT.READY) === workerReadyValue(i))
-          this.restart(i);
+        if (p || Atomics.load(this.pool.slot(i), WORKER_SLOT.READY) === workerReadyValue(i)) this.restart(i);
       }
     }
   }
@@ -432,7 +472,7 @@ export class JobEngine {
 
   private settle(
     p: Pending,
-    r: { status: JobStatus; error: string; costUsed: number; output?: Uint8Array },
+    r: { status: JobStatus; error: string; costUsed: number; output?: Uint8Array; outputRef?: ArenaInput },
   ): void {
     if (p.input && p.ownsInput) {
       try {
@@ -450,6 +490,8 @@ export class JobEngine {
       error: r.error,
       worker: p.worker,
       ms: p.dispatchedAt ? this.clock() - p.dispatchedAt : 0,
+      ...(r.outputRef ? { outputRef: r.outputRef } : {}),
+      bytesCopied: p.copied,
     });
   }
 

@@ -180,6 +180,7 @@ export async function runWorker(init: WorkerInit, env: WorkerEnv): Promise<void>
     setState(WORKER_STATE.busy);
     busyFrom = performance.now();
     dutyGate();
+    Atomics.store(slot, WORKER_SLOT.COPIED_BYTES, 0);
     const result = await runOne(frame, ordinal);
     flushBusy(performance.now());
     busyFrom = -1;
@@ -244,6 +245,7 @@ export async function runWorker(init: WorkerInit, env: WorkerEnv): Promise<void>
       clock: () => performance.now() - parkedMs,
       wallClock: () => Date.now(),
     });
+    Atomics.store(slot, WORKER_SLOT.COPIED_BYTES, Math.min(outcome.copiedBytes ?? 0, 0x7fffffff));
     const ref = out as ArenaRef | null;
     if (outcome.status !== 'ok' && ref) {
       arena.free(ref, slot);

@@ -120,6 +120,8 @@ export const WORKER_SLOT = {
   OUT_BYTES: 12,
   /** WebAssembly memory the worker's capsules hold, bytes (updated after each job; see capsule.ts). */
   WASM_BYTES: 13,
+  /** Bytes the worker copied into the last job's output block (a capsule returned a fresh array). */
+  COPIED_BYTES: 14,
 } as const;
 export const WORKER_SLOT_BYTES = 64;
 export const WORKER_STATE = {

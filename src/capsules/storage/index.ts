@@ -11,7 +11,7 @@
  */
 import { z } from 'zod';
 import { method, type Capsule, type JobContext } from '../capsule.ts';
-import { hexToBytes } from '../crypto/hex.ts';
+import { bytesToHex, hexToBytes } from '../crypto/hex.ts';
 import {
   BROTLI_WINDOW,
   DEFAULT_QUALITY,
@@ -125,6 +125,11 @@ export function createStorageCapsule(deps: StorageCapsuleDeps = {}): Capsule {
             .default(DEFAULT_CHUNK_SIZE),
         }),
         summary: 'stores the input (split into compressed, encrypted chunks) → its 32-byte BLAKE3 address',
+        effect: 'idempotent',
+        // Undone by deleting the entry. A blob that was stored before the workflow put it again is
+        // deleted too: the store keeps no reference count per entry (chunks shared with others stay).
+        compensate: (_params, output) =>
+          output.length === 32 ? { method: 'delete', params: { address: bytesToHex(output) } } : null,
         run: async (ctx, p) => {
           const a = await storeOf(ctx).putBlob(ctx.input, {
             quality: p.quality,
@@ -155,6 +160,7 @@ export function createStorageCapsule(deps: StorageCapsuleDeps = {}): Capsule {
         params: z.strictObject({ address }),
         summary:
           'removes the entry at params.address (chunks shared with other blobs stay) → 1 byte: 1 removed, 0 absent',
+        effect: 'idempotent',
         run: async (ctx, p) => Uint8Array.of((await storeOf(ctx).delete(p.address)) ? 1 : 0),
       }),
     },

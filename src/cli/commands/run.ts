@@ -22,6 +22,7 @@ import { CliInputError, EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK } from '../cli-err
 import type { CliIo } from '../io.ts';
 import { defaultStoreDir, startNodeEngine, type NodeEngine } from '../node-engine.ts';
 import type { Command } from '../registry.ts';
+import { runWorkflowCommand, WORKFLOW_USAGE } from './run-workflow.ts';
 
 /** The job ran out of its credit budget (it was charged at most the budget). */
 export const EXIT_BUDGET_EXHAUSTED = 3;
@@ -76,7 +77,7 @@ export interface RunOptions {
 
 /** What the command needs of an engine; tests pass one shared engine to keep threads warm. */
 export type RunEngine = Pick<NodeEngine, 'engine' | 'ready' | 'dispose'>;
-export type StartRunEngine = (opts: { storeDir: string }) => RunEngine | Promise<RunEngine>;
+export type StartRunEngine = (opts: { storeDir: string; workers?: number }) => RunEngine | Promise<RunEngine>;
 
 const KB = 1024;
 const MB = 1024 * KB;
@@ -361,19 +362,24 @@ function unmaskWatchdogStop(o: JobOutcome, budget: number, timeLimitMs: number):
     : { ...o, status, error: `stopped: the time limit of ${timeLimitMs} ms passed` };
 }
 
-const defaultStart: StartRunEngine = ({ storeDir }) => startNodeEngine({ workers: 1, storeDir });
+const defaultStart: StartRunEngine = ({ storeDir, workers }) =>
+  startNodeEngine({ workers: workers ?? 1, storeDir });
 
-export function createRunCommand(start: StartRunEngine = defaultStart): Command {
+export function createRunCommand(
+  start: StartRunEngine = defaultStart,
+  capsules: readonly Capsule[] = builtinCapsules,
+): Command {
   return {
     name: 'run',
-    summary: 'run one capsule job on this machine (input and output as bytes)',
-    usage: USAGE,
+    summary: 'run one capsule job, or a workflow of them, on this machine (input and output as bytes)',
+    usage: `${USAGE}\n\n${WORKFLOW_USAGE}`,
     async run(args, io) {
+      if (args[0] === 'workflow') return runWorkflowCommand(args.slice(1), io, start, capsules);
       const opts = parseRunArgs(args);
       const where = `${opts.library}.${opts.method}`;
       let limits: ResourceLimits;
       try {
-        limits = new CapsuleRegistry(builtinCapsules).resolve(opts.library, opts.method).limits;
+        limits = new CapsuleRegistry(capsules).resolve(opts.library, opts.method).limits;
       } catch (err) {
         if (err instanceof BadInputError)
           throw new CliInputError(`${err.message} (\`inos run --help\` lists every method)`);

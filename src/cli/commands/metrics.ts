@@ -1,0 +1,49 @@
+/** `inos metrics`: latency percentiles, success, SLO violations, budgets and copies of past runs. */
+import { rmSync } from 'node:fs';
+import { CliInputError, EXIT_OK } from '../cli-error.ts';
+import { defaultMetricsFile } from '../data-dir.ts';
+import { loadMetrics } from '../metrics-file.ts';
+import type { Command } from '../registry.ts';
+
+const USAGE = `Usage: inos metrics [--json] [--reset] [--metrics FILE]
+
+Prints what this machine's jobs and workflows measured (every \`inos run\`): per library.method the
+job count, success rate, latency p50/p95/p99 (histogram buckets 9 % wide), jobs over the 100 ms SLO,
+credits used against budgets and bytes copied per job; workflows by outcome; arena efficiency.
+
+Options:
+  --json           the snapshot as JSON (with the summary), for other tools
+  --reset          forget everything measured so far
+  --metrics FILE   the metrics file (default $INOS_HOME/metrics.json, else ~/.local/share/inos/metrics.json)`;
+
+export const metricsCommand: Command = {
+  name: 'metrics',
+  summary: 'latency percentiles, success rate, SLO violations and copies of past jobs',
+  usage: USAGE,
+  async run(args, io) {
+    let json = false;
+    let reset = false;
+    let file = defaultMetricsFile();
+    for (let i = 0; i < args.length; i++) {
+      const a = args[i]!;
+      if (a === '--json') json = true;
+      else if (a === '--reset') reset = true;
+      else if (a === '--metrics' && args[i + 1] !== undefined) file = args[++i]!;
+      else if (a.startsWith('--metrics=')) file = a.slice(10);
+      else throw new CliInputError(`unknown argument ${JSON.stringify(a)}\n\n${USAGE}`);
+    }
+    if (reset) {
+      rmSync(file, { force: true });
+      io.writeStderr(`inos metrics: cleared ${file}\n`);
+      return EXIT_OK;
+    }
+    const { metrics, problem } = loadMetrics(file);
+    if (problem) io.writeStderr(`inos metrics: ${file} is ${problem}; showing nothing\n`);
+    io.writeStdout(
+      json
+        ? `${JSON.stringify({ ...metrics.toJSON(), summary: metrics.summary() }, null, 2)}\n`
+        : `${metrics.table()}\n`,
+    );
+    return EXIT_OK;
+  },
+};

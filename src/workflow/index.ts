@@ -1,0 +1,29 @@
+/** Workflows: several capsule jobs as one transaction, with a write-ahead journal and live metrics. */
+export {
+  decodeWorkflow,
+  encodeWorkflow,
+  ERROR_POLICIES,
+  OPERATORS,
+  parseWorkflowJson,
+  RECOVERIES,
+  workflowFromJson,
+  workflowToJson,
+  type Condition,
+  type ErrorPolicy,
+  type Recovery,
+  type Workflow,
+  type WorkflowStep,
+} from './definition.ts';
+export { JournalCorruptError, WorkflowDefinitionError } from './errors.ts';
+export { IdbJournal } from './idb-journal.ts';
+export type { InputDescriptor, Journal, JournalRecord, WorkflowEnd } from './journal.ts';
+export { Metrics, SLO_P95_MS, type MetricsSnapshot, type MethodSummary } from './metrics.ts';
+export {
+  newWorkflowId,
+  Orchestrator,
+  type RunOptions,
+  type StepReport,
+  type WorkflowEngine,
+  type WorkflowResult,
+} from './orchestrator.ts';
+export { planWorkflow, type Plan } from './validate.ts';
