@@ -158,8 +158,18 @@ function journalRecords(dir: string, out: string): Array<Record<string, unknown>
   return [];
 }
 
-/** Starts the CLI as a process, waits until the journal shows `step` started, kills it with SIGKILL. */
-async function killInside(args: string[], journal: string, out: string, step: number): Promise<void> {
+/**
+ * Starts the CLI as a process and waits until the journal shows `step` started; returns a function that
+ * kills it with SIGKILL. Kill only once every process under test got there: a process that starts
+ * after another died recovers the dead one's workflow first (as it should), which a slow machine makes
+ * likely.
+ */
+async function runUntil(
+  args: string[],
+  journal: string,
+  out: string,
+  step: number,
+): Promise<() => Promise<void>> {
   const child = spawn(process.execPath, [CHILD, ...args], {
     cwd: REPO,
     stdio: ['ignore', 'ignore', 'pipe'],
@@ -173,8 +183,10 @@ async function killInside(args: string[], journal: string, out: string, step: nu
       throw new Error(`the child never reached step ${step}: ${stderr}`);
     await new Promise((r) => setTimeout(r, 20));
   }
-  child.kill('SIGKILL');
-  await exited;
+  return async () => {
+    child.kill('SIGKILL');
+    await exited;
+  };
 }
 
 describe('crash recovery', () => {
@@ -225,7 +237,7 @@ describe('crash recovery', () => {
     ];
     const input = { resume: text(50_000), rollback: text(40_000) };
     const out = (k: string) => join(dir, `${k}.out`);
-    await Promise.all(
+    const kills = await Promise.all(
       (['resume', 'rollback'] as const).map((k) => {
         writeFileSync(join(dir, `${k}.in`), input[k]);
         writeFileSync(join(dir, `${k}.json`), JSON.stringify(crashing(dir, k)));
@@ -237,9 +249,10 @@ describe('crash recovery', () => {
           '--in',
           join(dir, `${k}.in`),
         ];
-        return killInside([...args, '--out', out(k), ...common], journal, out(k), 3);
+        return runUntil([...args, '--out', out(k), ...common], journal, out(k), 3);
       }),
     );
+    await Promise.all(kills.map((kill) => kill()));
     const address = (k: string) =>
       journalRecords(journal, out(k)).find((r) => r['type'] === 'done' && r['step'] === 1)![
         'output'
