@@ -1,6 +1,6 @@
 /**
  * Node worker_threads entry for the `inos` CLI's engine (node-engine.ts): the Node twin of
- * src/pool/pool-worker.ts. It sets the Node brotli loader, gives the storage capsule a chunk store in a
+ * src/pool/pool-worker.ts. It sets the Node brotli and wasm-vips loaders, gives the storage capsule a chunk store in a
  * directory (opened on the first storage job, so `inos run crypto sha256` never touches the disk), then
  * runs the shared job loop on the SharedArrayBuffer the pool posts once.
  *
@@ -9,6 +9,8 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { builtinCapsules } from '../capsules/builtin.ts';
 import type { CapsuleServices } from '../capsules/capsule.ts';
+import { setVipsLoader } from '../capsules/image/vips-loader.ts';
+import { nodeVipsLoader } from '../capsules/image/vips-node.ts';
 import { nodeBrotliLoader } from '../capsules/storage/brotli-node.ts';
 import type { ChunkStore } from '../capsules/storage/chunk-store.ts';
 import { setBrotliLoader } from '../capsules/storage/index.ts';
@@ -52,6 +54,7 @@ function servicesFor(data: NodeWorkerData | undefined): CapsuleServices {
 
 if (parentPort) {
   setBrotliLoader(nodeBrotliLoader);
+  setVipsLoader(nodeVipsLoader);
   const services = servicesFor(workerData as NodeWorkerData | undefined);
   parentPort.once('message', (init: WorkerInit) => {
     if (init?.kind !== 'init') return;
