@@ -9,7 +9,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { builtinCapsules } from '../capsules/builtin.ts';
 import type { CapsuleServices } from '../capsules/capsule.ts';
-import { setVipsLoader } from '../capsules/image/vips-loader.ts';
+import { loadVips, setVipsLoader } from '../capsules/image/vips-loader.ts';
 import { nodeVipsLoader } from '../capsules/image/vips-node.ts';
 import { nodeBrotliLoader } from '../capsules/storage/brotli-node.ts';
 import type { ChunkStore } from '../capsules/storage/chunk-store.ts';
@@ -22,6 +22,8 @@ export interface NodeWorkerData {
   /** Directory of the chunk store; null: this host has none (storage.put/get/has/delete refuse). */
   storeDir: string | null;
   quotaBytes: number;
+  /** Libraries to load before taking jobs (see NodeEngineOptions.preload); absent: none. */
+  preload?: string[];
 }
 
 type StoreApi = Pick<ChunkStore, 'putBlob' | 'getBlob' | 'hasBlob' | 'delete'>;
@@ -56,8 +58,18 @@ if (parentPort) {
   setBrotliLoader(nodeBrotliLoader);
   setVipsLoader(nodeVipsLoader);
   const services = servicesFor(workerData as NodeWorkerData | undefined);
-  parentPort.once('message', (init: WorkerInit) => {
+  const data = workerData as NodeWorkerData | undefined;
+  // The job loop parks in Atomics.wait, so an async load could not progress between jobs: load first.
+  const preloaded = data?.preload?.includes('image')
+    ? loadVips().then(
+        () => undefined,
+        // A failed load is retried (and reported) by the first image job.
+        () => undefined,
+      )
+    : Promise.resolve();
+  parentPort.once('message', async (init: WorkerInit) => {
     if (init?.kind !== 'init') return;
+    await preloaded;
     runWorker(init, { capsules: builtinCapsules, services }).catch((err: unknown) => {
       // The host notices the missing heartbeat and replaces this worker; say why on stderr.
       process.stderr.write(`[inos worker ${init.index}] stopped with an error: ${String(err)}\n`);

@@ -59,11 +59,85 @@ export function sniffFormat(b: Uint8Array): Format {
   );
 }
 
-/** wasm-vips throws Error objects or ['vips::Error', message] pairs; returns the message text. */
+const u32 = (b: Uint8Array, at: number) =>
+  ((b[at]! << 24) | (b[at + 1]! << 16) | (b[at + 2]! << 8) | b[at + 3]!) >>> 0;
+const u32le = (b: Uint8Array, at: number) =>
+  (b[at]! | (b[at + 1]! << 8) | (b[at + 2]! << 16) | (b[at + 3]! << 24)) >>> 0;
+
+/**
+ * Checks the container's framing covers the input exactly: a PNG's chunks end with IEND at the last
+ * byte, a RIFF/WebP's size field is the file's, ISO-BMFF (AVIF) top-level boxes add up to the file, a
+ * JPEG ends with its EOI marker. Bytes before or after the image are how polyglot files (an image that
+ * is also a ZIP, HTML or script) are made, and a short file is a truncated upload: both are refused
+ * here, with the offset, before a decoder runs.
+ */
+export function checkFraming(format: Format, b: Uint8Array): void {
+  const fail = (why: string) => {
+    throw new BadInputError(`not a well-formed ${format} file: ${why}`);
+  };
+  const trailer = (end: number) =>
+    fail(
+      `${b.length - end} bytes follow the end of the image at byte ${end} (a polyglot file?); send the image alone`,
+    );
+  if (format === 'png') {
+    for (let at = 8; ;) {
+      if (at + 12 > b.length)
+        return fail(`it is truncated: a chunk header at byte ${at} runs past the end (${b.length} bytes)`);
+      const len = u32(b, at);
+      const type = ascii(b, at + 4, at + 8);
+      const next = at + 12 + len;
+      if (len > 0x7fffffff || next > b.length)
+        return fail(
+          `it is truncated: chunk "${type}" at byte ${at} claims ${len} bytes, past the end (${b.length} bytes)`,
+        );
+      if (type === 'IEND') return next === b.length ? undefined : trailer(next);
+      at = next;
+    }
+  }
+  if (format === 'webp') {
+    const end = 8 + u32le(b, 4) + (u32le(b, 4) & 1);
+    if (end > b.length)
+      return fail(`it is truncated: the RIFF header claims ${end} bytes, the input has ${b.length}`);
+    return end === b.length ? undefined : trailer(end);
+  }
+  if (format === 'avif') {
+    let at = 0;
+    while (at < b.length) {
+      if (at + 8 > b.length) return fail(`a box header at byte ${at} runs past the end`);
+      let size = u32(b, at);
+      if (size === 1) {
+        if (at + 16 > b.length) return fail(`a box header at byte ${at} runs past the end`);
+        size = u32(b, at + 8) * 2 ** 32 + u32(b, at + 12);
+      } else if (size === 0) size = b.length - at;
+      if (size < 8)
+        return fail(`box "${ascii(b, at + 4, at + 8)}" at byte ${at} has an impossible size ${size}`);
+      if (at + size > b.length)
+        return fail(
+          `it is truncated: box "${ascii(b, at + 4, at + 8)}" at byte ${at} claims ${size} bytes, past the end`,
+        );
+      at += size;
+    }
+    return;
+  }
+  // JPEG: the entropy-coded data has no length field, so only the end marker can be checked cheaply.
+  if (b.length < 4 || b[b.length - 2] !== 0xff || b[b.length - 1] !== 0xd9)
+    fail(
+      'it does not end with the EOI marker (FF D9): truncated, or followed by other data (a polyglot file?)',
+    );
+}
+
+/**
+ * The text of what wasm-vips threw: a C++ exception arrives as a WebAssembly.Exception (not an Error)
+ * whose `message` its glue sets to ['vips::Error', text]; embind errors are plain Errors.
+ */
 export function vipsMessage(err: unknown): string {
-  if (Array.isArray(err)) return String(err[err.length - 1] ?? err).trim();
-  if (err instanceof Error) return err.message.trim();
-  return String(err).trim();
+  const m = (err as { message?: unknown } | null)?.message;
+  const text = Array.isArray(m) ? String(m[m.length - 1] ?? m[0]) : typeof m === 'string' ? m : String(err);
+  // libvips stacks one line per retry ("source: bad seek to …" ×20): the first lines say it all.
+  const lines = text.trim().split('\n');
+  return lines.length > 3
+    ? `${lines.slice(0, 3).join('\n')}\n(${lines.length - 3} more lines)`
+    : lines.join('\n');
 }
 
 export type Access = 'random' | 'sequential';
@@ -80,6 +154,7 @@ export function openImage(
   checkPixels = true,
 ): { image: VipsImage; format: Format } {
   const format = sniffFormat(input);
+  checkFraming(format, input);
   const opts = { access, fail_on: 'truncated' };
   let image: VipsImage;
   try {

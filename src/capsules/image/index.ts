@@ -47,7 +47,27 @@ const MAX_OUTPUT = 50 * MIB;
 
 /** Runs `body` with the loaded module and frees every libvips object it made, whatever happens. */
 async function withVips<T>(ctx: JobContext, body: (vips: VipsModule) => T): Promise<T> {
-  const vips = await loadVips();
+  // The first job in a worker may have to load wasm-vips (unless the host preloaded it): keep the
+  // heartbeat going while that runs; a timeout it causes surfaces at the checkpoint after it.
+  const beat = setInterval(() => {
+    try {
+      ctx.checkpoint();
+    } catch {
+      // reported by the next checkpoint
+    }
+  }, 100);
+  let vips: VipsModule;
+  try {
+    vips = await loadVips();
+    // libvips' threads talk to this thread by messages (an exited thread hands itself back, a new one
+    // is started) that only run when this thread's event loop turns. The job loop parks in
+    // Atomics.wait between jobs, so they pile up while a worker idles; a job that then needed a thread
+    // blocked in wasm waiting for a message nobody read (seen: an idle worker's first job hung until
+    // the watchdog replaced it). One macrotask turn drains them before libvips runs.
+    await new Promise((r) => setTimeout(r, 0));
+  } finally {
+    clearInterval(beat);
+  }
   ctx.checkpoint();
   try {
     return body(vips);

@@ -72,29 +72,31 @@ export const SIMPLE_OPS = [
 ] as const;
 export type SimpleOp = (typeof SIMPLE_OPS)[number];
 
-export const operationSchema = z.discriminatedUnion(
-  'method',
-  [
-    z.strictObject({ method: z.literal('resize'), ...resizeShape }),
-    z.strictObject({ method: z.literal('crop'), ...cropShape }),
-    z.strictObject({ method: z.literal('blur'), ...blurShape }),
-    z.strictObject({ method: z.literal('brighten'), ...brightenShape }),
-    z.strictObject({ method: z.literal('contrast'), ...contrastShape }),
-    ...SIMPLE_OPS.map((m) => z.strictObject({ method: z.literal(m) })),
-  ],
-  {
-    error: `each operation needs "method": one of resize, crop, blur, brighten, contrast, ${SIMPLE_OPS.join(', ')}, encode`,
-  },
-);
+const opVariants = [
+  z.strictObject({ method: z.literal('resize'), ...resizeShape }),
+  z.strictObject({ method: z.literal('crop'), ...cropShape }),
+  z.strictObject({ method: z.literal('blur'), ...blurShape }),
+  z.strictObject({ method: z.literal('brighten'), ...brightenShape }),
+  z.strictObject({ method: z.literal('contrast'), ...contrastShape }),
+  ...SIMPLE_OPS.map((m) => z.strictObject({ method: z.literal(m) })),
+] as const;
+const OPS_TEXT = `one of resize, crop, blur, brighten, contrast, ${SIMPLE_OPS.join(', ')}, encode (last)`;
+
+export const operationSchema = z.discriminatedUnion('method', [...opVariants], {
+  error: `each operation needs "method": ${OPS_TEXT}`,
+});
 export type Operation = z.infer<typeof operationSchema>;
 
 /** A final `{"method": "encode", "format", "quality"}` step is accepted too (the design's example). */
 const encodeStep = z.strictObject({ method: z.literal('encode'), ...outputShape });
+const batchStep = z.discriminatedUnion('method', [...opVariants, encodeStep], {
+  error: `each operation needs "method": ${OPS_TEXT}`,
+});
 
 export const MAX_BATCH_OPS = 32;
 export const batchSchema = z.strictObject({
   operations: z
-    .array(z.union([operationSchema, encodeStep]))
+    .array(batchStep)
     .min(1, 'operations must list at least one step')
     .max(MAX_BATCH_OPS, `operations may list at most ${MAX_BATCH_OPS} steps`),
   ...outputShape,

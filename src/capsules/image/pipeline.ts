@@ -260,7 +260,7 @@ export function runPipeline(
   for (const op of ops) im = guarded(`${op.method} failed`, () => applyOperation(vips, im, op));
   checkpoint();
   const target = out.format ?? format;
-  return guarded(`cannot decode the ${format} input or encode ${target}`, () =>
+  return guarded(`corrupt or unreadable ${format} input, or it cannot be encoded as ${target}`, () =>
     encode(vips, im, target, out.quality),
   );
 }

@@ -132,7 +132,7 @@ export async function instantiateVips(
   lifetimes.setDelayFunction((fn) => {
     flush = fn;
   });
-  warmUp(vips);
+  await warmUp(vips);
   releaseVipsObjects();
   return vips;
 }
@@ -155,9 +155,17 @@ export function releaseVipsObjects(): void {
  * Node on a busy 2-core machine that first pipeline took ~3 s, the next ones ~0.2 s. Paying it at
  * load time keeps it out of the first real job's 5 s.
  */
-function warmUp(vips: VipsModule): void {
+async function warmUp(vips: VipsModule): Promise<void> {
+  // Steps apart, with a turn of the event loop between them, so a caller's heartbeat timer can run.
+  const tick = () => new Promise((r) => setTimeout(r, 0));
   const tile = vips.Image.black(64, 64, { bands: 3 }).add([90, 120, 150]).cast('uchar');
   const jpeg = tile.jpegsaveBuffer({ Q: 80 });
+  await tick();
   const back = vips.Image.jpegloadBuffer(jpeg);
-  back.resize(0.5, { kernel: 'lanczos3', gap: 0 }).pngsaveBuffer();
+  const small = back.resize(0.5, { kernel: 'lanczos3', gap: 0 });
+  vips.Image.pngloadBuffer(small.pngsaveBuffer()).webpsaveBuffer({ Q: 80 });
+  await tick();
+  // The AVIF side module (libheif + aom) compiles and sets up on its first use: ~1 s here.
+  vips.Image.heifloadBuffer(small.heifsaveBuffer({ Q: 60, compression: 'av1', effort: 0 }));
+  await tick();
 }
