@@ -1,5 +1,6 @@
 import type { Capsule } from './capsule';
 import { cryptoCapsule } from './crypto';
+import { imageCapsule } from './image';
 import { powCapsule } from './pow/capsule';
 import { storageCapsule } from './storage';
 
@@ -7,4 +8,4 @@ import { storageCapsule } from './storage';
  * Every capsule shipped in the extension and the CLI. tests/unit/architecture.test.ts fails when a
  * folder of src/capsules exports a capsule that is not listed here.
  */
-export const builtinCapsules: readonly Capsule[] = [powCapsule, cryptoCapsule, storageCapsule];
+export const builtinCapsules: readonly Capsule[] = [powCapsule, cryptoCapsule, storageCapsule, imageCapsule];

@@ -34,6 +34,11 @@ export interface NodeEngineOptions {
   storeDir?: string | null;
   /** Chunk store quota, bytes; default 1 GiB. */
   quotaBytes?: number;
+  /**
+   * Capsule libraries each worker loads before it reports ready (today: `image`, whose wasm-vips takes
+   * ~0.5-3 s to start; loaded inside a job, that time would count against the job's 5 s).
+   */
+  preload?: readonly string[];
   /** The worker module; default: the one next to this file (see the header). */
   workerUrl?: URL;
   /** Capsules the host accepts jobs for; default the built-in ones (a custom worker must load the same). */
@@ -102,7 +107,11 @@ export function startNodeEngine(opts: NodeEngineOptions = {}): NodeEngine {
   const tier = opts.tier ?? 'heavy';
   const layout = computeLayout({ tier, workers, ringBytes: ringBytesFor(tier, workers) });
   const storeDir = opts.storeDir === undefined ? defaultStoreDir() : opts.storeDir;
-  const data: NodeWorkerData = { storeDir, quotaBytes: opts.quotaBytes ?? DEFAULT_QUOTA_BYTES };
+  const data: NodeWorkerData = {
+    storeDir,
+    quotaBytes: opts.quotaBytes ?? DEFAULT_QUOTA_BYTES,
+    preload: [...(opts.preload ?? [])],
+  };
   const url = opts.workerUrl ?? defaultWorkerUrl();
   let startError: Error | null = null;
   const threads = new Set<Worker>();

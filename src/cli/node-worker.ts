@@ -1,6 +1,6 @@
 /**
  * Node worker_threads entry for the `inos` CLI's engine (node-engine.ts): the Node twin of
- * src/pool/pool-worker.ts. It sets the Node brotli loader, gives the storage capsule a chunk store in a
+ * src/pool/pool-worker.ts. It sets the Node brotli and wasm-vips loaders, gives the storage capsule a chunk store in a
  * directory (opened on the first storage job, so `inos run crypto sha256` never touches the disk), then
  * runs the shared job loop on the SharedArrayBuffer the pool posts once.
  *
@@ -9,6 +9,8 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { builtinCapsules } from '../capsules/builtin.ts';
 import type { CapsuleServices } from '../capsules/capsule.ts';
+import { loadVips, setVipsLoader } from '../capsules/image/vips-loader.ts';
+import { nodeVipsLoader } from '../capsules/image/vips-node.ts';
 import { nodeBrotliLoader } from '../capsules/storage/brotli-node.ts';
 import type { ChunkStore } from '../capsules/storage/chunk-store.ts';
 import { setBrotliLoader } from '../capsules/storage/index.ts';
@@ -20,6 +22,8 @@ export interface NodeWorkerData {
   /** Directory of the chunk store; null: this host has none (storage.put/get/has/delete refuse). */
   storeDir: string | null;
   quotaBytes: number;
+  /** Libraries to load before taking jobs (see NodeEngineOptions.preload); absent: none. */
+  preload?: string[];
 }
 
 type StoreApi = Pick<ChunkStore, 'putBlob' | 'getBlob' | 'hasBlob' | 'delete'>;
@@ -52,9 +56,20 @@ function servicesFor(data: NodeWorkerData | undefined): CapsuleServices {
 
 if (parentPort) {
   setBrotliLoader(nodeBrotliLoader);
+  setVipsLoader(nodeVipsLoader);
   const services = servicesFor(workerData as NodeWorkerData | undefined);
-  parentPort.once('message', (init: WorkerInit) => {
+  const data = workerData as NodeWorkerData | undefined;
+  // The job loop parks in Atomics.wait, so an async load could not progress between jobs: load first.
+  const preloaded = data?.preload?.includes('image')
+    ? loadVips().then(
+        () => undefined,
+        // A failed load is retried (and reported) by the first image job.
+        () => undefined,
+      )
+    : Promise.resolve();
+  parentPort.once('message', async (init: WorkerInit) => {
     if (init?.kind !== 'init') return;
+    await preloaded;
     runWorker(init, { capsules: builtinCapsules, services }).catch((err: unknown) => {
       // The host notices the missing heartbeat and replaces this worker; say why on stderr.
       process.stderr.write(`[inos worker ${init.index}] stopped with an error: ${String(err)}\n`);

@@ -1,6 +1,8 @@
 /** Browser Worker entry: receives the shared buffer once, then runs the job loop (job-worker.ts). */
 import brotliWasmUrl from 'brotli-wasm-web/brotli_wasm_bg.wasm?url';
 import { builtinCapsules } from '../capsules/builtin';
+import { setVipsLoader } from '../capsules/image/vips-loader';
+import { WASM_VIPS_DIR, webVipsLoader } from '../capsules/image/vips-web';
 import { setBrotliLoader, webBrotliLoader, type BrotliWebGlue } from '../capsules/storage/brotli-loader';
 import { assertLayout, CONTROL_WORDS, CTRL } from '../sab/layout';
 import { gpuChooser } from './gpu-choice';
@@ -12,6 +14,9 @@ setBrotliLoader(
     brotliWasmUrl,
   ),
 );
+
+// wasm-vips is loaded from the copy wxt.config.ts ships at /wasm-vips/, on the first image job only.
+setVipsLoader(webVipsLoader(new URL(`/${WASM_VIPS_DIR}/`, self.location.href)));
 
 self.onmessage = (e: MessageEvent<WorkerInit>) => {
   if (e.data?.kind !== 'init') return;

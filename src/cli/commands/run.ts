@@ -77,7 +77,12 @@ export interface RunOptions {
 
 /** What the command needs of an engine; tests pass one shared engine to keep threads warm. */
 export type RunEngine = Pick<NodeEngine, 'engine' | 'ready' | 'dispose'>;
-export type StartRunEngine = (opts: { storeDir: string; workers?: number }) => RunEngine | Promise<RunEngine>;
+export type StartRunEngine = (opts: {
+  storeDir: string;
+  workers?: number;
+  /** The job's library: the engine may load it in its workers before they take the job. */
+  library?: string;
+}) => RunEngine | Promise<RunEngine>;
 
 const KB = 1024;
 const MB = 1024 * KB;
@@ -362,8 +367,8 @@ function unmaskWatchdogStop(o: JobOutcome, budget: number, timeLimitMs: number):
     : { ...o, status, error: `stopped: the time limit of ${timeLimitMs} ms passed` };
 }
 
-const defaultStart: StartRunEngine = ({ storeDir, workers }) =>
-  startNodeEngine({ workers: workers ?? 1, storeDir });
+const defaultStart: StartRunEngine = ({ storeDir, workers, library }) =>
+  startNodeEngine({ workers: workers ?? 1, storeDir, preload: library ? [library] : [] });
 
 export function createRunCommand(
   start: StartRunEngine = defaultStart,
@@ -389,7 +394,7 @@ export function createRunCommand(
       const input = await readInput(opts.in, io, where, limits);
       checkOut(opts.out);
 
-      const engine = await start({ storeDir: opts.store ?? defaultStoreDir() });
+      const engine = await start({ storeDir: opts.store ?? defaultStoreDir(), library: opts.library });
       const budget = Math.min(opts.budget ?? limits.costCap, limits.costCap);
       let outcome: JobOutcome;
       try {
