@@ -22,7 +22,14 @@ export interface ResourceLimits {
 
 /** Thrown by `ctx.checkpoint()` when the job must stop; capsules let it propagate. */
 export class JobStopped extends Error {
-  constructor(readonly reason: 'cancelled' | 'budget' | 'timeout') {
+  /**
+   * `detail`, when given, is the message the requester sees instead of the generic one (e.g. the
+   * physics capsule stopping at its memory budget says which budget and at which step).
+   */
+  constructor(
+    readonly reason: 'cancelled' | 'budget' | 'timeout',
+    readonly detail?: string,
+  ) {
     super(`job stopped: ${reason}`);
     this.name = 'JobStopped';
   }
@@ -81,6 +88,11 @@ export interface CapsuleMethod<S extends z.ZodType = z.ZodType> {
    * engine copies into the output block (for outputs whose size is unknown up front).
    */
   run(ctx: JobContext, params: z.infer<S>): Promise<Uint8Array | void> | Uint8Array | void;
+  /**
+   * Optional, for `inos run`: a one-line summary of a successful output (printed) and named parts of
+   * it (written beside --out as FILE.<name>), for outputs that bundle several things.
+   */
+  present?(output: Uint8Array): { summary: string; parts: Record<string, Uint8Array> };
 }
 
 export interface Capsule {

@@ -132,11 +132,12 @@ export async function execute(registry: CapsuleRegistry, req: ExecuteRequest): P
       const status: JobStatus =
         err.reason === 'budget' ? 'budgetExhausted' : err.reason === 'timeout' ? 'timeout' : 'cancelled';
       const why =
-        err.reason === 'budget'
+        err.detail ??
+        (err.reason === 'budget'
           ? `stopped: the budget of ${budget} credits ran out`
           : err.reason === 'timeout'
             ? `stopped: the time limit of ${Math.round(timeoutMs)} ms passed`
-            : 'stopped: cancelled';
+            : 'stopped: cancelled');
       return finish(status, why);
     }
     if (err instanceof BadInputError) return finish('badInput', err.message);
