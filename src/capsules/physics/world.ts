@@ -4,7 +4,7 @@
  * body i has handle i, and colliders are numbered in the order the bodies list them. Determinism
  * needs exactly that: the same insertion order on every peer (rapier.rs, "Determinism").
  */
-import type { World } from '@dimforge/rapier3d-deterministic-compat';
+import type { RigidBody, UnitImpulseJoint, World } from '@dimforge/rapier3d-deterministic-compat';
 import { BadInputError } from '../capsule.ts';
 import type { LoadedRapier } from './rapier.ts';
 import type { ColliderSpec, JointSpec, Q4, Scene, V3 } from './scene.ts';
@@ -63,6 +63,7 @@ export function buildWorld({ R }: LoadedRapier, scene: Scene): World {
       fixed: () => R.RigidBodyDesc.fixed(),
       kinematic: () => R.RigidBodyDesc.kinematicVelocityBased(),
     };
+    const created: RigidBody[] = [];
     scene.bodies.forEach((b, i) => {
       const desc = kinds[b.kind]()
         .setTranslation(...b.position)
@@ -73,6 +74,7 @@ export function buildWorld({ R }: LoadedRapier, scene: Scene): World {
         // depend on when an island fell asleep.
         .setCanSleep(false);
       const body = world.createRigidBody(desc);
+      created.push(body);
       b.colliders.forEach((c, k) => {
         const d = colliderDesc(R, c, `bodies[${i}].colliders[${k}]`)
           .setDensity(c.density)
@@ -84,19 +86,11 @@ export function buildWorld({ R }: LoadedRapier, scene: Scene): World {
       });
     });
     scene.joints.forEach((j) => {
-      const data = jointData(R, j);
-      if (j.kind === 'revolute' || j.kind === 'prismatic') {
-        if (j.limits.length === 2) {
-          data.limitsEnabled = true;
-          data.limits = j.limits;
-        }
-      }
-      const joint = world.createImpulseJoint(
-        data,
-        world.getRigidBody(j.body1),
-        world.getRigidBody(j.body2),
-        true,
-      );
+      const joint = world.createImpulseJoint(jointData(R, j), created[j.body1]!, created[j.body2]!, true);
+      // Limits are set on the created joint: JointData's own limits reach Rapier only for prismatic
+      // joints (rapier.js passes them to RawGenericJoint.prismatic and drops them for revolute).
+      if ((j.kind === 'revolute' || j.kind === 'prismatic') && j.limits.length === 2)
+        (joint as UnitImpulseJoint).setLimits(j.limits[0]!, j.limits[1]!);
       if (j.kind === 'spherical' && j.limits.length === 6) {
         // Rapier's JS API has no spherical limits setter; the raw set takes one per angular axis
         // (JointAxis.AngX/Y/Z = 3/4/5), as UnitImpulseJoint.setLimits does for its one axis.
