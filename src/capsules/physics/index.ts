@@ -31,6 +31,7 @@ import {
   snapshotOffset,
   trajectoryOffset,
 } from './state-layout.ts';
+import { warmUp } from './warm-up.ts';
 import { buildWorld } from './world.ts';
 
 export {
@@ -177,7 +178,7 @@ export const physicsCapsule: Capsule = {
         checkTrajectory(scene.bodies.length, 0, p.steps, p.trajectoryEvery);
         checkInitialOverlaps(scene);
         const id = sceneId(scene);
-        const [rapier] = await Promise.all([loadRapier(), blake3Ready]);
+        const [rapier] = await Promise.all([loadWhileBeating(ctx), blake3Ready]);
         ctx.checkpoint();
         const world = buildWorld(rapier, scene);
         try {
@@ -202,7 +203,7 @@ export const physicsCapsule: Capsule = {
             `the step counter would pass ${0xffff_ffff}; the state is at step ${state.step}`,
           );
         checkTrajectory(state.bodies, state.step, p.steps, p.trajectoryEvery);
-        const rapier = await loadRapier();
+        const rapier = await loadWhileBeating(ctx);
         ctx.checkpoint();
         const world = restore(rapier, state.snapshot, state.bodies);
         try {
@@ -235,7 +236,7 @@ export const physicsCapsule: Capsule = {
       run: async (ctx, p) => {
         await blake3Ready;
         const state = decodeState(ctx.input, ctx.checkpoint);
-        const rapier = await loadRapier();
+        const rapier = await loadWhileBeating(ctx);
         const world = restore(rapier, state.snapshot, state.bodies);
         try {
           const answer = runQuery(rapier, world, p, ctx.checkpoint);
@@ -252,6 +253,37 @@ export const physicsCapsule: Capsule = {
     }),
   },
 };
+
+/** Loads Rapier and compiles its hot paths ahead of the first job (prepareBuiltinCapsules); never rejects. */
+export async function preloadPhysics(): Promise<void> {
+  try {
+    warmUp(await loadRapier());
+  } catch {
+    // The first physics job loads it again and reports what failed.
+  }
+}
+
+/**
+ * The first physics job on a thread loads Rapier (a 4 MB module, base64 decode, wasm compile): on a
+ * busy 2-core machine that took over 3 s, the engine's heartbeat timeout, so the job's checkpoint is
+ * called from a timer meanwhile (the compile is async, so the timer gets turns). A stop it signals is
+ * raised by the checkpoint right after.
+ */
+async function loadWhileBeating(ctx: JobContext): Promise<LoadedRapier> {
+  const timer = setInterval(() => {
+    try {
+      ctx.checkpoint();
+    } catch {
+      // JobStopped: raised again below, outside the timer.
+    }
+  }, 50);
+  try {
+    return await loadRapier();
+  } finally {
+    clearInterval(timer);
+    ctx.checkpoint();
+  }
+}
 
 /** A Rust panic (a wasm trap) leaves Rapier's heap in an unknown state: this worker should be replaced. */
 let panicked = false;

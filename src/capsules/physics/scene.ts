@@ -240,10 +240,10 @@ function shapeOf(path: string, c: z.infer<typeof colliderJson>, tally: Tally): S
       const n = c.points.length;
       if (n % 3 !== 0 || n / 3 < 4 || n / 3 > L.hullPoints)
         bad(`${path}.points`, `x y z triples of 4 to ${L.hullPoints} points`, `${n} numbers`);
-      return {
-        shape: 'convexHull',
-        points: c.points.map((x, i) => real(`${path}.points[${i}]`, x, -L.maxSize, L.maxSize)),
-      };
+      const points = c.points.map((x, i) => real(`${path}.points[${i}]`, x, -L.maxSize, L.maxSize));
+      if (!spansVolume(points))
+        bad(`${path}.points`, 'points that span a volume (not all in one plane)', 'flat points');
+      return { shape: 'convexHull', points };
     }
     case 'trimesh':
       return trimeshOf(path, c.vertices, c.indices, tally);
@@ -269,6 +269,36 @@ function shapeOf(path: string, c: z.infer<typeof colliderJson>, tally: Tally): S
       };
     }
   }
+}
+
+type P3 = [number, number, number];
+const sub = (a: P3, b: P3): P3 => [a[0] - b[0], a[1] - b[1], a[2] - b[2]];
+const cross = (a: P3, b: P3): P3 => [
+  a[1] * b[2] - a[2] * b[1],
+  a[2] * b[0] - a[0] * b[2],
+  a[0] * b[1] - a[1] * b[0],
+];
+const dot = (a: P3, b: P3) => a[0] * b[0] + a[1] * b[1] + a[2] * b[2];
+
+/**
+ * Whether a point cloud has volume: the farthest point from the first, then the farthest from that
+ * line, then the farthest from that plane, must leave a tetrahedron thicker than 1e-6 of its extent.
+ */
+function spansVolume(flat: readonly number[]): boolean {
+  const pts: P3[] = [];
+  for (let i = 0; i < flat.length; i += 3) pts.push([flat[i]!, flat[i + 1]!, flat[i + 2]!]);
+  const a = pts[0]!;
+  const far = (score: (p: P3) => number) => pts.reduce((best, p) => (score(p) > score(best) ? p : best), a);
+  const b = far((p) => Math.hypot(...sub(p, a)));
+  const ab = sub(b, a);
+  const extent = Math.hypot(...ab);
+  if (!(extent > 0)) return false;
+  const c = far((p) => Math.hypot(...cross(ab, sub(p, a))));
+  const normal = cross(ab, sub(c, a));
+  const area2 = Math.hypot(...normal);
+  if (!(area2 > 1e-6 * extent * extent)) return false;
+  const d = far((p) => Math.abs(dot(normal, sub(p, a))));
+  return Math.abs(dot(normal, sub(d, a))) / area2 > 1e-6 * extent;
 }
 
 function trimeshOf(
