@@ -13,6 +13,7 @@ export function Disclosure() {
       <ul>
         <li>hashing and encryption (crypto),</li>
         <li>compression and chunk storage (storage),</li>
+        <li>rigid-body physics simulations (physics), each replayed bit for bit by other peers,</li>
         <li>
           proof-of-work puzzles (double SHA-256) that back credit proofs and keep out fake accounts. No
           cryptocurrency is involved.

@@ -127,6 +127,7 @@ const CAPSULE_NAMES: Readonly<Record<string, string>> = {
   pow: 'Proof-of-work',
   crypto: 'Crypto',
   storage: 'Storage',
+  physics: 'Physics',
 };
 
 /** A capsule library's display name; unknown ones (and "pow.search"-style ids) keep their own spelling. */

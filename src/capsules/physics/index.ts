@@ -177,8 +177,8 @@ export const physicsCapsule: Capsule = {
         const scene = sceneFrom(ctx, p.scene);
         checkTrajectory(scene.bodies.length, 0, p.steps, p.trajectoryEvery);
         checkInitialOverlaps(scene);
-        const id = sceneId(scene);
         const [rapier] = await Promise.all([loadWhileBeating(ctx), blake3Ready]);
+        const id = sceneId(scene);
         ctx.checkpoint();
         const world = buildWorld(rapier, scene);
         try {

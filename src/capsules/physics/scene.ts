@@ -12,9 +12,9 @@
  * A little over 400 lines: the JSON schema, the limits and the checks describe one contract and are
  * kept together so that they cannot drift apart.
  */
-import { blake3 } from '@noble/hashes/blake3.js';
 import { z } from 'zod';
 import { BadInputError } from '../capsule.ts';
+import { blake3Digest } from '../crypto/hash.ts';
 
 export type V3 = [number, number, number];
 export type Q4 = [number, number, number, number];
@@ -437,7 +437,7 @@ export function canonicalScene(scene: Scene): string {
   return JSON.stringify(scene);
 }
 
-/** The scene's identity: BLAKE3 of its canonical JSON (UTF-8). */
+/** The scene's identity: BLAKE3 of its canonical JSON (UTF-8); WASM BLAKE3 once `blake3Ready`. */
 export function sceneId(scene: Scene): Uint8Array {
-  return blake3(new TextEncoder().encode(canonicalScene(scene)));
+  return blake3Digest(new TextEncoder().encode(canonicalScene(scene)), () => {});
 }
