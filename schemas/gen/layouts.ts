@@ -50,6 +50,77 @@ export const layouts = {
       {"kind":"slot","name":"timestampMs","type":{"kind":"uint64"},"offset":1}
     ]},
     "orchestration.capnp:LifecycleCmd.Command": {"kind":"enum","id":"8366b3235088c0e7","enumerants":["pause","resume","drain","stop"]},
+    "physics.capnp:Body": {"kind":"struct","id":"b36958e49b3e74cc","dataWords":1,"pointerCount":5,"discriminantCount":0,"discriminantOffset":0, "fields": [
+      {"kind":"slot","name":"kind","type":{"kind":"enum","enumName":"physics.capnp:Body.Kind"},"offset":0},
+      {"kind":"slot","name":"position","type":{"kind":"struct","structName":"physics.capnp:Vec3"},"offset":0},
+      {"kind":"slot","name":"rotation","type":{"kind":"struct","structName":"physics.capnp:Quat"},"offset":1},
+      {"kind":"slot","name":"linvel","type":{"kind":"struct","structName":"physics.capnp:Vec3"},"offset":2},
+      {"kind":"slot","name":"angvel","type":{"kind":"struct","structName":"physics.capnp:Vec3"},"offset":3},
+      {"kind":"slot","name":"colliders","type":{"kind":"list","element":{"kind":"struct","structName":"physics.capnp:Collider"}},"offset":4}
+    ]},
+    "physics.capnp:Body.Kind": {"kind":"enum","id":"f70ef0e79a545b42","enumerants":["dynamic","fixed","kinematic"]},
+    "physics.capnp:Collider": {"kind":"struct","id":"ee73d54c8229098b","dataWords":3,"pointerCount":3,"discriminantCount":0,"discriminantOffset":0, "fields": [
+      {"kind":"group","name":"shape","structName":"physics.capnp:Collider.shape"},
+      {"kind":"slot","name":"density","type":{"kind":"float32"},"offset":2,"default":1},
+      {"kind":"slot","name":"friction","type":{"kind":"float32"},"offset":3,"default":0.5},
+      {"kind":"slot","name":"restitution","type":{"kind":"float32"},"offset":4},
+      {"kind":"slot","name":"position","type":{"kind":"struct","structName":"physics.capnp:Vec3"},"offset":1},
+      {"kind":"slot","name":"rotation","type":{"kind":"struct","structName":"physics.capnp:Quat"},"offset":2}
+    ]},
+    "physics.capnp:Collider.shape": {"kind":"struct","id":"cab157f5e8000554","dataWords":3,"pointerCount":3,"discriminantCount":8,"discriminantOffset":2, "fields": [
+      {"kind":"slot","name":"ball","type":{"kind":"float32"},"offset":0,"discriminant":0},
+      {"kind":"slot","name":"cuboid","type":{"kind":"struct","structName":"physics.capnp:Vec3"},"offset":0,"discriminant":1},
+      {"kind":"slot","name":"capsule","type":{"kind":"struct","structName":"physics.capnp:Round"},"offset":0,"discriminant":2},
+      {"kind":"slot","name":"cylinder","type":{"kind":"struct","structName":"physics.capnp:Round"},"offset":0,"discriminant":3},
+      {"kind":"slot","name":"cone","type":{"kind":"struct","structName":"physics.capnp:Round"},"offset":0,"discriminant":4},
+      {"kind":"slot","name":"convexHull","type":{"kind":"list","element":{"kind":"float32"}},"offset":0,"discriminant":5},
+      {"kind":"slot","name":"trimesh","type":{"kind":"struct","structName":"physics.capnp:TriMesh"},"offset":0,"discriminant":6},
+      {"kind":"slot","name":"heightfield","type":{"kind":"struct","structName":"physics.capnp:HeightField"},"offset":0,"discriminant":7}
+    ]},
+    "physics.capnp:HeightField": {"kind":"struct","id":"b4092626429458fd","dataWords":1,"pointerCount":2,"discriminantCount":0,"discriminantOffset":0, "fields": [
+      {"kind":"slot","name":"rows","type":{"kind":"uint32"},"offset":0},
+      {"kind":"slot","name":"cols","type":{"kind":"uint32"},"offset":1},
+      {"kind":"slot","name":"heights","type":{"kind":"list","element":{"kind":"float32"}},"offset":0},
+      {"kind":"slot","name":"scale","type":{"kind":"struct","structName":"physics.capnp:Vec3"},"offset":1}
+    ]},
+    "physics.capnp:Joint": {"kind":"struct","id":"97b0f7703a3772e6","dataWords":2,"pointerCount":6,"discriminantCount":0,"discriminantOffset":0, "fields": [
+      {"kind":"slot","name":"kind","type":{"kind":"enum","enumName":"physics.capnp:Joint.Kind"},"offset":0},
+      {"kind":"slot","name":"body1","type":{"kind":"uint32"},"offset":1},
+      {"kind":"slot","name":"body2","type":{"kind":"uint32"},"offset":2},
+      {"kind":"slot","name":"anchor1","type":{"kind":"struct","structName":"physics.capnp:Vec3"},"offset":0},
+      {"kind":"slot","name":"anchor2","type":{"kind":"struct","structName":"physics.capnp:Vec3"},"offset":1},
+      {"kind":"slot","name":"axis","type":{"kind":"struct","structName":"physics.capnp:Vec3"},"offset":2},
+      {"kind":"slot","name":"frame1","type":{"kind":"struct","structName":"physics.capnp:Quat"},"offset":3},
+      {"kind":"slot","name":"frame2","type":{"kind":"struct","structName":"physics.capnp:Quat"},"offset":4},
+      {"kind":"slot","name":"limits","type":{"kind":"list","element":{"kind":"float32"}},"offset":5}
+    ]},
+    "physics.capnp:Joint.Kind": {"kind":"enum","id":"f10fe04cb57d9807","enumerants":["fixed","revolute","prismatic","spherical"]},
+    "physics.capnp:Quat": {"kind":"struct","id":"feada008cba972f1","dataWords":2,"pointerCount":0,"discriminantCount":0,"discriminantOffset":0, "fields": [
+      {"kind":"slot","name":"x","type":{"kind":"float32"},"offset":0},
+      {"kind":"slot","name":"y","type":{"kind":"float32"},"offset":1},
+      {"kind":"slot","name":"z","type":{"kind":"float32"},"offset":2},
+      {"kind":"slot","name":"w","type":{"kind":"float32"},"offset":3,"default":1}
+    ]},
+    "physics.capnp:Round": {"kind":"struct","id":"dfe63f243ce5c548","dataWords":1,"pointerCount":0,"discriminantCount":0,"discriminantOffset":0, "fields": [
+      {"kind":"slot","name":"halfHeight","type":{"kind":"float32"},"offset":0},
+      {"kind":"slot","name":"radius","type":{"kind":"float32"},"offset":1}
+    ]},
+    "physics.capnp:Scene": {"kind":"struct","id":"e9f0517266c3334b","dataWords":1,"pointerCount":3,"discriminantCount":0,"discriminantOffset":0, "fields": [
+      {"kind":"slot","name":"gravity","type":{"kind":"struct","structName":"physics.capnp:Vec3"},"offset":0},
+      {"kind":"slot","name":"timestep","type":{"kind":"float32"},"offset":0,"default":0.01666666753590107},
+      {"kind":"slot","name":"solverIterations","type":{"kind":"uint32"},"offset":1,"default":4},
+      {"kind":"slot","name":"bodies","type":{"kind":"list","element":{"kind":"struct","structName":"physics.capnp:Body"}},"offset":1},
+      {"kind":"slot","name":"joints","type":{"kind":"list","element":{"kind":"struct","structName":"physics.capnp:Joint"}},"offset":2}
+    ]},
+    "physics.capnp:TriMesh": {"kind":"struct","id":"8f1ffca389360468","dataWords":0,"pointerCount":2,"discriminantCount":0,"discriminantOffset":0, "fields": [
+      {"kind":"slot","name":"vertices","type":{"kind":"list","element":{"kind":"float32"}},"offset":0},
+      {"kind":"slot","name":"indices","type":{"kind":"list","element":{"kind":"uint32"}},"offset":1}
+    ]},
+    "physics.capnp:Vec3": {"kind":"struct","id":"f48be8eb18712ef9","dataWords":2,"pointerCount":0,"discriminantCount":0,"discriminantOffset":0, "fields": [
+      {"kind":"slot","name":"x","type":{"kind":"float32"},"offset":0},
+      {"kind":"slot","name":"y","type":{"kind":"float32"},"offset":1},
+      {"kind":"slot","name":"z","type":{"kind":"float32"},"offset":2}
+    ]},
     "workflow.capnp:Condition": {"kind":"struct","id":"f37cb73ed1e058ee","dataWords":1,"pointerCount":2,"discriminantCount":0,"discriminantOffset":0, "fields": [
       {"kind":"slot","name":"field","type":{"kind":"text"},"offset":0},
       {"kind":"slot","name":"operator","type":{"kind":"text"},"offset":1},

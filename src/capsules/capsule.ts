@@ -27,7 +27,14 @@ export interface ResourceLimits {
 
 /** Thrown by `ctx.checkpoint()` when the job must stop; capsules let it propagate. */
 export class JobStopped extends Error {
-  constructor(readonly reason: 'cancelled' | 'budget' | 'timeout' | 'memory') {
+  /**
+   * `detail`, when given, is the message the requester sees instead of the generic one (e.g. the
+   * physics capsule stopping at its memory budget says which budget and at which step).
+   */
+  constructor(
+    readonly reason: 'cancelled' | 'budget' | 'timeout' | 'memory',
+    readonly detail?: string,
+  ) {
     super(`job stopped: ${reason}`);
     this.name = 'JobStopped';
   }
@@ -117,6 +124,11 @@ export interface CapsuleMethod<S extends z.ZodType = z.ZodType> {
    * its output; null when there is nothing to undo. Compensations must be idempotent.
    */
   compensate?(params: Record<string, unknown>, output: Uint8Array): Compensation | null;
+  /**
+   * Optional, for `inos run`: a one-line summary of a successful output (printed) and named parts of
+   * it (written beside --out as FILE.<name>), for outputs that bundle several things.
+   */
+  present?(output: Uint8Array): { summary: string; parts: Record<string, Uint8Array> };
 }
 
 export type MethodEffect = 'none' | 'idempotent' | 'once';

@@ -7,7 +7,7 @@
  * Bundled by scripts/build-cli.mjs as dist/cli/worker.mjs; run from source through tsx under vitest/tsx.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { builtinCapsules } from '../capsules/builtin.ts';
+import { builtinCapsules, prepareBuiltinCapsules } from '../capsules/builtin.ts';
 import type { CapsuleServices } from '../capsules/capsule.ts';
 import { loadVips, setVipsLoader } from '../capsules/image/vips-loader.ts';
 import { nodeVipsLoader } from '../capsules/image/vips-node.ts';
@@ -70,10 +70,12 @@ if (parentPort) {
   parentPort.once('message', async (init: WorkerInit) => {
     if (init?.kind !== 'init') return;
     await preloaded;
-    runWorker(init, { capsules: builtinCapsules, services }).catch((err: unknown) => {
-      // The host notices the missing heartbeat and replaces this worker; say why on stderr.
-      process.stderr.write(`[inos worker ${init.index}] stopped with an error: ${String(err)}\n`);
-      process.exit(1);
-    });
+    prepareBuiltinCapsules()
+      .then(() => runWorker(init, { capsules: builtinCapsules, services }))
+      .catch((err: unknown) => {
+        // The host notices the missing heartbeat and replaces this worker; say why on stderr.
+        process.stderr.write(`[inos worker ${init.index}] stopped with an error: ${String(err)}\n`);
+        process.exit(1);
+      });
   });
 }

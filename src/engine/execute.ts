@@ -156,13 +156,14 @@ export async function execute(registry: CapsuleRegistry, req: ExecuteRequest): P
             ? 'timeout'
             : 'cancelled';
       const why =
-        err.reason === 'budget'
+        err.detail ??
+        (err.reason === 'budget'
           ? `stopped: the budget of ${budget} credits ran out`
           : err.reason === 'memory'
             ? `stopped: the job's WebAssembly memory reached ${memoryPeak} bytes; ${req.library}.${req.method} may use at most ${limits.maxMemoryBytes}`
             : err.reason === 'timeout'
               ? `stopped: the time limit of ${Math.round(timeoutMs)} ms passed`
-              : 'stopped: cancelled';
+              : 'stopped: cancelled');
       return finish(status, why);
     }
     if (err instanceof BadInputError) return finish('badInput', err.message);

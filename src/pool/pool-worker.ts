@@ -1,6 +1,6 @@
 /** Browser Worker entry: receives the shared buffer once, then runs the job loop (job-worker.ts). */
 import brotliWasmUrl from 'brotli-wasm-web/brotli_wasm_bg.wasm?url';
-import { builtinCapsules } from '../capsules/builtin';
+import { builtinCapsules, prepareBuiltinCapsules } from '../capsules/builtin';
 import { setVipsLoader } from '../capsules/image/vips-loader';
 import { WASM_VIPS_DIR, webVipsLoader } from '../capsules/image/vips-web';
 import { setBrotliLoader, webBrotliLoader, type BrotliWebGlue } from '../capsules/storage/brotli-loader';
@@ -27,7 +27,9 @@ self.onmessage = (e: MessageEvent<WorkerInit>) => {
     console.info(`[inos worker] ${m}`),
   );
   const powGpu = () => (Atomics.load(control, CTRL.GPU_ALLOWED) === 1 ? choose() : Promise.resolve(null));
-  runWorker(init, { capsules: builtinCapsules, services: { powGpu } }).catch((err: unknown) => {
-    console.error('[inos worker] stopped with an error', err);
-  });
+  prepareBuiltinCapsules()
+    .then(() => runWorker(init, { capsules: builtinCapsules, services: { powGpu } }))
+    .catch((err: unknown) => {
+      console.error('[inos worker] stopped with an error', err);
+    });
 };

@@ -14,6 +14,7 @@ export function Disclosure() {
         <li>hashing and encryption (crypto),</li>
         <li>compression and chunk storage (storage),</li>
         <li>image resizing, filters and format conversion of pictures sent by the network (image),</li>
+        <li>rigid-body physics simulations (physics), each replayed bit for bit by other peers,</li>
         <li>
           proof-of-work puzzles (double SHA-256) that back credit proofs and keep out fake accounts. No
           cryptocurrency is involved.

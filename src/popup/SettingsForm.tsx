@@ -25,6 +25,11 @@ export const CAPSULES: ReadonlyArray<readonly [string, string, string]> = [
     'image',
     'Resizing, filters and JPEG/PNG/WebP/AVIF conversion of images (up to ~1 GiB of memory per worker).',
   ],
+  [
+    'physics',
+    'physics',
+    'Rigid-body physics simulations (Rapier), checked by replaying them on other peers.',
+  ],
 ];
 
 function Group({ id, title, children }: { id: string; title: string; children: ComponentChildren }) {

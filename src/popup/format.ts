@@ -128,6 +128,7 @@ const CAPSULE_NAMES: Readonly<Record<string, string>> = {
   crypto: 'Crypto',
   storage: 'Storage',
   image: 'Image',
+  physics: 'Physics',
 };
 
 /** A capsule library's display name; unknown ones (and "pow.search"-style ids) keep their own spelling. */

@@ -7,6 +7,7 @@ import type { ArenaCheckResult } from './arena-check.ts';
 import type { BusBench, BusBenchOptions } from './bus-bench.ts';
 import type { CryptoVectorsResult } from './crypto-vectors.ts';
 import type { DispatchLatency } from './dispatch-latency.ts';
+import type { PhysicsGoldenResult } from './physics-check.ts';
 import type { PowBlockResult, PowCpuMhps, PowGpuResult } from './pow-check.ts';
 import type { RingCheckResult } from './ring-check.ts';
 import type { BrotliResult, ChunkGetResult, StoredBlob, TamperResult } from './storage-check.ts';
@@ -36,6 +37,7 @@ export interface SelfTestApi {
   powBlocks(): Promise<PowBlockResult[]>;
   powGpu(measureMs?: number): Promise<PowGpuResult>;
   powCpuMhps(opts?: { ms?: number; rounds?: number; workers?: number }): Promise<PowCpuMhps>;
+  physicsGolden(): Promise<PhysicsGoldenResult>;
 }
 
 /** How Playwright reaches the API inside the page. */
@@ -50,6 +52,7 @@ export type {
   ChunkGetResult,
   CryptoVectorsResult,
   DispatchLatency,
+  PhysicsGoldenResult,
   PowBlockResult,
   PowCpuMhps,
   PowGpuResult,

@@ -5,6 +5,7 @@ import { busBench } from './bus-bench.ts';
 import { cryptoVectors } from './crypto-vectors.ts';
 import { dispatchLatency } from './dispatch-latency.ts';
 import { POOL_WORKERS, SelfTestHost, type SelfTestSpawners } from './host.ts';
+import { physicsGolden } from './physics-check.ts';
 import { powBlocks, powCpuMhps, powGpu } from './pow-check.ts';
 import { ringAcrossWorkers } from './ring-check.ts';
 import { brotliRoundTrip, chunkStoreGet, chunkStoreRoundTrip, chunkStoreTamper } from './storage-check.ts';
@@ -44,6 +45,7 @@ export function createSelfTest(spawn: SelfTestSpawners): SelfTestApi {
     powBlocks: () => powBlocks(host),
     powGpu: (measureMs) => powGpu(measureMs),
     powCpuMhps: (opts) => powCpuMhps(host, opts),
+    physicsGolden: () => physicsGolden(host),
   };
 }
 

@@ -124,6 +124,20 @@ describe('capsules in pool Workers', () => {
     expect(r.bomb.error).toMatch(/decompression bomb/);
   });
 
+  it('reproduces the golden physics state hashes (10,000 steps) on both pool Workers', async () => {
+    const r = await page.evaluate(() =>
+      (globalThis as unknown as SelfTestGlobal).inosSelfTest.physicsGolden(),
+    );
+    expect(r.rapierSteps).toBe(10_000);
+    expect(r.runs.map((x) => x.scene)).toEqual(['tower', 'shapes', 'joints']);
+    for (const run of r.runs) {
+      expect(run.status, `${run.scene} on worker ${run.worker}: ${run.error}`).toBe('ok');
+      expect(run.stateHash, `${run.scene} on worker ${run.worker}`).toBe(run.expected);
+    }
+    // Both Workers reproduced golden hashes (every scene on every worker: the Node unit test).
+    expect(new Set(r.runs.map((x) => x.worker))).toEqual(new Set([0, 1]));
+  }, 300_000);
+
   it('finds the real nonce of every block vector on the CPU path (pow.search jobs)', async () => {
     const r = await page.evaluate(() => (globalThis as unknown as SelfTestGlobal).inosSelfTest.powBlocks());
     expect(r.map((b) => b.height)).toEqual(BLOCK_VECTORS.map((v) => v.height));

@@ -14,7 +14,12 @@
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { builtinCapsules } from '../../capsules/builtin.ts';
-import { BadInputError, type Capsule, type ResourceLimits } from '../../capsules/capsule.ts';
+import {
+  BadInputError,
+  type Capsule,
+  type CapsuleMethod,
+  type ResourceLimits,
+} from '../../capsules/capsule.ts';
 import type { JobOutcome } from '../../engine/job-engine.ts';
 import { CapsuleRegistry } from '../../engine/registry.ts';
 import { MAX_PARAMS_BYTES } from '../../engine/validate.ts';
@@ -156,6 +161,9 @@ Options:
   --budget N             most credits the job may spend, a whole number (default, and at most: the
                          capsule's cost cap). A job that runs out stops and is charged the budget, no more.
   --deadline-ms N        stop the job N ms after it is submitted (default: the capsule's time limit)
+                         Methods that bundle several outputs (physics.simulate, physics.step) also
+                         print a summary line (the state hash) and, with --out FILE, write each part
+                         beside it as FILE.<part> (FILE.snapshot.bin, FILE.transforms.f32, …)
   --store DIR            the chunk store for storage.put/get/has/delete (default: $INOS_STORE, else
                          ~/.local/share/inos/chunks; created on first use)
 
@@ -170,6 +178,8 @@ ${methodsText(builtinCapsules)}
 Examples:
   inos run crypto sha256 --in file.bin --format hex
   inos run storage compress --params '{"quality":9}' --in file.txt --out file.txt.br
+  inos run physics simulate --params @scene.json --out state.bin
+  inos run physics step --params '{"steps":600}' --in state.bin --out next.bin
   inos run pow search --params '{"header":"<160 hex>","nonceStart":0,"count":1000000,"bits":486604799}' --format json`;
 
 function fail(message: string): never {
@@ -383,8 +393,12 @@ export function createRunCommand(
       const opts = parseRunArgs(args);
       const where = `${opts.library}.${opts.method}`;
       let limits: ResourceLimits;
+      let present: CapsuleMethod['present'];
       try {
-        limits = new CapsuleRegistry(capsules).resolve(opts.library, opts.method).limits;
+        ({
+          limits,
+          method: { present },
+        } = new CapsuleRegistry(capsules).resolve(opts.library, opts.method));
       } catch (err) {
         if (err instanceof BadInputError)
           throw new CliInputError(`${err.message} (\`inos run --help\` lists every method)`);
@@ -420,6 +434,14 @@ export function createRunCommand(
       if (outcome.status !== 'ok') {
         const charged = outcome.costUsed > 0 ? ` (charged ${outcome.costUsed} credits)` : '';
         io.writeStderr(`inos run: ${STATUS_LABEL[outcome.status]}: ${outcome.error}${charged}\n`);
+      }
+      if (outcome.status === 'ok' && present && opts.format !== 'json') {
+        // A bundled output (physics state): its summary line, and its parts beside --out as files.
+        const { summary, parts } = present(outcome.output);
+        const toFile = opts.out !== undefined && opts.out !== '-';
+        if (toFile)
+          for (const [name, bytes] of Object.entries(parts)) write(`${opts.out}.${name}`, io, bytes);
+        (toFile ? io.writeStdout : io.writeStderr).call(io, `${summary}\n`);
       }
       if (opts.format === 'json') write(opts.out, io, jsonReport(outcome));
       else if (outcome.status === 'ok')
