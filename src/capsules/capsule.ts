@@ -4,6 +4,7 @@
  * inside the capsule's limits, charges it against its credit budget and returns a result with the cost
  * used. Capsules never see the bus: they get a context.
  */
+/// <reference types="@webgpu/types" />
 import type { z } from 'zod';
 
 /** The seeds' ResourceLimits, per capsule (a method may tighten them). */
@@ -67,6 +68,11 @@ export interface CapsuleServices {
    * user's limits: GPU only while idle by default), has no adapter, or is slower than the CPU.
    */
   powGpu?: () => Promise<unknown>;
+  /**
+   * A WebGPU device for GPU capsules (`shader`), or null when the GPU may not be used now (the same
+   * user limits as `powGpu`) or there is no adapter. Replaced by a new one after it is lost.
+   */
+  gpuDevice?: () => Promise<GPUDevice | null>;
 }
 
 export interface CapsuleMethod<S extends z.ZodType = z.ZodType> {

@@ -42,6 +42,8 @@ export interface NodeEngineOptions {
   storeDir?: string | null;
   /** Chunk store quota, bytes; default 1 GiB. */
   quotaBytes?: number;
+  /** Let GPU capsules (shader) use WebGPU through Dawn; default false. */
+  gpu?: boolean;
   /** The worker module; default: the one next to this file (see the header). */
   workerUrl?: URL;
 }
@@ -124,6 +126,7 @@ export function startNodeEngine(opts: NodeEngineOptions = {}): NodeEngine {
     return w;
   });
   pool.start();
+  if (opts.gpu) pool.setThrottle(layout.workers, 100, true);
   pool.setLifecycle(LIFECYCLE_CODE.running);
   const registry = new CapsuleRegistry(builtinCapsules);
   const engine = new JobEngine(pool, registry);

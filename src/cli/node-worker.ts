@@ -14,6 +14,8 @@ import type { ChunkStore } from '../capsules/storage/chunk-store.ts';
 import { setBrotliLoader } from '../capsules/storage/index.ts';
 import { openDirChunkStore } from '../capsules/storage/open-dir-store.ts';
 import { runWorker, type WorkerInit } from '../pool/job-worker.ts';
+import { assertLayout, CONTROL_WORDS, CTRL } from '../sab/layout.ts';
+import { nodeGpuDevices } from './node-gpu.ts';
 
 /** What node-engine.ts passes as `workerData`. */
 export interface NodeWorkerData {
@@ -55,10 +57,17 @@ if (parentPort) {
   const services = servicesFor(workerData as NodeWorkerData | undefined);
   parentPort.once('message', (init: WorkerInit) => {
     if (init?.kind !== 'init') return;
-    runWorker(init, { capsules: builtinCapsules, services }).catch((err: unknown) => {
-      // The host notices the missing heartbeat and replaces this worker; say why on stderr.
-      process.stderr.write(`[inos worker ${init.index}] stopped with an error: ${String(err)}\n`);
-      process.exit(1);
-    });
+    const control = new Int32Array(init.sab, assertLayout(init.sab).controlOffset, CONTROL_WORDS);
+    const devices = nodeGpuDevices((m) => process.stderr.write(`[inos worker ${init.index}] ${m}\n`));
+    // The same switch as the browser pool's: the engine's host says whether the GPU may be used.
+    const gpuDevice = () =>
+      Atomics.load(control, CTRL.GPU_ALLOWED) === 1 ? devices() : Promise.resolve(null);
+    runWorker(init, { capsules: builtinCapsules, services: { ...services, gpuDevice } }).catch(
+      (err: unknown) => {
+        // The host notices the missing heartbeat and replaces this worker; say why on stderr.
+        process.stderr.write(`[inos worker ${init.index}] stopped with an error: ${String(err)}\n`);
+        process.exit(1);
+      },
+    );
   });
 }

@@ -1,6 +1,7 @@
 /** Browser Worker entry: receives the shared buffer once, then runs the job loop (job-worker.ts). */
 import brotliWasmUrl from 'brotli-wasm-web/brotli_wasm_bg.wasm?url';
 import { builtinCapsules } from '../capsules/builtin';
+import { gpuDeviceProvider } from '../capsules/shader/device';
 import { setBrotliLoader, webBrotliLoader, type BrotliWebGlue } from '../capsules/storage/brotli-loader';
 import { assertLayout, CONTROL_WORDS, CTRL } from '../sab/layout';
 import { gpuChooser } from './gpu-choice';
@@ -21,8 +22,15 @@ self.onmessage = (e: MessageEvent<WorkerInit>) => {
   const choose = gpuChooser((navigator as Navigator & { gpu?: GPU }).gpu, (m) =>
     console.info(`[inos worker] ${m}`),
   );
-  const powGpu = () => (Atomics.load(control, CTRL.GPU_ALLOWED) === 1 ? choose() : Promise.resolve(null));
-  runWorker(init, { capsules: builtinCapsules, services: { powGpu } }).catch((err: unknown) => {
+  const gpuAllowed = () => Atomics.load(control, CTRL.GPU_ALLOWED) === 1;
+  const powGpu = () => (gpuAllowed() ? choose() : Promise.resolve(null));
+  const devices = gpuDeviceProvider(
+    () => (navigator as Navigator & { gpu?: GPU }).gpu,
+    undefined,
+    (m) => console.info(`[inos worker] ${m}`),
+  );
+  const gpuDevice = () => (gpuAllowed() ? devices() : Promise.resolve(null));
+  runWorker(init, { capsules: builtinCapsules, services: { powGpu, gpuDevice } }).catch((err: unknown) => {
     console.error('[inos worker] stopped with an error', err);
   });
 };

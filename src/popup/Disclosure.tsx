@@ -14,6 +14,10 @@ export function Disclosure() {
         <li>hashing and encryption (crypto),</li>
         <li>compression and chunk storage (storage),</li>
         <li>
+          compute shaders on your graphics card (shader), only while your limits allow the GPU (by default,
+          when you are away),
+        </li>
+        <li>
           proof-of-work puzzles (double SHA-256) that back credit proofs and keep out fake accounts. No
           cryptocurrency is involved.
         </li>

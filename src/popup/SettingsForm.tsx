@@ -20,6 +20,11 @@ export const CAPSULES: ReadonlyArray<readonly [string, string, string]> = [
   ['pow', 'proof-of-work', 'Double SHA-256 puzzles that back credit proofs and keep out fake accounts.'],
   ['crypto', 'crypto', 'Hashing, signatures and encryption of small inputs.'],
   ['storage', 'storage', 'Compression and encrypted chunk storage (uses some disk).'],
+  [
+    'shader',
+    'GPU shader',
+    'Compute shaders from other users on your graphics card, only while the GPU is allowed (idle by default).',
+  ],
 ];
 
 function Group({ id, title, children }: { id: string; title: string; children: ComponentChildren }) {

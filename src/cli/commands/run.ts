@@ -361,7 +361,8 @@ function unmaskWatchdogStop(o: JobOutcome, budget: number, timeLimitMs: number):
     : { ...o, status, error: `stopped: the time limit of ${timeLimitMs} ms passed` };
 }
 
-const defaultStart: StartRunEngine = ({ storeDir }) => startNodeEngine({ workers: 1, storeDir });
+// A job the user runs by hand may use the GPU (only GPU capsules ask for it).
+const defaultStart: StartRunEngine = ({ storeDir }) => startNodeEngine({ workers: 1, storeDir, gpu: true });
 
 export function createRunCommand(start: StartRunEngine = defaultStart): Command {
   return {
