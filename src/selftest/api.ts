@@ -9,6 +9,7 @@ import type { CryptoVectorsResult } from './crypto-vectors.ts';
 import type { DispatchLatency } from './dispatch-latency.ts';
 import type { PowBlockResult, PowCpuMhps, PowGpuResult } from './pow-check.ts';
 import type { RingCheckResult } from './ring-check.ts';
+import type { ShaderJobResult, ShaderMatmulResult } from './shader-check.ts';
 import type { BrotliResult, ChunkGetResult, StoredBlob, TamperResult } from './storage-check.ts';
 
 export interface SelfTestInfo {
@@ -36,6 +37,8 @@ export interface SelfTestApi {
   powBlocks(): Promise<PowBlockResult[]>;
   powGpu(measureMs?: number): Promise<PowGpuResult>;
   powCpuMhps(opts?: { ms?: number; rounds?: number; workers?: number }): Promise<PowCpuMhps>;
+  shaderJobs(): Promise<ShaderJobResult[]>;
+  shaderMatmul(n: number, rounds?: number): Promise<ShaderMatmulResult>;
 }
 
 /** How Playwright reaches the API inside the page. */
@@ -54,6 +57,8 @@ export type {
   PowCpuMhps,
   PowGpuResult,
   RingCheckResult,
+  ShaderJobResult,
+  ShaderMatmulResult,
   StoredBlob,
   TamperResult,
 };

@@ -7,6 +7,7 @@ import { dispatchLatency } from './dispatch-latency.ts';
 import { POOL_WORKERS, SelfTestHost, type SelfTestSpawners } from './host.ts';
 import { powBlocks, powCpuMhps, powGpu } from './pow-check.ts';
 import { ringAcrossWorkers } from './ring-check.ts';
+import { shaderJobs, shaderMatmul } from './shader-check.ts';
 import { brotliRoundTrip, chunkStoreGet, chunkStoreRoundTrip, chunkStoreTamper } from './storage-check.ts';
 
 function timerResolutionUs(): number {
@@ -44,6 +45,8 @@ export function createSelfTest(spawn: SelfTestSpawners): SelfTestApi {
     powBlocks: () => powBlocks(host),
     powGpu: (measureMs) => powGpu(measureMs),
     powCpuMhps: (opts) => powCpuMhps(host, opts),
+    shaderJobs: () => shaderJobs(host),
+    shaderMatmul: (n, rounds) => shaderMatmul(host, n, rounds),
   };
 }
 

@@ -114,13 +114,32 @@ export async function runOnDevice(device: GPUDevice, code: string, opts: RunOpti
   });
   lost.catch(() => undefined);
 
+  // The job loop's heartbeat and stop checks live in checkpoint(): keep calling it while the GPU
+  // compiles or runs (SwiftShader takes seconds to build pipelines with barriers), and stop after.
+  let stop: unknown = null;
+  const busy = async <T>(p: Promise<T>): Promise<T> => {
+    const tick = setInterval(() => {
+      try {
+        opts.checkpoint?.();
+      } catch (err) {
+        stop ??= err;
+      }
+    }, 50);
+    try {
+      return await p;
+    } finally {
+      clearInterval(tick);
+      if (stop) throw stop;
+    }
+  };
+
   const inputBytes = opts.buffers.filter((b) => b.init === 'input').reduce((n, b) => n + b.size, 0);
   if (inputBytes !== opts.input.length)
     throw new BadInputError(
       `the input is ${opts.input.length} bytes; the buffers with init 'input' take exactly ${inputBytes}`,
     );
   const guarded = guardLoops(code, opts.loopSteps);
-  const module = await compileOnDevice(device, guarded.code);
+  const module = await busy(compileOnDevice(device, guarded.code));
   const group0 = device.createBindGroupLayout({ entries: layoutEntries(opts.passes) });
   const group1 = device.createBindGroupLayout({
     entries: [
@@ -133,13 +152,15 @@ export async function runOnDevice(device: GPUDevice, code: string, opts: RunOpti
   for (const p of opts.passes) {
     if (pipelines.has(p.entry.name)) continue;
     try {
-      const pipeline = await Promise.race([
-        device.createComputePipelineAsync({ layout, compute: { module, entryPoint: p.entry.name } }),
-        lost,
-      ]);
+      const pipeline = await busy(
+        Promise.race([
+          device.createComputePipelineAsync({ layout, compute: { module, entryPoint: p.entry.name } }),
+          lost,
+        ]),
+      );
       pipelines.set(p.entry.name, pipeline);
     } catch (err) {
-      if (err instanceof GpuLostError) throw err;
+      if (err instanceof GpuLostError || err === stop) throw err;
       throw new BadInputError(
         `entry point ${p.entry.name} is not a valid pipeline: ${(err as Error).message}`,
         {
@@ -202,7 +223,7 @@ export async function runOnDevice(device: GPUDevice, code: string, opts: RunOpti
       pass.end();
       const t0 = now();
       device.queue.submit([enc.finish()]);
-      await watched(device, device.queue.onSubmittedWorkDone(), lost, submissionMs, t0, now);
+      await busy(watched(device, device.queue.onSubmittedWorkDone(), lost, submissionMs, t0, now));
       submissions++;
       const dt = now() - t0;
       gpuMs += dt;
@@ -242,7 +263,7 @@ export async function runOnDevice(device: GPUDevice, code: string, opts: RunOpti
     }
     const t0 = now();
     device.queue.submit([enc.finish()]);
-    await watched(device, staging.mapAsync(MAP_READ), lost, submissionMs, t0, now);
+    await busy(watched(device, staging.mapAsync(MAP_READ), lost, submissionMs, t0, now));
     const all = new Uint8Array(staging.getMappedRange().slice(0));
     staging.unmap();
     if (new Uint32Array(all.buffer, 0, 1)[0] !== 0)
