@@ -22,7 +22,7 @@ const bundle = (entry, out) =>
     // capnp-es is bundled too, so the CLI runs from a checkout without resolving node_modules at run time.
     packages: 'bundle',
     // Native addons and packages that load files beside themselves stay in node_modules.
-    external: ['webgpu'],
+    external: ['webgpu', 'onnxruntime-web'],
     sourcemap: 'linked',
     logLevel: 'warning',
     banner: { js: `// Built by scripts/build-cli.mjs from ${entry}. Do not edit.` },

@@ -19,6 +19,12 @@ export interface ResourceLimits {
   maxMemoryBytes: number;
   /** Most credits one job may cost; also the CLI's default budget. */
   costCap: number;
+  /**
+   * Longest a job may go without a checkpoint (the worker's heartbeat) before the host replaces the
+   * worker; default and minimum 3 s. Only for libraries with uninterruptible calls (ONNX Runtime
+   * building a session or running one model is one wasm call).
+   */
+  maxSilentMs?: number;
 }
 
 /** Thrown by `ctx.checkpoint()` when the job must stop; capsules let it propagate. */
@@ -73,6 +79,8 @@ export interface CapsuleServices {
    * user limits as `powGpu`) or there is no adapter. Replaced by a new one after it is lost.
    */
   gpuDevice?: () => Promise<GPUDevice | null>;
+  /** The ML capsule's model files (src/capsules/ml/models.ts names), from packages the host ships. */
+  mlModel?: (name: 'vad' | 'det' | 'rec' | 'cls' | 'keys') => Promise<Uint8Array>;
 }
 
 export interface CapsuleMethod<S extends z.ZodType = z.ZodType> {

@@ -16,6 +16,7 @@ import { openDirChunkStore } from '../capsules/storage/open-dir-store.ts';
 import { runWorker, type WorkerInit } from '../pool/job-worker.ts';
 import { assertLayout, CONTROL_WORDS, CTRL } from '../sab/layout.ts';
 import { nodeGpuDevices } from './node-gpu.ts';
+import { nodeModels } from './node-models.ts';
 
 /** What node-engine.ts passes as `workerData`. */
 export interface NodeWorkerData {
@@ -62,12 +63,13 @@ if (parentPort) {
     // The same switch as the browser pool's: the engine's host says whether the GPU may be used.
     const gpuDevice = () =>
       Atomics.load(control, CTRL.GPU_ALLOWED) === 1 ? devices() : Promise.resolve(null);
-    runWorker(init, { capsules: builtinCapsules, services: { ...services, gpuDevice } }).catch(
-      (err: unknown) => {
-        // The host notices the missing heartbeat and replaces this worker; say why on stderr.
-        process.stderr.write(`[inos worker ${init.index}] stopped with an error: ${String(err)}\n`);
-        process.exit(1);
-      },
-    );
+    runWorker(init, {
+      capsules: builtinCapsules,
+      services: { ...services, gpuDevice, mlModel: nodeModels },
+    }).catch((err: unknown) => {
+      // The host notices the missing heartbeat and replaces this worker; say why on stderr.
+      process.stderr.write(`[inos worker ${init.index}] stopped with an error: ${String(err)}\n`);
+      process.exit(1);
+    });
   });
 }

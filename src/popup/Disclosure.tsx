@@ -13,6 +13,7 @@ export function Disclosure() {
       <ul>
         <li>hashing and encryption (crypto),</li>
         <li>compression and chunk storage (storage),</li>
+        <li>speech detection, text recognition and small machine-learning models on the CPU (ml),</li>
         <li>
           compute shaders on your graphics card (shader), only while your limits allow the GPU (by default,
           when you are away),

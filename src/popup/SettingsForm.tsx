@@ -25,6 +25,7 @@ export const CAPSULES: ReadonlyArray<readonly [string, string, string]> = [
     'GPU shader',
     'Compute shaders from other users on your graphics card, only while the GPU is allowed (idle by default).',
   ],
+  ['ml', 'machine learning', 'Speech detection, text recognition (OCR) and small ONNX models, on the CPU.'],
 ];
 
 function Group({ id, title, children }: { id: string; title: string; children: ComponentChildren }) {

@@ -33,7 +33,7 @@ export interface RunOptions {
   checkpoint?: () => void;
   submissionMs?: number;
   sliceTargetMs?: number;
-  /** Invocations in the first slice of a sliced dispatch (default 2^16). */
+  /** Invocations in the first slice of a sliced dispatch (default 2^13: a first dispatch may include a JIT compile). */
   firstSliceInvocations?: number;
   now?: () => number;
 }
@@ -238,9 +238,9 @@ export async function runOnDevice(device: GPUDevice, code: string, opts: RunOpti
         await submit(pipeline, 0, p.dispatch);
         continue;
       }
-      // A first slice of ~2^16 invocations, then slices sized towards `target` ms each.
+      // A small first slice, then slices sized towards `target` ms each.
       const perColumn = p.invocations / x;
-      const first = opts.firstSliceInvocations ?? 65536;
+      const first = opts.firstSliceInvocations ?? 8192;
       let slice = Math.max(1, Math.min(x, Math.floor(first / perColumn)));
       for (let done = 0; done < x;) {
         const n = Math.min(slice, x - done);

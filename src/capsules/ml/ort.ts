@@ -1,0 +1,66 @@
+/**
+ * onnxruntime-web (pinned 1.30.0) on its wasm backend, one thread: CAPSULES.md §4.3 measured 1 thread
+ * faster than 2 for small models, the capsule pool already runs one worker per core, and the output
+ * is bit-identical across thread counts and machines for one build (no relaxed SIMD in the .wasm), so
+ * peers can compare results exactly. Sessions are cached per worker for its lifetime: wasm memory
+ * never shrinks, so the pool's recycling of workers is what frees it.
+ */
+import type * as Ort from 'onnxruntime-web';
+import type { ModelName, ModelSource } from './models.ts';
+
+export type OrtModule = typeof Ort;
+
+let ortPromise: Promise<OrtModule> | null = null;
+let wasmUrl: string | null = null;
+
+/** Browser hosts: the URL of `ort-wasm-simd-threaded.wasm` bundled as an extension asset. */
+export function setOrtWasmUrl(url: string): void {
+  wasmUrl = url;
+}
+
+export function loadOrt(): Promise<OrtModule> {
+  ortPromise ??= import('onnxruntime-web').then((ort) => {
+    ort.env.wasm.numThreads = 1;
+    ort.env.wasm.proxy = false;
+    ort.env.logLevel = 'error';
+    if (wasmUrl) ort.env.wasm.wasmPaths = { wasm: wasmUrl };
+    return ort;
+  });
+  return ortPromise;
+}
+
+export type Session = Ort.InferenceSession;
+
+const sessions = new Map<string, Promise<Session>>();
+
+/** One session per model per worker, created on first use. */
+export function namedSession(name: ModelName, source: ModelSource | undefined): Promise<Session> {
+  if (!source) throw new Error('this host provides no ML models (CapsuleServices.mlModel)');
+  let s = sessions.get(name);
+  if (!s) {
+    s = (async () => {
+      const ort = await loadOrt();
+      return ort.InferenceSession.create(await source(name), { executionProviders: ['wasm'] });
+    })();
+    s.catch(() => sessions.delete(name));
+    sessions.set(name, s);
+  }
+  return s;
+}
+
+/** A session for requester model bytes (infer), cached by content digest. */
+export function bytesSession(key: string, bytes: Uint8Array): Promise<Session> {
+  let s = sessions.get(key);
+  if (!s) {
+    s = loadOrt().then((ort) => ort.InferenceSession.create(bytes, { executionProviders: ['wasm'] }));
+    s.catch(() => sessions.delete(key));
+    sessions.set(key, s);
+    // Keep at most 4 requester models per worker; older sessions are released.
+    const extra = [...sessions.keys()].filter((k) => k.startsWith('infer:'));
+    for (const k of extra.slice(0, Math.max(0, extra.length - 4))) {
+      void sessions.get(k)?.then((old) => old.release());
+      sessions.delete(k);
+    }
+  }
+  return s;
+}
