@@ -6,6 +6,12 @@ import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { MODEL_FILES, type ModelSource } from '../capsules/ml/models.ts';
+import { setOrtRuntime } from '../capsules/ml/ort.ts';
+
+/** ONNX Runtime's node build (`onnxruntime-web` resolves to it under Node). */
+export function useNodeOrt(): void {
+  setOrtRuntime(() => import('onnxruntime-web'));
+}
 
 export const nodeModels: ModelSource = async (name) => {
   const [anchor, file] = MODEL_FILES[name];

@@ -16,7 +16,7 @@ import { openDirChunkStore } from '../capsules/storage/open-dir-store.ts';
 import { runWorker, type WorkerInit } from '../pool/job-worker.ts';
 import { assertLayout, CONTROL_WORDS, CTRL } from '../sab/layout.ts';
 import { nodeGpuDevices } from './node-gpu.ts';
-import { nodeModels } from './node-models.ts';
+import { nodeModels, useNodeOrt } from './node-models.ts';
 
 /** What node-engine.ts passes as `workerData`. */
 export interface NodeWorkerData {
@@ -55,6 +55,7 @@ function servicesFor(data: NodeWorkerData | undefined): CapsuleServices {
 
 if (parentPort) {
   setBrotliLoader(nodeBrotliLoader);
+  useNodeOrt();
   const services = servicesFor(workerData as NodeWorkerData | undefined);
   parentPort.once('message', (init: WorkerInit) => {
     if (init?.kind !== 'init') return;

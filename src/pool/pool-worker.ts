@@ -5,6 +5,7 @@ import { gpuDeviceProvider } from '../capsules/shader/device';
 import { setBrotliLoader, webBrotliLoader, type BrotliWebGlue } from '../capsules/storage/brotli-loader';
 import { assertLayout, CONTROL_WORDS, CTRL } from '../sab/layout';
 import { gpuChooser } from './gpu-choice';
+import { bundledModels, useBundledOrt } from './ml-assets';
 import { runWorker, type WorkerInit } from './job-worker';
 
 setBrotliLoader(
@@ -13,6 +14,8 @@ setBrotliLoader(
     brotliWasmUrl,
   ),
 );
+
+useBundledOrt();
 
 self.onmessage = (e: MessageEvent<WorkerInit>) => {
   if (e.data?.kind !== 'init') return;
@@ -30,7 +33,10 @@ self.onmessage = (e: MessageEvent<WorkerInit>) => {
     (m) => console.info(`[inos worker] ${m}`),
   );
   const gpuDevice = () => (gpuAllowed() ? devices() : Promise.resolve(null));
-  runWorker(init, { capsules: builtinCapsules, services: { powGpu, gpuDevice } }).catch((err: unknown) => {
+  runWorker(init, {
+    capsules: builtinCapsules,
+    services: { powGpu, gpuDevice, mlModel: bundledModels },
+  }).catch((err: unknown) => {
     console.error('[inos worker] stopped with an error', err);
   });
 };

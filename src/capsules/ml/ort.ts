@@ -11,15 +11,22 @@ import type { ModelName, ModelSource } from './models.ts';
 export type OrtModule = typeof Ort;
 
 let ortPromise: Promise<OrtModule> | null = null;
-let wasmUrl: string | null = null;
+let importer: (() => Promise<OrtModule>) | null = null;
+let wasmUrl: string | undefined;
 
-/** Browser hosts: the URL of `ort-wasm-simd-threaded.wasm` bundled as an extension asset. */
-export function setOrtWasmUrl(url: string): void {
-  wasmUrl = url;
+/**
+ * Each host says how to load ORT: Node imports `onnxruntime-web` (its node build), the extension's
+ * workers `onnxruntime-web/wasm` (wasm only: the default entry would also pull in the 28 MB WebGPU
+ * build) with the URL of the bundled `ort-wasm-simd-threaded.wasm`.
+ */
+export function setOrtRuntime(load: () => Promise<OrtModule>, wasm?: string): void {
+  importer = load;
+  wasmUrl = wasm;
 }
 
 export function loadOrt(): Promise<OrtModule> {
-  ortPromise ??= import('onnxruntime-web').then((ort) => {
+  if (!importer) return Promise.reject(new Error('this host did not set up ONNX Runtime (setOrtRuntime)'));
+  ortPromise ??= importer().then((ort) => {
     ort.env.wasm.numThreads = 1;
     ort.env.wasm.proxy = false;
     ort.env.logLevel = 'error';

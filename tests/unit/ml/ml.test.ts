@@ -11,13 +11,14 @@ import { describe, expect, it } from 'vitest';
 import { BadInputError, type JobContext } from '../../../src/capsules/capsule.ts';
 import { checkOnnxModel, decodeWav, mlCapsule, readNpy, writeNpy } from '../../../src/capsules/ml/index.ts';
 import { startNodeEngine } from '../../../src/cli/node-engine.ts';
-import { nodeModels } from '../../../src/cli/node-models.ts';
+import { nodeModels, useNodeOrt } from '../../../src/cli/node-models.ts';
 import { needTools } from '../../_tools.ts';
 import { editDistance, speechWithSilences, textImage } from './_fixtures.ts';
 
 const haveAudioTools = needTools('espeak-ng', 'sox');
 const haveConvert = needTools('convert');
 const SLOW = 180_000;
+useNodeOrt();
 
 function ctx(input: Uint8Array): JobContext {
   return {
