@@ -13,24 +13,34 @@ export type OrtModule = typeof Ort;
 let ortPromise: Promise<OrtModule> | null = null;
 let importer: (() => Promise<OrtModule>) | null = null;
 let wasmUrl: string | undefined;
+let provider = 'wasm';
 
 /**
  * Each host says how to load ORT: Node imports `onnxruntime-web` (its node build), the extension's
  * workers `onnxruntime-web/wasm` (wasm only: the default entry would also pull in the 28 MB WebGPU
  * build) with the URL of the bundled `ort-wasm-simd-threaded.wasm`.
  */
-export function setOrtRuntime(load: () => Promise<OrtModule>, wasm?: string): void {
+export function setOrtRuntime(
+  load: () => Promise<OrtModule>,
+  wasm?: string,
+  executionProvider = 'wasm',
+): void {
   importer = load;
   wasmUrl = wasm;
+  provider = executionProvider;
+  ortPromise = null;
+  sessions.clear();
 }
 
 export function loadOrt(): Promise<OrtModule> {
   if (!importer) return Promise.reject(new Error('this host did not set up ONNX Runtime (setOrtRuntime)'));
   ortPromise ??= importer().then((ort) => {
-    ort.env.wasm.numThreads = 1;
-    ort.env.wasm.proxy = false;
+    if (ort.env.wasm) {
+      ort.env.wasm.numThreads = 1;
+      ort.env.wasm.proxy = false;
+      if (wasmUrl) ort.env.wasm.wasmPaths = { wasm: wasmUrl };
+    }
     ort.env.logLevel = 'error';
-    if (wasmUrl) ort.env.wasm.wasmPaths = { wasm: wasmUrl };
     return ort;
   });
   return ortPromise;
@@ -47,7 +57,8 @@ export function namedSession(name: ModelName, source: ModelSource | undefined): 
   if (!s) {
     s = (async () => {
       const ort = await loadOrt();
-      return ort.InferenceSession.create(await source(name), { executionProviders: ['wasm'] });
+      const bytes = await source(name);
+      return ort.InferenceSession.create(bytes, { executionProviders: [provider], intraOpNumThreads: 1 });
     })();
     s.catch(() => sessions.delete(name));
     sessions.set(name, s);
@@ -59,7 +70,9 @@ export function namedSession(name: ModelName, source: ModelSource | undefined): 
 export function bytesSession(key: string, bytes: Uint8Array): Promise<Session> {
   let s = sessions.get(key);
   if (!s) {
-    s = loadOrt().then((ort) => ort.InferenceSession.create(bytes, { executionProviders: ['wasm'] }));
+    s = loadOrt().then((ort) =>
+      ort.InferenceSession.create(bytes, { executionProviders: [provider], intraOpNumThreads: 1 }),
+    );
     s.catch(() => sessions.delete(key));
     sessions.set(key, s);
     // Keep at most 4 requester models per worker; older sessions are released.
