@@ -93,6 +93,8 @@ async function watched<T>(
     const r = await Promise.race([p, lost, timeout]);
     if (r === 'timeout' || now() - since > ms) {
       device.destroy();
+      // Let the provider see the loss first, so the next job gets a new device, not this one.
+      await Promise.race([device.lost, new Promise((resolve) => setTimeout(resolve, 1000))]);
       throw new BadInputError(
         `a GPU submission ran longer than ${ms} ms, so the device was reset. Keep each pass short, or declare ` +
           `@group(${GUARD_GROUP}) @binding(${OFFSET_BINDING}) var<uniform> ${OFFSET_NAME}: vec3u, add it to ` +
