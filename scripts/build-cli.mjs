@@ -21,6 +21,8 @@ const bundle = (entry, out) =>
     target: 'node20',
     // capnp-es is bundled too, so the CLI runs from a checkout without resolving node_modules at run time.
     packages: 'bundle',
+    // Native addons and packages that load files beside themselves stay in node_modules.
+    external: ['webgpu', 'onnxruntime-web'],
     sourcemap: 'linked',
     logLevel: 'warning',
     banner: { js: `// Built by scripts/build-cli.mjs from ${entry}. Do not edit.` },

@@ -2,7 +2,9 @@ import type { Capsule } from './capsule';
 import { cryptoCapsule } from './crypto';
 import { imageCapsule } from './image';
 import { physicsCapsule, preloadPhysics } from './physics';
+import { mlCapsule } from './ml/capsule';
 import { powCapsule } from './pow/capsule';
+import { shaderCapsule } from './shader/capsule';
 import { storageCapsule } from './storage';
 
 /**
@@ -15,6 +17,8 @@ export const builtinCapsules: readonly Capsule[] = [
   storageCapsule,
   imageCapsule,
   physicsCapsule,
+  shaderCapsule,
+  mlCapsule,
 ];
 
 /**

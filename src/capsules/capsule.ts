@@ -4,6 +4,7 @@
  * inside the capsule's limits, charges it against its credit budget and returns a result with the cost
  * used. Capsules never see the bus: they get a context.
  */
+/// <reference types="@webgpu/types" />
 import type { z } from 'zod';
 
 /** The seeds' ResourceLimits, per capsule (a method may tighten them). */
@@ -23,6 +24,12 @@ export interface ResourceLimits {
   maxMemoryBytes: number;
   /** Most credits one job may cost; also the CLI's default budget. */
   costCap: number;
+  /**
+   * Longest a job may go without a checkpoint (the worker's heartbeat) before the host replaces the
+   * worker; default and minimum 3 s. Only for libraries with uninterruptible calls (ONNX Runtime
+   * building a session or running one model is one wasm call).
+   */
+  maxSilentMs?: number;
 }
 
 /** Thrown by `ctx.checkpoint()` when the job must stop; capsules let it propagate. */
@@ -92,6 +99,13 @@ export interface CapsuleServices {
    * user's limits: GPU only while idle by default), has no adapter, or is slower than the CPU.
    */
   powGpu?: () => Promise<unknown>;
+  /**
+   * A WebGPU device for GPU capsules (`shader`), or null when the GPU may not be used now (the same
+   * user limits as `powGpu`) or there is no adapter. Replaced by a new one after it is lost.
+   */
+  gpuDevice?: () => Promise<GPUDevice | null>;
+  /** The ML capsule's model files (src/capsules/ml/models.ts names), from packages the host ships. */
+  mlModel?: (name: 'vad' | 'det' | 'rec' | 'cls' | 'keys') => Promise<Uint8Array>;
 }
 
 export interface CapsuleMethod<S extends z.ZodType = z.ZodType> {

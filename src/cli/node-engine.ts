@@ -39,6 +39,8 @@ export interface NodeEngineOptions {
    * ~0.5-3 s to start; loaded inside a job, that time would count against the job's 5 s).
    */
   preload?: readonly string[];
+  /** Let GPU capsules (shader) use WebGPU through Dawn; default false. */
+  gpu?: boolean;
   /** The worker module; default: the one next to this file (see the header). */
   workerUrl?: URL;
   /** Capsules the host accepts jobs for; default the built-in ones (a custom worker must load the same). */
@@ -129,6 +131,7 @@ export function startNodeEngine(opts: NodeEngineOptions = {}): NodeEngine {
       return w;
     },
   });
+  if (opts.gpu) host.pool.setThrottle(layout.workers, 100, true);
   let disposed: Promise<void> | null = null;
 
   return {

@@ -16,6 +16,9 @@ import type { ChunkStore } from '../capsules/storage/chunk-store.ts';
 import { setBrotliLoader } from '../capsules/storage/index.ts';
 import { openDirChunkStore } from '../capsules/storage/open-dir-store.ts';
 import { runWorker, type WorkerInit } from '../engine/job-worker.ts';
+import { assertLayout, CONTROL_WORDS, CTRL } from '../sab/layout.ts';
+import { nodeGpuDevices } from './node-gpu.ts';
+import { nodeModels, useNodeOrt } from './node-models.ts';
 
 /** What node-engine.ts passes as `workerData`. */
 export interface NodeWorkerData {
@@ -57,6 +60,7 @@ function servicesFor(data: NodeWorkerData | undefined): CapsuleServices {
 if (parentPort) {
   setBrotliLoader(nodeBrotliLoader);
   setVipsLoader(nodeVipsLoader);
+  useNodeOrt();
   const services = servicesFor(workerData as NodeWorkerData | undefined);
   const data = workerData as NodeWorkerData | undefined;
   // The job loop parks in Atomics.wait, so an async load could not progress between jobs: load first.
@@ -70,8 +74,18 @@ if (parentPort) {
   parentPort.once('message', async (init: WorkerInit) => {
     if (init?.kind !== 'init') return;
     await preloaded;
+    const control = new Int32Array(init.sab, assertLayout(init.sab).controlOffset, CONTROL_WORDS);
+    const devices = nodeGpuDevices((m) => process.stderr.write(`[inos worker ${init.index}] ${m}\n`));
+    // The same switch as the browser pool's: the engine's host says whether the GPU may be used.
+    const gpuDevice = () =>
+      Atomics.load(control, CTRL.GPU_ALLOWED) === 1 ? devices() : Promise.resolve(null);
     prepareBuiltinCapsules()
-      .then(() => runWorker(init, { capsules: builtinCapsules, services }))
+      .then(() =>
+        runWorker(init, {
+          capsules: builtinCapsules,
+          services: { ...services, gpuDevice, mlModel: nodeModels },
+        }),
+      )
       .catch((err: unknown) => {
         // The host notices the missing heartbeat and replaces this worker; say why on stderr.
         process.stderr.write(`[inos worker ${init.index}] stopped with an error: ${String(err)}\n`);

@@ -101,6 +101,8 @@ interface Pending {
   sub: JobSubmission;
   budget: number;
   limitMs: number;
+  /** Longest a worker may go without a heartbeat while running this job. */
+  silentMs: number;
   input: ArenaRef | null;
   ownsInput: boolean;
   inputBytes: number;
@@ -214,6 +216,7 @@ export class JobEngine {
         budget,
         // A credit is at least one CPU millisecond, so the budget also bounds the run time.
         limitMs: Math.min(limits.timeoutMs, deadlineLeft, budget),
+        silentMs: Math.max(HEARTBEAT_TIMEOUT_MS, limits.maxSilentMs ?? 0),
         input,
         ownsInput,
         inputBytes,
@@ -412,7 +415,7 @@ export class JobEngine {
       if (p && !p.cancelledAt && now - p.dispatchedAt > wallLimit)
         this.requestStop(p, p.limitMs === p.budget ? 'budget' : 'timeout');
       const overdue = p && p.cancelledAt && now - p.cancelledAt > GRACE_MS;
-      if (overdue || silent > HEARTBEAT_TIMEOUT_MS) {
+      if (overdue || silent > (p?.silentMs ?? HEARTBEAT_TIMEOUT_MS)) {
         if (p) {
           this.running[i] = null;
           const status: JobStatus =

@@ -3,9 +3,11 @@ import brotliWasmUrl from 'brotli-wasm-web/brotli_wasm_bg.wasm?url';
 import { builtinCapsules, prepareBuiltinCapsules } from '../capsules/builtin';
 import { setVipsLoader } from '../capsules/image/vips-loader';
 import { WASM_VIPS_DIR, webVipsLoader } from '../capsules/image/vips-web';
+import { gpuDeviceProvider } from '../capsules/shader/device';
 import { setBrotliLoader, webBrotliLoader, type BrotliWebGlue } from '../capsules/storage/brotli-loader';
 import { assertLayout, CONTROL_WORDS, CTRL } from '../sab/layout';
 import { gpuChooser } from './gpu-choice';
+import { bundledModels, useBundledOrt } from './ml-assets';
 import { runWorker, type WorkerInit } from '../engine/job-worker';
 
 setBrotliLoader(
@@ -17,6 +19,7 @@ setBrotliLoader(
 
 // wasm-vips is loaded from the copy wxt.config.ts ships at /wasm-vips/, on the first image job only.
 setVipsLoader(webVipsLoader(new URL(`/${WASM_VIPS_DIR}/`, self.location.href)));
+useBundledOrt();
 
 self.onmessage = (e: MessageEvent<WorkerInit>) => {
   if (e.data?.kind !== 'init') return;
@@ -26,9 +29,21 @@ self.onmessage = (e: MessageEvent<WorkerInit>) => {
   const choose = gpuChooser((navigator as Navigator & { gpu?: GPU }).gpu, (m) =>
     console.info(`[inos worker] ${m}`),
   );
-  const powGpu = () => (Atomics.load(control, CTRL.GPU_ALLOWED) === 1 ? choose() : Promise.resolve(null));
+  const gpuAllowed = () => Atomics.load(control, CTRL.GPU_ALLOWED) === 1;
+  const powGpu = () => (gpuAllowed() ? choose() : Promise.resolve(null));
+  const devices = gpuDeviceProvider(
+    () => (navigator as Navigator & { gpu?: GPU }).gpu,
+    undefined,
+    (m) => console.info(`[inos worker] ${m}`),
+  );
+  const gpuDevice = () => (gpuAllowed() ? devices() : Promise.resolve(null));
   prepareBuiltinCapsules()
-    .then(() => runWorker(init, { capsules: builtinCapsules, services: { powGpu } }))
+    .then(() =>
+      runWorker(init, {
+        capsules: builtinCapsules,
+        services: { powGpu, gpuDevice, mlModel: bundledModels },
+      }),
+    )
     .catch((err: unknown) => {
       console.error('[inos worker] stopped with an error', err);
     });

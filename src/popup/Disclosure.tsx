@@ -15,6 +15,11 @@ export function Disclosure() {
         <li>compression and chunk storage (storage),</li>
         <li>image resizing, filters and format conversion of pictures sent by the network (image),</li>
         <li>rigid-body physics simulations (physics), each replayed bit for bit by other peers,</li>
+        <li>speech detection, text recognition and small machine-learning models on the CPU (ml),</li>
+        <li>
+          compute shaders on your graphics card (shader), only while your limits allow the GPU (by default,
+          when you are away),
+        </li>
         <li>
           proof-of-work puzzles (double SHA-256) that back credit proofs and keep out fake accounts. No
           cryptocurrency is involved.

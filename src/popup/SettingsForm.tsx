@@ -30,6 +30,12 @@ export const CAPSULES: ReadonlyArray<readonly [string, string, string]> = [
     'physics',
     'Rigid-body physics simulations (Rapier), checked by replaying them on other peers.',
   ],
+  [
+    'shader',
+    'GPU shader',
+    'Compute shaders from other users on your graphics card, only while the GPU is allowed (idle by default).',
+  ],
+  ['ml', 'machine learning', 'Speech detection, text recognition (OCR) and small ONNX models, on the CPU.'],
 ];
 
 function Group({ id, title, children }: { id: string; title: string; children: ComponentChildren }) {

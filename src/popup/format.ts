@@ -129,6 +129,8 @@ const CAPSULE_NAMES: Readonly<Record<string, string>> = {
   storage: 'Storage',
   image: 'Image',
   physics: 'Physics',
+  shader: 'GPU shader',
+  ml: 'Machine learning',
 };
 
 /** A capsule library's display name; unknown ones (and "pow.search"-style ids) keep their own spelling. */

@@ -10,6 +10,8 @@ import type { DispatchLatency } from './dispatch-latency.ts';
 import type { PhysicsGoldenResult } from './physics-check.ts';
 import type { PowBlockResult, PowCpuMhps, PowGpuResult } from './pow-check.ts';
 import type { RingCheckResult } from './ring-check.ts';
+import type { ShaderJobResult, ShaderMatmulResult } from './shader-check.ts';
+import type { MlJobResult } from './ml-check.ts';
 import type { BrotliResult, ChunkGetResult, StoredBlob, TamperResult } from './storage-check.ts';
 
 export interface SelfTestInfo {
@@ -38,6 +40,9 @@ export interface SelfTestApi {
   powGpu(measureMs?: number): Promise<PowGpuResult>;
   powCpuMhps(opts?: { ms?: number; rounds?: number; workers?: number }): Promise<PowCpuMhps>;
   physicsGolden(): Promise<PhysicsGoldenResult>;
+  shaderJobs(): Promise<ShaderJobResult[]>;
+  shaderMatmul(n: number, rounds?: number): Promise<ShaderMatmulResult>;
+  mlJob(method: string, inputBase64: string, params?: string): Promise<MlJobResult>;
 }
 
 /** How Playwright reaches the API inside the page. */
@@ -56,7 +61,10 @@ export type {
   PowBlockResult,
   PowCpuMhps,
   PowGpuResult,
+  MlJobResult,
   RingCheckResult,
+  ShaderJobResult,
+  ShaderMatmulResult,
   StoredBlob,
   TamperResult,
 };

@@ -8,6 +8,8 @@ import { POOL_WORKERS, SelfTestHost, type SelfTestSpawners } from './host.ts';
 import { physicsGolden } from './physics-check.ts';
 import { powBlocks, powCpuMhps, powGpu } from './pow-check.ts';
 import { ringAcrossWorkers } from './ring-check.ts';
+import { shaderJobs, shaderMatmul } from './shader-check.ts';
+import { mlJob } from './ml-check.ts';
 import { brotliRoundTrip, chunkStoreGet, chunkStoreRoundTrip, chunkStoreTamper } from './storage-check.ts';
 
 function timerResolutionUs(): number {
@@ -46,6 +48,9 @@ export function createSelfTest(spawn: SelfTestSpawners): SelfTestApi {
     powGpu: (measureMs) => powGpu(measureMs),
     powCpuMhps: (opts) => powCpuMhps(host, opts),
     physicsGolden: () => physicsGolden(host),
+    shaderJobs: () => shaderJobs(host),
+    shaderMatmul: (n, rounds) => shaderMatmul(host, n, rounds),
+    mlJob: (method, input, params) => mlJob(host, method, input, params),
   };
 }
 

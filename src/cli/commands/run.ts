@@ -377,8 +377,9 @@ function unmaskWatchdogStop(o: JobOutcome, budget: number, timeLimitMs: number):
     : { ...o, status, error: `stopped: the time limit of ${timeLimitMs} ms passed` };
 }
 
+// A job the user runs by hand may use the GPU (only GPU capsules ask for it).
 const defaultStart: StartRunEngine = ({ storeDir, workers, library }) =>
-  startNodeEngine({ workers: workers ?? 1, storeDir, preload: library ? [library] : [] });
+  startNodeEngine({ workers: workers ?? 1, storeDir, preload: library ? [library] : [], gpu: true });
 
 export function createRunCommand(
   start: StartRunEngine = defaultStart,

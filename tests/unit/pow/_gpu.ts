@@ -13,6 +13,8 @@ export interface TestGpu {
   adapter: GPUAdapter;
   device: GPUDevice;
   name: string;
+  /** The adapter options that found this adapter (compatibility mode on OpenGL ES). */
+  options: GPURequestAdapterOptions;
   /** Another device from a fresh adapter (an adapter gives one device only), e.g. to destroy. */
   newDevice(): Promise<GPUDevice>;
 }
@@ -40,6 +42,7 @@ export async function testGpu(): Promise<TestGpu | null> {
         adapter,
         device,
         newDevice,
+        options: opts,
         name: [vendor, dev, description].filter(Boolean).join(' / '),
       };
     } catch {
