@@ -389,8 +389,7 @@ export class JobEngine {
             costUsed: Math.min(p.budget, cpuCredits(ran) + dataCredits(p.inputBytes)),
           });
         }
-        if (p || Atomics.load(this.pool.slot(i), WORKER_SLOT.READY) === workerReadyValue(i))
-          this.restart(i);
+        if (p || Atomics.load(this.pool.slot(i), WORKER_SLOT.READY) === workerReadyValue(i)) this.restart(i);
       }
     }
   }

@@ -142,9 +142,10 @@ describe('source layout', () => {
  *   0  wire, sab, lifecycle, ledger, types   — byte formats, the shared-memory bus, pure state
  *   1  capsules                              — the work itself; knows nothing of workers or buses
  *   2  engine                                — runs capsules' jobs over the bus (host and worker side)
- *   3  pool                                  — owns Workers; wires bus + pool + engine for a host
+ *   3  pool, mesh, workflow, market          — owns Workers (bus + pool + engine for a host); the
+ *                                              peer-to-peer mesh; workflows over capsules; the market
  *   4  scheduler                             — the background's policy and queue
- *   5  messaging, mesh                       — typed protocols between contexts and peers
+ *   5  messaging                             — typed protocols between contexts
  *   6  offscreen, cli, selftest              — hosts of the engine
  *   7  background, popup                     — the extension's top: service worker and UI
  *
@@ -154,9 +155,9 @@ const LAYERS: readonly (readonly string[])[] = [
   ['wire', 'sab', 'lifecycle', 'ledger', 'types'],
   ['capsules'],
   ['engine'],
-  ['pool'],
+  ['pool', 'mesh', 'workflow', 'market'],
   ['scheduler'],
-  ['messaging', 'mesh'],
+  ['messaging'],
   ['offscreen', 'cli', 'selftest'],
   ['background', 'popup'],
 ];
