@@ -68,7 +68,10 @@ describe('the popup toggle and the lifecycle', () => {
     await ext.stopServiceWorker();
     await popup.close();
     popup = await ext.openPopup();
-    await expect.poll(() => popup.getByTestId('status').textContent()).toBe('Paused by you');
+    // A restarted service worker first answers after its state loads: as long as after the first stop.
+    await expect
+      .poll(() => popup.getByTestId('status').textContent(), { timeout: 10_000 })
+      .toBe('Paused by you');
     expect(await popup.getByRole('switch', { name: 'Contribute' }).getAttribute('aria-checked')).toBe(
       'false',
     );
@@ -110,9 +113,14 @@ describe('the popup toggle and the lifecycle', () => {
     // One alarm period is 30 s; the port-close path normally brings it back in well under a second.
     expect(Date.now() - closedAt).toBeLessThan(30_000);
     expect(after.offscreenCreations).toBeGreaterThanOrEqual(1);
+    // The status reflects the last heartbeat, which may predate the workers' start by up to 1 s.
     const status = await waitFor(
       () => ext.ask('status/get'),
-      (s) => s.phase === 'running' && s.text.startsWith('Running'),
+      (s) =>
+        s.phase === 'running' &&
+        s.text.startsWith('Running') &&
+        s.host.workersAlive === after.offscreen!.workers.length,
+      { what: 'a heartbeat with every worker of the new host alive' },
     );
     expect(status.host.workersAlive).toBe(after.offscreen!.workers.length);
     // The new host gets work at once: the old host's jobs are requeued on its hello instead of

@@ -145,26 +145,25 @@ describe('source layout', () => {
  * The layers of src/, lowest first. A folder may import its own files and folders of a LOWER layer
  * only: never one above, never a sibling in its own layer, so the folder graph has no cycles.
  *
- *   0  wire, sab, lifecycle, ledger, types,  — byte formats, the shared-memory bus, pure state;
- *      market                                  the market's verification rules (pure)
+ *   0  wire, sab, lifecycle, ledger, types   — byte formats, the shared-memory bus, pure state
  *   1  capsules                              — the work itself; knows nothing of workers or buses
  *   2  engine                                — runs capsules' jobs over the bus (host and worker side)
- *   3  pool, workflow                        — owns Workers, wires bus + pool + engine for a host;
- *                                              workflows of jobs on an engine
+ *   3  pool, mesh, workflow, market          — owns Workers (bus + pool + engine for a host); the
+ *                                              peer-to-peer mesh; workflows over capsules; the market
  *   4  scheduler                             — the background's policy and queue
- *   5  messaging, mesh                       — typed protocols between contexts and peers
+ *   5  messaging                             — typed protocols between contexts
  *   6  offscreen, cli, selftest              — hosts of the engine
  *   7  background, popup                     — the extension's top: service worker and UI
  *
  * A new folder must be placed here (the test names it), so its place is a decision, not an accident.
  */
 const LAYERS: readonly (readonly string[])[] = [
-  ['wire', 'sab', 'lifecycle', 'ledger', 'types', 'market'],
+  ['wire', 'sab', 'lifecycle', 'ledger', 'types'],
   ['capsules'],
   ['engine'],
-  ['pool', 'workflow'],
+  ['pool', 'mesh', 'workflow', 'market'],
   ['scheduler'],
-  ['messaging', 'mesh'],
+  ['messaging'],
   ['offscreen', 'cli', 'selftest'],
   ['background', 'popup'],
 ];
