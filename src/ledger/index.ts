@@ -37,6 +37,18 @@ export {
 } from './identity.ts';
 export { type IdentityErrorCode, IdentityError } from './identity-error.ts';
 export {
+  type BackupOptions,
+  type WalletContents,
+  MIN_PASSPHRASE_CHARS,
+  SCRYPT_PARAMS,
+  WALLET_BACKUP_FORMAT,
+  WALLET_BACKUP_VERSION,
+  WALLET_BACKUP_WARNING,
+  describeBackup,
+  exportWallet,
+  importWallet,
+} from './backup.ts';
+export {
   type Hold,
   type LedgerEntry,
   type Pay,
