@@ -80,7 +80,7 @@ export {
   ReceiptRejectedError,
 } from './receipt-rejected-error.ts';
 export { type LedgerOptions, type Totals, Ledger } from './ledger.ts';
-export { type ChainTotals, type HoldView, emptyTotals } from './totals.ts';
+export { type ChainTotals, type HoldView, applyReceipt, emptyTotals } from './totals.ts';
 export { type ForkProof, type ForkCheck, verifyForkProof } from './fork.ts';
 export { type PaymentBundle, Payments } from './payments.ts';
 export {

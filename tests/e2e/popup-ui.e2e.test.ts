@@ -320,7 +320,9 @@ describe('earnings as the ledger reports them', () => {
     expect(await page.getByTestId('cpu-energy').textContent()).toBe('CPU 3 min 12 s · ≈ 0.32 Wh');
     // Earnings by source; a zero says why.
     expect(await page.getByTestId('earned-pow').textContent()).toBe('12.345678 credits');
-    expect(await page.getByTestId('earned-peers').textContent()).toMatch(/^0 — no peer has paid for work yet/);
+    expect(await page.getByTestId('earned-peers').textContent()).toMatch(
+      /^0 — no peer has paid for work yet/,
+    );
     const bars = page.getByTestId('chart-7d').getByRole('img');
     expect(await bars.count()).toBe(7);
     expect(await bars.nth(6).getAttribute('aria-label')).toMatch(
