@@ -43,7 +43,7 @@ const arg = (name: string) => {
 const N = Number(arg('--receipts') ?? 100_000);
 const here = dirname(fileURLToPath(import.meta.url));
 const OUT = arg('--out') ?? join(here, '../results/ledger.json');
-const ROUNDS = 5;
+const ROUNDS = 3;
 const NOW = Date.UTC(2026, 10, 27, 12);
 
 function median(xs: number[]): number {
