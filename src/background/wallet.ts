@@ -1,7 +1,7 @@
 import {
-  exportIdentity,
-  IDENTITY_BACKUP_WARNING,
-  importIdentity,
+  exportWallet,
+  IdentityError,
+  importWallet,
   Ledger,
   loadOrCreateIdentity,
   MICRO_CREDITS_PER_CREDIT,
@@ -13,6 +13,7 @@ import {
   type LedgerDb,
   type PowProofRecord,
   type ReceiptView,
+  WALLET_BACKUP_WARNING,
 } from '../ledger';
 import type { Handlers } from '../messaging/messenger';
 import { proofCredits, verifyBoundProof } from '../capsules/pow/proof';
@@ -37,6 +38,8 @@ export class Wallet {
   constructor(
     private readonly factory: IDBFactory,
     private readonly now: () => number = Date.now,
+    /** Test-only: cheaper scrypt parameters for backups (default: SCRYPT_PARAMS). */
+    private readonly backupKdf?: { N: number; r: number; p: number },
   ) {
     this.ready = this.open();
   }
@@ -94,9 +97,26 @@ export class Wallet {
         const offset = Number.isFinite(utcOffsetMin) && Math.abs(utcOffsetMin) <= 14 * 60 ? utcOffsetMin : 0;
         return { ...(await this.ledger.summary(this.now(), { utcOffsetMin: offset })), nodeId: this.nodeId };
       },
-      'identity/export': async () => {
+      'identity/export': async ({ passphrase }) => {
         await this.ready;
-        return { backup: exportIdentity(this.identity), warning: IDENTITY_BACKUP_WARNING };
+        const history = await this.ledger.history();
+        const peers: Record<string, Awaited<ReturnType<Ledger['peerChain']>>> = {};
+        for (const e of history) {
+          const payer = e.kind === 'receipt' ? e.payment?.ledger : undefined;
+          if (payer !== undefined && peers[payer] === undefined)
+            peers[payer] = await this.ledger.peerChain(payer);
+        }
+        const backup = await exportWallet(
+          { identity: this.identity, history, peers },
+          passphrase,
+          this.backupKdf === undefined ? {} : { kdf: this.backupKdf },
+        );
+        const day = new Date(this.now()).toISOString().slice(0, 10);
+        return {
+          backup,
+          warning: WALLET_BACKUP_WARNING,
+          fileName: `inos-wallet-${this.nodeId.slice(0, 8)}-${day}.json`,
+        };
       },
       'ledger/history': async () => {
         await this.ready;
@@ -111,12 +131,32 @@ export class Wallet {
           await this.refresh();
         }
       },
-      'identity/import': async ({ backup }) => {
+      'identity/import': async ({ backup, passphrase, discardCredits }) => {
         await this.ready;
-        const identity = importIdentity(backup);
-        await saveIdentity(this.db, identity);
-        await this.useIdentity(identity);
-        return { nodeId: identity.nodeId };
+        const contents = await importWallet(backup, passphrase);
+        const current = await this.ledger.runningTotals();
+        const holds = current.balance + current.pending;
+        if (contents.identity.nodeId !== this.nodeId && holds > 0 && discardCredits !== true) {
+          throw new IdentityError(
+            'would-discard',
+            `this browser's wallet still holds ${holds / MICRO_CREDITS_PER_CREDIT} credits; importing replaces its key ` +
+              'and they are lost unless you exported it. Export it first, or confirm a second time.',
+          );
+        }
+        // Audit the backup's ledger before anything is replaced: a bad file changes nothing.
+        const probe = new Ledger(this.db, {
+          owner: contents.identity.nodeId,
+          verifyProof: verifyBoundProof,
+          now: this.now,
+        });
+        const totals = await probe.restore(contents.history, contents.peers);
+        await saveIdentity(this.db, contents.identity);
+        await this.useIdentity(contents.identity);
+        return {
+          nodeId: contents.identity.nodeId,
+          balance: totals.balance,
+          records: contents.history.length,
+        };
       },
     };
   }

@@ -3,7 +3,18 @@
  * was wrong and what is expected; `code` lets the UI pick its own wording.
  */
 export type IdentityErrorCode =
-  'not-json' | 'wrong-format' | 'wrong-version' | 'bad-hex' | 'key-mismatch' | 'corrupt-store';
+  | 'not-json'
+  | 'wrong-format'
+  | 'wrong-version'
+  | 'bad-hex'
+  | 'key-mismatch'
+  | 'corrupt-store'
+  | 'wrong-passphrase'
+  | 'weak-passphrase'
+  /** The import would replace a key that still holds credits; confirm twice to go on. */
+  | 'would-discard'
+  /** The backup's ledger does not pass an audit. */
+  | 'bad-ledger';
 
 export class IdentityError extends Error {
   override readonly name = 'IdentityError';

@@ -37,6 +37,18 @@ export {
 } from './identity.ts';
 export { type IdentityErrorCode, IdentityError } from './identity-error.ts';
 export {
+  type BackupOptions,
+  type WalletContents,
+  MIN_PASSPHRASE_CHARS,
+  SCRYPT_PARAMS,
+  WALLET_BACKUP_FORMAT,
+  WALLET_BACKUP_VERSION,
+  WALLET_BACKUP_WARNING,
+  describeBackup,
+  exportWallet,
+  importWallet,
+} from './backup.ts';
+export {
   type Hold,
   type LedgerEntry,
   type Pay,
@@ -68,7 +80,7 @@ export {
   ReceiptRejectedError,
 } from './receipt-rejected-error.ts';
 export { type LedgerOptions, type Totals, Ledger } from './ledger.ts';
-export { type ChainTotals, type HoldView, emptyTotals } from './totals.ts';
+export { type ChainTotals, type HoldView, applyReceipt, emptyTotals } from './totals.ts';
 export { type ForkProof, type ForkCheck, verifyForkProof } from './fork.ts';
 export { type PaymentBundle, Payments } from './payments.ts';
 export {

@@ -28,6 +28,7 @@ import {
 import type { ProofVerifier } from './proof-verifier.ts';
 import { entryHash, parseEntry, readableId, ZERO_HASH, type LedgerEntry, type Pay } from './receipt.ts';
 import { ReceiptRejectedError } from './receipt-rejected-error.ts';
+import { verifyHistory } from './verify-history.ts';
 import { summarizeParts, type LedgerSummary, type SummaryOptions } from './summary.ts';
 import { emptyTotals, type ChainTotals, type HoldView } from './totals.ts';
 
@@ -273,6 +274,76 @@ export class Ledger {
       now,
       opts,
     );
+  }
+
+  /**
+   * Replaces this ledger's stored chain with `history` (a restored backup) after auditing it as a
+   * peer would (verifyHistory, proofs judged at their own time, payments through `peers`). Keeps
+   * the stored chain when it is already as long. Returns the totals now stored.
+   */
+  async restore(
+    history: readonly LedgerEntry[],
+    peers: Readonly<Record<string, readonly LedgerEntry[]>> = {},
+  ): Promise<ChainTotals> {
+    const audit = verifyHistory(history, {
+      owner: this.owner,
+      trusts: this.#trusts,
+      verifyProof: this.#verifyProof,
+      chains: peers,
+    });
+    if (!audit.ok)
+      throw new ReceiptRejectedError(
+        audit.code,
+        `the backup's ledger fails an audit at record ${audit.index + 1}: ${audit.detail}`,
+        audit.id,
+      );
+    if ((await this.head()).seq >= audit.head.seq) return this.runningTotals();
+    const all = [...STORES, 'peers'] as const;
+    const tx = this.#db.transaction(all, 'readwrite');
+    const mine = IDBKeyRange.bound([this.owner, 0], [this.owner, Infinity]);
+    const clearIndex = async (store: 'receipts' | 'holds') => {
+      let c = await tx.objectStore(store).index('byLedger').openCursor(this.owner);
+      while (c) {
+        await c.delete();
+        c = await c.continue();
+      }
+    };
+    await Promise.all([
+      tx.objectStore('entries').delete(mine),
+      tx.objectStore('slots').delete(mine),
+      clearIndex('receipts'),
+      clearIndex('holds'),
+    ]);
+    const now = this.#now();
+    const slots = new Map<number, SlotCredits>();
+    for (const r of audit.receipts) {
+      const slot = Math.floor(r.issuedAt / SLOT_MS);
+      slots.set(
+        slot,
+        addToSlot(slots.get(slot) ?? { ledger: this.owner, slot, credits: 0, pending: 0 }, r, 1),
+      );
+    }
+    const writes: Promise<unknown>[] = [
+      ...history.map((e) =>
+        tx
+          .objectStore('entries')
+          .put({ ledger: this.owner, seq: e.seq, id: e.id, hash: entryHash(e), entry: e, acceptedAt: now }),
+      ),
+      ...audit.receipts.map((r) => tx.objectStore('receipts').put(r)),
+      ...audit.holds.map((h) => tx.objectStore('holds').put(h)),
+      ...[...slots.values()].map((s) => tx.objectStore('slots').put(s)),
+      ...Object.values(peers)
+        .flat()
+        .map((e) =>
+          tx
+            .objectStore('peers')
+            .put({ ledger: e.ledger, seq: e.seq, id: e.id, hash: entryHash(e), entry: e, acceptedAt: now }),
+        ),
+      tx.objectStore('heads').put(audit.head),
+      tx.objectStore('totals').put(audit.totals),
+    ];
+    await Promise.all([...writes, tx.done]);
+    return audit.totals;
   }
 
   /** Stores a refusal decided outside `append` (payment admission), then returns the error to throw. */

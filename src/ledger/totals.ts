@@ -9,7 +9,7 @@
  */
 import type { ReceiptState } from './receipt.ts';
 
-/** What the totals read of a receipt view (ledger-db.ts's CountedReceipt has these fields). */
+/** What the totals read of a receipt view (ledger-db.ts's ReceiptView has these fields). */
 export interface CountedReceipt {
   state: ReceiptState;
   credits: number;

@@ -43,6 +43,7 @@ export type HistoryCheck =
       balance: number;
       pending: number;
       totals: ChainTotals;
+      holds: HoldView[];
     }
   | {
       ok: false;
@@ -130,6 +131,7 @@ function replay(
     balance: totals.balance,
     pending: totals.pending,
     totals,
+    holds: [...holds.values()],
   };
 }
 

@@ -124,8 +124,19 @@ export interface BackgroundProtocol {
   /** Earnings from the ledger. Amounts are integer micro-credits (1 credit = 1,000,000). */
   'earnings/get': { req: { utcOffsetMin: number }; res: EarningsView };
   /** The wallet key as a backup text; whoever holds it can claim this node's credits. */
-  'identity/export': { req: undefined; res: { backup: string; warning: string } };
-  'identity/import': { req: { backup: string }; res: { nodeId: string } };
+  /** The wallet (key and ledger) as a backup file encrypted under `passphrase` (backup.ts). */
+  'identity/export': {
+    req: { passphrase: string };
+    res: { backup: string; warning: string; fileName: string };
+  };
+  /**
+   * Restores a backup. Refused with IdentityError 'would-discard' when the current key still holds
+   * credits and `discardCredits` is not set (the popup asks a second time).
+   */
+  'identity/import': {
+    req: { backup: string; passphrase?: string; discardCredits?: boolean };
+    res: { nodeId: string; balance: number; records: number };
+  };
   /** The whole signed chain (receipts and transitions), for backups and audits. */
   'ledger/history': { req: undefined; res: LedgerEntry[] };
   /**

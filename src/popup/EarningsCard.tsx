@@ -22,6 +22,17 @@ function emptyNote(status: Status | null): string {
   return 'No earnings yet';
 }
 
+/** The reason each source of credits is still at zero. */
+export function peersZeroReason(): string {
+  return '0 — no peer has paid for work yet (paid jobs arrive with the compute mesh)';
+}
+
+export function powZeroReason(status: Status | null): string {
+  if (status?.phase === 'paused') return '0 — contributing is off';
+  if (status?.phase === 'suspended') return `0 — ${status.text.toLowerCase()}`;
+  return '0 — no proof found yet (a proof takes about 16 million hashes)';
+}
+
 function note(e: EarningsView, status: Status | null): string {
   if (e.pending > 0) return `+${formatCredits(e.pending)} pending verification`;
   if (e.balance === 0) return e.recent.length === 0 ? emptyNote(status) : 'No settled credits yet';
@@ -63,6 +74,27 @@ export function EarningsCard({ status, earnings: e, error }: Props) {
           <span class={loading ? 'skeleton-text' : 'muted-inline'}>{loading ? 'Loading…' : '—'}</span>
         )}
       </p>
+      {e && (
+        <dl class="facts earnings-split" data-testid="earnings-split">
+          <dt>Paid by peers</dt>
+          <dd data-testid="earned-peers">
+            {e.paidByPeers > 0 ? creditsText(e.paidByPeers) : peersZeroReason()}
+          </dd>
+          <dt>Proof-of-work</dt>
+          <dd data-testid="earned-pow">
+            {e.proofOfWork > 0 ? creditsText(e.proofOfWork) : powZeroReason(status)}
+          </dd>
+          {(e.spent > 0 || e.held > 0) && (
+            <>
+              <dt>Paid to peers</dt>
+              <dd data-testid="spent">
+                {creditsText(e.spent)}
+                {e.held > 0 && ` (+${formatCredits(e.held)} held for running jobs)`}
+              </dd>
+            </>
+          )}
+        </dl>
+      )}
       <WeekChart
         days={
           e?.last7Days ?? lastSevenDays(now).map((day) => ({ day, credits: 0, pending: 0, unknown: true }))

@@ -163,19 +163,41 @@ describe('the settings view', () => {
     await popup.close();
   });
 
-  it('exports a backup with its warning in bold, and explains a bad import', async () => {
+  it('exports an encrypted backup after confirmation, restores it, and explains a bad import', async () => {
     const popup = await ext.openPopup();
     await openSettings(popup);
+    const pass = 'correct horse battery staple';
+    await popup.getByLabel('Backup passphrase').fill(pass);
+    await popup.getByLabel('Repeat passphrase').fill(pass);
     await popup.getByRole('button', { name: 'Export backup' }).click();
+    // Nothing is exported until the user confirms.
+    await popup.getByTestId('export-confirm').waitFor();
+    expect(await popup.getByTestId('backup-text').count()).toBe(0);
+    await popup.getByRole('button', { name: 'Yes, export' }).click();
     const backup = popup.getByTestId('backup-text');
-    await backup.waitFor();
+    await backup.waitFor({ timeout: 60_000 });
     expect(await backup.getAttribute('readonly')).not.toBeNull();
-    expect((await backup.inputValue()).length).toBeGreaterThan(20);
+    const text = await backup.inputValue();
+    expect(JSON.parse(text)).toMatchObject({ format: 'inos-wallet', version: 2 });
     expect(await popup.getByTestId('backup-warning').locator('strong').textContent()).not.toBe('');
+    expect(await popup.getByTestId('backup-download').getAttribute('download')).toMatch(
+      /^inos-wallet-.*\.json$/,
+    );
 
     await popup.getByLabel('Backup to import').fill('not a backup');
     await popup.getByRole('button', { name: 'Import backup' }).click();
+    await popup.getByRole('button', { name: 'Yes, import' }).click();
     await expect.poll(() => popup.getByTestId('import-error').textContent()).toMatch(/^Import failed: .+/);
+
+    // The backup restores this wallet (same node: no credits are discarded, so one confirmation).
+    const { nodeId } = await ext.ask('earnings/get', { utcOffsetMin: 0 });
+    await popup.getByLabel('Backup to import').fill(text);
+    await popup.getByLabel('Its passphrase').fill(pass);
+    await popup.getByRole('button', { name: 'Import backup' }).click();
+    await popup.getByRole('button', { name: 'Yes, import' }).click();
+    await expect
+      .poll(() => popup.getByTestId('import-done').textContent(), { timeout: 60_000 })
+      .toMatch(new RegExp(`node ${nodeId.slice(0, 6)}.*balance \\d`));
     await popup.close();
   });
 });
@@ -296,6 +318,11 @@ describe('earnings as the ledger reports them', () => {
       'Today 0.0012 credits +0.0003 pending',
     );
     expect(await page.getByTestId('cpu-energy').textContent()).toBe('CPU 3 min 12 s · ≈ 0.32 Wh');
+    // Earnings by source; a zero says why.
+    expect(await page.getByTestId('earned-pow').textContent()).toBe('12.345678 credits');
+    expect(await page.getByTestId('earned-peers').textContent()).toMatch(
+      /^0 — no peer has paid for work yet/,
+    );
     const bars = page.getByTestId('chart-7d').getByRole('img');
     expect(await bars.count()).toBe(7);
     expect(await bars.nth(6).getAttribute('aria-label')).toMatch(
