@@ -158,8 +158,13 @@ function journalRecords(dir: string, out: string): Array<Record<string, unknown>
   return [];
 }
 
-/** Starts the CLI as a process, waits until the journal shows `step` started, kills it with SIGKILL. */
-async function killInside(args: string[], journal: string, out: string, step: number): Promise<void> {
+/** Starts the CLI as a process and waits until the journal shows `step` started; returns its killer. */
+async function startUntil(
+  args: string[],
+  journal: string,
+  out: string,
+  step: number,
+): Promise<() => Promise<void>> {
   const child = spawn(process.execPath, [CHILD, ...args], {
     cwd: REPO,
     stdio: ['ignore', 'ignore', 'pipe'],
@@ -169,12 +174,16 @@ async function killInside(args: string[], journal: string, out: string, step: nu
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
   const deadline = Date.now() + 60_000;
   while (!journalRecords(journal, out).some((r) => r['type'] === 'start' && r['step'] === step)) {
-    if (child.exitCode !== null || Date.now() > deadline)
+    if (child.exitCode !== null || Date.now() > deadline) {
+      child.kill('SIGKILL');
       throw new Error(`the child never reached step ${step}: ${stderr}`);
+    }
     await new Promise((r) => setTimeout(r, 20));
   }
-  child.kill('SIGKILL');
-  await exited;
+  return async () => {
+    child.kill('SIGKILL');
+    await exited;
+  };
 }
 
 describe('crash recovery', () => {
@@ -225,21 +234,24 @@ describe('crash recovery', () => {
     ];
     const input = { resume: text(50_000), rollback: text(40_000) };
     const out = (k: string) => join(dir, `${k}.out`);
-    await Promise.all(
-      (['resume', 'rollback'] as const).map((k) => {
-        writeFileSync(join(dir, `${k}.in`), input[k]);
-        writeFileSync(join(dir, `${k}.json`), JSON.stringify(crashing(dir, k)));
-        const args = [
-          'run',
-          'workflow',
-          '--params',
-          `@${join(dir, `${k}.json`)}`,
-          '--in',
-          join(dir, `${k}.in`),
-        ];
-        return killInside([...args, '--out', out(k), ...common], journal, out(k), 3);
-      }),
-    );
+    // One after the other: each process holds the chunk store's index in memory (one writer at a time
+    // per directory), so the second opens it only after the first has stored its blob. Both are alive
+    // (the second's own recovery leaves the first's workflow alone) when both are killed.
+    const kills: Array<() => Promise<void>> = [];
+    for (const k of ['resume', 'rollback'] as const) {
+      writeFileSync(join(dir, `${k}.in`), input[k]);
+      writeFileSync(join(dir, `${k}.json`), JSON.stringify(crashing(dir, k)));
+      const args = [
+        'run',
+        'workflow',
+        '--params',
+        `@${join(dir, `${k}.json`)}`,
+        '--in',
+        join(dir, `${k}.in`),
+      ];
+      kills.push(await startUntil([...args, '--out', out(k), ...common], journal, out(k), 3));
+    }
+    await Promise.all(kills.map((kill) => kill()));
     const address = (k: string) =>
       journalRecords(journal, out(k)).find((r) => r['type'] === 'done' && r['step'] === 1)![
         'output'
