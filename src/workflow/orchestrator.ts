@@ -225,12 +225,18 @@ export class Orchestrator {
         why ||= `its input cannot be read again: ${(err as Error).message}`;
       }
       if (input === null && begin.input.kind !== 'none') why ||= 'its input cannot be read again';
+      let adopted = input === null && begin.input.kind === 'none';
       try {
-        run.input = this.adoptInput(run, input);
+        if (input !== null) {
+          run.input = this.adoptInput(run, input);
+          adopted = true;
+        }
       } catch (err) {
         why ||= `no shared memory for its input: ${(err as Error).message}`;
       }
       const sink = opts.sink?.(begin.meta);
+      // A block `load` filled belongs to it as far as run() is concerned; here we asked for it, so free it.
+      if (input && 'ref' in input) run.blocks.push(input);
       if (!why) {
         results.push(
           await this.finish(
@@ -248,7 +254,7 @@ export class Orchestrator {
       // from the journal, pure ones recomputed, an in-doubt idempotent one run again to learn its
       // output), then undo everything that finished.
       const lastGroup = lastStarted < 0 ? -1 : plan.steps[lastStarted]!.group;
-      if (input !== null || begin.input.kind === 'none') await this.execute(run, lastGroup + 1, true);
+      if (adopted) await this.execute(run, lastGroup + 1, true);
       else for (const [i, p] of prior) if (p.done) this.reuse(run, plan.steps[i]!, p.done);
       const undone = await this.rollback(run, `recovery: ${why}`);
       const status: WorkflowEnd = undone ? 'failed' : 'rolledBack';

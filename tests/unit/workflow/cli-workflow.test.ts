@@ -158,13 +158,8 @@ function journalRecords(dir: string, out: string): Array<Record<string, unknown>
   return [];
 }
 
-/**
- * Starts the CLI as a process and waits until the journal shows `step` started; returns a function that
- * kills it with SIGKILL. Kill only once every process under test got there: a process that starts
- * after another died recovers the dead one's workflow first (as it should), which a slow machine makes
- * likely.
- */
-async function runUntil(
+/** Starts the CLI as a process and waits until the journal shows `step` started; returns its killer. */
+async function startUntil(
   args: string[],
   journal: string,
   out: string,
@@ -179,8 +174,10 @@ async function runUntil(
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
   const deadline = Date.now() + 60_000;
   while (!journalRecords(journal, out).some((r) => r['type'] === 'start' && r['step'] === step)) {
-    if (child.exitCode !== null || Date.now() > deadline)
+    if (child.exitCode !== null || Date.now() > deadline) {
+      child.kill('SIGKILL');
       throw new Error(`the child never reached step ${step}: ${stderr}`);
+    }
     await new Promise((r) => setTimeout(r, 20));
   }
   return async () => {
@@ -237,21 +234,23 @@ describe('crash recovery', () => {
     ];
     const input = { resume: text(50_000), rollback: text(40_000) };
     const out = (k: string) => join(dir, `${k}.out`);
-    const kills = await Promise.all(
-      (['resume', 'rollback'] as const).map((k) => {
-        writeFileSync(join(dir, `${k}.in`), input[k]);
-        writeFileSync(join(dir, `${k}.json`), JSON.stringify(crashing(dir, k)));
-        const args = [
-          'run',
-          'workflow',
-          '--params',
-          `@${join(dir, `${k}.json`)}`,
-          '--in',
-          join(dir, `${k}.in`),
-        ];
-        return runUntil([...args, '--out', out(k), ...common], journal, out(k), 3);
-      }),
-    );
+    // One after the other: each process holds the chunk store's index in memory (one writer at a time
+    // per directory), so the second opens it only after the first has stored its blob. Both are alive
+    // (the second's own recovery leaves the first's workflow alone) when both are killed.
+    const kills: Array<() => Promise<void>> = [];
+    for (const k of ['resume', 'rollback'] as const) {
+      writeFileSync(join(dir, `${k}.in`), input[k]);
+      writeFileSync(join(dir, `${k}.json`), JSON.stringify(crashing(dir, k)));
+      const args = [
+        'run',
+        'workflow',
+        '--params',
+        `@${join(dir, `${k}.json`)}`,
+        '--in',
+        join(dir, `${k}.in`),
+      ];
+      kills.push(await startUntil([...args, '--out', out(k), ...common], journal, out(k), 3));
+    }
     await Promise.all(kills.map((kill) => kill()));
     const address = (k: string) =>
       journalRecords(journal, out(k)).find((r) => r['type'] === 'done' && r['step'] === 1)![
