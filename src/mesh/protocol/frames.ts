@@ -76,7 +76,9 @@ export type ChunkFrame =
 export type Decoded<T> = { ok: true; frame: T } | { ok: false; error: MeshError };
 
 const utf8 = new TextEncoder();
+/** UTF-8 length; a string of n UTF-16 units takes at most 3n bytes, so short strings skip the encode. */
 const byteLength = (s: string): number => utf8.encode(s).length;
+const fits = (s: string, max: number): boolean => s.length * 3 <= max || byteLength(s) <= max;
 
 // ---- validation of decoded trees (peer input: return a reason, never throw) ----
 
@@ -91,7 +93,7 @@ function obj(v: WireValue | undefined, path: string): WireObject {
 }
 function text(v: WireValue | undefined, path: string, maxBytes: number): string {
   if (typeof v !== 'string') bad(path, 'expected text');
-  if (byteLength(v) > maxBytes) bad(path, `longer than ${maxBytes} bytes`);
+  if (!fits(v, maxBytes)) bad(path, `longer than ${maxBytes} bytes`);
   return v;
 }
 function bytes(v: WireValue | undefined, path: string, maxBytes: number): Uint8Array {

@@ -6,8 +6,11 @@
  * A new peer starts at 0.5. At or below THRESHOLD (0.2) the peer is banned: the node disconnects it
  * and refuses it for a back-off of 10 min × 2^(strikes − 1), capped at 24 h; when a ban ends the
  * peer comes back on probation at 0.3, so a few more failures ban it again for twice as long.
- * From 0.5, 9 timeouts in a row (or 2 bad chunks) cross the threshold; an honest peer losing 5% of
- * its requests at random sits near 0.95 and would need ~15 timeouts in a row to fall that far.
+ * From 0.5, 5 timeouts or flood refusals in a row cross the threshold, and so does one bad chunk
+ * (a bad chunk is proof, not noise: the bytes were authenticated by the transport and hashed by us;
+ * a long-trusted peer at 0.95 survives one, which leaves room for a disk error on its side). An
+ * honest peer losing 2% of its requests at random sits near 0.98 and would need 8 timeouts in a
+ * row to fall that far.
  * "Unreachable" is deliberately not an outcome: a peer behind a partition or offline is not lying.
  *
  * The score feeds gossipsub's application-specific score (appScore, in [−10, 10]) and the order in
@@ -33,10 +36,10 @@ export type Outcome =
 
 export const OUTCOMES: Readonly<Record<Outcome, { x: number; w: number }>> = {
   ok: { x: 1, w: 1 },
-  timeout: { x: 0, w: 1 },
+  timeout: { x: 0, w: 2 },
   'bad-frame': { x: 0, w: 3 },
   flood: { x: 0, w: 2 },
-  'bad-chunk': { x: 0, w: 5 },
+  'bad-chunk': { x: 0, w: 10 },
   verified: { x: 1, w: 3 },
   disputed: { x: 0, w: 5 },
 };
