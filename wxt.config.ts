@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'wxt';
+import { noPublicIceVite } from './scripts/no-public-ice.mjs';
 
 // The manifest is part of the product's contract: tests/unit/manifest.test.ts reads the built one
 // and fails if permissions, isolation headers or the CSP drift from what is declared here.
@@ -32,6 +33,8 @@ export default defineConfig({
   },
   vite: () => ({
     build: { target: 'es2022', sourcemap: false },
+    // Empties @libp2p/webrtc's public-STUN fallback list (scripts/no-public-ice.mjs).
+    plugins: [noPublicIceVite()],
     worker: { format: 'es' },
     resolve: {
       // brotli-wasm's package exports hide its web build; the extension needs it (with the .wasm

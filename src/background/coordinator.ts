@@ -308,7 +308,7 @@ export class Coordinator {
         await this.apply({ type: 'unsuspend', reason: 'not-isolated' });
         await this.recordError(null);
         await this.signal({ hostWorkers: workers });
-        return { lifecycle: this.state, throttle: this.throttle };
+        return { lifecycle: this.state, throttle: this.throttle, bootstrap: this.settings.mesh.bootstrap };
       },
       'offscreen/heartbeat': async (hb: HeartbeatReport) => {
         const now = this.deps.now();
@@ -317,7 +317,7 @@ export class Coordinator {
         this.health = { lastHeartbeat: hb, lastHeartbeatAt: now, error: null };
         await this.deps.session.write(HEALTH_KEY, this.health);
         if (phaseOf(this.state) === 'draining' && hb.busy === 0) await this.apply({ type: 'drained' });
-        return { lifecycle: this.state, throttle: this.throttle };
+        return { lifecycle: this.state, throttle: this.throttle, bootstrap: this.settings.mesh.bootstrap };
       },
       'offscreen/battery': async (report: BatteryReport) => {
         this.battery = report;

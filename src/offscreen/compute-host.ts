@@ -1,6 +1,11 @@
 import { phaseOf, type LifecycleState, type Phase } from '../lifecycle';
 import { sendTo, type Handlers, type RuntimeEndpoint } from '../messaging/messenger';
-import type { BackgroundProtocol, BatteryReport, OffscreenDiagnostics } from '../messaging/protocol';
+import type {
+  BackgroundProtocol,
+  BatteryReport,
+  MeshReport,
+  OffscreenDiagnostics,
+} from '../messaging/protocol';
 import type { Throttle } from '../scheduler/policy';
 import { defaultWorkerCount, WorkerPool, type PoolWorker } from '../pool/worker-pool';
 import {
@@ -38,6 +43,8 @@ export interface ComputeHostDeps {
   /** The Compute Pressure API's observer constructor, where the browser has it. */
   pressureObserver?: PressureObserverCtor;
   log?: (msg: string, err?: unknown) => void;
+  /** The mesh node (mesh-host.ts); absent in unit tests of the compute side alone. */
+  mesh?: { setBootstrap(list: readonly string[]): Promise<void>; report(): MeshReport };
 }
 
 export class NotIsolatedError extends Error {
@@ -106,10 +113,12 @@ export class ComputeHost {
     this.pool.start();
     this.engine = new JobEngine(this.pool, new CapsuleRegistry(builtinCapsules));
     this.connectPort();
-    const { lifecycle, throttle } = await this.send('offscreen/hello', {
+    const { lifecycle, throttle, bootstrap } = await this.send('offscreen/hello', {
       instanceId: this.instanceId,
       workers,
     });
+    // Not awaited: the node dials (and retries) in the background; heartbeats report its state.
+    void this.deps.mesh?.setBootstrap(bootstrap).catch((err) => this.deps.log?.('mesh failed', err));
     if (throttle) this.applyThrottle(throttle);
     this.apply(lifecycle);
     const beat = setInterval(() => void this.heartbeat(), HEARTBEAT_MS);
@@ -178,7 +187,7 @@ export class ComputeHost {
     if (!this.port) this.connectPort();
     const now = this.deps.now();
     try {
-      const { lifecycle, throttle } = await this.send('offscreen/heartbeat', {
+      const { lifecycle, throttle, bootstrap } = await this.send('offscreen/heartbeat', {
         instanceId: this.instanceId,
         epoch: this.lifecycle.epoch,
         workers: this.pool.size,
@@ -189,7 +198,10 @@ export class ComputeHost {
         busy: this.engine?.inFlight ?? 0,
         load: 0,
         sentAt: now,
+        ...(this.deps.mesh ? { mesh: this.deps.mesh.report() } : {}),
       });
+      if (bootstrap)
+        void this.deps.mesh?.setBootstrap(bootstrap).catch((err) => this.deps.log?.('mesh failed', err));
       if (throttle) this.applyThrottle(throttle);
       this.apply(lifecycle);
     } catch (err) {

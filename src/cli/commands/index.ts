@@ -5,6 +5,7 @@
 import type { Command } from '../registry.ts';
 import { decodeCommand } from './decode.ts';
 import { encodeCommand } from './encode.ts';
+import { nodeCommand } from './node.ts';
 import { runCommand } from './run.ts';
 
-export const COMMANDS: readonly Command[] = [encodeCommand, decodeCommand, runCommand];
+export const COMMANDS: readonly Command[] = [encodeCommand, decodeCommand, runCommand, nodeCommand];

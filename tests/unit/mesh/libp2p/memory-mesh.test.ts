@@ -27,11 +27,12 @@ function pickOther<T extends { getConnections(p?: unknown): unknown[]; peerId: u
   );
 }
 const SEED = seedFromEnv(0x1a2b3c);
-const N = 50;
+/** 50 in npm test; tests/slow runs the same scenario at 200 (MESH_NODES=200). */
+const N = Number(process.env['MESH_NODES'] ?? 50);
 
 describe(`libp2p mesh: ${N} real nodes on the memory transport (seed ${SEED})`, () => {
   let mesh: MemoryMesh | undefined;
-  afterAll(async () => mesh?.stop());
+  afterAll(async () => mesh?.stop(), 120_000);
 
   it('connects, gossips an advert to every node and answers DHT put/get and provider lookups', async () => {
     console.log(`[memory-mesh] seed=${SEED} n=${N}`);
@@ -57,7 +58,7 @@ describe(`libp2p mesh: ${N} real nodes on the memory transport (seed ${SEED})`, 
     const known = new Set<string>();
     await waitFor(
       'every node is a known subscriber',
-      45_000,
+      120_000,
       () => {
         for (const n of nodes)
           for (const p of n.services.pubsub.getSubscribers(ADVERTS_TOPIC)) known.add(p.toString());
@@ -77,7 +78,7 @@ describe(`libp2p mesh: ${N} real nodes on the memory transport (seed ${SEED})`, 
     phase('topic peers seen');
     const from = Math.floor(rand() * N);
     await nodes[from]!.services.pubsub.publish(ADVERTS_TOPIC, new TextEncoder().encode(`advert-${SEED}`));
-    await waitFor(`advert reaches all ${N - 1} other nodes`, 45_000, () => got.size === N - 1);
+    await waitFor(`advert reaches all ${N - 1} other nodes`, 120_000, () => got.size === N - 1);
     expect(got.has(from)).toBe(false);
     expect(got.size).toBe(N - 1);
 
@@ -103,7 +104,7 @@ describe(`libp2p mesh: ${N} real nodes on the memory transport (seed ${SEED})`, 
       if (ev.name === 'PROVIDER') for (const p of ev.providers) providers.add(p.id.toString());
     phase('providers found');
     expect([...providers]).toContain(provider.peerId.toString());
-  }, 240_000);
+  }, 400_000);
 
   it('refuses DHT records outside /inos/ or over the size limit, saying what is allowed', async () => {
     const enc = (t: string) => new TextEncoder().encode(t);
