@@ -2,7 +2,7 @@
  * Per-peer abuse limits: token buckets for gossip messages (keyed by origin) and inbound streams,
  * and a cap on concurrent inbound streams. Each refusal is reported to Reputation as 'flood', so a
  * peer that keeps pushing past its limits bans itself within a few dozen refusals, while honest
- * traffic (an advert every 30 s, a few chunk requests per second) never touches the limits.
+ * traffic (an advert per minute, a few chunk requests per second) never touches the limits.
  * Time comes from the injected clock, so the simulator drives it virtually.
  */
 import type { PeerIdString } from './port.ts';
@@ -19,9 +19,14 @@ export interface GuardLimits {
   concurrentStreams: number;
 }
 
+/**
+ * Adverts are the only gossip today: a node publishes on change and every 60 s, at most once per
+ * 10 s, so one per 10 s sustained with a burst of 2 never touches an honest origin. A low burst
+ * matters: every message an origin gets accepted is forwarded to the whole network.
+ */
 export const DEFAULT_GUARD_LIMITS: GuardLimits = {
-  messagesPerSecond: 1,
-  messageBurst: 5,
+  messagesPerSecond: 0.1,
+  messageBurst: 2,
   streamsPerSecond: 20,
   streamBurst: 40,
   concurrentStreams: 8,

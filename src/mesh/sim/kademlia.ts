@@ -67,7 +67,8 @@ export class RoutingTable {
   closest(target: KadId, n: number, exclude?: (peer: string) => boolean): Contact[] {
     const all: { c: Contact; d: number }[] = [];
     for (const b of this.buckets)
-      if (b !== undefined) for (const c of b) if (!exclude?.(c.peer)) all.push({ c, d: distance48(c.id, target) });
+      if (b !== undefined)
+        for (const c of b) if (!exclude?.(c.peer)) all.push({ c, d: distance48(c.id, target) });
     all.sort((a, b) => a.d - b.d || compareDistance(target, a.c.id, b.c.id));
     const out: Contact[] = [];
     for (let i = 0; i < n && i < all.length; i++) out.push((all[i] as { c: Contact }).c);

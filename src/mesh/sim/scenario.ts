@@ -11,14 +11,14 @@
  *
  * Hostile kinds: droppers answer nothing and forward no gossip but claim chunks in the DHT;
  * liars claim chunks and serve random bytes for them; flooders publish valid, signed adverts at
- * 20/s and burst 60 chunk streams per second at one random peer for 10 s.
+ * 10/s and burst 60 chunk streams per second at one random peer, both for 10 s from t = 5 s.
  */
 import { blake3 } from '@noble/hashes/blake3.js';
 import { ADVERTS_TOPIC, CHUNKS_PROTOCOL } from '../protocol/ids.ts';
 import { encodeAdvert, encodeChunk } from '../protocol/frames.ts';
 import { MeshNode } from '../protocol/node.ts';
 import { toHex } from '../protocol/chunk-exchange.ts';
-import { mulberry32, pick, randInt, randomBytes, shuffle, type Rand } from './prng.ts';
+import { mulberry32, pick, randomBytes, shuffle, type Rand } from './prng.ts';
 import { SimNetwork, type SimConfig, type SimNode } from './network.ts';
 
 export type Kind = 'honest' | 'dropper' | 'liar' | 'flooder';
@@ -32,10 +32,12 @@ export interface ScenarioOptions {
   holdersPerChunk: number;
   claimsPerHostile: number;
   fetchEveryMs: number;
-  /** Share of honest nodes that fetch (all of them serve). */
+  /** Share of honest nodes that fetch (all of them serve). Fetchers do not keep what they fetch, so
+   * they meet the same providers again, as a node fetching job inputs from one pool does. */
   fetchers: number;
-  /** Flooders' advert rate, per second. */
+  /** Flooders' advert rate, per second, for floodForMs from 5 s. */
   floodPerSecond: number;
+  floodForMs: number;
   durationMs: number;
   lookups: number;
   config?: Partial<SimConfig>;
@@ -49,9 +51,10 @@ export const DEFAULT_SCENARIO: ScenarioOptions = {
   chunks: 24,
   holdersPerChunk: 4,
   claimsPerHostile: 6,
-  fetchEveryMs: 8000,
-  fetchers: 0.3,
+  fetchEveryMs: 3000,
+  fetchers: 0.1,
   floodPerSecond: 10,
+  floodForMs: 10_000,
   durationMs: 120_000,
   lookups: 200,
 };
@@ -77,13 +80,25 @@ export interface ScenarioReport {
   fetches: { started: number; ok: number; failed: number; badChunks: number };
   /** Per flooder: ms since its first flood when the last honest node accepted one of its messages (−1: none). */
   flooderLastAcceptMs: number[];
-  /** Flooders with no honest gossip neighbour at the end. */
-  floodersIsolated: number;
+  /** Flood messages accepted by honest nodes, summed over all nodes, per flooder. */
+  flooderAccepted: number[];
+  /**
+   * (honest observer, hostile subject) pairs by what the observer saw: `proof` = at least one bad
+   * chunk, `drops` = at least 5 timeouts; `banned` = how many of those pairs the observer banned.
+   */
+  pairs: { proof: number; proofBanned: number; drops: number; dropsBanned: number; touched: number };
+  /** Fetch attempts per (honest observer, hostile subject) pair, by the subject's kind. */
+  attemptsPerPair: Record<Kind, number[]>;
   /** Per hostile node: distinct honest nodes that banned it. */
   bannedBy: Record<Kind, number[]>;
+  /** Per hostile node: its mean score at the honest nodes that observed it at least once. */
+  observedScore: Record<Kind, number[]>;
+  /** Per hostile node that was sent fetch attempts: ms since start of the last one. */
+  lastAttemptMs: Record<Kind, number[]>;
   churned: { left: number; returned: number };
   events: number;
   drains: number;
+  traffic: { gossipSent: number; requests: number; kadQueries: number };
   virtualMs: number;
 }
 
@@ -111,11 +126,16 @@ export async function runScenario(partial: Partial<ScenarioOptions> = {}): Promi
     attemptWindows: [],
     fetches: { started: 0, ok: 0, failed: 0, badChunks: 0 },
     flooderLastAcceptMs: [],
-    floodersIsolated: 0,
+    flooderAccepted: [],
+    pairs: { proof: 0, proofBanned: 0, drops: 0, dropsBanned: 0, touched: 0 },
+    attemptsPerPair: { honest: [], dropper: [], liar: [], flooder: [] },
     bannedBy: { honest: [], dropper: [], liar: [], flooder: [] },
+    observedScore: { honest: [], dropper: [], liar: [], flooder: [] },
+    lastAttemptMs: { honest: [], dropper: [], liar: [], flooder: [] },
     churned: { left: 0, returned: 0 },
     events: 0,
     drains: 0,
+    traffic: net.stats,
     virtualMs: o.durationMs,
   };
   const order = shuffle(
@@ -170,12 +190,16 @@ export async function runScenario(partial: Partial<ScenarioOptions> = {}): Promi
   const floodStart = 5000;
   const flooders = all.filter((n) => kind.get(n.id) === 'flooder');
   const lastAccept = new Map<string, number>();
+  const accepted = new Map<string, number>();
   for (const n of honest) {
     const h = n.subs.get(ADVERTS_TOPIC);
     if (h === undefined) continue;
     n.subs.set(ADVERTS_TOPIC, (m) => {
       const v = h(m);
-      if (v === 'accept' && kind.get(m.from) === 'flooder') lastAccept.set(m.from, since());
+      if (v === 'accept' && kind.get(m.from) === 'flooder') {
+        lastAccept.set(m.from, since());
+        accepted.set(m.from, (accepted.get(m.from) ?? 0) + 1);
+      }
       return v;
     });
   }
@@ -204,6 +228,11 @@ export async function runScenario(partial: Partial<ScenarioOptions> = {}): Promi
   }
 
   // ---- honest fetch workload ----
+  const lastAttempt = new Map<string, number>();
+  const pairs = new Map<
+    string,
+    { observer: string; subject: string; timeouts: number; badChunks: number; attempts: number }
+  >();
   const windowOf = (ms: number): { startMs: number; total: number; hostile: number } => {
     const i = Math.floor(ms / 10_000);
     while (report.attemptWindows.length <= i)
@@ -229,16 +258,29 @@ export async function runScenario(partial: Partial<ScenarioOptions> = {}): Promi
         .then((r) => {
           busy = false;
           for (const a of r.attempts) {
+            if (isHostile(a.peer)) lastAttempt.set(a.peer, since());
             const w = windowOf(since());
             w.total++;
             if (isHostile(a.peer)) w.hostile++;
             if (a.result === 'bad-chunk') report.fetches.badChunks++;
           }
-          const got = r.chunks.get(c.hex);
-          if (got !== undefined) {
-            store.set(c.hex, got);
-            report.fetches.ok++;
-          } else report.fetches.failed++;
+          for (const a of r.attempts) {
+            if (!isHostile(a.peer)) continue;
+            const key = `${n.id} ${a.peer}`;
+            const p = pairs.get(key) ?? {
+              observer: n.id,
+              subject: a.peer,
+              timeouts: 0,
+              badChunks: 0,
+              attempts: 0,
+            };
+            p.attempts++;
+            if (a.result === 'timeout') p.timeouts++;
+            if (a.result === 'bad-chunk') p.badChunks++;
+            pairs.set(key, p);
+          }
+          if (r.chunks.get(c.hex) !== undefined) report.fetches.ok++;
+          else report.fetches.failed++;
         });
       return true;
     };
@@ -250,7 +292,7 @@ export async function runScenario(partial: Partial<ScenarioOptions> = {}): Promi
     let seq = 0n;
     const mn = meshNodes.get(f.id) as MeshNode;
     const flood = (): void => {
-      if (since() >= o.durationMs) return;
+      if (since() >= floodStart + o.floodForMs) return;
       net.sched.after(1000 / o.floodPerSecond, flood);
       if (!f.up) return;
       seq++;
@@ -380,7 +422,20 @@ export async function runScenario(partial: Partial<ScenarioOptions> = {}): Promi
   for (const f of flooders) {
     const last = lastAccept.get(f.id);
     report.flooderLastAcceptMs.push(last === undefined ? -1 : last - floodStart);
-    if (![...f.mesh].some((m) => kind.get(m.id) === 'honest')) report.floodersIsolated++;
+    report.flooderAccepted.push(accepted.get(f.id) ?? 0);
+  }
+  for (const p of pairs.values()) {
+    const banned = (meshNodes.get(p.observer) as MeshNode).reputation.inspect(p.subject)?.strikes ?? 0;
+    report.pairs.touched++;
+    report.attemptsPerPair[kind.get(p.subject) ?? 'honest'].push(p.attempts);
+    if (p.badChunks > 0) {
+      report.pairs.proof++;
+      if (banned > 0) report.pairs.proofBanned++;
+    }
+    if (p.timeouts >= 5) {
+      report.pairs.drops++;
+      if (banned > 0) report.pairs.dropsBanned++;
+    }
   }
   const by = new Map<string, Set<string>>();
   for (const b of report.bans) {
@@ -389,11 +444,18 @@ export async function runScenario(partial: Partial<ScenarioOptions> = {}): Promi
   }
   for (const n of all) {
     const k = kind.get(n.id) as Kind;
-    if (k !== 'honest') report.bannedBy[k].push(by.get(n.id)?.size ?? 0);
+    if (k === 'honest') continue;
+    report.bannedBy[k].push(by.get(n.id)?.size ?? 0);
+    const seen = honest
+      .map((h) => meshNodes.get(h.id)?.reputation.inspect(n.id))
+      .filter((r) => r !== undefined && r.samples > 0);
+    if (seen.length > 0)
+      report.observedScore[k].push(seen.reduce((a, r) => a + (r?.score ?? 0), 0) / seen.length);
+    const last = lastAttempt.get(n.id);
+    if (last !== undefined) report.lastAttemptMs[k].push(last);
   }
   report.events = net.sched.processed;
   report.drains = net.sched.drains;
-  void randInt;
   return report;
 }
 

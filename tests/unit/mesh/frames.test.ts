@@ -79,7 +79,11 @@ describe('mesh frames: limits and bad input', () => {
   });
 
   it('rejects a frame of another version, naming both', () => {
-    const bytes = encodeDynamic({ version: 2, want: { hashes: [h(1)], sendBlock: true } }, OUR_LAYOUTS, 'mesh.capnp:ChunkFrame');
+    const bytes = encodeDynamic(
+      { version: 2, want: { hashes: [h(1)], sendBlock: true } },
+      OUR_LAYOUTS,
+      'mesh.capnp:ChunkFrame',
+    );
     const d = decodeChunk(bytes);
     expect(d.ok).toBe(false);
     if (!d.ok) expect(d.error.message).toMatch(/version 2; this node speaks 1/);
@@ -88,17 +92,33 @@ describe('mesh frames: limits and bad input', () => {
   it('rejects field-level violations: digest length, list length, block-want with two hashes, empty union', () => {
     const cases: [unknown, string, RegExp][] = [
       [{ version: 1, want: { hashes: [new Uint8Array(31)], sendBlock: true } }, 'ChunkFrame', /32-byte/],
-      [{ version: 1, want: { hashes: Array.from({ length: 65 }, () => h(1)), sendBlock: false } }, 'ChunkFrame', /at most 64/],
+      [
+        { version: 1, want: { hashes: Array.from({ length: 65 }, () => h(1)), sendBlock: false } },
+        'ChunkFrame',
+        /at most 64/,
+      ],
       [{ version: 1, want: { hashes: [h(1), h(2)], sendBlock: true } }, 'ChunkFrame', /exactly one/],
       [{ version: 1 }, 'ChunkFrame', /want|no known member/],
       [{ version: 1, id: 1n }, 'RpcFrame', /neither request nor response|request/],
       [{ ...advert, version: 1, seq: 1n, timestampMs: 1n, throttle: 2 }, 'Advert', /0\.\.1/],
-      [{ version: 1, peerId: 'x', capsules: [{ name: 'a'.repeat(65), version: 1 }] }, 'Advert', /longer than 64/],
+      [
+        { version: 1, peerId: 'x', capsules: [{ name: 'a'.repeat(65), version: 1 }] },
+        'Advert',
+        /longer than 64/,
+      ],
     ];
     for (const [value, struct, why] of cases) {
       const bytes = encodeDynamic(value, OUR_LAYOUTS, `mesh.capnp:${struct}`);
-      const d = struct === 'ChunkFrame' ? decodeChunk(bytes) : struct === 'RpcFrame' ? decodeRpc(bytes) : decodeAdvert(bytes);
-      expect(d.ok, JSON.stringify(value, (_, v: unknown) => (typeof v === 'bigint' ? String(v) : v))).toBe(false);
+      const d =
+        struct === 'ChunkFrame'
+          ? decodeChunk(bytes)
+          : struct === 'RpcFrame'
+            ? decodeRpc(bytes)
+            : decodeAdvert(bytes);
+      expect(
+        d.ok,
+        JSON.stringify(value, (_, v: unknown) => (typeof v === 'bigint' ? String(v) : v)),
+      ).toBe(false);
       if (!d.ok) {
         expect(d.error.code).toBe('bad-frame');
         expect(d.error.message).toMatch(why);
@@ -108,9 +128,13 @@ describe('mesh frames: limits and bad input', () => {
 
   it('encoders refuse our own bad values with EncodeError naming the field', () => {
     expect(() => encodeAdvert({ ...advert, throttle: 1.5 })).toThrow(EncodeError);
-    expect(() => encodeChunk({ kind: 'block', hash: h(1), bytes: new Uint8Array(LIMITS.chunkBytes + 1) })).toThrow(/ChunkBlock.bytes/);
+    expect(() =>
+      encodeChunk({ kind: 'block', hash: h(1), bytes: new Uint8Array(LIMITS.chunkBytes + 1) }),
+    ).toThrow(/ChunkBlock.bytes/);
     expect(() => encodeChunk({ kind: 'want', hashes: [h(1), h(2)], sendBlock: true })).toThrow(/exactly one/);
-    expect(() => encodeRpc({ kind: 'request', id: 1n, method: '', deadlineMs: 0n, body: new Uint8Array() })).toThrow(/method/);
+    expect(() =>
+      encodeRpc({ kind: 'request', id: 1n, method: '', deadlineMs: 0n, body: new Uint8Array() }),
+    ).toThrow(/method/);
   });
 
   it('random and mutated bytes: a value or a MeshError, never a throw', () => {
@@ -136,7 +160,8 @@ describe('mesh frames: limits and bad input', () => {
         const base = seeds[Math.floor(rand() * seeds.length)] as Uint8Array;
         bytes = base.slice(0, i % 4 === 1 ? Math.floor(rand() * base.length) : base.length);
         const flips = 1 + Math.floor(rand() * 4);
-        for (let f = 0; f < flips && bytes.length > 0; f++) bytes[Math.floor(rand() * bytes.length)] = Math.floor(rand() * 256);
+        for (let f = 0; f < flips && bytes.length > 0; f++)
+          bytes[Math.floor(rand() * bytes.length)] = Math.floor(rand() * 256);
       }
       for (const decode of decoders) {
         const d = decode(bytes);
@@ -144,7 +169,11 @@ describe('mesh frames: limits and bad input', () => {
         else {
           bad++;
           const e = d.error;
-          if (!(e instanceof MeshError) || !['bad-frame', 'oversize'].includes(e.code) || /unexpected error/.test(e.message))
+          if (
+            !(e instanceof MeshError) ||
+            !['bad-frame', 'oversize'].includes(e.code) ||
+            /unexpected error/.test(e.message)
+          )
             wrong.push(`case ${i}: ${String(e)}`);
         }
       }
