@@ -2,8 +2,9 @@
  * The 1000-node scenario: honest nodes running MeshNode (adverts, chunk exchange, reputation,
  * limits) on SimPorts, plus hostile nodes of three kinds, through churn and a partition that heals.
  *
- * Timeline (virtual seconds): 0–5 chunk holders and hostile claimers provide; from 5 honest nodes
- * fetch a random chunk they lack every ~8 s and flooders start; 30–60 churn (churnFraction of all
+ * Timeline (virtual seconds): 0–5 chunk holders (4 honest per chunk) and hostile claimers (6 chunks
+ * each) provide; from 5, a tenth of the honest nodes fetch a random chunk every ~3 s (keeping none,
+ * so they meet the same providers again) and flooders start; 30–60 churn (churnFraction of all
  * nodes leave, half of them return 5–20 s later); 60–80 partition into two halves; 80 heal; end 120.
  * Measured adverts are published by random live honest nodes in four phases; reach is counted 10 s
  * after publication among honest nodes live at both ends of that window (same side during the
