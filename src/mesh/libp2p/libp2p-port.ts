@@ -158,7 +158,7 @@ export class Libp2pPort implements MeshPort {
           peer,
           cause,
         });
-      if (errName(cause) === 'InvalidDataLengthError')
+      if (errName(cause) === 'InvalidDataLengthError' || errName(cause) === 'InvalidDataLengthLengthError')
         throw new MeshError(
           'oversize',
           `${peer} answered more than ${options.maxResponseBytes} bytes on ${protocol}`,
@@ -175,7 +175,7 @@ export class Libp2pPort implements MeshPort {
   }
 
   handle(protocol: StreamProtocol, handler: StreamHandler, options: { maxRequestBytes: number }): () => void {
-    void this.#node.handle(
+    this.#node.handle(
       protocol,
       async (stream, connection) => {
         const from = connection.remotePeer.toString();
@@ -190,9 +190,9 @@ export class Libp2pPort implements MeshPort {
           } catch (err) {
             const name = errName(err);
             const kind: AbuseKind | null =
-              name === 'InvalidDataLengthError'
+              name === 'InvalidDataLengthError' || name === 'InvalidDataLengthLengthError'
                 ? 'oversize-frame'
-                : name === 'InvalidMessageLengthError' || name === 'InvalidDataLengthLengthError'
+                : name === 'InvalidMessageLengthError' || name === 'UnexpectedEOFError'
                   ? 'malformed-stream'
                   : null;
             stream.abort(err instanceof Error ? err : new Error(String(err)));
