@@ -3,7 +3,7 @@
  * WebSockets die with it). Identity: the wallet key from the same IndexedDB the background uses, so
  * a recreated document comes back with the same PeerId. It dials the bootstrap peers from the
  * settings, retries every RETRY_MS while none is connected, keeps a relay reservation (a browser is
- * reachable only through one) and publishes an advert whenever it (re)connects. What the background
+ * reachable only through one) and publishes its presence whenever it (re)connects. What the background
  * needs — peers, relay, last error — goes into the heartbeat as a MeshReport; bulk bytes never leave
  * this document through runtime messages.
  */
@@ -13,7 +13,12 @@ import { createMeshNode, type MeshLibp2p } from '../mesh/libp2p/create-node';
 import { isPrivateAddr } from '../mesh/libp2p/bootstrap-addr';
 import { BanList, Libp2pPort } from '../mesh/libp2p/libp2p-port';
 import { BROWSER_LISTEN, meshTransports } from '../mesh/libp2p/transports';
-import { ADVERTS_TOPIC } from '../mesh/protocol/ids';
+
+/**
+ * "I am (back) here": our PeerId and the time, on its own topic. Capability adverts proper are
+ * MeshNode's (src/mesh/protocol, Cap'n Proto on ADVERTS_TOPIC), which is not wired in here yet.
+ */
+export const PRESENCE_TOPIC = 'inos/presence/1';
 
 /** A bootstrap that failed is retried after this long (the popup says so). */
 export const RETRY_MS = 20_000;
@@ -78,7 +83,7 @@ export class MeshHost {
       });
       this.node = node;
       this.port = new Libp2pPort(node, this.bans);
-      node.services.pubsub.subscribe(ADVERTS_TOPIC);
+      node.services.pubsub.subscribe(PRESENCE_TOPIC);
       node.addEventListener('self:peer:update', () => void this.#announce());
       await this.#connect();
     } catch (err) {
@@ -117,12 +122,12 @@ export class MeshHost {
     if (failures.length < results.length) await this.#announce();
   }
 
-  /** Tells the mesh we are here (again): a small advert on the adverts topic. */
+  /** Tells the mesh we are here (again): a presence message. */
   async #announce(): Promise<void> {
     const node = this.node;
     if (node === null || node.getPeers().length === 0) return;
     const advert = new TextEncoder().encode(JSON.stringify({ peer: node.peerId.toString(), at: Date.now() }));
-    await node.services.pubsub.publish(ADVERTS_TOPIC, advert).catch(() => undefined);
+    await node.services.pubsub.publish(PRESENCE_TOPIC, advert).catch(() => undefined);
   }
 
   report(): MeshReport {
