@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'wxt';
 import { WASM_VIPS_DIR, WASM_VIPS_FILES } from './src/capsules/image/vips-web';
+import { noPublicIceVite } from './scripts/no-public-ice.mjs';
 
 // The manifest is part of the product's contract: tests/unit/manifest.test.ts reads the built one
 // and fails if permissions, isolation headers or the CSP drift from what is declared here.
@@ -44,6 +45,8 @@ export default defineConfig({
   },
   vite: () => ({
     build: { target: 'es2022', sourcemap: false },
+    // Empties @libp2p/webrtc's public-STUN fallback list (scripts/no-public-ice.mjs).
+    plugins: [noPublicIceVite()],
     worker: { format: 'es' },
     resolve: {
       // brotli-wasm's package exports hide its web build; the extension needs it (with the .wasm

@@ -4,6 +4,7 @@
 // it, where src/cli/node-engine.ts looks for it. Needed because Node 20 cannot run TypeScript.
 // Usage: node scripts/build-cli.mjs [--outfile <path>]   (the worker goes to <dir of path>/worker.mjs)
 import { build } from 'esbuild';
+import { noPublicIceEsbuild } from './no-public-ice.mjs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -21,11 +22,16 @@ const bundle = (entry, out) =>
     target: 'node20',
     // capnp-es is bundled too, so the CLI runs from a checkout without resolving node_modules at run time.
     packages: 'bundle',
-    // Native addons and packages that load files beside themselves stay in node_modules.
-    external: ['webgpu', 'onnxruntime-web'],
+    // Native addons and packages that load files beside themselves stay in node_modules: webgpu
+    // (Dawn), onnxruntime-web (its .wasm), node-datachannel (WebRTC for `inos node`, a prebuilt addon).
+    external: ['webgpu', 'onnxruntime-web', 'node-datachannel', '@node-datachannel/*'],
+    plugins: [noPublicIceEsbuild()],
     sourcemap: 'linked',
     logLevel: 'warning',
-    banner: { js: `// Built by scripts/build-cli.mjs from ${entry}. Do not edit.` },
+    // CommonJS dependencies (ws) call require() for Node built-ins; an ESM bundle has no require.
+    banner: {
+      js: `// Built by scripts/build-cli.mjs from ${entry}. Do not edit.\nimport { createRequire as __inosCreateRequire } from 'node:module';\nconst require = __inosCreateRequire(import.meta.url);`,
+    },
   });
 
 const workerfile = join(dirname(outfile), 'worker.mjs');

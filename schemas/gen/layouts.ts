@@ -37,6 +37,67 @@ export const layouts = {
       {"kind":"slot","name":"inline","type":{"kind":"data"},"offset":1,"discriminant":0},
       {"kind":"slot","name":"arena","type":{"kind":"struct","structName":"capsule.capnp:ArenaRef"},"offset":1,"discriminant":1}
     ]},
+    "mesh.capnp:Advert": {"kind":"struct","id":"b23a50fce2038feb","dataWords":4,"pointerCount":3,"discriminantCount":0,"discriminantOffset":0, "fields": [
+      {"kind":"slot","name":"version","type":{"kind":"uint16"},"offset":0},
+      {"kind":"slot","name":"peerId","type":{"kind":"text"},"offset":0},
+      {"kind":"slot","name":"seq","type":{"kind":"uint64"},"offset":1},
+      {"kind":"slot","name":"timestampMs","type":{"kind":"uint64"},"offset":2},
+      {"kind":"slot","name":"ttlMs","type":{"kind":"uint32"},"offset":1},
+      {"kind":"slot","name":"capsules","type":{"kind":"list","element":{"kind":"struct","structName":"mesh.capnp:CapsuleOffer"}},"offset":1},
+      {"kind":"slot","name":"workers","type":{"kind":"uint16"},"offset":1},
+      {"kind":"slot","name":"gpu","type":{"kind":"struct","structName":"mesh.capnp:Gpu"},"offset":2},
+      {"kind":"slot","name":"throttle","type":{"kind":"float32"},"offset":6}
+    ]},
+    "mesh.capnp:CapsuleOffer": {"kind":"struct","id":"f8b5a7191808a697","dataWords":1,"pointerCount":1,"discriminantCount":0,"discriminantOffset":0, "fields": [
+      {"kind":"slot","name":"name","type":{"kind":"text"},"offset":0},
+      {"kind":"slot","name":"version","type":{"kind":"uint32"},"offset":0}
+    ]},
+    "mesh.capnp:ChunkBlock": {"kind":"struct","id":"cb16a310d0ef952f","dataWords":0,"pointerCount":2,"discriminantCount":0,"discriminantOffset":0, "fields": [
+      {"kind":"slot","name":"hash","type":{"kind":"data"},"offset":0},
+      {"kind":"slot","name":"bytes","type":{"kind":"data"},"offset":1}
+    ]},
+    "mesh.capnp:ChunkError": {"kind":"struct","id":"d57f2310376dc07d","dataWords":1,"pointerCount":2,"discriminantCount":0,"discriminantOffset":0, "fields": [
+      {"kind":"slot","name":"hash","type":{"kind":"data"},"offset":0},
+      {"kind":"slot","name":"code","type":{"kind":"enum","enumName":"mesh.capnp:ChunkError.Code"},"offset":0},
+      {"kind":"slot","name":"message","type":{"kind":"text"},"offset":1}
+    ]},
+    "mesh.capnp:ChunkError.Code": {"kind":"enum","id":"d5fedc6f70e7dce5","enumerants":["notFound","tooLarge","busy","badRequest"]},
+    "mesh.capnp:ChunkFrame": {"kind":"struct","id":"a9db61bf0fdd8e8a","dataWords":1,"pointerCount":1,"discriminantCount":4,"discriminantOffset":1, "fields": [
+      {"kind":"slot","name":"version","type":{"kind":"uint16"},"offset":0},
+      {"kind":"slot","name":"want","type":{"kind":"struct","structName":"mesh.capnp:ChunkWant"},"offset":0,"discriminant":0},
+      {"kind":"slot","name":"have","type":{"kind":"struct","structName":"mesh.capnp:ChunkHave"},"offset":0,"discriminant":1},
+      {"kind":"slot","name":"block","type":{"kind":"struct","structName":"mesh.capnp:ChunkBlock"},"offset":0,"discriminant":2},
+      {"kind":"slot","name":"error","type":{"kind":"struct","structName":"mesh.capnp:ChunkError"},"offset":0,"discriminant":3}
+    ]},
+    "mesh.capnp:ChunkHave": {"kind":"struct","id":"d87caadc4d61ead1","dataWords":0,"pointerCount":1,"discriminantCount":0,"discriminantOffset":0, "fields": [
+      {"kind":"slot","name":"hashes","type":{"kind":"list","element":{"kind":"data"}},"offset":0}
+    ]},
+    "mesh.capnp:ChunkWant": {"kind":"struct","id":"efc884466c671737","dataWords":1,"pointerCount":1,"discriminantCount":0,"discriminantOffset":0, "fields": [
+      {"kind":"slot","name":"hashes","type":{"kind":"list","element":{"kind":"data"}},"offset":0},
+      {"kind":"slot","name":"sendBlock","type":{"kind":"bool"},"offset":0}
+    ]},
+    "mesh.capnp:Gpu": {"kind":"struct","id":"8c281be7110c558e","dataWords":1,"pointerCount":2,"discriminantCount":0,"discriminantOffset":0, "fields": [
+      {"kind":"slot","name":"available","type":{"kind":"bool"},"offset":0},
+      {"kind":"slot","name":"vendor","type":{"kind":"text"},"offset":0},
+      {"kind":"slot","name":"architecture","type":{"kind":"text"},"offset":1}
+    ]},
+    "mesh.capnp:RpcFrame": {"kind":"struct","id":"c0b1ecae2b84e18f","dataWords":2,"pointerCount":1,"discriminantCount":2,"discriminantOffset":1, "fields": [
+      {"kind":"slot","name":"version","type":{"kind":"uint16"},"offset":0},
+      {"kind":"slot","name":"id","type":{"kind":"uint64"},"offset":1},
+      {"kind":"slot","name":"request","type":{"kind":"struct","structName":"mesh.capnp:RpcRequest"},"offset":0,"discriminant":0},
+      {"kind":"slot","name":"response","type":{"kind":"struct","structName":"mesh.capnp:RpcResponse"},"offset":0,"discriminant":1}
+    ]},
+    "mesh.capnp:RpcRequest": {"kind":"struct","id":"98a0200537c21019","dataWords":1,"pointerCount":2,"discriminantCount":0,"discriminantOffset":0, "fields": [
+      {"kind":"slot","name":"method","type":{"kind":"text"},"offset":0},
+      {"kind":"slot","name":"deadlineMs","type":{"kind":"uint64"},"offset":0},
+      {"kind":"slot","name":"body","type":{"kind":"data"},"offset":1}
+    ]},
+    "mesh.capnp:RpcResponse": {"kind":"struct","id":"cb579ff690441c9c","dataWords":1,"pointerCount":2,"discriminantCount":0,"discriminantOffset":0, "fields": [
+      {"kind":"slot","name":"status","type":{"kind":"enum","enumName":"mesh.capnp:RpcResponse.Status"},"offset":0},
+      {"kind":"slot","name":"body","type":{"kind":"data"},"offset":0},
+      {"kind":"slot","name":"message","type":{"kind":"text"},"offset":1}
+    ]},
+    "mesh.capnp:RpcResponse.Status": {"kind":"enum","id":"d2fc1efe2460a6e0","enumerants":["ok","badRequest","unknownMethod","busy","failed"]},
     "orchestration.capnp:HealthHeartbeat": {"kind":"struct","id":"871ffad3ed6d84bb","dataWords":4,"pointerCount":0,"discriminantCount":0,"discriminantOffset":0, "fields": [
       {"kind":"slot","name":"worker","type":{"kind":"uint32"},"offset":0},
       {"kind":"slot","name":"epoch","type":{"kind":"uint64"},"offset":1},

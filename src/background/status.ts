@@ -53,6 +53,29 @@ export function statusText(s: LifecycleState, health: HostHealth, now: number): 
   return `Running: ${n} worker${n === 1 ? '' : 's'}${duty}`;
 }
 
+/** The popup's "Network" line, from the mesh report of a fresh heartbeat. */
+export function networkStatus(health: HostHealth, now: number): Status['network'] {
+  const mesh = health.lastHeartbeat?.mesh;
+  const fresh = health.lastHeartbeatAt !== null && now - health.lastHeartbeatAt <= HEARTBEAT_STALE_MS;
+  if (!mesh || !fresh) return { text: 'Network: offline', ok: false, peerId: mesh?.peerId ?? null, peers: 0 };
+  if (mesh.peers > 0) {
+    const relay = mesh.relay ? 'relay ok' : 'no relay yet';
+    return {
+      text: `Connected to ${mesh.peers} peer${mesh.peers === 1 ? '' : 's'} · ${relay}`,
+      ok: true,
+      peerId: mesh.peerId,
+      peers: mesh.peers,
+    };
+  }
+  const retry = mesh.retryInS !== null ? `retrying in ${mesh.retryInS} s` : 'retrying';
+  return {
+    text: `Can't reach the network — ${retry}, check Settings → Network`,
+    ok: false,
+    peerId: mesh.peerId,
+    peers: 0,
+  };
+}
+
 export function buildStatus(
   s: LifecycleState,
   health: HostHealth,
@@ -79,6 +102,7 @@ export function buildStatus(
     throttle,
     snoozeUntil: s.snoozeUntil,
     balance,
+    network: networkStatus(health, now),
     now,
   };
 }

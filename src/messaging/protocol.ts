@@ -17,6 +17,19 @@ import type { Settings } from '../scheduler/settings';
 /** Who a message is for. `chrome.runtime.sendMessage` reaches every extension page, so we address it. */
 export type Target = 'background' | 'offscreen';
 
+/** The offscreen mesh node, as the background sees it (small: counts and short strings only). */
+export interface MeshReport {
+  /** null until the node has started. */
+  peerId: string | null;
+  peers: number;
+  /** True while we hold a relay reservation (a /p2p-circuit address): browsers can reach us. */
+  relay: boolean;
+  addrs: string[];
+  lastError: string | null;
+  /** Seconds until the next bootstrap attempt, while none is reachable. */
+  retryInS: number | null;
+}
+
 export interface HeartbeatReport {
   instanceId: string;
   /** Lifecycle epoch the host last applied. */
@@ -32,6 +45,8 @@ export interface HeartbeatReport {
   /** 0..1, share of worker time spent on work since the previous heartbeat. */
   load: number;
   sentAt: number;
+  /** Absent when the mesh node is not running in this host. */
+  mesh?: MeshReport;
 }
 
 export interface OffscreenDiagnostics {
@@ -80,6 +95,8 @@ export interface Status {
   throttle: Throttle | null;
   snoozeUntil: number | null;
   balance: { credits: number; note: string };
+  /** The mesh, from the latest heartbeat: the popup's "Network" line. */
+  network: { text: string; ok: boolean; peerId: string | null; peers: number };
   now: number;
 }
 
@@ -154,12 +171,12 @@ export interface BackgroundProtocol {
   /** offscreen → background: the host booted and asks what it should be doing. */
   'offscreen/hello': {
     req: { instanceId: string; workers: number };
-    res: { lifecycle: LifecycleState; throttle: Throttle | null };
+    res: { lifecycle: LifecycleState; throttle: Throttle | null; bootstrap: string[] };
   };
   /** The reply carries the current state and limits, so a host that missed a push catches up. */
   'offscreen/heartbeat': {
     req: HeartbeatReport;
-    res: { lifecycle: LifecycleState; throttle: Throttle | null };
+    res: { lifecycle: LifecycleState; throttle: Throttle | null; bootstrap: string[] };
   };
   'offscreen/battery': { req: BatteryReport; res: undefined };
   'offscreen/fatal': {

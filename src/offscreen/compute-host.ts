@@ -1,6 +1,11 @@
 import { phaseOf, suspendReason, type LifecycleState, type Phase } from '../lifecycle';
 import { sendTo, type Handlers, type RuntimeEndpoint } from '../messaging/messenger';
-import type { BackgroundProtocol, BatteryReport, OffscreenDiagnostics } from '../messaging/protocol';
+import type {
+  BackgroundProtocol,
+  BatteryReport,
+  MeshReport,
+  OffscreenDiagnostics,
+} from '../messaging/protocol';
 import type { Throttle } from '../scheduler/policy';
 import { startEngineHost } from '../pool/engine-host';
 import { defaultWorkerCount, type PoolWorker, type WorkerPool } from '../pool/worker-pool';
@@ -37,6 +42,8 @@ export interface ComputeHostDeps {
   /** The Compute Pressure API's observer constructor, where the browser has it. */
   pressureObserver?: PressureObserverCtor;
   log?: (msg: string, err?: unknown) => void;
+  /** The mesh node (mesh-host.ts); absent in unit tests of the compute side alone. */
+  mesh?: { setBootstrap(list: readonly string[]): Promise<void>; report(): MeshReport };
 }
 
 export class NotIsolatedError extends Error {
@@ -111,11 +118,13 @@ export class ComputeHost {
     this.pool = host.pool;
     this.engine = host.engine;
     this.connectPort();
-    const { lifecycle, throttle } = await this.send('offscreen/hello', {
+    const { lifecycle, throttle, bootstrap } = await this.send('offscreen/hello', {
       instanceId: this.instanceId,
       workers,
     });
     this.helloAt = this.deps.now();
+    // Not awaited: the node dials (and retries) in the background; heartbeats report its state.
+    void this.deps.mesh?.setBootstrap(bootstrap).catch((err) => this.deps.log?.('mesh failed', err));
     if (throttle) this.applyThrottle(throttle);
     this.apply(lifecycle);
     const beat = setInterval(() => void this.heartbeat(), HEARTBEAT_MS);
@@ -188,7 +197,7 @@ export class ComputeHost {
     const now = this.deps.now();
     const load = this.sampleLoad(now);
     try {
-      const { lifecycle, throttle } = await this.send('offscreen/heartbeat', {
+      const { lifecycle, throttle, bootstrap } = await this.send('offscreen/heartbeat', {
         instanceId: this.instanceId,
         epoch: this.lifecycle.epoch,
         workers: this.pool.size,
@@ -199,7 +208,10 @@ export class ComputeHost {
         busy: this.engine?.inFlight ?? 0,
         load,
         sentAt: now,
+        ...(this.deps.mesh ? { mesh: this.deps.mesh.report() } : {}),
       });
+      if (bootstrap)
+        void this.deps.mesh?.setBootstrap(bootstrap).catch((err) => this.deps.log?.('mesh failed', err));
       if (throttle) this.applyThrottle(throttle);
       this.apply(lifecycle);
     } catch (err) {

@@ -4,6 +4,8 @@ import type { PoolWorker } from '../pool/worker-pool';
 import type { BatteryLike } from './battery-watcher';
 import { ComputeHost } from './compute-host';
 import type { PressureObserverCtor } from './pressure-watcher';
+import { MeshHost } from './mesh-host';
+import { loadOrCreateIdentity, openLedgerDb } from '../ledger';
 
 export { ComputeHost, NotIsolatedError } from './compute-host';
 
@@ -21,6 +23,19 @@ export function startComputeHost(api: WxtBrowser, spawnWorker: (index: number) =
     testHooks: import.meta.env.MODE === 'test',
     ...(pressure ? { pressureObserver: pressure } : {}),
     log: (msg, err) => console.warn(`[inos offscreen] ${msg}`, err ?? ''),
+    mesh: new MeshHost({
+      // The wallet key, from the IndexedDB the background shares (same extension origin): the PeerId
+      // is the node id, and it survives this document being closed and recreated.
+      loadSecretKey: async () => {
+        const db = await openLedgerDb({ indexedDB });
+        try {
+          return (await loadOrCreateIdentity(db)).secretKeyBytes();
+        } finally {
+          db.close();
+        }
+      },
+      log: (msg, err) => console.warn(`[inos offscreen mesh] ${msg}`, err ?? ''),
+    }),
   });
   serve(api.runtime, 'offscreen', host.handlers());
   host.start().catch((err: unknown) => {

@@ -1,6 +1,8 @@
 import type { ComponentChildren } from 'preact';
 import type { Settings } from '../scheduler/settings';
-import { CheckboxField, NumberField, TimeField } from './fields';
+import { ask } from './client';
+import { BootstrapField, CheckboxField, NumberField, TimeField } from './fields';
+import { usePoll } from './use-poll';
 import { LIMITS } from './limits';
 import { useSettings, type SaveState } from './use-settings';
 
@@ -66,6 +68,17 @@ function SaveLine({ save }: { save: SaveState }) {
 }
 
 /** Every limit of src/scheduler/settings.ts, grouped as the user thinks about them. */
+/** This node's PeerId (the wallet key as libp2p sees it), once the mesh node has reported it. */
+function PeerIdLine() {
+  const { value } = usePoll(() => ask('status/get'), 2_000);
+  const id = value?.network.peerId ?? null;
+  return (
+    <p class="hint">
+      Your PeerId: <code data-testid="peer-id">{id ?? 'not started yet'}</code>
+    </p>
+  );
+}
+
 export function SettingsForm() {
   const { settings: s, loadError, save, update, invalid } = useSettings();
   if (!s)
@@ -257,6 +270,18 @@ export function SettingsForm() {
             </span>
           ))}
         </fieldset>
+      </Group>
+
+      <Group id="g-network" title="Network">
+        <BootstrapField
+          {...common}
+          id="bootstrap"
+          label="Bootstrap peers"
+          value={s.mesh.bootstrap}
+          hint="One multiaddr a line, ending in /p2p/<PeerId>: /ws on loopback or a private network, /wss, or /webrtc-direct."
+          onCommit={(v) => set('Bootstrap peers', 'mesh', (c) => ({ ...c.mesh, bootstrap: v }))}
+        />
+        <PeerIdLine />
       </Group>
 
       <Group id="g-jobs" title="Jobs">

@@ -94,6 +94,11 @@ export function StatusCard({ status, error, onStatus }: Props) {
           {line}
         </p>
       )}
+      {status && (
+        <p class={`sub network${status.network.ok ? ' ok' : ''}`} data-testid="network">
+          {status.network.text}
+        </p>
+      )}
       <Toggle
         on={status?.contribute ?? false}
         busy={busy || !status}

@@ -4,6 +4,7 @@
  */
 import type { ComponentChildren } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
+import { checkBootstrapAddr } from '../mesh/libp2p/bootstrap-addr';
 import { checkNumber, checkTime, type Checked, type NumberLimit } from './limits';
 
 interface TextLikeProps<T> {
@@ -150,5 +151,43 @@ export function CheckboxField(props: {
         </p>
       )}
     </div>
+  );
+}
+
+/** Multiaddrs, one per line; each must be dialable by a browser and name its peer (bootstrap-addr.ts). */
+export function checkBootstrapList(text: string): Checked<string[]> {
+  const lines = text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '');
+  if (lines.length > 16)
+    return { ok: false, message: 'Bootstrap peers: at most 16', detail: 'at most 16 addresses' };
+  for (const line of lines) {
+    const problem = checkBootstrapAddr(line);
+    if (problem !== null) return { ok: false, message: `Bootstrap peers: ${problem}`, detail: problem };
+  }
+  return { ok: true, value: lines };
+}
+
+/** The bootstrap list as a textarea, one multiaddr a line; commits on change (blur). */
+export function BootstrapField(props: TextLikeProps<string[]>) {
+  const { id, label, disabled, hint } = props;
+  const d = useDraft(props, (v) => v.join('\n'), checkBootstrapList);
+  return (
+    <Shell id={id} label={label} hint={hint} error={d.error}>
+      <textarea
+        id={id}
+        data-testid="bootstrap"
+        rows={3}
+        spellcheck={false}
+        value={d.draft}
+        disabled={disabled}
+        aria-invalid={d.error ? true : undefined}
+        aria-describedby={describedBy(id, hint, d.error)}
+        onInput={(e) => d.setDraft(e.currentTarget.value)}
+        onChange={d.commit}
+      />
+      <span class="unit" aria-hidden="true" />
+    </Shell>
   );
 }

@@ -46,6 +46,7 @@ export const FIELD_LABELS: Readonly<Record<string, string>> = {
   'schedule.to': 'To',
   'schedule.days': 'Days',
   optOut: 'Jobs',
+  'mesh.bootstrap': 'Bootstrap peers',
 };
 
 /** `message` names the field (for the form's status line); `detail` is what the field itself shows. */

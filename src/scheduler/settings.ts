@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { checkBootstrapAddr } from '../mesh/libp2p/bootstrap-addr';
 
 /**
  * Every limit the user can set, with the defaults of the best-behaved desktop clients (BOINC,
@@ -61,6 +62,19 @@ export const SettingsSchema = z
       .strict(),
     /** Capsule libraries the user does not want to run. */
     optOut: z.array(z.string().max(32)).max(32),
+    mesh: z
+      .object({
+        /** Peers the offscreen node dials at start: multiaddrs ending in /p2p/<PeerId>. */
+        bootstrap: z
+          .array(
+            z.string().superRefine((v, ctx) => {
+              const problem = checkBootstrapAddr(v);
+              if (problem !== null) ctx.addIssue({ code: 'custom', message: problem });
+            }),
+          )
+          .max(16),
+      })
+      .strict(),
   })
   .strict();
 
@@ -79,6 +93,9 @@ export const DEFAULT_SETTINGS: Settings = {
   schedule: { enabled: false, from: '09:00', to: '17:00', days: [0, 1, 2, 3, 4, 5, 6] },
   busy: { thresholdPercent: 25, resumeAfterSec: 15 },
   optOut: [],
+  // No public bootstrap peer is shipped: the user (or `npm start`, with its loopback `inos node`)
+  // names one, so no build contacts a host it was not given.
+  mesh: { bootstrap: [] },
 };
 
 /** Stored settings, repaired field by field: anything invalid falls back to its default. */

@@ -6,6 +6,13 @@ import type { Command } from '../registry.ts';
 import { decodeCommand } from './decode.ts';
 import { encodeCommand } from './encode.ts';
 import { metricsCommand } from './metrics.ts';
+import { nodeCommand } from './node.ts';
 import { runCommand } from './run.ts';
 
-export const COMMANDS: readonly Command[] = [encodeCommand, decodeCommand, runCommand, metricsCommand];
+export const COMMANDS: readonly Command[] = [
+  encodeCommand,
+  decodeCommand,
+  runCommand,
+  metricsCommand,
+  nodeCommand,
+];

@@ -37,8 +37,14 @@ function setup(opts: { isolated?: boolean; cores?: number; lifecycle?: Lifecycle
   const calls: Array<{ type: string; req: unknown }> = [];
   let lifecycle = opts.lifecycle ?? initialLifecycle(0);
   const background: Partial<Handlers<'background'>> = {
-    'offscreen/hello': (req) => (calls.push({ type: 'hello', req }), { lifecycle, throttle: null }),
-    'offscreen/heartbeat': (req) => (calls.push({ type: 'heartbeat', req }), { lifecycle, throttle: null }),
+    'offscreen/hello': (req) => (
+      calls.push({ type: 'hello', req }),
+      { lifecycle, throttle: null, bootstrap: [] }
+    ),
+    'offscreen/heartbeat': (req) => (
+      calls.push({ type: 'heartbeat', req }),
+      { lifecycle, throttle: null, bootstrap: [] }
+    ),
     'offscreen/battery': (req) => (calls.push({ type: 'battery', req }), undefined),
     'offscreen/fatal': (req) => (calls.push({ type: 'fatal', req }), undefined),
   };

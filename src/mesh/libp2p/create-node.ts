@@ -1,0 +1,142 @@
+/**
+ * The one libp2p configuration INOS runs, in the browser (offscreen document), in Node (`inos node`)
+ * and in-process tests. Only the transports differ, and the caller passes them (browser-transports.ts,
+ * node-transports.ts, or `memory()` in tests), so a browser bundle never pulls in node-datachannel and
+ * the test-only memory transport never ships.
+ *
+ * What is fixed here, and why (numbers and traps from shared/MESH.md §1.3, measured on this box):
+ * - identity: the wallet's Ed25519 secret key seeds the libp2p key, so PeerId == nodeId and the key
+ *   Noise authenticates is the key that signs receipts;
+ * - kad-dht on the private `/inos/kad/1.0.0`, `inos` record namespace with a size-checking validator;
+ *   private addresses are kept (passthroughMapper) only when the node may dial them, otherwise kad-dht
+ *   would drop every loopback peer ("findPeer → Not found");
+ * - ping allows 8 outbound streams per connection (see below);
+ * - `allowQueryWithZeroPeers` is never set: with a relay listener it spins the page's microtask queue;
+ * - the connection gater lets a browser dial `ws://` and private addresses only when told to (a loopback
+ *   bootstrap, tests); the browser default refuses both.
+ */
+import { generateKeyPairFromSeed } from '@libp2p/crypto/keys';
+import { gossipsub, type GossipSub } from '@libp2p/gossipsub';
+import { identify, type Identify } from '@libp2p/identify';
+import type { ConnectionGater, Libp2p, PeerId, PrivateKey, Transport } from '@libp2p/interface';
+import { kadDHT, passthroughMapper, removePrivateAddressesMapper, type KadDHT } from '@libp2p/kad-dht';
+import { noise } from '@libp2p/noise';
+import { ping, type Ping } from '@libp2p/ping';
+import { yamux } from '@libp2p/yamux';
+import { circuitRelayServer, type CircuitRelayService } from '@libp2p/circuit-relay-v2';
+import { createLibp2p } from 'libp2p';
+import { KAD_PROTOCOL as DHT_PROTOCOL } from '../protocol/ids.ts';
+import { AGENT, DHT_NAMESPACE } from './protocol-ids.ts';
+
+/** A transport factory as libp2p takes it (`webSockets()`, `memory()`, …). */
+export type TransportFactory = (components: never) => Transport;
+
+export interface MeshServices extends Record<string, unknown> {
+  identify: Identify;
+  ping: Ping;
+  pubsub: GossipSub;
+  dht: KadDHT;
+  relay?: CircuitRelayService;
+}
+
+export type MeshLibp2p = Libp2p<MeshServices>;
+
+/** Largest DHT value under `/inos/…`: records name peers, capsules and chunk sets, never bulk bytes. */
+export const MAX_DHT_VALUE_BYTES = 16 * 1024;
+
+export interface MeshNodeOptions {
+  /** The wallet's 32-byte Ed25519 secret key (Identity.secretKeyBytes()). */
+  secretKey: Uint8Array;
+  transports: readonly TransportFactory[];
+  /** Addresses to listen on (`/ip4/127.0.0.1/tcp/0/ws`, `/p2p-circuit`, `/webrtc`, `/memory/a`…). */
+  listen: readonly string[];
+  /** Serve DHT queries (Node peers, tests); browsers at scale should be clients (MESH.md §1.6). */
+  dhtServer: boolean;
+  /** Run a circuit-relay-v2 server (`inos node`). */
+  relayServer?: boolean;
+  /** Dial and keep private/loopback addresses and plain `ws://` (tests, a loopback `inos node`). */
+  allowPrivateAddresses: boolean;
+  /** gossipsub's application-specific score for a peer (from the reputation EMA). */
+  appScore?: (peerId: string) => number;
+  /** Refuse every connection with this peer (the reputation ban list; see Libp2pPort.ban). */
+  denyPeer?: (peerId: string) => boolean;
+  /** Most open connections; libp2p prunes beyond it. */
+  maxConnections?: number;
+}
+
+export async function privateKeyFromSecret(secretKey: Uint8Array): Promise<PrivateKey> {
+  if (!(secretKey instanceof Uint8Array) || secretKey.length !== 32) {
+    throw new RangeError('mesh: the identity secret key must be 32 bytes (an Ed25519 seed)');
+  }
+  return generateKeyPairFromSeed('Ed25519', secretKey);
+}
+
+/** kad-dht validator for `/inos/<name>` records: bounded size, nothing else is trusted from it. */
+export async function validateInosRecord(key: Uint8Array, value: Uint8Array): Promise<void> {
+  const text = new TextDecoder().decode(key);
+  if (!text.startsWith(`/${DHT_NAMESPACE}/`) || text.length > 256) {
+    throw new Error(
+      `mesh: DHT key ${JSON.stringify(text.slice(0, 80))} is not /${DHT_NAMESPACE}/<name> (≤ 256 chars)`,
+    );
+  }
+  if (value.length > MAX_DHT_VALUE_BYTES) {
+    throw new Error(`mesh: DHT value of ${value.length} bytes exceeds ${MAX_DHT_VALUE_BYTES}`);
+  }
+}
+
+function gater(opts: MeshNodeOptions): ConnectionGater {
+  const deny = opts.denyPeer ?? (() => false);
+  const byPeer = (peerId: PeerId): boolean => deny(peerId.toString());
+  return {
+    ...(opts.allowPrivateAddresses ? { denyDialMultiaddr: () => false } : {}),
+    denyDialPeer: byPeer,
+    denyInboundEncryptedConnection: byPeer,
+    denyOutboundEncryptedConnection: byPeer,
+    denyInboundRelayReservation: byPeer,
+  };
+}
+
+export async function createMeshNode(opts: MeshNodeOptions): Promise<MeshLibp2p> {
+  const privateKey = await privateKeyFromSecret(opts.secretKey);
+  const relay = opts.relayServer
+    ? {
+        relay: circuitRelayServer({
+          // 15 by default; one reservation per browser that uses this node as its relay.
+          reservations: { maxReservations: 256 },
+        }),
+      }
+    : {};
+  const node = await createLibp2p({
+    privateKey,
+    nodeInfo: { userAgent: AGENT },
+    addresses: { listen: [...opts.listen] },
+    transports: [...opts.transports] as never,
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux()],
+    connectionGater: gater(opts),
+    connectionManager: { maxConnections: opts.maxConnections ?? 300 },
+    services: {
+      // 5 s by default; a connection whose identify times out never reaches gossipsub's topology (no
+      // pubsub peer, ever), which a busy 2-core box hit with 50 in-process nodes.
+      identify: identify({ timeout: 20_000 }),
+      // The connection monitor and kad-dht both ping on one connection; with ping's default of one
+      // outbound stream the second fails, the monitor takes that as a dead peer and aborts the
+      // connection (measured: 114 such aborts in 5 s, which emptied a 50-node memory mesh).
+      ping: ping({ maxOutboundStreams: 8 }),
+      pubsub: gossipsub({
+        allowPublishToZeroTopicPeers: true,
+        emitSelf: false,
+        ...(opts.appScore ? { scoreParams: { appSpecificScore: opts.appScore, appSpecificWeight: 1 } } : {}),
+      }),
+      dht: kadDHT({
+        protocol: DHT_PROTOCOL,
+        clientMode: !opts.dhtServer,
+        peerInfoMapper: opts.allowPrivateAddresses ? passthroughMapper : removePrivateAddressesMapper,
+        validators: { [DHT_NAMESPACE]: validateInosRecord },
+        selectors: { [DHT_NAMESPACE]: () => 0 },
+      }),
+      ...relay,
+    },
+  });
+  return node as unknown as MeshLibp2p;
+}

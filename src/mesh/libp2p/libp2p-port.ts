@@ -1,0 +1,271 @@
+/**
+ * MeshPort (src/mesh/protocol/port.ts) on a js-libp2p node: gossip is gossipsub with the handler as
+ * the topic validator, request/response is one yamux stream per request carrying one length-prefixed
+ * frame each way, provider records are kad-dht provider records keyed by `keyToCid`, bans are the
+ * connection gater (createMeshNode's `denyPeer`, fed from `BanList`).
+ *
+ * Limits are enforced here before anything is buffered: a request frame over `maxRequestBytes` is
+ * refused by the length-prefix decoder (it reads the varint, not the body), the stream is reset and
+ * the peer reported through onAbuse; reputation and rate limits are the protocol layer's.
+ */
+import { TopicValidatorResult } from '@libp2p/gossipsub';
+import type { PeerId, Stream } from '@libp2p/interface';
+import { peerIdFromString } from '@libp2p/peer-id';
+import { lpStream } from '@libp2p/utils';
+import { CID } from 'multiformats/cid';
+import { MeshError } from '../protocol/errors.ts';
+import { keyToCid, type StreamProtocol } from '../protocol/ids.ts';
+import type {
+  AbuseKind,
+  FindProvidersOptions,
+  GossipMessage,
+  GossipVerdict,
+  MeshPort,
+  PeerIdString,
+  RequestOptions,
+  StreamHandler,
+} from '../protocol/port.ts';
+import type { MeshLibp2p } from './create-node.ts';
+
+/** Peers refused until a wall-clock time; createMeshNode's `denyPeer` reads it. */
+export class BanList {
+  readonly #until = new Map<string, number>();
+  constructor(private readonly now: () => number = Date.now) {}
+  set(peer: string, untilMs: number): void {
+    if (untilMs <= 0) this.#until.delete(peer);
+    else this.#until.set(peer, untilMs);
+  }
+  has = (peer: string): boolean => {
+    const until = this.#until.get(peer);
+    if (until === undefined) return false;
+    if (until > this.now()) return true;
+    this.#until.delete(peer);
+    return false;
+  };
+}
+
+const VERDICT: Record<GossipVerdict, TopicValidatorResult> = {
+  accept: TopicValidatorResult.Accept,
+  ignore: TopicValidatorResult.Ignore,
+  reject: TopicValidatorResult.Reject,
+};
+const RANK: Record<GossipVerdict, number> = { accept: 0, ignore: 1, reject: 2 };
+
+/** Most inbound streams of one protocol a single connection may hold open at once. */
+export const MAX_INBOUND_STREAMS_PER_CONNECTION = 16;
+
+const errName = (err: unknown): string => (err instanceof Error ? err.name : '');
+
+export class Libp2pPort implements MeshPort {
+  readonly self: PeerIdString;
+  readonly #node: MeshLibp2p;
+  readonly #bans: BanList;
+  readonly #topics = new Map<string, Set<(msg: GossipMessage) => GossipVerdict>>();
+  readonly #abuse = new Set<(peer: PeerIdString, what: AbuseKind) => void>();
+
+  constructor(node: MeshLibp2p, bans: BanList) {
+    this.#node = node;
+    this.#bans = bans;
+    this.self = node.peerId.toString();
+  }
+
+  now(): number {
+    return Date.now();
+  }
+
+  async publish(topic: string, data: Uint8Array): Promise<void> {
+    await this.#node.services.pubsub.publish(topic, data);
+  }
+
+  subscribe(topic: string, handler: (msg: GossipMessage) => GossipVerdict): () => void {
+    const pubsub = this.#node.services.pubsub;
+    let handlers = this.#topics.get(topic);
+    if (handlers === undefined) {
+      const set = new Set<(msg: GossipMessage) => GossipVerdict>();
+      handlers = set;
+      this.#topics.set(topic, set);
+      pubsub.topicValidators.set(topic, (via, message) => {
+        if (message.type !== 'signed') return TopicValidatorResult.Reject;
+        const msg: GossipMessage = {
+          topic,
+          from: message.from.toString(),
+          via: via.toString(),
+          data: message.data,
+        };
+        let worst: GossipVerdict = 'accept';
+        for (const h of set) {
+          let v: GossipVerdict;
+          try {
+            v = h(msg);
+          } catch {
+            v = 'reject';
+          }
+          if (RANK[v] > RANK[worst]) worst = v;
+        }
+        return VERDICT[worst];
+      });
+      pubsub.subscribe(topic);
+    }
+    handlers.add(handler);
+    return () => {
+      handlers.delete(handler);
+      if (handlers.size === 0 && this.#topics.get(topic) === handlers) {
+        this.#topics.delete(topic);
+        pubsub.topicValidators.delete(topic);
+        pubsub.unsubscribe(topic);
+      }
+    };
+  }
+
+  async request(
+    peer: PeerIdString,
+    protocol: StreamProtocol,
+    frame: Uint8Array,
+    options: RequestOptions,
+  ): Promise<Uint8Array> {
+    if (this.#bans.has(peer)) throw new MeshError('refused', `peer ${peer} is banned locally`, { peer });
+    if (options.signal?.aborted)
+      throw new MeshError('aborted', 'request aborted before it started', { peer });
+    const timeout = AbortSignal.timeout(options.timeoutMs);
+    const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
+    let id: PeerId;
+    try {
+      id = peerIdFromString(peer);
+    } catch (cause) {
+      throw new MeshError('unreachable', `${JSON.stringify(peer)} is not a PeerId`, { peer, cause });
+    }
+    let stream: Stream;
+    try {
+      stream = await this.#node.dialProtocol(id, protocol, { signal });
+    } catch (cause) {
+      if (options.signal?.aborted) throw new MeshError('aborted', 'request aborted', { peer, cause });
+      throw new MeshError('unreachable', `could not open ${protocol} to ${peer}: ${String(cause)}`, {
+        peer,
+        cause,
+      });
+    }
+    try {
+      const lp = lpStream(stream, { maxDataLength: options.maxResponseBytes });
+      await lp.write(frame, { signal });
+      const reply = await lp.read({ signal });
+      await stream.close({ signal }).catch(() => undefined);
+      return reply.subarray();
+    } catch (cause) {
+      stream.abort(cause instanceof Error ? cause : new Error(String(cause)));
+      if (options.signal?.aborted) throw new MeshError('aborted', 'request aborted', { peer, cause });
+      if (timeout.aborted)
+        throw new MeshError('timeout', `${peer} did not answer ${protocol} within ${options.timeoutMs} ms`, {
+          peer,
+          cause,
+        });
+      if (errName(cause) === 'InvalidDataLengthError' || errName(cause) === 'InvalidDataLengthLengthError')
+        throw new MeshError(
+          'oversize',
+          `${peer} answered more than ${options.maxResponseBytes} bytes on ${protocol}`,
+          {
+            peer,
+            cause,
+          },
+        );
+      throw new MeshError('unreachable', `${protocol} stream to ${peer} failed: ${String(cause)}`, {
+        peer,
+        cause,
+      });
+    }
+  }
+
+  handle(protocol: StreamProtocol, handler: StreamHandler, options: { maxRequestBytes: number }): () => void {
+    this.#node.handle(
+      protocol,
+      async (stream, connection) => {
+        const from = connection.remotePeer.toString();
+        const ac = new AbortController();
+        const onClose = (): void => ac.abort();
+        stream.addEventListener('close', onClose);
+        try {
+          const lp = lpStream(stream, { maxDataLength: options.maxRequestBytes });
+          let request: Uint8Array;
+          try {
+            request = (await lp.read({ signal: AbortSignal.timeout(30_000) })).subarray();
+          } catch (err) {
+            const name = errName(err);
+            const kind: AbuseKind | null =
+              name === 'InvalidDataLengthError' || name === 'InvalidDataLengthLengthError'
+                ? 'oversize-frame'
+                : name === 'InvalidMessageLengthError' || name === 'UnexpectedEOFError'
+                  ? 'malformed-stream'
+                  : null;
+            stream.abort(err instanceof Error ? err : new Error(String(err)));
+            if (kind !== null) this.#reportAbuse(from, kind);
+            return;
+          }
+          const reply = await handler(from, request, ac.signal);
+          await lp.write(reply, { signal: AbortSignal.timeout(30_000) });
+          await stream.close().catch(() => undefined);
+        } catch (err) {
+          stream.abort(err instanceof Error ? err : new Error(String(err)));
+        } finally {
+          stream.removeEventListener('close', onClose);
+        }
+      },
+      {
+        maxInboundStreams: MAX_INBOUND_STREAMS_PER_CONNECTION,
+        maxOutboundStreams: MAX_INBOUND_STREAMS_PER_CONNECTION,
+      },
+    );
+    return () => void this.#node.unhandle(protocol);
+  }
+
+  async provide(key: Uint8Array): Promise<void> {
+    for await (const _ of this.#node.services.dht.provide(CID.decode(keyToCid(key)))) void _;
+  }
+
+  async findProviders(key: Uint8Array, options: FindProvidersOptions): Promise<PeerIdString[]> {
+    const timeout = AbortSignal.timeout(options.timeoutMs);
+    const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
+    const found: PeerIdString[] = [];
+    try {
+      for await (const ev of this.#node.services.dht.findProviders(CID.decode(keyToCid(key)), { signal })) {
+        if (ev.name !== 'PROVIDER') continue;
+        for (const p of ev.providers) {
+          const id = p.id.toString();
+          if (id !== this.self && !found.includes(id)) found.push(id);
+          if (found.length >= options.limit) return found;
+        }
+      }
+    } catch (err) {
+      if (options.signal?.aborted) throw new MeshError('aborted', 'provider lookup aborted', { cause: err });
+      // A lookup that ran out of time returns what it found so far: "no more providers" is an answer.
+      if (!timeout.aborted) throw err;
+    }
+    return found;
+  }
+
+  peers(): PeerIdString[] {
+    return this.#node.getPeers().map(String);
+  }
+
+  async disconnect(peer: PeerIdString): Promise<void> {
+    await this.#node.hangUp(peerIdFromString(peer));
+  }
+
+  ban(peer: PeerIdString, untilMs: number): void {
+    this.#bans.set(peer, untilMs);
+    if (untilMs > this.now()) void this.disconnect(peer).catch(() => undefined);
+  }
+
+  onAbuse(handler: (peer: PeerIdString, what: AbuseKind) => void): () => void {
+    this.#abuse.add(handler);
+    return () => void this.#abuse.delete(handler);
+  }
+
+  #reportAbuse(peer: PeerIdString, what: AbuseKind): void {
+    for (const h of this.#abuse) {
+      try {
+        h(peer, what);
+      } catch {
+        // A failing observer must not stop the others or the stream handler.
+      }
+    }
+  }
+}

@@ -1,0 +1,32 @@
+/**
+ * The transports a browser and `inos node` run. The same list works in both places: @libp2p/webrtc
+ * resolves to the browser's RTCPeerConnection or to node-datachannel through its package `browser`
+ * field. `iceServers` is empty unless the user configured servers: the library's default is a list of
+ * public STUN hosts (MESH.md §1.3 trap 4), and on loopback/host candidates none are needed.
+ */
+import { circuitRelayTransport } from '@libp2p/circuit-relay-v2';
+import { webRTC, webRTCDirect } from '@libp2p/webrtc';
+import { webSockets } from '@libp2p/websockets';
+import type { TransportFactory } from './create-node.ts';
+import { assertNoPublicIceServers } from './public-hosts.ts';
+
+export function meshTransports(iceServers: readonly RTCIceServer[] = []): TransportFactory[] {
+  const configured = iceServers.flatMap((s) => (Array.isArray(s.urls) ? s.urls : [s.urls]));
+  assertNoPublicIceServers(iceServers, configured);
+  const rtcConfiguration: RTCConfiguration = { iceServers: [...iceServers] };
+  return [
+    webSockets(),
+    webRTC({ rtcConfiguration }),
+    webRTCDirect({ rtcConfiguration }),
+    circuitRelayTransport(),
+  ] as TransportFactory[];
+}
+
+/** A browser is reachable only through a relay reservation upgraded to WebRTC. */
+export const BROWSER_LISTEN: readonly string[] = ['/p2p-circuit', '/webrtc'];
+
+/** `inos node`: WebSocket and webrtc-direct on one host/port (TCP and UDP share the number). */
+export function nodeListen(host: string, port: number): string[] {
+  const ip = host.includes(':') ? 'ip6' : 'ip4';
+  return [`/${ip}/${host}/tcp/${port}/ws`, `/${ip}/${host}/udp/${port}/webrtc-direct`];
+}

@@ -1,0 +1,112 @@
+/**
+ * Per-peer abuse limits: token buckets for gossip messages (keyed by origin) and inbound streams,
+ * and a cap on concurrent inbound streams. Each refusal is reported to Reputation as 'flood', so a
+ * peer that keeps pushing past its limits bans itself within a few dozen refusals, while honest
+ * traffic (an advert per minute, a few chunk requests per second) never touches the limits.
+ * Time comes from the injected clock, so the simulator drives it virtually.
+ */
+import type { PeerIdString } from './port.ts';
+import type { Reputation } from './reputation.ts';
+
+export interface GuardLimits {
+  /** Gossip messages per second per origin, sustained. */
+  messagesPerSecond: number;
+  messageBurst: number;
+  /** Inbound streams per second per peer, sustained. */
+  streamsPerSecond: number;
+  streamBurst: number;
+  /** Inbound streams one peer may have open at once. */
+  concurrentStreams: number;
+}
+
+/**
+ * Adverts are the only gossip today: a node publishes on change and every 60 s, at most once per
+ * 10 s, so one per 10 s sustained with a burst of 2 never touches an honest origin. A low burst
+ * matters: every message an origin gets accepted is forwarded to the whole network.
+ */
+export const DEFAULT_GUARD_LIMITS: GuardLimits = {
+  messagesPerSecond: 0.1,
+  messageBurst: 2,
+  streamsPerSecond: 20,
+  streamBurst: 40,
+  concurrentStreams: 8,
+};
+
+interface Bucket {
+  tokens: number;
+  at: number;
+}
+
+/** Forgets idle peers' buckets beyond this many, oldest first, so memory stays bounded. */
+const MAX_TRACKED = 4096;
+
+export class PeerGuard {
+  private readonly messages = new Map<PeerIdString, Bucket>();
+  private readonly streams = new Map<PeerIdString, Bucket>();
+  private readonly open = new Map<PeerIdString, number>();
+  readonly limits: GuardLimits;
+
+  constructor(
+    private readonly now: () => number,
+    private readonly reputation: Reputation,
+    limits: Partial<GuardLimits> = {},
+  ) {
+    this.limits = { ...DEFAULT_GUARD_LIMITS, ...limits };
+  }
+
+  private take(map: Map<PeerIdString, Bucket>, peer: PeerIdString, rate: number, burst: number): boolean {
+    const t = this.now();
+    let b = map.get(peer);
+    if (b === undefined) {
+      if (map.size >= MAX_TRACKED) {
+        const oldest = map.keys().next().value;
+        if (oldest !== undefined) map.delete(oldest);
+      }
+      b = { tokens: burst, at: t };
+    } else {
+      map.delete(peer); // re-insert: Map order doubles as least-recently-used order
+      b.tokens = Math.min(burst, b.tokens + ((t - b.at) / 1000) * rate);
+      b.at = t;
+    }
+    map.set(peer, b);
+    if (b.tokens < 1) return false;
+    b.tokens -= 1;
+    return true;
+  }
+
+  /** A gossip message from `origin`: false means drop it (verdict 'ignore'); the origin is penalised. */
+  admitMessage(origin: PeerIdString): boolean {
+    if (this.take(this.messages, origin, this.limits.messagesPerSecond, this.limits.messageBurst))
+      return true;
+    this.reputation.record(origin, 'flood');
+    return false;
+  }
+
+  /**
+   * An inbound stream from `peer`: a release function to call when the stream ends, or null when
+   * the peer is over its rate or concurrency limit (answer "busy"; the peer is penalised).
+   */
+  admitStream(peer: PeerIdString): (() => void) | null {
+    const n = this.open.get(peer) ?? 0;
+    if (
+      n >= this.limits.concurrentStreams ||
+      !this.take(this.streams, peer, this.limits.streamsPerSecond, this.limits.streamBurst)
+    ) {
+      this.reputation.record(peer, 'flood');
+      return null;
+    }
+    this.open.set(peer, n + 1);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const left = (this.open.get(peer) ?? 1) - 1;
+      if (left <= 0) this.open.delete(peer);
+      else this.open.set(peer, left);
+    };
+  }
+
+  openStreams(peer: PeerIdString): number {
+    return this.open.get(peer) ?? 0;
+  }
+}

@@ -1,0 +1,73 @@
+/**
+ * MeshNode: the protocol logic on one MeshPort. Wires reputation to the port (a ban disconnects
+ * and refuses the peer), port-level abuse to reputation, and starts the advert, chunk and RPC
+ * services. The libp2p adapter and the simulator both run exactly this.
+ */
+import { AdvertTable } from './adverts.ts';
+import { ChunkExchange, type ChunkSource } from './chunk-exchange.ts';
+import { PeerGuard, type GuardLimits } from './guard.ts';
+import type { MeshPort } from './port.ts';
+import { Reputation, type PeerRecord } from './reputation.ts';
+import type { ReputationStore } from './reputation-store.ts';
+import { RpcService } from './rpc.ts';
+
+export interface MeshNodeOptions {
+  source: ChunkSource;
+  limits?: Partial<GuardLimits>;
+  /** Seeded in tests and the simulator; Math.random otherwise. */
+  random?: () => number;
+  /** Called when we ban a peer (after port.ban and port.disconnect were asked). */
+  onBan?: (peer: string, untilMs: number, record: Readonly<PeerRecord>) => void;
+}
+
+export class MeshNode {
+  readonly reputation: Reputation;
+  readonly guard: PeerGuard;
+  readonly adverts: AdvertTable;
+  readonly chunks: ChunkExchange;
+  readonly rpc: RpcService;
+  private readonly disposers: (() => void)[] = [];
+
+  constructor(
+    readonly port: MeshPort,
+    options: MeshNodeOptions,
+  ) {
+    this.reputation = new Reputation({
+      now: () => port.now(),
+      onBan: (peer, until, record) => {
+        port.ban(peer, until);
+        void port.disconnect(peer).catch(() => undefined);
+        options.onBan?.(peer, until, record);
+      },
+    });
+    this.guard = new PeerGuard(() => port.now(), this.reputation, options.limits);
+    this.adverts = new AdvertTable(port, this.reputation, this.guard);
+    this.chunks = new ChunkExchange(port, this.reputation, this.guard, options.source, options.random);
+    this.rpc = new RpcService(port, this.reputation, this.guard);
+  }
+
+  /** Loads persisted reputation (re-applying live bans to the port) and starts serving. */
+  async start(store?: ReputationStore): Promise<void> {
+    if (store !== undefined) {
+      this.reputation.restore(await store.load());
+      for (const r of this.reputation.all())
+        if (r.bannedUntil > this.port.now()) this.port.ban(r.peer, r.bannedUntil);
+    }
+    this.disposers.push(
+      this.adverts.start(),
+      this.chunks.serve(),
+      this.rpc.serve(),
+      this.port.onAbuse((peer) => this.reputation.record(peer, 'bad-frame')),
+    );
+  }
+
+  /** Persists reputation changes since the last flush. */
+  async flush(store: ReputationStore): Promise<void> {
+    const dirty = this.reputation.takeDirty();
+    if (dirty.length > 0) await store.save(dirty);
+  }
+
+  stop(): void {
+    for (const d of this.disposers.splice(0)) d();
+  }
+}

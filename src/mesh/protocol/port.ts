@@ -1,0 +1,99 @@
+/**
+ * MeshPort: everything the mesh logic (adverts, chunk exchange, reputation, the job market) needs
+ * from a network, and nothing more. `src/mesh/libp2p` implements it on js-libp2p (gossipsub,
+ * kad-dht, yamux streams); `src/mesh/sim` implements it in memory with virtual time, so the same
+ * logic runs at 1000 nodes in a unit test. The logic never starts a timer: deadlines are passed to
+ * the port (`timeoutMs`), which enforces them with real or virtual time.
+ *
+ * Peer ids are libp2p PeerId strings (base58btc of the Ed25519 identity). Frames are opaque bytes
+ * here; frames.ts gives them meaning.
+ */
+import type { StreamProtocol } from './ids.ts';
+
+export type PeerIdString = string;
+
+export interface GossipMessage {
+  topic: string;
+  /** The signer (gossipsub StrictSign): the origin, not the neighbour that forwarded it. */
+  from: PeerIdString;
+  /** The neighbour we received it from (gossipsub's propagationSource). */
+  via: PeerIdString;
+  data: Uint8Array;
+}
+
+/** Mirrors gossipsub's TopicValidatorResult: accept forwards; ignore drops; reject drops and penalises `via`. */
+export type GossipVerdict = 'accept' | 'ignore' | 'reject';
+
+export interface RequestOptions {
+  /** The port fails the request with MeshError('timeout') after this long; required, no infinite waits. */
+  timeoutMs: number;
+  /** Largest response the caller accepts; bigger fails with MeshError('oversize') before buffering it. */
+  maxResponseBytes: number;
+  signal?: AbortSignal;
+}
+
+/** Serves one inbound stream: one request frame in, one response frame out. */
+export type StreamHandler = (
+  from: PeerIdString,
+  frame: Uint8Array,
+  signal: AbortSignal,
+) => Promise<Uint8Array>;
+
+export interface FindProvidersOptions {
+  /** Stop after this many providers. */
+  limit: number;
+  timeoutMs: number;
+  signal?: AbortSignal;
+}
+
+export interface MeshPort {
+  readonly self: PeerIdString;
+  /** Wall clock, Unix ms (virtual time in the simulator). The logic reads time only from here. */
+  now(): number;
+
+  /** Publishes on a gossip topic (signed by us). */
+  publish(topic: string, data: Uint8Array): Promise<void>;
+  /**
+   * Subscribes to a topic. The handler validates and returns a verdict synchronously, before the
+   * message is forwarded (gossipsub's topic validator). Returns the unsubscribe function.
+   */
+  subscribe(topic: string, handler: (msg: GossipMessage) => GossipVerdict): () => void;
+
+  /**
+   * Opens a stream to `peer` on `protocol`, writes `frame`, reads one response frame.
+   * Fails with MeshError: 'timeout' (connected, no answer), 'unreachable' (could not connect),
+   * 'oversize', 'refused' (peer banned locally), 'aborted'.
+   */
+  request(
+    peer: PeerIdString,
+    protocol: StreamProtocol,
+    frame: Uint8Array,
+    options: RequestOptions,
+  ): Promise<Uint8Array>;
+  /**
+   * Serves inbound streams on `protocol`. `maxRequestBytes` is enforced by the port before the
+   * handler runs (the stream is reset and the peer reported through `onAbuse`). Returns a disposer.
+   */
+  handle(protocol: StreamProtocol, handler: StreamHandler, options: { maxRequestBytes: number }): () => void;
+
+  /** Announces that we provide `key` (32 bytes; ids.ts keyToCid gives the DHT's CID). */
+  provide(key: Uint8Array): Promise<void>;
+  /** Providers of `key` from the DHT, closest first as the DHT finds them; never includes us. */
+  findProviders(key: Uint8Array, options: FindProvidersOptions): Promise<PeerIdString[]>;
+
+  /** Peers we hold a connection to now. */
+  peers(): PeerIdString[];
+  /** Closes every connection to `peer`. */
+  disconnect(peer: PeerIdString): Promise<void>;
+  /** Refuses inbound and outbound connections to `peer` until `untilMs` (wall clock); 0 lifts a ban. */
+  ban(peer: PeerIdString, untilMs: number): void;
+
+  /**
+   * Abuse only the port can see: an inbound frame over `maxRequestBytes` (or a broken length
+   * prefix); the stream was reset without calling the handler. Rate and concurrency limits are the
+   * logic's (guard.ts), applied inside the handler.
+   */
+  onAbuse(handler: (peer: PeerIdString, what: AbuseKind) => void): () => void;
+}
+
+export type AbuseKind = 'oversize-frame' | 'malformed-stream';
