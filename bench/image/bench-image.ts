@@ -202,7 +202,7 @@ try {
       ratio_per_core: +(nWork / w1).toFixed(2),
       ratio_per_core_incl_native_startup: +(n1 / w1).toFixed(2),
       ratio_aggregate: null,
-      failed_samples: failures,
+
       samples: {
         wasm1: wasm1.map(Math.round),
         native1: native1.map(Math.round),
