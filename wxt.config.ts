@@ -1,6 +1,5 @@
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'wxt';
-import { WASM_VIPS_DIR, WASM_VIPS_FILES } from './src/capsules/image/vips-web';
 import { noPublicIceVite } from './scripts/no-public-ice.mjs';
 
 // The manifest is part of the product's contract: tests/unit/manifest.test.ts reads the built one
@@ -25,16 +24,6 @@ export default defineConfig({
     },
   },
   hooks: {
-    // wasm-vips (the image capsule) ships unchanged inside the extension (MV3 forbids remote code): its
-    // glue must stay one file next to its .wasm, since libvips' threads are nested Workers started
-    // from the glue's own URL, so it is copied rather than bundled (src/capsules/image/vips-web.ts).
-    'build:publicAssets': (_wxt, files) => {
-      for (const name of WASM_VIPS_FILES)
-        files.push({
-          absoluteSrc: fileURLToPath(new URL(`./node_modules/wasm-vips/lib/${name}`, import.meta.url)),
-          relativeDest: `${WASM_VIPS_DIR}/${name}`,
-        });
-    },
     // The self-test page (entrypoints/selftest) exists only in `wxt build --mode test`: it runs the
     // engine, the chunk store and the GPU path in a real browser for tests/e2e and bench/chromium.
     'entrypoints:resolved': (wxt, entrypoints) => {

@@ -2,7 +2,6 @@
 import brotliWasmUrl from 'brotli-wasm-web/brotli_wasm_bg.wasm?url';
 import { builtinCapsules, prepareBuiltinCapsules } from '../capsules/builtin';
 import { setVipsLoader } from '../capsules/image/vips-loader';
-import { WASM_VIPS_DIR, webVipsLoader } from '../capsules/image/vips-web';
 import { gpuDeviceProvider } from '../capsules/shader/device';
 import { setBrotliLoader, webBrotliLoader, type BrotliWebGlue } from '../capsules/storage/brotli-loader';
 import { assertLayout, CONTROL_WORDS, CTRL } from '../sab/layout';
@@ -17,8 +16,18 @@ setBrotliLoader(
   ),
 );
 
-// wasm-vips is loaded from the copy wxt.config.ts ships at /wasm-vips/, on the first image job only.
-setVipsLoader(webVipsLoader(new URL(`/${WASM_VIPS_DIR}/`, self.location.href)));
+// Image jobs cannot run in the extension yet: wasm-vips 0.0.19's glue evaluates generated code (embind
+// invokers via `new Function`, EM_ASM via `eval`), which MV3's extension CSP forbids ('unsafe-eval' is
+// not allowed; checked in Chromium 156: "Evaluating a string as JavaScript violates the following
+// Content Security Policy directive"). Such a job fails at once with this message instead.
+setVipsLoader(() =>
+  Promise.reject(
+    new Error(
+      'image jobs are not available in the extension yet: wasm-vips evaluates generated code, which the ' +
+        "MV3 extension CSP forbids (only 'wasm-unsafe-eval' is allowed); use `inos run image` in Node",
+    ),
+  ),
+);
 useBundledOrt();
 
 self.onmessage = (e: MessageEvent<WorkerInit>) => {

@@ -37,7 +37,6 @@ export {
   vipsNeedsRecycle,
   MEMORY_HIGH_WATER_BYTES,
 } from './vips-loader.ts';
-export { webVipsLoader } from './vips-web.ts';
 export { FORMATS, MAX_PIXELS, AVIF_MAX_PIXELS, sniffFormat } from './formats.ts';
 export { FILTERS } from './params.ts';
 

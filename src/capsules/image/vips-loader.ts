@@ -4,10 +4,10 @@
  *
  * - Node (`inos run`, unit tests): `nodeVipsLoader` in ./vips-node.ts imports the package's Node build,
  *   which reads its .wasm files with node:fs and runs libvips' threads on worker_threads.
- * - Extension workers: `webVipsLoader(baseUrl)` imports `vips-es6.js` from the copy shipped inside the
- *   extension (wxt.config.ts copies it with vips.wasm and vips-heif.wasm into /wasm-vips/: MV3 forbids
- *   remote code). libvips' pthreads are nested Workers started from that same file, which needs the
- *   cross-origin isolation the offscreen document and its workers have.
+ * - Extension workers: not yet. The package's browser glue (vips-es6.js) loads from the extension's
+ *   own files and starts its pthreads as nested Workers, but it evaluates generated code (embind's
+ *   `new Function` invokers, side modules' EM_ASM via `eval`), which MV3's extension CSP forbids; so
+ *   src/pool/pool-worker.ts sets a loader that refuses with that reason.
  *
  * Every host gets the same module with the same settings, so the same job gives the same bytes:
  * - libvips concurrency 1 (the pool already runs one job per core; more threads only oversubscribe);
