@@ -1,6 +1,6 @@
 import type { Capsule } from './capsule';
 import { cryptoCapsule } from './crypto';
-import { physicsCapsule, preloadPhysics } from './physics';
+import { physicsCapsule } from './physics';
 import { powCapsule } from './pow/capsule';
 import { storageCapsule } from './storage';
 
@@ -11,13 +11,3 @@ export const builtinCapsules: readonly Capsule[] = [
   storageCapsule,
   physicsCapsule,
 ];
-
-/**
- * Work a worker does once before it joins the pool (before READY, where no heartbeat is expected).
- * Loading Rapier (a 4 MB module, base64 decode, wasm compile) blocks a thread for ~0.2 s on an idle
- * machine and took over 3 s, the engine's heartbeat timeout, on a busy one; here it costs no job
- * anything. Never rejects: a failed load is retried by the first physics job, which reports it.
- */
-export async function prepareBuiltinCapsules(): Promise<void> {
-  await preloadPhysics();
-}

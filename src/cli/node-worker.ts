@@ -7,7 +7,7 @@
  * Bundled by scripts/build-cli.mjs as dist/cli/worker.mjs; run from source through tsx under vitest/tsx.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { builtinCapsules, prepareBuiltinCapsules } from '../capsules/builtin.ts';
+import { builtinCapsules } from '../capsules/builtin.ts';
 import type { CapsuleServices } from '../capsules/capsule.ts';
 import { nodeBrotliLoader } from '../capsules/storage/brotli-node.ts';
 import type { ChunkStore } from '../capsules/storage/chunk-store.ts';
@@ -55,12 +55,10 @@ if (parentPort) {
   const services = servicesFor(workerData as NodeWorkerData | undefined);
   parentPort.once('message', (init: WorkerInit) => {
     if (init?.kind !== 'init') return;
-    prepareBuiltinCapsules()
-      .then(() => runWorker(init, { capsules: builtinCapsules, services }))
-      .catch((err: unknown) => {
-        // The host notices the missing heartbeat and replaces this worker; say why on stderr.
-        process.stderr.write(`[inos worker ${init.index}] stopped with an error: ${String(err)}\n`);
-        process.exit(1);
-      });
+    runWorker(init, { capsules: builtinCapsules, services }).catch((err: unknown) => {
+      // The host notices the missing heartbeat and replaces this worker; say why on stderr.
+      process.stderr.write(`[inos worker ${init.index}] stopped with an error: ${String(err)}\n`);
+      process.exit(1);
+    });
   });
 }

@@ -1,6 +1,6 @@
 /** Browser Worker entry: receives the shared buffer once, then runs the job loop (job-worker.ts). */
 import brotliWasmUrl from 'brotli-wasm-web/brotli_wasm_bg.wasm?url';
-import { builtinCapsules, prepareBuiltinCapsules } from '../capsules/builtin';
+import { builtinCapsules } from '../capsules/builtin';
 import { setBrotliLoader, webBrotliLoader, type BrotliWebGlue } from '../capsules/storage/brotli-loader';
 import { assertLayout, CONTROL_WORDS, CTRL } from '../sab/layout';
 import { gpuChooser } from './gpu-choice';
@@ -22,9 +22,7 @@ self.onmessage = (e: MessageEvent<WorkerInit>) => {
     console.info(`[inos worker] ${m}`),
   );
   const powGpu = () => (Atomics.load(control, CTRL.GPU_ALLOWED) === 1 ? choose() : Promise.resolve(null));
-  prepareBuiltinCapsules()
-    .then(() => runWorker(init, { capsules: builtinCapsules, services: { powGpu } }))
-    .catch((err: unknown) => {
-      console.error('[inos worker] stopped with an error', err);
-    });
+  runWorker(init, { capsules: builtinCapsules, services: { powGpu } }).catch((err: unknown) => {
+    console.error('[inos worker] stopped with an error', err);
+  });
 };

@@ -31,7 +31,6 @@ import {
   snapshotOffset,
   trajectoryOffset,
 } from './state-layout.ts';
-import { warmUp } from './warm-up.ts';
 import { buildWorld } from './world.ts';
 
 export {
@@ -254,15 +253,6 @@ export const physicsCapsule: Capsule = {
   },
 };
 
-/** Loads Rapier and compiles its hot paths ahead of the first job (prepareBuiltinCapsules); never rejects. */
-export async function preloadPhysics(): Promise<void> {
-  try {
-    warmUp(await loadRapier());
-  } catch {
-    // The first physics job loads it again and reports what failed.
-  }
-}
-
 /**
  * The first physics job on a thread loads Rapier (a 4 MB module, base64 decode, wasm compile): on a
  * busy 2-core machine that took over 3 s, the engine's heartbeat timeout, so the job's checkpoint is
@@ -283,6 +273,10 @@ async function loadWhileBeating(ctx: JobContext): Promise<LoadedRapier> {
     clearInterval(timer);
     ctx.checkpoint();
   }
+  // Not done here: stepping a warm-up world first. V8 compiles wasm functions lazily on first call,
+  // so a fresh thread's first world.step() is one synchronous block (2.1 s measured at load ~30, about
+  // 0.2 s idle) in which no heartbeat can be sent; warming workers before READY was tried and made
+  // other capsules' jobs in tests/unit/cli/run.test.ts lose heartbeats, so it was taken out.
 }
 
 /** A Rust panic (a wasm trap) leaves Rapier's heap in an unknown state: this worker should be replaced. */

@@ -137,7 +137,7 @@ describe('arguments', () => {
   it('refuses unknown libraries and methods before starting anything, listing what exists', async () => {
     const lib = await inos(['nope', 'x']);
     expect(lib.status).toBe(EXIT_BAD_INPUT);
-    expect(lib.stderr).toMatch(/unknown library "nope"; available: crypto, pow, storage/);
+    expect(lib.stderr).toMatch(/unknown library "nope"; available: crypto, physics, pow, storage/);
     const m = await inos(['crypto', 'sha3']);
     expect(m.status).toBe(EXIT_BAD_INPUT);
     expect(m.stderr).toMatch(/unknown method "sha3" in library "crypto"; available: .*sha256/);
