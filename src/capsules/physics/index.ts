@@ -31,6 +31,7 @@ import {
   snapshotOffset,
   trajectoryOffset,
 } from './state-layout.ts';
+import { warmUpInPieces } from './warm-up.ts';
 import { buildWorld } from './world.ts';
 
 export {
@@ -267,16 +268,15 @@ async function loadWhileBeating(ctx: JobContext): Promise<LoadedRapier> {
       // JobStopped: raised again below, outside the timer.
     }
   }, 50);
+  let rapier: LoadedRapier;
   try {
-    return await loadRapier();
+    rapier = await loadRapier();
   } finally {
     clearInterval(timer);
     ctx.checkpoint();
   }
-  // Not done here: stepping a warm-up world first. V8 compiles wasm functions lazily on first call,
-  // so a fresh thread's first world.step() is one synchronous block (2.1 s measured at load ~30, about
-  // 0.2 s idle) in which no heartbeat can be sent; warming workers before READY was tried and made
-  // other capsules' jobs in tests/unit/cli/run.test.ts lose heartbeats, so it was taken out.
+  warmUpInPieces(rapier, ctx.checkpoint);
+  return rapier;
 }
 
 /** A Rust panic (a wasm trap) leaves Rapier's heap in an unknown state: this worker should be replaced. */
