@@ -254,6 +254,11 @@ export const physicsCapsule: Capsule = {
   },
 };
 
+/** Loads Rapier ahead of the first job (the browser pool worker calls it before READY); never rejects. */
+export async function preloadPhysics(): Promise<void> {
+  await loadRapier().catch(() => {});
+}
+
 /**
  * The first physics job on a thread loads Rapier (a 4 MB module, base64 decode, wasm compile): on a
  * busy 2-core machine that took over 3 s, the engine's heartbeat timeout, so the job's checkpoint is
