@@ -20,13 +20,3 @@ export const builtinCapsules: readonly Capsule[] = [
   shaderCapsule,
   mlCapsule,
 ];
-
-/**
- * Work a worker does once before it joins the pool (before READY, where no heartbeat is expected).
- * Loading Rapier (a 4 MB module, base64 decode, wasm compile) blocks a thread for ~0.2 s on an idle
- * machine and took over 3 s, the engine's heartbeat timeout, on a busy one; here it costs no job
- * anything. Never rejects: a failed load is retried by the first physics job, which reports it.
- */
-export async function prepareBuiltinCapsules(): Promise<void> {
-  await preloadPhysics();
-}

@@ -7,7 +7,7 @@
  * Bundled by scripts/build-cli.mjs as dist/cli/worker.mjs; run from source through tsx under vitest/tsx.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { builtinCapsules, prepareBuiltinCapsules } from '../capsules/builtin.ts';
+import { builtinCapsules } from '../capsules/builtin.ts';
 import type { CapsuleServices } from '../capsules/capsule.ts';
 import { loadVips, setVipsLoader } from '../capsules/image/vips-loader.ts';
 import { nodeVipsLoader } from '../capsules/image/vips-node.ts';

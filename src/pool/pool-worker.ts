@@ -46,6 +46,8 @@ self.onmessage = (e: MessageEvent<WorkerInit>) => {
     (m) => console.info(`[inos worker] ${m}`),
   );
   const gpuDevice = () => (gpuAllowed() ? devices() : Promise.resolve(null));
+  // Rapier (4 MB of JS, inline wasm) is loaded before the worker joins the pool: in Chromium its
+  // first load is synchronous work no job could beat through (3 s heartbeat; measured failing at load ~30).
   prepareBuiltinCapsules()
     .then(() =>
       runWorker(init, {

@@ -22,7 +22,7 @@ import { RoleClient } from './role-client.ts';
 export const STORE_NAME = 'inos-selftest';
 /** Two pool workers even on a 2-core machine: dispatch across workers is part of what is checked. */
 export const POOL_WORKERS = 2;
-// Workers load and warm Rapier before READY (prepareBuiltinCapsules): seconds on a busy machine.
+// Browser pool workers load Rapier before READY (pool-worker.ts): seconds on a busy machine.
 const READY_TIMEOUT_MS = 60_000;
 
 export interface SelfTestSpawners {

@@ -31,7 +31,7 @@ import {
   snapshotOffset,
   trajectoryOffset,
 } from './state-layout.ts';
-import { warmUp } from './warm-up.ts';
+import { warmUpInPieces } from './warm-up.ts';
 import { buildWorld } from './world.ts';
 
 export {
@@ -254,13 +254,9 @@ export const physicsCapsule: Capsule = {
   },
 };
 
-/** Loads Rapier and compiles its hot paths ahead of the first job (prepareBuiltinCapsules); never rejects. */
+/** Loads Rapier ahead of the first job (the browser pool worker calls it before READY); never rejects. */
 export async function preloadPhysics(): Promise<void> {
-  try {
-    warmUp(await loadRapier());
-  } catch {
-    // The first physics job loads it again and reports what failed.
-  }
+  await loadRapier().catch(() => {});
 }
 
 /**
@@ -277,12 +273,15 @@ async function loadWhileBeating(ctx: JobContext): Promise<LoadedRapier> {
       // JobStopped: raised again below, outside the timer.
     }
   }, 50);
+  let rapier: LoadedRapier;
   try {
-    return await loadRapier();
+    rapier = await loadRapier();
   } finally {
     clearInterval(timer);
     ctx.checkpoint();
   }
+  warmUpInPieces(rapier, ctx.checkpoint);
+  return rapier;
 }
 
 /** A Rust panic (a wasm trap) leaves Rapier's heap in an unknown state: this worker should be replaced. */
