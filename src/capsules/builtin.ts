@@ -1,7 +1,7 @@
 import type { Capsule } from './capsule';
 import { cryptoCapsule } from './crypto';
 import { imageCapsule } from './image';
-import { physicsCapsule, preloadPhysics } from './physics';
+import { physicsCapsule } from './physics';
 import { mlCapsule } from './ml/capsule';
 import { powCapsule } from './pow/capsule';
 import { shaderCapsule } from './shader/capsule';

@@ -79,17 +79,15 @@ if (parentPort) {
     // The same switch as the browser pool's: the engine's host says whether the GPU may be used.
     const gpuDevice = () =>
       Atomics.load(control, CTRL.GPU_ALLOWED) === 1 ? devices() : Promise.resolve(null);
-    prepareBuiltinCapsules()
-      .then(() =>
-        runWorker(init, {
-          capsules: builtinCapsules,
-          services: { ...services, gpuDevice, mlModel: nodeModels },
-        }),
-      )
-      .catch((err: unknown) => {
-        // The host notices the missing heartbeat and replaces this worker; say why on stderr.
-        process.stderr.write(`[inos worker ${init.index}] stopped with an error: ${String(err)}\n`);
-        process.exit(1);
-      });
+    // Rapier is not loaded ahead here: measured, crypto jobs then lost heartbeats in the CLI tests; a
+    // physics job loads it (and warms a world in checkpointed pieces) on first use.
+    runWorker(init, {
+      capsules: builtinCapsules,
+      services: { ...services, gpuDevice, mlModel: nodeModels },
+    }).catch((err: unknown) => {
+      // The host notices the missing heartbeat and replaces this worker; say why on stderr.
+      process.stderr.write(`[inos worker ${init.index}] stopped with an error: ${String(err)}\n`);
+      process.exit(1);
+    });
   });
 }

@@ -1,6 +1,7 @@
 /** Browser Worker entry: receives the shared buffer once, then runs the job loop (job-worker.ts). */
 import brotliWasmUrl from 'brotli-wasm-web/brotli_wasm_bg.wasm?url';
-import { builtinCapsules, prepareBuiltinCapsules } from '../capsules/builtin';
+import { builtinCapsules } from '../capsules/builtin';
+import { preloadPhysics } from '../capsules/physics';
 import { setVipsLoader } from '../capsules/image/vips-loader';
 import { gpuDeviceProvider } from '../capsules/shader/device';
 import { setBrotliLoader, webBrotliLoader, type BrotliWebGlue } from '../capsules/storage/brotli-loader';
@@ -48,7 +49,7 @@ self.onmessage = (e: MessageEvent<WorkerInit>) => {
   const gpuDevice = () => (gpuAllowed() ? devices() : Promise.resolve(null));
   // Rapier (4 MB of JS, inline wasm) is loaded before the worker joins the pool: in Chromium its
   // first load is synchronous work no job could beat through (3 s heartbeat; measured failing at load ~30).
-  prepareBuiltinCapsules()
+  preloadPhysics()
     .then(() =>
       runWorker(init, {
         capsules: builtinCapsules,
