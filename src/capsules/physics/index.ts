@@ -280,6 +280,10 @@ async function loadWhileBeating(ctx: JobContext): Promise<LoadedRapier> {
     clearInterval(timer);
     ctx.checkpoint();
   }
+  // The engine's generic limit and recycling (src/engine): the job's WebAssembly memory is checked against
+  // maxMemoryBytes at every checkpoint, and a worker whose memory passed the engine's high-water mark
+  // after its job is replaced (wasm memory never shrinks; restoreSnapshot leaks upstream).
+  ctx.trackMemory?.(rapier.memory);
   warmUpInPieces(rapier, ctx.checkpoint);
   return rapier;
 }
