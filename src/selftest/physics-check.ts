@@ -1,13 +1,13 @@
 /**
- * physicsGolden: every named physics scene (tests/fixtures/physics) run for its golden step count on
+ * physicsGolden: every named physics scene (src/capsules/physics/vectors) run for its golden step count on
  * the pool's Workers (all three at once, so both workers take some), in this real
  * Chromium: the Rapier wasm inlined in the bundle must load under the extension's CSP and reproduce
  * the state hashes committed from Node, bit for bit.
  */
-import goldenText from '../../tests/fixtures/physics/golden.json?raw';
-import jointsText from '../../tests/fixtures/physics/scenes/joints.json?raw';
-import shapesText from '../../tests/fixtures/physics/scenes/shapes.json?raw';
-import towerText from '../../tests/fixtures/physics/scenes/tower.json?raw';
+import goldenText from '../capsules/physics/vectors/golden.json?raw';
+import jointsText from '../capsules/physics/vectors/scenes/joints.json?raw';
+import shapesText from '../capsules/physics/vectors/scenes/shapes.json?raw';
+import towerText from '../capsules/physics/vectors/scenes/tower.json?raw';
 import { OFFSET } from '../capsules/physics/state-layout.ts';
 import { toHex } from './_stats.ts';
 import type { SelfTestHost } from './host.ts';

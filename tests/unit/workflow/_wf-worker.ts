@@ -5,6 +5,8 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { builtinCapsules } from '../../../src/capsules/builtin.ts';
+import { loadVips, setVipsLoader } from '../../../src/capsules/image/vips-loader.ts';
+import { nodeVipsLoader } from '../../../src/capsules/image/vips-node.ts';
 import type { ChunkStore } from '../../../src/capsules/storage/chunk-store.ts';
 import { nodeBrotliLoader } from '../../../src/capsules/storage/brotli-node.ts';
 import { setBrotliLoader } from '../../../src/capsules/storage/index.ts';
@@ -14,6 +16,7 @@ import { runWorker, type WorkerInit } from '../../../src/engine/job-worker.ts';
 import { wfTestCapsule } from './_wf-capsule.ts';
 
 setBrotliLoader(nodeBrotliLoader);
+setVipsLoader(nodeVipsLoader);
 const data = workerData as NodeWorkerData;
 let opened: Promise<ChunkStore> | null = null;
 const store = () => (opened ??= openDirChunkStore({ dir: data.storeDir!, quotaBytes: data.quotaBytes }));
@@ -26,6 +29,11 @@ const chunkStore = data.storeDir
     }
   : undefined;
 
+// As the CLI worker does with --preload image: the job loop parks in Atomics.wait, so wasm-vips is
+// loaded before it starts (a failed load is reported by the first image job).
+const vips = data.preload?.includes('image') ? loadVips().catch(() => undefined) : Promise.resolve();
 parentPort!.once('message', (init: WorkerInit) => {
-  void runWorker(init, { capsules: [...builtinCapsules, wfTestCapsule], services: { chunkStore } });
+  void vips.then(() =>
+    runWorker(init, { capsules: [...builtinCapsules, wfTestCapsule], services: { chunkStore } }),
+  );
 });

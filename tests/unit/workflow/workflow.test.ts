@@ -7,8 +7,8 @@
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { crc32, deflateSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { builtinCapsules } from '../../../src/capsules/builtin.ts';
 import { bytesToHex } from '../../../src/capsules/crypto/hex.ts';
 import { CapsuleRegistry } from '../../../src/engine/registry.ts';
 import type { NodeEngine } from '../../../src/cli/node-engine.ts';
@@ -178,33 +178,33 @@ describe("the design's examples", () => {
     expect(new TextDecoder().decode(skipped.output)).toBe('{"final_energy":-60000}');
   });
 
-  const image = builtinCapsules.find((c) => c.library === 'image');
-  if (!image)
-    console.log(
-      '[workflow.test] SKIPPED locally: image resize ∥ grayscale → sha256 (no capsule named "image" is registered yet)',
-    );
-  it.skipIf(!image)('image resize ∥ grayscale → sha256', async () => {
-    // The design's example. A tiny PPM (P6) image as input; the capsule decides which formats it takes.
-    const ppm = new Uint8Array([...new TextEncoder().encode('P6\n4 4\n255\n'), ...bytes(48)]);
-    const r = await orch().run(
-      workflowFromJson({
-        steps: [
-          {
-            name: 'resize',
-            library: 'image',
-            method: 'resize',
-            params: { width: 2, height: 2 },
-            parallel: {},
-          },
-          { name: 'grayscale', library: 'image', method: 'grayscale', params: {}, parallel: {} },
-          { name: 'hash', library: 'crypto', method: 'sha256', input: 'steps.grayscale' },
-        ],
-      }),
-      { input: ppm },
-    );
-    expect(r.error).toBe('');
-    expect(r.steps.map((s) => s.status)).toEqual(['ok', 'ok', 'ok']);
-    expect(r.output.length).toBe(32);
+  it('image resize ∥ grayscale → sha256', async () => {
+    // The design's example, on a 4×4 RGB PNG made here (stored zlib blocks: no encoder involved).
+    const png = tinyPng(4, 4, bytes(48));
+    const ie = await startWfEngine(join(work, 'store-image'), 2, ['image']);
+    try {
+      const r = await orch({ engine: ie.engine }).run(
+        workflowFromJson({
+          steps: [
+            {
+              name: 'resize',
+              library: 'image',
+              method: 'resize',
+              params: { width: 2, height: 2 },
+              parallel: {},
+            },
+            { name: 'grayscale', library: 'image', method: 'grayscale', params: {}, parallel: {} },
+            { name: 'hash', library: 'crypto', method: 'sha256', input: 'steps.grayscale' },
+          ],
+        }),
+        { input: png },
+      );
+      expect(r.error).toBe('');
+      expect(r.steps.map((s) => s.status)).toEqual(['ok', 'ok', 'ok']);
+      expect(r.output.length).toBe(32);
+    } finally {
+      await ie.dispose();
+    }
   });
 });
 
@@ -517,4 +517,32 @@ function recording(records: JournalRecord[]): Journal {
     compact: async () => {},
     close: async () => {},
   };
+}
+
+/** A minimal 8-bit RGB PNG: IHDR, one IDAT of filter-0 rows (zlib), IEND. */
+function tinyPng(width: number, height: number, rgb: Uint8Array): Uint8Array {
+  const chunk = (type: string, data: Uint8Array) => {
+    const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
+    const out = Buffer.alloc(12 + data.length);
+    out.writeUInt32BE(data.length, 0);
+    body.copy(out, 4);
+    out.writeUInt32BE(crc32(body), 8 + data.length);
+    return out;
+  };
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(width, 0);
+  ihdr.writeUInt32BE(height, 4);
+  ihdr.set([8, 2, 0, 0, 0], 8);
+  const rows = Buffer.alloc(height * (1 + width * 3));
+  for (let y = 0; y < height; y++)
+    rows.set(rgb.subarray(y * width * 3, (y + 1) * width * 3), y * (1 + width * 3) + 1);
+  const sig = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+  return new Uint8Array(
+    Buffer.concat([
+      sig,
+      chunk('IHDR', ihdr),
+      chunk('IDAT', deflateSync(rows)),
+      chunk('IEND', new Uint8Array(0)),
+    ]),
+  );
 }

@@ -9,7 +9,7 @@ import { execute } from '../../../../src/engine/execute.ts';
 import { CapsuleRegistry } from '../../../../src/engine/registry.ts';
 import { physicsCapsule, type SceneJson } from '../../../../src/capsules/physics/index.ts';
 
-export const FIXTURES = join(import.meta.dirname, '../../../fixtures/physics');
+export const FIXTURES = join(import.meta.dirname, '../../../../src/capsules/physics/vectors');
 export const SCENE_NAMES = ['tower', 'shapes', 'joints'] as const;
 
 export interface Golden {

@@ -1,5 +1,5 @@
 /**
- * Determinism of the physics capsule: the committed golden state hashes (tests/fixtures/physics,
+ * Determinism of the physics capsule: the committed golden state hashes (src/capsules/physics/vectors,
  * 10,000 steps) on this thread and in every worker of the Node engine; the same scene as JSON and
  * as Cap'n Proto is the same scene; and simulate(N) equals step(k) then step(N − k), bit for bit.
  * (tests/e2e/browser-engine.e2e.test.ts checks the same golden hashes in Chromium's Workers.)
