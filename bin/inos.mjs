@@ -30,9 +30,13 @@ if (stale) {
     process.exit(1);
   }
   const { spawnSync } = await import('node:child_process');
-  const r = spawnSync(process.execPath, [join(root, 'scripts/build-cli.mjs'), '--quiet'], {
-    stdio: 'inherit',
-  });
+  const r = spawnSync(
+    process.execPath,
+    [join(root, 'scripts/build-cli.mjs'), '--quiet', '--outfile', bundle],
+    {
+      stdio: 'inherit',
+    },
+  );
   if (r.status !== 0) {
     process.stderr.write('inos: building the CLI failed (see above).\n');
     process.exit(1);

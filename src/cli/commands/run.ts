@@ -27,7 +27,7 @@ import { CliInputError, EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK } from '../cli-err
 import type { CliIo } from '../io.ts';
 import { defaultStoreDir, startNodeEngine, type NodeEngine } from '../node-engine.ts';
 import type { Command } from '../registry.ts';
-import { runWorkflowCommand, WORKFLOW_USAGE } from './run-workflow.ts';
+import { runWorkflowCommand, WORKFLOW_USAGE } from './_run-workflow.ts';
 
 /** The job ran out of its credit budget (it was charged at most the budget). */
 export const EXIT_BUDGET_EXHAUSTED = 3;

@@ -186,9 +186,8 @@ describe.skipIf(!HAS_CAPNP)(
       const dir = mkdtempSync(join(tmpdir(), 'inos-fresh-'));
       try {
         mkdirSync(join(dir, 'bin'));
-        mkdirSync(join(dir, 'scripts'));
         copyFileSync(join(REPO, 'bin/inos.mjs'), join(dir, 'bin/inos.mjs'));
-        copyFileSync(join(REPO, 'scripts/build-cli.mjs'), join(dir, 'scripts/build-cli.mjs'));
+        symlinkSync(join(REPO, 'scripts'), join(dir, 'scripts'));
         copyFileSync(join(REPO, 'package.json'), join(dir, 'package.json'));
         symlinkSync(join(REPO, 'src'), join(dir, 'src'));
         symlinkSync(join(REPO, 'node_modules'), join(dir, 'node_modules'));
