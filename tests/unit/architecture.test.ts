@@ -145,7 +145,8 @@ describe('source layout', () => {
  * The layers of src/, lowest first. A folder may import its own files and folders of a LOWER layer
  * only: never one above, never a sibling in its own layer, so the folder graph has no cycles.
  *
- *   0  wire, sab, lifecycle, ledger, types   — byte formats, the shared-memory bus, pure state
+ *   0  wire, sab, lifecycle, ledger, types,  — byte formats, the shared-memory bus, pure state, the
+ *      random                                  one seeded PRNG
  *   1  capsules                              — the work itself; knows nothing of workers or buses
  *   2  engine                                — runs capsules' jobs over the bus (host and worker side)
  *   3  pool, mesh, workflow, market          — owns Workers (bus + pool + engine for a host); the
@@ -158,7 +159,7 @@ describe('source layout', () => {
  * A new folder must be placed here (the test names it), so its place is a decision, not an accident.
  */
 const LAYERS: readonly (readonly string[])[] = [
-  ['wire', 'sab', 'lifecycle', 'ledger', 'types'],
+  ['wire', 'sab', 'lifecycle', 'ledger', 'types', 'random'],
   ['capsules'],
   ['engine'],
   ['pool', 'mesh', 'workflow', 'market'],

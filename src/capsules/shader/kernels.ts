@@ -4,6 +4,7 @@
  * Each builds the job's params and input from seeded data and carries a CPU reference, so the unit
  * tests (Dawn), the self-test page (Chromium) and `npm run bench:shader` check the same kernels.
  */
+import { mulberry32 } from '../../random/mulberry32';
 import type { ExecuteParams } from './params.ts';
 
 export interface KernelJob {
@@ -17,17 +18,8 @@ export interface KernelJob {
   flops: number;
 }
 
-/** mulberry32, so a job is a pure function of its seed wherever it is built. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A job is a pure function of its seed wherever it is built. */
+const prng = mulberry32;
 
 const bytes = (a: Uint32Array | Float32Array): Uint8Array =>
   new Uint8Array(a.buffer, a.byteOffset, a.byteLength);

@@ -1,16 +1,8 @@
-/** mulberry32 (the same generator as tests/unit/_prng.ts, copied so src/ never imports tests/) and small helpers on it. */
+/** mulberry32 (src/random, also behind tests/unit/_prng.ts) and small helpers on it. */
+import { mulberry32 } from '../../random/mulberry32';
 export type Rand = () => number;
 
-export function mulberry32(seed: number): Rand {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { mulberry32 };
 
 export function randInt(rand: Rand, n: number): number {
   return Math.floor(rand() * n);
