@@ -188,7 +188,11 @@ export class Coordinator {
    * user's own load is never underestimated into a resume, nor our work mistaken for theirs.
    */
   private async measureOtherCpu(hb: HeartbeatReport): Promise<void> {
-    if (!this.deps.cpu) return;
+    // Off (threshold 0): no sampling at all, and the next reading starts afresh.
+    if (!this.deps.cpu || this.settings.busy.thresholdPercent === 0) {
+      this.overBusy = null;
+      return;
+    }
     const phase = phaseOf(this.state);
     const running = phase === 'running' || phase === 'draining';
     const measured = this.otherCpu.next(await this.deps.cpu.sample(), {
@@ -198,7 +202,7 @@ export class Coordinator {
     const pct = this.otherCpuOverride ?? measured;
     if (pct === null) return;
     const t = this.settings.busy.thresholdPercent;
-    const over = t > 0 && pct > t;
+    const over = pct > t;
     if (over === this.overBusy) return;
     this.overBusy = over;
     await this.signal({ otherCpuPercent: pct });
