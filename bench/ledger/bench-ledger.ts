@@ -1,6 +1,7 @@
 /**
  * The ledger at 10^5 receipts: storage bytes and the popup's `earnings/get` (Ledger.summary) and a
- * mint's balance read (Ledger.totals), new running-totals path vs the old full scan, same run.
+ * mint's balance read (Ledger.totals), new running-totals path vs the old full scan, same run; then
+ * compaction (compaction.ts, default 30-day horizon): its time, the bytes left, and the same reads.
  * Run: npx tsx bench/ledger/bench-ledger.ts [--receipts N] [--out <file>] → table + bench/results/ledger.json
  *
  * IndexedDB is fake-indexeddb in Node (in-memory), not Chromium's LevelDB: read times show the
@@ -44,6 +45,8 @@ const N = Number(arg('--receipts') ?? 100_000);
 const here = dirname(fileURLToPath(import.meta.url));
 const OUT = arg('--out') ?? join(here, '../results/ledger.json');
 const ROUNDS = 3;
+/** 10^5 mints 3 minutes apart span 208 days: most of the chain is past the 30-day horizon. */
+const SPACING_MS = 180_000;
 const NOW = Date.UTC(2026, 10, 27, 12);
 
 function median(xs: number[]): number {
@@ -72,7 +75,7 @@ async function populate(db: LedgerDb, owner: string): Promise<void> {
     const tx = db.transaction(['entries', 'receipts'], 'readwrite');
     const writes: Promise<unknown>[] = [];
     for (let i = start; i < Math.min(N, start + BATCH); i++) {
-      const issuedAt = NOW - (N - i) * 30_000; // one mint every 30 s, the last one now
+      const issuedAt = NOW - (N - i) * SPACING_MS; // one mint every 3 min, the last one now
       const id = bytesToHex(randomBytes(16));
       const header = bytesToHex(randomBytes(80));
       const base = { v: 1 as const, ledger: owner, issuer: owner, issuedAt };
@@ -162,7 +165,16 @@ async function populate(db: LedgerDb, owner: string): Promise<void> {
 
 async function storeBytes(db: LedgerDb): Promise<Record<string, number>> {
   const out: Record<string, number> = {};
-  for (const name of ['entries', 'receipts', 'totals', 'slots', 'heads', 'refused'] as const) {
+  for (const name of [
+    'entries',
+    'receipts',
+    'totals',
+    'slots',
+    'heads',
+    'refused',
+    'archive',
+    'checkpoints',
+  ] as const) {
     let bytes = 0;
     let c = await db.transaction(name).store.openCursor();
     while (c) {
@@ -201,6 +213,21 @@ async function main(): Promise<void> {
   const totalsOld = await time(oldTotals);
   const bytes = await storeBytes(db);
 
+  // Compaction, then the same reads on what is left.
+  const tc = performance.now();
+  const compacted = await ledger.compact(identity);
+  const compactMs = performance.now() - tc;
+  const c = await ledger.summary(NOW, opts);
+  if (c.balance !== a.balance || JSON.stringify(c.last7Days) !== JSON.stringify(a.last7Days))
+    throw new Error('compaction changed the balance or the chart');
+  const summaryCompacted = await time(() => ledger.summary(NOW, opts));
+  const totalsCompacted = await time(() => ledger.totals());
+  const bytesAfter = await storeBytes(db);
+  const th = performance.now();
+  const fullHistory = await ledger.history();
+  const historyMs = performance.now() - th;
+  if (fullHistory.length !== 3 * N) throw new Error(`history lost records: ${fullHistory.length}`);
+
   // append on a real, signed sample (a fresh ledger: what a mint costs in records and checks).
   const db2 = await openLedgerDb({ indexedDB: new IDBFactory(), name: 'bench-append' });
   const l2 = new Ledger(db2, { owner: identity.nodeId, now: () => NOW });
@@ -215,6 +242,7 @@ async function main(): Promise<void> {
   const kdfMs = performance.now() - tk;
 
   const total = Object.values(bytes).reduce((x, y) => x + y, 0);
+  const totalAfter = Object.values(bytesAfter).reduce((x, y) => x + y, 0);
   const result = {
     date: new Date().toISOString(),
     machine: { cpus: cpus().length, model: cpus()[0]?.model, loadavg: loadavg() },
@@ -226,12 +254,23 @@ async function main(): Promise<void> {
     earningsGetMs: { runningTotals: summaryNew, fullScan: summaryOld, speedup: summaryOld / summaryNew },
     balanceReadMs: { runningTotals: totalsNew, fullScan: totalsOld, speedup: totalsOld / totalsNew },
     appendMsPerRecord: appendMs,
+    compaction: {
+      horizonDays: 30,
+      ms: Math.round(compactMs),
+      recordsArchived: compacted.records,
+      receiptsArchived: compacted.receipts,
+      segments: compacted.segments,
+      bytesAfter: { ...bytesAfter, total: totalAfter, perReceipt: Math.round(totalAfter / N) },
+      bytesRatio: totalAfter / total,
+      earningsGetMs: summaryCompacted,
+      balanceReadMs: totalsCompacted,
+      fullHistoryReadMs: Math.round(historyMs),
+    },
     scrypt: {
       ...SCRYPT_PARAMS,
       memoryMiB: (128 * SCRYPT_PARAMS.N * SCRYPT_PARAMS.r) / 2 ** 20,
       ms: Math.round(kdfMs),
     },
-    notDone: 'compaction of settled records into signed checkpoints (the checkpoints store exists, unused)',
   };
   console.table({
     'earnings/get (Ledger.summary)': {
@@ -246,6 +285,11 @@ async function main(): Promise<void> {
     },
   });
   console.log(`bytes at ${N} receipts (${3 * N} chain records): ${JSON.stringify(result.bytes)}`);
+  console.log(
+    `compaction: ${compacted.records} records archived in ${Math.round(compactMs)} ms; bytes ${total} → ${totalAfter} ` +
+      `(${((100 * totalAfter) / total).toFixed(1)}%); earnings/get ${summaryCompacted.toFixed(2)} ms, ` +
+      `balance ${totalsCompacted.toFixed(2)} ms; full history read ${Math.round(historyMs)} ms`,
+  );
   console.log(
     `append (sign + check + store): ${appendMs.toFixed(2)} ms/record; scrypt N=2^17 r=8 p=1: ${Math.round(kdfMs)} ms`,
   );

@@ -77,8 +77,16 @@ export function startBackground(api: WxtBrowser): Coordinator {
   api.runtime.onInstalled.addListener(() => void coordinator.reconcile('installed'));
   api.runtime.onStartup.addListener(() => void coordinator.reconcile('startup'));
   api.alarms.onAlarm.addListener((alarm) => {
-    if (alarm.name === RECONCILE_ALARM) void coordinator.reconcile('alarm');
-    else if (alarm.name === LIFT_TIMER || alarm.name === SNOOZE_TIMER)
+    if (alarm.name === RECONCILE_ALARM) {
+      void coordinator.reconcile('alarm');
+      void wallet.compactIfDue().then(
+        (r) =>
+          r !== null &&
+          r.records > 0 &&
+          log(`ledger: archived ${r.records} records (${r.receipts} receipts)`),
+        (err: unknown) => log('ledger compaction failed', err),
+      );
+    } else if (alarm.name === LIFT_TIMER || alarm.name === SNOOZE_TIMER)
       void coordinator.ready.then(() => coordinator.reevaluate());
   });
   api.runtime.onConnect.addListener((port) => {

@@ -9,6 +9,7 @@ import {
   openLedgerDb,
   ReceiptIssuer,
   saveIdentity,
+  type CompactReport,
   type Identity,
   type LedgerDb,
   type PowProofRecord,
@@ -17,6 +18,8 @@ import {
 } from '../ledger';
 import type { Handlers } from '../messaging/messenger';
 import { proofCredits, verifyBoundProof } from '../capsules/pow/proof';
+
+const COMPACT_EVERY_MS = 3_600_000;
 
 export type WalletKeys =
   'earnings/get' | 'identity/export' | 'identity/import' | 'ledger/history' | 'ledger/append';
@@ -63,6 +66,20 @@ export class Wallet {
 
   get nodeId(): string {
     return this.identity.nodeId;
+  }
+
+  #lastCompactAt = Number.NEGATIVE_INFINITY;
+
+  /**
+   * Archives the old, closed part of the chain under a signed checkpoint (src/ledger/compaction.ts):
+   * at most once an hour per service-worker life; a no-op scan when nothing is 30 days old.
+   */
+  async compactIfDue(): Promise<CompactReport | null> {
+    await this.ready;
+    const now = this.now();
+    if (now - this.#lastCompactAt < COMPACT_EVERY_MS) return null;
+    this.#lastCompactAt = now;
+    return this.ledger.compact(this.identity);
   }
 
   /** The balance for the status line: settled credits, and a note when there is nothing yet. */

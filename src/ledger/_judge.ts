@@ -65,6 +65,8 @@ export interface JudgeContext {
   hold: HoldView | undefined;
   /** For a → verified of a payment-backed receipt: the result of checking the payer's chain. */
   payment: PaymentCheck | undefined;
+  /** The ledger's compaction checkpoint (compaction.ts): replay indexes end there. */
+  compacted?: { seq: number; horizon: number } | undefined;
 }
 
 export type Verdict =
@@ -91,6 +93,19 @@ export function judge(entry: LedgerEntry, ctx: JudgeContext): Verdict {
   if (ctx.idSeen) return no('replay', `a record with id ${entry.id} was already accepted`);
   if (entry.kind === 'receipt' && ctx.jobSeen)
     return no('replay', `job ${entry.jobId} already has a receipt from this issuer`);
+  if (ctx.compacted !== undefined) {
+    const { seq, horizon } = ctx.compacted;
+    if (entry.seq <= seq)
+      return no('replay', `seq ${entry.seq} is in the compacted part of the chain (records 1–${seq})`);
+    const issued =
+      entry.kind === 'receipt' && entry.payment !== undefined ? entry.payment.issuedAt : entry.issuedAt;
+    if (issued < horizon)
+      return no(
+        'replay',
+        `issued ${new Date(issued).toISOString()}, before the ledger's compaction horizon ` +
+          `${new Date(horizon).toISOString()}: too old to be checked for replay`,
+      );
+  }
   const { head } = ctx;
   if (entry.seq !== head.seq + 1 || entry.prev !== head.hash) {
     return no(

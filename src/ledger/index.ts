@@ -12,7 +12,9 @@
  *   popup: await ledger.summary(Date.now(), { utcOffsetMin: -new Date().getTimezoneOffset() })
  */
 export {
+  type ArchiveSegment,
   type ChainHead,
+  type Checkpoint,
   type LedgerDb,
   type LedgerDbSchema,
   type OpenLedgerDbOptions,
@@ -80,6 +82,16 @@ export {
   ReceiptRejectedError,
 } from './receipt-rejected-error.ts';
 export { type LedgerOptions, type Totals, Ledger } from './ledger.ts';
+export {
+  type CompactOptions,
+  type CompactReport,
+  DEFAULT_COMPACT_AFTER_MS,
+  SEGMENT_RECORDS,
+  checkpointMessage,
+  packSegment,
+  unpackSegment,
+  verifyCheckpoint,
+} from './compaction.ts';
 export { type ChainTotals, type HoldView, applyReceipt, emptyTotals } from './totals.ts';
 export { type ForkProof, type ForkCheck, verifyForkProof } from './fork.ts';
 export { type PaymentBundle, Payments } from './payments.ts';

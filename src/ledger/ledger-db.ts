@@ -19,9 +19,11 @@
  * |          |                  |                | a second, different record at one seq is a fork |
  * | forks    | ledger           | StoredFork     | proven double spenders; their payments refused  |
  * | payments | payHash          | CheckedPayment | payments whose payer chain was audited & covers |
- * | checkpoints | ledger        | Checkpoint     | signed (seq, hash, totals) compaction point     |
+ * | checkpoints | ledger        | Checkpoint     | signed compaction point: the chain up to seq is  |
+ * |          |                  |                | archived; nothing older may be appended again   |
+ * | archive  | [ledger, first]  | ArchiveSegment | compacted chain records, gzip'd JSON lines      |
  * Version 2 added totals … checkpoints and receipts.bySeq; the upgrade computes totals and slots
- * from the receipts of version 1.
+ * from the receipts of version 1. Version 3 added archive (compaction.ts).
  *
  * The factory is injected (`indexedDB` in the service worker, a fake-indexeddb `IDBFactory` in
  * tests). Quirk: idb's `wrap()` recognises IndexedDB objects with `instanceof IDBIndex` etc., so
@@ -33,7 +35,7 @@ import { applyReceipt, emptyTotals, type ChainTotals, type HoldView } from './to
 import type { RejectionCode } from './receipt-rejected-error.ts';
 
 export const LEDGER_DB_NAME = 'inos-wallet';
-export const LEDGER_DB_VERSION = 2;
+export const LEDGER_DB_VERSION = 3;
 /** Width of a chart slot: every real UTC offset is a whole number of quarter hours. */
 export const SLOT_MS = 15 * 60_000;
 
@@ -121,15 +123,32 @@ export interface CheckedPayment {
   checkedAt: number;
 }
 
-/** A compaction point: records up to `seq` were summarised into `totals` and deleted. */
+/**
+ * A compaction point (compaction.ts): the chain's records up to `seq` moved into `archive`, and
+ * the receipt views they settled were dropped. `horizon` is the issuedAt before which nothing new
+ * may enter the ledger (its replay indexes no longer cover that time).
+ */
 export interface Checkpoint {
   ledger: string;
   seq: number;
+  /** entryHash of the record at `seq`: the archive must end there. */
   hash: string;
-  totals: ChainTotals;
+  horizon: number;
+  /** Records and receipts archived so far. */
+  records: number;
+  receipts: number;
   madeAt: number;
-  /** Owner's Ed25519 signature over checkpointDigest (checkpoint.ts). */
+  /** The owner's Ed25519 signature over checkpointMessage(). */
   sig: string;
+}
+
+/** Consecutive chain records [firstSeq, lastSeq] of one ledger, as gzip'd JSON lines. */
+export interface ArchiveSegment {
+  ledger: string;
+  firstSeq: number;
+  lastSeq: number;
+  count: number;
+  gz: Uint8Array;
 }
 
 export interface LedgerDbSchema extends DBSchema {
@@ -149,6 +168,7 @@ export interface LedgerDbSchema extends DBSchema {
   forks: { key: string; value: StoredFork };
   payments: { key: string; value: CheckedPayment };
   checkpoints: { key: string; value: Checkpoint };
+  archive: { key: [string, number]; value: ArchiveSegment };
 }
 
 export type LedgerDb = IDBPDatabase<LedgerDbSchema>;
@@ -190,6 +210,7 @@ export async function openLedgerDb({
       db.createObjectStore('checkpoints', { keyPath: 'ledger' });
       if (event.oldVersion >= 1) migrateTotals(tx);
     }
+    if (event.oldVersion < 3) db.createObjectStore('archive', { keyPath: ['ledger', 'firstSeq'] });
   });
   const db = (await wrap(request)) as unknown as LedgerDb;
   // Another context opening a newer version must not wait on us forever: close, it reopens us.

@@ -19,6 +19,7 @@ import {
   addToSlot,
   SLOT_MS,
   type ChainHead,
+  type Checkpoint,
   type LedgerDb,
   type LedgerDbSchema,
   type ReceiptView,
@@ -26,9 +27,18 @@ import {
   type SlotCredits,
 } from './ledger-db.ts';
 import type { ProofVerifier } from './proof-verifier.ts';
-import { entryHash, parseEntry, readableId, ZERO_HASH, type LedgerEntry, type Pay } from './receipt.ts';
+import {
+  entryHash,
+  parseEntry,
+  readableId,
+  ZERO_HASH,
+  type LedgerEntry,
+  type Pay,
+  type Signer,
+} from './receipt.ts';
 import { ReceiptRejectedError } from './receipt-rejected-error.ts';
 import { verifyHistory } from './verify-history.ts';
+import { archivedHistory, compactLedger, type CompactOptions, type CompactReport } from './compaction.ts';
 import { summarizeParts, type LedgerSummary, type SummaryOptions } from './summary.ts';
 import { emptyTotals, type ChainTotals, type HoldView } from './totals.ts';
 
@@ -62,6 +72,7 @@ const STORES = [
   'slots',
   'payments',
   'forks',
+  'checkpoints',
 ] as const;
 
 export class Ledger {
@@ -121,7 +132,8 @@ export class Ledger {
     const entries = tx.objectStore('entries');
     const receipts = tx.objectStore('receipts');
     const holdId = entry.kind === 'pay' || entry.kind === 'release' ? entry.holdId : undefined;
-    const [head, totals, seenId, seenJob, target, hold] = await Promise.all([
+    const [checkpoint, head, totals, seenId, seenJob, target, hold] = await Promise.all([
+      tx.objectStore('checkpoints').get(this.owner),
       tx.objectStore('heads').get(this.owner),
       tx.objectStore('totals').get(this.owner),
       entries.index('byId').getKey(entry.id),
@@ -145,6 +157,7 @@ export class Ledger {
       target,
       hold,
       payment,
+      compacted: checkpoint,
     });
 
     if (!verdict.ok) {
@@ -203,16 +216,34 @@ export class Ledger {
     return h?.ledger === this.owner ? h : undefined;
   }
 
-  /** Every receipt of this ledger as it stands, in chain order. Reads them all: audits and tests. */
+  /**
+   * Every live receipt of this ledger as it stands, in chain order (compacted ones are in the
+   * archive: history()). Reads them all: audits and tests.
+   */
   async receipts(): Promise<ReceiptView[]> {
     const all = await this.#db.getAllFromIndex('receipts', 'byLedger', this.owner);
     return all.sort((a, b) => a.seq - b.seq);
   }
 
-  /** The signed chain, first record first: what `verifyHistory` audits. */
+  /** The signed chain, first record first, archived part included: what `verifyHistory` audits. */
   async history(): Promise<LedgerEntry[]> {
+    const archived = await archivedHistory(this.#db, this.owner);
     // The index orders equal keys by primary key [ledger, seq], i.e. chain order.
-    return (await this.#db.getAllFromIndex('entries', 'byLedger', this.owner)).map((e) => e.entry);
+    const live = (await this.#db.getAllFromIndex('entries', 'byLedger', this.owner)).map((e) => e.entry);
+    return archived.concat(live);
+  }
+
+  /**
+   * Archives the closed prefix of the chain older than `olderThanMs` (compaction.ts) under a
+   * checkpoint signed by `signer` (the owner). Balances and history() are unchanged.
+   */
+  compact(signer: Signer, opts: Omit<CompactOptions, 'signer' | 'now'> = {}): Promise<CompactReport> {
+    return compactLedger(this.#db, this.owner, { ...opts, signer, now: this.#now() });
+  }
+
+  /** The last compaction checkpoint, if any. */
+  async checkpoint(): Promise<Checkpoint | undefined> {
+    return this.#db.get('checkpoints', this.owner);
   }
 
   /** Refused records, oldest first. */
@@ -298,7 +329,7 @@ export class Ledger {
         audit.id,
       );
     if ((await this.head()).seq >= audit.head.seq) return this.runningTotals();
-    const all = [...STORES, 'peers'] as const;
+    const all = [...STORES, 'peers', 'archive'] as const;
     const tx = this.#db.transaction(all, 'readwrite');
     const mine = IDBKeyRange.bound([this.owner, 0], [this.owner, Infinity]);
     const clearIndex = async (store: 'receipts' | 'holds') => {
@@ -310,6 +341,8 @@ export class Ledger {
     };
     await Promise.all([
       tx.objectStore('entries').delete(mine),
+      tx.objectStore('archive').delete(mine),
+      tx.objectStore('checkpoints').delete(this.owner),
       tx.objectStore('slots').delete(mine),
       clearIndex('receipts'),
       clearIndex('holds'),
