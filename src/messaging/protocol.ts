@@ -194,6 +194,25 @@ export interface OffscreenProtocol {
   'jobs/submit': { req: JobOrder; res: { accepted: boolean; duplicate: boolean; hostId: string } };
   /** Test builds only: pretend the power source changed (null: follow the Battery API again). */
   'test/set-power': { req: { charging: boolean; level: number } | null; res: undefined };
+  /**
+   * Test builds only: runs one storage job (put/get/has/delete) on the host's engine with `input`
+   * (base64, or `generated`: testInputBytes(seed, bytes) made in the document, so multi-MB inputs do
+   * not cross runtime messaging), as a job from the mesh would, and says which workers a put's
+   * pieces went to. The output comes back whole up to 1 MiB, and always as its SHA-256.
+   */
+  'test/storage-job': {
+    req: { method: string; params: string; inputB64: string; generated?: { seed: number; bytes: number } };
+    res: {
+      status: string;
+      error: string;
+      outputB64: string;
+      outputSha256: string;
+      worker: number;
+      /** Wall time from dispatch to result. */
+      ms: number;
+      fanout: { pieces: number; helperPieces: number; workers: number[] } | null;
+    };
+  };
   'diagnostics/get': { req: undefined; res: OffscreenDiagnostics };
 }
 

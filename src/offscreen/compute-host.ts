@@ -22,6 +22,12 @@ import { watchPressure, type PressureObserverCtor } from './pressure-watcher';
 import { JobRunner } from './job-runner';
 import { builtinCapsules } from '../capsules/builtin';
 import type { JobEngine } from '../engine/job-engine';
+import { ChunkStoreOwner } from '../capsules/storage/store-owner';
+import { testInputBytes } from './test-input';
+import type { LocalStoreCore } from '../capsules/storage/chunk-store';
+
+/** The chunk store's quota in the extension (OPFS files, nonce/header/tag included). */
+export const STORE_QUOTA_BYTES = 512 * 1024 * 1024;
 
 export const HEARTBEAT_MS = 1_000;
 
@@ -44,6 +50,13 @@ export interface ComputeHostDeps {
   log?: (msg: string, err?: unknown) => void;
   /** The mesh node (mesh-host.ts); absent in unit tests of the compute side alone. */
   mesh?: { setBootstrap(list: readonly string[]): Promise<void>; report(): MeshReport };
+  /**
+   * Opens the chunk store this document owns (OPFS + IndexedDB: openBrowserStoreCore); workers reach
+   * it through a port each. Absent: storage.put/get/has/delete answer that there is no store here.
+   */
+  openStore?: () => Promise<{ core: LocalStoreCore; key: Uint8Array }>;
+  /** Test builds only: the pool size instead of cores − 1 (tests of work spread over workers). */
+  workers?: number;
 }
 
 export class NotIsolatedError extends Error {
@@ -73,6 +86,7 @@ export class ComputeHost {
   private layout: Layout | null = null;
   private pool: WorkerPool | null = null;
   private engine: JobEngine | null = null;
+  private store: ChunkStoreOwner | null = null;
   private lifecycle: LifecycleState | null = null;
   private battery: BatteryReport | null = null;
   private powerOverride: { charging: boolean; level: number } | null = null;
@@ -107,14 +121,24 @@ export class ComputeHost {
       });
       throw err;
     }
-    const workers = defaultWorkerCount(this.deps.hardwareConcurrency, MAX_WORKERS);
+    const workers = this.deps.workers ?? defaultWorkerCount(this.deps.hardwareConcurrency, MAX_WORKERS);
     this.layout = computeLayout({ tier: this.deps.tier ?? 'light', workers });
+    const store = this.startStore();
     const host = startEngineHost({
       layout: this.layout,
       spawn: this.deps.spawnWorker,
       capsules: builtinCapsules,
       lifecycle: LIFECYCLE_CODE.paused,
+      ...(store
+        ? {
+            initExtra: (index: number) => {
+              const storePort = store.connect(index);
+              return { fields: { storePort }, transfer: [storePort] };
+            },
+          }
+        : {}),
     });
+    this.sab = host.sab;
     this.pool = host.pool;
     this.engine = host.engine;
     this.connectPort();
@@ -143,6 +167,31 @@ export class ComputeHost {
         ),
       this.abort.signal,
     );
+  }
+
+  private sab: SharedArrayBuffer | null = null;
+
+  /** The chunk store owner; its helpers are `storage.put` jobs of single pieces on idle workers. */
+  private startStore(): ChunkStoreOwner | null {
+    if (!this.deps.openStore) return null;
+    this.store = new ChunkStoreOwner({
+      open: this.deps.openStore,
+      helpers: {
+        sab: () => this.sab,
+        idle: () => {
+          const { pool, engine } = this;
+          if (!pool || !engine || pool.lifecycleCode() !== LIFECYCLE_CODE.running) return 0;
+          const active = Math.min(pool.size, pool.throttle().workers || pool.size);
+          return active - engine.inFlight - engine.queued;
+        },
+        submit: async (input, params, signal) => {
+          if (!this.engine) throw new Error('compute host not started');
+          return this.engine.submit({ library: 'storage', method: 'put', params, input, signal });
+        },
+      },
+      log: (msg, err) => this.deps.log?.(msg, err),
+    });
+    return this.store;
   }
 
   /** Applies the user's limits to the pool; a no-op when they are already in effect. */
@@ -274,6 +323,30 @@ export class ComputeHost {
         if (power) this.reportBattery({ supported: true, ...power, at: this.deps.now() }, true);
         return undefined;
       },
+      'test/storage-job': async ({ method, params, inputB64, generated }) => {
+        if (import.meta.env.MODE !== 'test' || !this.deps.testHooks)
+          throw new Error('test hooks are not built into this extension');
+        if (!this.engine) throw new Error('compute host not started');
+        if (this.store) this.store.lastFanout = null;
+        const input = generated
+          ? testInputBytes(generated.seed, generated.bytes)
+          : Uint8Array.from(atob(inputB64), (c) => c.charCodeAt(0));
+        const r = await this.engine.submit({ library: 'storage', method, params, input });
+        let bin = '';
+        if (r.output.length <= 1 << 20)
+          for (let i = 0; i < r.output.length; i += 0x8000)
+            bin += String.fromCharCode(...r.output.subarray(i, i + 0x8000));
+        const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', r.output.slice()));
+        return {
+          status: r.status,
+          error: r.error,
+          outputB64: btoa(bin),
+          outputSha256: Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join(''),
+          worker: r.worker,
+          ms: r.ms,
+          fanout: this.store?.lastFanout ?? null,
+        };
+      },
     };
   }
 
@@ -281,5 +354,6 @@ export class ComputeHost {
     this.abort.abort();
     this.engine?.close();
     void this.pool?.dispose(LIFECYCLE_CODE.stopped);
+    void this.store?.close();
   }
 }

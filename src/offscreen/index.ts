@@ -6,6 +6,8 @@ import { ComputeHost } from './compute-host';
 import type { PressureObserverCtor } from './pressure-watcher';
 import { MeshHost } from './mesh-host';
 import { loadOrCreateIdentity, openLedgerDb } from '../ledger';
+import { openBrowserStoreCore } from '../capsules/storage/open-browser-store';
+import { STORE_QUOTA_BYTES } from './compute-host';
 
 export { ComputeHost, NotIsolatedError } from './compute-host';
 
@@ -21,6 +23,8 @@ export function startComputeHost(api: WxtBrowser, spawnWorker: (index: number) =
     getBattery: nav.getBattery ? () => nav.getBattery!() : undefined,
     now: Date.now,
     testHooks: import.meta.env.MODE === 'test',
+    openStore: () => openBrowserStoreCore({ quotaBytes: STORE_QUOTA_BYTES }),
+    ...(import.meta.env.MODE === 'test' ? testPoolSize() : {}),
     ...(pressure ? { pressureObserver: pressure } : {}),
     log: (msg, err) => console.warn(`[inos offscreen] ${msg}`, err ?? ''),
     mesh: new MeshHost({
@@ -44,4 +48,13 @@ export function startComputeHost(api: WxtBrowser, spawnWorker: (index: number) =
     document.title = `INOS compute host: FAILED — ${String(err)}`;
   });
   return host;
+}
+
+/**
+ * Test builds only: `localStorage['inos-test-workers']` (set by an end-to-end test from an extension
+ * page) sizes the pool, so work spread over several workers can be tested on a 2-core machine.
+ */
+function testPoolSize(): { workers?: number } {
+  const n = Number(globalThis.localStorage?.getItem('inos-test-workers'));
+  return Number.isInteger(n) && n >= 1 && n <= 8 ? { workers: n } : {};
 }

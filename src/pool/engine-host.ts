@@ -27,6 +27,8 @@ export interface EngineHostOptions {
    * host passes `paused` and waits for the background's decision.
    */
   lifecycle?: number;
+  /** More fields for each worker's init message (e.g. the chunk store owner's port), with transfers. */
+  initExtra?: (index: number) => { fields: Record<string, unknown>; transfer: Transferable[] };
 }
 
 export interface EngineHost {
@@ -49,7 +51,7 @@ export function startEngineHost(opts: EngineHostOptions): EngineHost {
   const sab = createBus(layout);
   // Before any worker starts: each checks its own capsules against this table.
   writeCapsuleTable(sab, layout, opts.capsules);
-  const pool = new WorkerPool(sab, layout, opts.spawn);
+  const pool = new WorkerPool(sab, layout, opts.spawn, opts.initExtra);
   pool.start();
   if (opts.lifecycle !== LIFECYCLE_CODE.paused) pool.setLifecycle(opts.lifecycle ?? LIFECYCLE_CODE.running);
   const registry = new CapsuleRegistry(opts.capsules);

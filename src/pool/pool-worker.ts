@@ -5,6 +5,7 @@ import { preloadPhysics } from '../capsules/physics';
 import { setVipsLoader } from '../capsules/image/vips-loader';
 import { gpuDeviceProvider } from '../capsules/shader/device';
 import { setBrotliLoader, webBrotliLoader, type BrotliWebGlue } from '../capsules/storage/brotli-loader';
+import { remoteChunkStore } from '../capsules/storage/store-client';
 import { assertLayout, CONTROL_WORDS, CTRL } from '../sab/layout';
 import { gpuChooser } from './gpu-choice';
 import { bundledModels, useBundledOrt } from './ml-assets';
@@ -31,7 +32,7 @@ setVipsLoader(() =>
 );
 useBundledOrt();
 
-self.onmessage = (e: MessageEvent<WorkerInit>) => {
+self.onmessage = (e: MessageEvent<WorkerInit & { storePort?: MessagePort }>) => {
   if (e.data?.kind !== 'init') return;
   self.onmessage = null;
   const init = e.data;
@@ -47,13 +48,15 @@ self.onmessage = (e: MessageEvent<WorkerInit>) => {
     (m) => console.info(`[inos worker] ${m}`),
   );
   const gpuDevice = () => (gpuAllowed() ? devices() : Promise.resolve(null));
+  // The offscreen document's chunk store owner (store-owner.ts); absent in hosts without a store.
+  const chunkStore = init.storePort ? remoteChunkStore(init.storePort, init.sab) : undefined;
   // Rapier (4 MB of JS, inline wasm) is loaded before the worker joins the pool: in Chromium its
   // first load is synchronous work no job could beat through (3 s heartbeat; measured failing at load ~30).
   preloadPhysics()
     .then(() =>
       runWorker(init, {
         capsules: builtinCapsules,
-        services: { powGpu, gpuDevice, mlModel: bundledModels },
+        services: { powGpu, gpuDevice, mlModel: bundledModels, ...(chunkStore ? { chunkStore } : {}) },
       }),
     )
     .catch((err: unknown) => {

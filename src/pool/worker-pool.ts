@@ -14,7 +14,7 @@ export type { WorkerInit } from '../engine/job-worker';
 
 /** What the pool needs of a Worker, so Node's worker_threads and browser Workers both fit. */
 export interface PoolWorker {
-  postMessage(message: unknown): void;
+  postMessage(message: unknown, transfer?: readonly unknown[]): void;
   terminate(): void | Promise<unknown>;
 }
 
@@ -54,6 +54,11 @@ export class WorkerPool {
     readonly sab: SharedArrayBuffer,
     readonly layout: Layout,
     private readonly spawn: (index: number) => PoolWorker,
+    /** More fields for each worker's init message (a port of its own), with what to transfer. */
+    private readonly initExtra?: (index: number) => {
+      fields: Record<string, unknown>;
+      transfer: Transferable[];
+    },
   ) {
     this.control = new Int32Array(sab, layout.controlOffset, CONTROL_WORDS);
   }
@@ -73,7 +78,10 @@ export class WorkerPool {
 
   private launch(index: number, generation: number): PoolWorker {
     const w = this.spawn(index);
-    w.postMessage({ kind: 'init', sab: this.sab, index, generation } satisfies WorkerInit);
+    const extra = this.initExtra?.(index);
+    const init: WorkerInit = { kind: 'init', sab: this.sab, index, generation };
+    if (extra) w.postMessage({ ...extra.fields, ...init }, extra.transfer);
+    else w.postMessage(init);
     return w;
   }
 

@@ -29,6 +29,11 @@
  * when cores are oversubscribed (the peer is not running, so the spin only steals its CPU), so the
  * budget adapts: it halves after every spin that ended in a sleep, resets after a spin that caught
  * the frame, and once it has collapsed, every 16th wait probes with the full budget again.
+ *
+ * Async waits (Atomics.waitAsync: the document's engine awaiting results) can spin the same way
+ * first, up to `RingBuffer.asyncSpinIterations` polls (off by default, see there): a waitAsync wake-up is a task on the page's event
+ * loop, tens of µs in Chromium, while a result that lands within the spin is taken at once. The
+ * adaptive budget keeps long jobs from paying for it (it collapses after a few missed spins).
  */
 import { canBlock } from './can-block.ts';
 import {
@@ -77,6 +82,15 @@ export class RingBuffer {
   private maxSpin = 2000;
   private spinBudget = 2000;
   private waitsSinceProbe = 0;
+  private asyncBudget = -1;
+  private asyncWaitsSinceProbe = 0;
+
+  /**
+   * Most index polls before an async wait yields the thread (all rings of this realm); 0: never spin.
+   * Off by default: on the loaded 2-core dev VM, `bench:chromium dispatch` could not tell 2,000 or
+   * 20,000 polls from none (docs/PERFORMANCE.md); a quiet machine should decide.
+   */
+  static asyncSpinIterations = 0;
 
   /** Bytes a ring of `capacity` data bytes occupies (header + data). */
   static regionBytes(capacity: number): number {
@@ -336,6 +350,24 @@ export class RingBuffer {
     Atomics.store(this.hdr, flag, 0);
   }
 
+  /** Polls the index for up to the adaptive async budget; true if it moved. */
+  private spinAsync(index: number, seen: number): boolean {
+    const max = RingBuffer.asyncSpinIterations;
+    if (max <= 0) return false;
+    let budget = this.asyncBudget < 0 || this.asyncBudget > max ? max : this.asyncBudget;
+    if (budget < 16 && ++this.asyncWaitsSinceProbe >= 16) {
+      budget = max;
+      this.asyncWaitsSinceProbe = 0;
+    }
+    for (let i = 0; i < budget; i++)
+      if (Atomics.load(this.hdr, index) !== seen) {
+        this.asyncBudget = max;
+        return true;
+      }
+    this.asyncBudget = budget >> 1;
+    return false;
+  }
+
   private async sleepAsync(
     index: number,
     flag: number,
@@ -343,6 +375,7 @@ export class RingBuffer {
     left: number,
     signal?: AbortSignal,
   ): Promise<void> {
+    if (this.spinAsync(index, seen)) return;
     Atomics.store(this.hdr, flag, 1);
     const onAbort = (): void => void Atomics.notify(this.hdr, index);
     signal?.addEventListener('abort', onAbort, { once: true });

@@ -30,7 +30,7 @@ export interface SelfTestApi {
   ringAcrossWorkers(frames: number): Promise<RingCheckResult>;
   arenaAcrossWorkers(opts?: { workers?: number; ops?: number }): Promise<ArenaCheckResult>;
   cryptoVectors(): Promise<CryptoVectorsResult>;
-  dispatchLatency(n: number): Promise<DispatchLatency>;
+  dispatchLatency(n: number, hostSpin?: number): Promise<DispatchLatency>;
   busBench(opts?: BusBenchOptions): Promise<BusBench>;
   chunkStoreRoundTrip(): Promise<StoredBlob>;
   chunkStoreGet(address: string): Promise<ChunkGetResult>;

@@ -4,6 +4,7 @@
  * decodes, runs crypto.sha256 of 0 bytes, writes the JobResult into its outbox, and the page wakes
  * (Atomics.waitAsync) and settles the promise. Jobs run one after another, after a warm-up.
  */
+import { RingBuffer } from '../sab/ring-buffer.ts';
 import { percentile, round } from './_stats.ts';
 import type { SelfTestHost } from './host.ts';
 
@@ -19,11 +20,29 @@ export interface DispatchLatency {
   /** Every job returned status ok and the SHA-256 of the empty string. */
   allCorrect: boolean;
   workersUsed: number[];
+  /** RingBuffer.asyncSpinIterations during the run (the page's spin before Atomics.waitAsync). */
+  hostSpin: number;
 }
 
-export async function dispatchLatency(host: SelfTestHost, n: number): Promise<DispatchLatency> {
+export async function dispatchLatency(
+  host: SelfTestHost,
+  n: number,
+  hostSpin?: number,
+): Promise<DispatchLatency> {
   if (!Number.isInteger(n) || n < 1 || n > 1_000_000)
     throw new RangeError(`dispatchLatency: n must be an integer in 1..1000000; got ${n}`);
+  if (hostSpin !== undefined && !(Number.isInteger(hostSpin) && hostSpin >= 0 && hostSpin <= 1_000_000))
+    throw new RangeError(`dispatchLatency: hostSpin must be an integer in 0..1000000; got ${hostSpin}`);
+  const before = RingBuffer.asyncSpinIterations;
+  if (hostSpin !== undefined) RingBuffer.asyncSpinIterations = hostSpin;
+  try {
+    return await measure(host, n);
+  } finally {
+    RingBuffer.asyncSpinIterations = before;
+  }
+}
+
+async function measure(host: SelfTestHost, n: number): Promise<DispatchLatency> {
   const { engine } = await host.engine();
   const warmup = Math.min(500, Math.max(50, n >> 2));
   const lat: number[] = [];
@@ -52,5 +71,6 @@ export async function dispatchLatency(host: SelfTestHost, n: number): Promise<Di
     minUs: round(Math.min(...lat)),
     allCorrect,
     workersUsed: [...workers].sort(),
+    hostSpin: RingBuffer.asyncSpinIterations,
   };
 }

@@ -38,7 +38,7 @@ export function createSelfTest(spawn: SelfTestSpawners): SelfTestApi {
     ringAcrossWorkers: (frames) => ringAcrossWorkers(host, frames),
     arenaAcrossWorkers: (opts) => arenaAcrossWorkers(host, opts),
     cryptoVectors: () => cryptoVectors(host),
-    dispatchLatency: (n) => dispatchLatency(host, n),
+    dispatchLatency: (n, hostSpin) => dispatchLatency(host, n, hostSpin),
     busBench: (opts) => busBench(host, opts),
     chunkStoreRoundTrip: () => chunkStoreRoundTrip(host),
     chunkStoreGet: (address) => chunkStoreGet(host, address),

@@ -40,14 +40,29 @@ export {
 } from './brotli-loader.ts';
 export {
   ChunkStore,
+  LocalStoreCore,
+  type ChunkFanout,
   type ChunkStoreOptions,
+  type FanoutTask,
   type GetBlobOptions,
   type PutBlobOptions,
+  type StoreCore,
 } from './chunk-store.ts';
 export { ChunkCorruptError, ChunkNotFoundError, StoreFullError } from './errors.ts';
 export { IdbIndex } from './idb-index.ts';
 export { OpfsBackend } from './opfs-backend.ts';
-export { openBrowserChunkStore, type BrowserStoreOptions } from './open-browser-store.ts';
+export {
+  openBrowserChunkStore,
+  openBrowserStoreCore,
+  type BrowserStoreOptions,
+} from './open-browser-store.ts';
+export {
+  ChunkStoreOwner,
+  type FanoutHelpers,
+  type FanoutReport,
+  type StoreOwnerOptions,
+} from './store-owner.ts';
+export { connectChunkStore, remoteChunkStore, type ChunkStoreApi } from './store-client.ts';
 
 const MIB = 1 << 20;
 const MAX_INPUT = 64 * MIB;

@@ -1,9 +1,10 @@
 /**
  * The extension's chunk store: files in OPFS, index and key in IndexedDB, both named `name` in the
- * extension origin. Open it once, in the offscreen document (one writer per store; see ChunkStore),
- * after `setBrotliLoader(webBrotliLoader(...))`, and pass it as `services.chunkStore`.
+ * extension origin. Open it once, in the offscreen document (one writer per store; see ChunkStore):
+ * as the workers' owner (`openBrowserStoreCore` for store-owner.ts), or whole in a page that runs the
+ * capsule itself (`openBrowserChunkStore`, after `setBrotliLoader(webBrotliLoader(...))`).
  */
-import { ChunkStore } from './chunk-store.ts';
+import { ChunkStore, LocalStoreCore } from './chunk-store.ts';
 import { IdbIndex } from './idb-index.ts';
 import { OpfsBackend } from './opfs-backend.ts';
 
@@ -17,4 +18,15 @@ export async function openBrowserChunkStore(opts: BrowserStoreOptions): Promise<
   const name = opts.name ?? 'inos-chunks';
   const [blobs, index] = await Promise.all([OpfsBackend.open(name), IdbIndex.open(name)]);
   return ChunkStore.open({ blobs, index, quotaBytes: opts.quotaBytes });
+}
+
+/** The owner's side only (no brotli needed): the core and the at-rest key. */
+export async function openBrowserStoreCore(
+  opts: BrowserStoreOptions,
+): Promise<{ core: LocalStoreCore; key: Uint8Array }> {
+  const name = opts.name ?? 'inos-chunks';
+  const [blobs, index] = await Promise.all([OpfsBackend.open(name), IdbIndex.open(name)]);
+  const core = new LocalStoreCore({ blobs, index, quotaBytes: opts.quotaBytes });
+  const key = await core.loadOrCreateKey((n) => crypto.getRandomValues(new Uint8Array(n)));
+  return { core, key };
 }
