@@ -22,6 +22,7 @@ import { watchPressure, type PressureObserverCtor } from './pressure-watcher';
 import { JobRunner } from './job-runner';
 import { builtinCapsules } from '../capsules/builtin';
 import type { JobEngine } from '../engine/job-engine';
+import type { WorkflowHost } from './workflow-host';
 
 export const HEARTBEAT_MS = 1_000;
 
@@ -44,6 +45,8 @@ export interface ComputeHostDeps {
   log?: (msg: string, err?: unknown) => void;
   /** The mesh node (mesh-host.ts); absent in unit tests of the compute side alone. */
   mesh?: { setBootstrap(list: readonly string[]): Promise<void>; report(): MeshReport };
+  /** Workflows and metrics (workflow-host.ts); absent in unit tests of the compute side alone. */
+  workflows?: WorkflowHost;
 }
 
 export class NotIsolatedError extends Error {
@@ -85,6 +88,17 @@ export class ComputeHost {
     () => this.engine,
     (done) => this.send('offscreen/job-done', done),
     (msg, err) => this.deps.log?.(msg, err),
+    (order, o) =>
+      this.deps.workflows?.observeJob({
+        library: order.library,
+        method: order.method,
+        ms: o.ms,
+        status: o.status,
+        costUsed: o.costUsed,
+        budget: order.budget,
+        bytesCopied: o.bytesCopied,
+        bytesIn: 0,
+      }),
   );
 
   constructor(private readonly deps: ComputeHostDeps) {
@@ -117,6 +131,10 @@ export class ComputeHost {
     });
     this.pool = host.pool;
     this.engine = host.engine;
+    // Finishes what the journal holds (its jobs run once the lifecycle lets the pool work).
+    void this.deps.workflows
+      ?.attach(host.engine, host.registry)
+      .catch((err: unknown) => this.deps.log?.('workflows unavailable', err));
     this.connectPort();
     const { lifecycle, throttle, bootstrap } = await this.send('offscreen/hello', {
       instanceId: this.instanceId,
@@ -266,6 +284,8 @@ export class ComputeHost {
         if (r.accepted) this.firstJobAt ??= this.deps.now();
         return { ...r, hostId: this.instanceId };
       },
+      'workflow/start': (req) => this.workflowHost().start(req),
+      'metrics/get': () => this.workflowHost().metricsExport(),
       'test/set-power': (power) => {
         if (import.meta.env.MODE !== 'test' || !this.deps.testHooks)
           throw new Error('test hooks are not built into this extension');
@@ -277,8 +297,14 @@ export class ComputeHost {
     };
   }
 
+  private workflowHost(): WorkflowHost {
+    if (!this.deps.workflows) throw new Error('this compute host runs no workflows');
+    return this.deps.workflows;
+  }
+
   dispose(): void {
     this.abort.abort();
+    this.deps.workflows?.close();
     this.engine?.close();
     void this.pool?.dispose(LIFECYCLE_CODE.stopped);
   }
