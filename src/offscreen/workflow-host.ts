@@ -79,9 +79,13 @@ export class WorkflowHost {
         metrics: this.metrics,
       });
       this.recovered = recovery
-        .recover((input) => Promise.resolve(loadInput(input)))
-        .then(async (results) => {
-          for (const r of results) await this.saveResult(r);
+        .recover((input) => Promise.resolve(loadInput(input)), {
+          onResult: (r) =>
+            this.saveResult(r).catch((err: unknown) =>
+              this.deps.log?.(`workflow ${r.id}: result not saved`, err),
+            ),
+        })
+        .then((results) => {
           if (results.length) this.deps.log?.(`recovered ${results.length} workflow(s) from the journal`);
           return results;
         })
