@@ -25,6 +25,7 @@ import {
   type Journal,
   type JournalRecord,
   type MetricsExport,
+  type MetricsSnapshot,
   type WorkflowEngine,
   type WorkflowResult,
   type WorkflowResultView,
@@ -45,7 +46,7 @@ export class WorkflowHost {
   private orchestrator: Orchestrator | null = null;
   private journal: Journal | null = null;
   private state: WorkflowStateStore | null = null;
-  private metrics = new Metrics();
+  private metrics: Metrics = new Metrics();
   /** Resolves once recovery has listed the journal: live runs may start after that. */
   private listed: Promise<void> | null = null;
   private saveTimer: ReturnType<typeof setTimeout> | null = null;
@@ -71,7 +72,9 @@ export class WorkflowHost {
       this.journal = journal;
       this.state = state;
       const saved = await state.metrics();
-      if (saved) this.metrics = new Metrics(saved);
+      const metrics = new SavingMetrics(saved, () => this.scheduleSave());
+      metrics.merge(this.metrics.toJSON()); // jobs that finished while the database opened
+      this.metrics = metrics;
       const recording = recordingJournal(journal, (r) => this.recordEnd(r));
       this.orchestrator = new Orchestrator(engine, registry, { journal: recording, metrics: this.metrics });
       const recovery = new Orchestrator(engine, registry, {
@@ -140,7 +143,6 @@ export class WorkflowHost {
   /** A job the scheduler ran on this document's engine (workflow steps are observed by the orchestrator). */
   observeJob(o: JobObservation): void {
     this.metrics.observeJob(o);
-    this.scheduleSave();
   }
 
   metricsExport(): MetricsExport {
@@ -200,6 +202,31 @@ export class WorkflowHost {
     if (this.saveTimer) clearTimeout(this.saveTimer);
     this.state?.close();
     void this.journal?.close();
+  }
+}
+
+/** Metrics that ask to be saved after every observation (the save itself is debounced). */
+class SavingMetrics extends Metrics {
+  constructor(
+    snapshot: MetricsSnapshot | undefined,
+    private readonly changed: () => void,
+  ) {
+    super(snapshot);
+  }
+
+  override observeJob(o: JobObservation): void {
+    super.observeJob(o);
+    this.changed();
+  }
+
+  override observeWorkflow(o: Parameters<Metrics['observeWorkflow']>[0]): void {
+    super.observeWorkflow(o);
+    this.changed();
+  }
+
+  override observeArena(efficiency: number): void {
+    super.observeArena(efficiency);
+    this.changed();
   }
 }
 
