@@ -45,7 +45,10 @@ export type CoordinatorExcluded =
   | 'identity/import'
   | 'ledger/history'
   | 'ledger/append'
-  | 'offscreen/job-done';
+  | 'offscreen/job-done'
+  | 'workflow/start'
+  | 'workflow/status'
+  | 'metrics/get';
 
 export interface CoordinatorDeps {
   offscreen: OffscreenManager;

@@ -8,6 +8,7 @@ import { chromeCpuSource } from './cpu-source';
 import { chromeIdleSource, OverridableIdleSource, type IdleSource } from './idle-source';
 import { chromeOffscreenHost, OffscreenManager } from './offscreen-host';
 import { StateStore } from './state-store';
+import { WorkflowRelay } from './workflows';
 
 export { Coordinator } from './coordinator';
 export * from './status';
@@ -34,9 +35,10 @@ export function startBackground(api: WxtBrowser): Coordinator {
     testHooks = { setIdle: (s) => overridable.set(s) };
   }
   const wallet = new Wallet(indexedDB);
+  const offscreen = new OffscreenManager(chromeOffscreenHost(api));
   const coordinator = new Coordinator({
     balance: () => wallet.balance(),
-    offscreen: new OffscreenManager(chromeOffscreenHost(api)),
+    offscreen,
     durable: new StateStore(api.storage.local),
     session: new StateStore(api.storage.session),
     toOffscreen: (type, req) => sendTo(api.runtime, 'offscreen', type, req as never),
@@ -50,9 +52,14 @@ export function startBackground(api: WxtBrowser): Coordinator {
     ...(testHooks ? { testHooks } : {}),
     log,
   });
+  const workflows = new WorkflowRelay({
+    ensureHost: () => offscreen.ensure(),
+    toOffscreen: (type, req) => sendTo(api.runtime, 'offscreen', type, req as never),
+  });
   const handlers: Handlers<'background'> = {
     ...coordinator.handlers(),
     ...wallet.handlers(),
+    ...workflows.handlers(),
     'offscreen/job-done': (done) => scheduler.onJobDone(done),
   };
   // Every heartbeat (1 s while running) is a chance to fill free worker slots.
@@ -76,6 +83,14 @@ export function startBackground(api: WxtBrowser): Coordinator {
 
   api.runtime.onInstalled.addListener(() => void coordinator.reconcile('installed'));
   api.runtime.onStartup.addListener(() => void coordinator.reconcile('startup'));
+  // The reconcile above already recreates the document on every start; this says why when workflows
+  // wait in the journal, and makes their resumption independent of the lifecycle's bookkeeping.
+  void workflows
+    .resumeIfUnfinished()
+    .then(
+      (n) => n > 0 && log(`${n} unfinished workflow(s) in the journal: the offscreen document resumes them`),
+    )
+    .catch((err: unknown) => log('workflow journal unreadable', err));
   api.alarms.onAlarm.addListener((alarm) => {
     if (alarm.name === RECONCILE_ALARM) {
       void coordinator.reconcile('alarm');

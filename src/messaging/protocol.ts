@@ -10,6 +10,8 @@ import type { Throttle } from '../scheduler/policy';
 import type { BatteryReport, Pressure } from '../scheduler/signals';
 import type { LedgerSummary } from '../ledger/summary';
 import type { LedgerEntry } from '../ledger/receipt';
+import type { MetricsExport } from '../workflow/metrics';
+import type { WorkflowProgress, WorkflowResultView } from '../workflow/idb-state';
 
 export type { BatteryReport } from '../scheduler/signals';
 import type { Settings } from '../scheduler/settings';
@@ -122,6 +124,22 @@ export interface JobDone {
   ms: number;
 }
 
+/**
+ * Starts a workflow in the offscreen document. `definition`: its JSON text (the form `inos run
+ * workflow --params` takes); `inputHex`: its input, at most 64 KiB (bulk input does not travel by
+ * message). Refused before anything runs when the definition does not check out.
+ */
+export interface WorkflowStart {
+  definition: string;
+  inputHex?: string;
+}
+
+/** Unfinished workflows (from the journal) and finished ones (newest first). */
+export interface WorkflowStatus {
+  unfinished: WorkflowProgress[];
+  finished: WorkflowResultView[];
+}
+
 export interface EarningsView extends LedgerSummary {
   /** This node's public key (hex): the wallet's identity. */
   nodeId: string;
@@ -166,6 +184,12 @@ export interface BackgroundProtocol {
   /** Test builds only: pins "the rest of the machine's CPU use" (percent), or null for the real reading. */
   'test/set-other-cpu': { req: { percent: number | null }; res: Status };
   'offscreen/pressure': { req: { state: Pressure }; res: undefined };
+  /** Runs a workflow in the offscreen document (journaled in IndexedDB; resumed after any restart). */
+  'workflow/start': { req: WorkflowStart; res: { id: string } };
+  /** Read straight from IndexedDB by the background: answers while the offscreen document restarts. */
+  'workflow/status': { req: { id?: string }; res: WorkflowStatus };
+  /** The metrics of this extension's jobs and workflows, in the shape `inos metrics --json` prints. */
+  'metrics/get': { req: undefined; res: MetricsExport };
   /** A job the host finished; delivered until acknowledged (at most once accepted, by job id). */
   'offscreen/job-done': { req: JobDone; res: { ack: true } };
   /** offscreen → background: the host booted and asks what it should be doing. */
@@ -214,6 +238,8 @@ export interface OffscreenProtocol {
     };
   };
   'diagnostics/get': { req: undefined; res: OffscreenDiagnostics };
+  'workflow/start': { req: WorkflowStart; res: { id: string } };
+  'metrics/get': { req: undefined; res: MetricsExport };
 }
 
 export interface ProtocolByTarget {

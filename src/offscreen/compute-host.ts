@@ -28,6 +28,7 @@ import type { LocalStoreCore } from '../capsules/storage/chunk-store';
 
 /** The chunk store's quota in the extension (OPFS files, nonce/header/tag included). */
 export const STORE_QUOTA_BYTES = 512 * 1024 * 1024;
+import type { WorkflowHost } from './workflow-host';
 
 export const HEARTBEAT_MS = 1_000;
 
@@ -57,6 +58,8 @@ export interface ComputeHostDeps {
   openStore?: () => Promise<{ core: LocalStoreCore; key: Uint8Array }>;
   /** Test builds only: the pool size instead of cores − 1 (tests of work spread over workers). */
   workers?: number;
+  /** Workflows and metrics (workflow-host.ts); absent in unit tests of the compute side alone. */
+  workflows?: WorkflowHost;
 }
 
 export class NotIsolatedError extends Error {
@@ -99,6 +102,17 @@ export class ComputeHost {
     () => this.engine,
     (done) => this.send('offscreen/job-done', done),
     (msg, err) => this.deps.log?.(msg, err),
+    (order, o) =>
+      this.deps.workflows?.observeJob({
+        library: order.library,
+        method: order.method,
+        ms: o.ms,
+        status: o.status,
+        costUsed: o.costUsed,
+        budget: order.budget,
+        bytesCopied: o.bytesCopied,
+        bytesIn: 0,
+      }),
   );
 
   constructor(private readonly deps: ComputeHostDeps) {
@@ -141,6 +155,10 @@ export class ComputeHost {
     this.sab = host.sab;
     this.pool = host.pool;
     this.engine = host.engine;
+    // Finishes what the journal holds (its jobs run once the lifecycle lets the pool work).
+    void this.deps.workflows
+      ?.attach(host.engine, host.registry)
+      .catch((err: unknown) => this.deps.log?.('workflows unavailable', err));
     this.connectPort();
     const { lifecycle, throttle, bootstrap } = await this.send('offscreen/hello', {
       instanceId: this.instanceId,
@@ -315,6 +333,8 @@ export class ComputeHost {
         if (r.accepted) this.firstJobAt ??= this.deps.now();
         return { ...r, hostId: this.instanceId };
       },
+      'workflow/start': (req) => this.workflowHost().start(req),
+      'metrics/get': () => this.workflowHost().metricsExport(),
       'test/set-power': (power) => {
         if (import.meta.env.MODE !== 'test' || !this.deps.testHooks)
           throw new Error('test hooks are not built into this extension');
@@ -350,8 +370,14 @@ export class ComputeHost {
     };
   }
 
+  private workflowHost(): WorkflowHost {
+    if (!this.deps.workflows) throw new Error('this compute host runs no workflows');
+    return this.deps.workflows;
+  }
+
   dispose(): void {
     this.abort.abort();
+    this.deps.workflows?.close();
     this.engine?.close();
     void this.pool?.dispose(LIFECYCLE_CODE.stopped);
     void this.store?.close();

@@ -5,11 +5,13 @@ import type { BatteryLike } from './battery-watcher';
 import { ComputeHost } from './compute-host';
 import type { PressureObserverCtor } from './pressure-watcher';
 import { MeshHost } from './mesh-host';
+import { WorkflowHost } from './workflow-host';
 import { loadOrCreateIdentity, openLedgerDb } from '../ledger';
 import { openBrowserStoreCore } from '../capsules/storage/open-browser-store';
 import { STORE_QUOTA_BYTES } from './compute-host';
 
 export { ComputeHost, NotIsolatedError } from './compute-host';
+export { WorkflowHost } from './workflow-host';
 
 /** Wires the compute host into the offscreen document: listeners first, synchronously, then start. */
 export function startComputeHost(api: WxtBrowser, spawnWorker: (index: number) => PoolWorker): ComputeHost {
@@ -27,6 +29,9 @@ export function startComputeHost(api: WxtBrowser, spawnWorker: (index: number) =
     ...(import.meta.env.MODE === 'test' ? testPoolSize() : {}),
     ...(pressure ? { pressureObserver: pressure } : {}),
     log: (msg, err) => console.warn(`[inos offscreen] ${msg}`, err ?? ''),
+    workflows: new WorkflowHost({
+      log: (msg, err) => console.warn(`[inos offscreen workflows] ${msg}`, err ?? ''),
+    }),
     mesh: new MeshHost({
       // The wallet key, from the IndexedDB the background shares (same extension origin): the PeerId
       // is the node id, and it survives this document being closed and recreated.

@@ -1,4 +1,4 @@
-import type { JobEngine } from '../engine/job-engine';
+import type { JobEngine, JobOutcome } from '../engine/job-engine';
 import type { JobDone, JobOrder } from '../messaging/protocol';
 
 export const REDELIVER_MS = 2_000;
@@ -19,6 +19,8 @@ export class JobRunner {
     private readonly engine: () => JobEngine | null,
     private readonly deliver: (done: JobDone) => Promise<unknown>,
     private readonly log?: (msg: string, err?: unknown) => void,
+    /** Sees every finished job (the Metrics view's source for the scheduler's jobs). */
+    private readonly observe?: (order: JobOrder, outcome: JobOutcome) => void,
   ) {}
 
   get pendingDeliveries(): number {
@@ -42,6 +44,7 @@ export class JobRunner {
         deadlineMs: order.deadlineMs,
       })
       .then((o) => {
+        this.observe?.(order, o);
         let outputText: string | null = null;
         if (o.output.length > 0 && o.output.length <= 64 * 1024) {
           try {

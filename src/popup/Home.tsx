@@ -42,6 +42,15 @@ export function Home({
         >
           <span aria-hidden="true">⚙ </span>Settings
         </button>
+        <a
+          class="link metrics-link"
+          href="/metrics.html"
+          target="_blank"
+          rel="noopener"
+          data-testid="open-metrics"
+        >
+          Metrics
+        </a>
       </header>
 
       <StatusCard status={status} error={statusError} onStatus={onStatus} />

@@ -11,18 +11,44 @@ interface Schema extends DBSchema {
   records: { key: [string, number]; value: { wf: string; seq: number; record: JournalRecord } };
 }
 
+export const JOURNAL_DB = 'inos-workflow-journal';
+
+function openJournalDb(name: string): Promise<IDBPDatabase<Schema>> {
+  return openDB<Schema>(name, 1, {
+    upgrade(d) {
+      d.createObjectStore('records', { keyPath: ['wf', 'seq'] });
+    },
+  });
+}
+
 export class IdbJournal implements Journal {
   private readonly seq = new Map<string, number>();
 
   private constructor(private readonly db: IDBPDatabase<Schema>) {}
 
-  static async open(name = 'inos-workflow-journal'): Promise<IdbJournal> {
-    const db = await openDB<Schema>(name, 1, {
-      upgrade(d) {
-        d.createObjectStore('records', { keyPath: ['wf', 'seq'] });
-      },
-    });
-    return new IdbJournal(db);
+  static async open(name = JOURNAL_DB): Promise<IdbJournal> {
+    return new IdbJournal(await openJournalDb(name));
+  }
+
+  /**
+   * Every unfinished workflow's records, read without changing anything (no compaction, no sequence
+   * state): for readers beside the one orchestrator, such as the background's `workflow/status`.
+   */
+  static async peek(name = JOURNAL_DB): Promise<JournalRecord[][]> {
+    const db = await openJournalDb(name);
+    try {
+      const byWf = new Map<string, JournalRecord[]>();
+      for (const row of await db.getAll('records')) {
+        const list = byWf.get(row.wf) ?? [];
+        list.push(row.record);
+        byWf.set(row.wf, list);
+      }
+      return [...byWf.values()]
+        .filter((rs) => rs[0]?.type === 'begin' && !rs.some((r) => r.type === 'end'))
+        .sort((a, b) => a[0]!.at - b[0]!.at);
+    } finally {
+      db.close();
+    }
   }
 
   async append(record: JournalRecord, durable = true): Promise<void> {

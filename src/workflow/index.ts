@@ -15,9 +15,28 @@ export {
   type WorkflowStep,
 } from './definition.ts';
 export { JournalCorruptError, WorkflowDefinitionError } from './errors.ts';
-export { IdbJournal } from './idb-journal.ts';
+export { IdbJournal, JOURNAL_DB } from './idb-journal.ts';
+export {
+  progressOf,
+  RESULT_OUTPUT_MAX,
+  STATE_DB,
+  WorkflowStateStore,
+  type WorkflowProgress,
+  type WorkflowResultView,
+} from './idb-state.ts';
 export type { InputDescriptor, Journal, JournalRecord, WorkflowEnd } from './journal.ts';
-export { Metrics, SLO_P95_MS, type MetricsSnapshot, type MethodSummary } from './metrics.ts';
+export {
+  histogram,
+  Metrics,
+  SLO_ARENA_EFFICIENCY,
+  SLO_P95_MS,
+  SLO_SUCCESS_RATE,
+  type JobObservation,
+  type MethodMetrics,
+  type MetricsExport,
+  type MetricsSnapshot,
+  type MethodSummary,
+} from './metrics.ts';
 export {
   newWorkflowId,
   Orchestrator,

@@ -60,6 +60,16 @@ export interface MetricsSnapshot {
   arena: { samples: number; lastEfficiency: number; minEfficiency: number };
 }
 
+export type MetricsExport = MetricsSnapshot & { summary: MethodSummary[] };
+
+/** Upper edges (ms) of a method's non-empty histogram buckets with their counts, lowest first. */
+export function histogram(m: MethodMetrics): { ms: number; count: number }[] {
+  return Object.keys(m.buckets)
+    .map(Number)
+    .sort((a, b) => a - b)
+    .map((k) => ({ ms: upperEdge(k), count: m.buckets[String(k)]! }));
+}
+
 export interface JobObservation {
   library: string;
   method: string;
@@ -206,6 +216,11 @@ export class Metrics {
 
   toJSON(): MetricsSnapshot {
     return structuredClone(this.s);
+  }
+
+  /** The export both `inos metrics --json` and the extension's Metrics view give: snapshot + summary. */
+  exportJson(): MetricsExport {
+    return { ...this.toJSON(), summary: this.summary() };
   }
 
   summary(): MethodSummary[] {

@@ -179,7 +179,11 @@ export class Orchestrator {
    */
   async recover(
     load: (input: InputDescriptor, meta: Record<string, unknown>) => Promise<Uint8Array | ArenaInput | null>,
-    opts: { sink?: (meta: Record<string, unknown>) => RunOptions['sink'] } = {},
+    opts: {
+      sink?: (meta: Record<string, unknown>) => RunOptions['sink'];
+      /** Called as each workflow finishes (before the next one is recovered). */
+      onResult?: (r: WorkflowResult) => void | Promise<void>;
+    } = {},
   ): Promise<WorkflowResult[]> {
     const journal = this.opts.journal;
     if (!journal) return [];
@@ -238,36 +242,48 @@ export class Orchestrator {
       // A block `load` filled belongs to it as far as run() is concerned; here we asked for it, so free it.
       if (input && 'ref' in input) run.blocks.push(input);
       if (!why) {
-        results.push(
-          await this.finish(
-            run,
-            await this.execute(run, plan.groups.length),
-            started,
-            'resumed',
-            begin.meta,
-            sink,
-          ),
+        const r = await this.finish(
+          run,
+          await this.execute(run, plan.groups.length),
+          started,
+          'resumed',
+          begin.meta,
+          sink,
         );
+        results.push(r);
+        await opts.onResult?.(r);
         continue;
       }
-      // Roll back: replay up to the last step that started (finished steps with effects are reused
-      // from the journal, pure ones recomputed, an in-doubt idempotent one run again to learn its
-      // output), then undo everything that finished.
+      // Roll back: when a step with effects started and its output is not in the journal (in doubt,
+      // or too large), replay up to the last step that started (finished steps with effects are
+      // reused from the journal, pure ones recomputed, the in-doubt one run again to learn its
+      // output); otherwise the journal holds all a compensation needs and nothing is recomputed.
+      // Then undo everything that finished.
       const lastGroup = lastStarted < 0 ? -1 : plan.steps[lastStarted]!.group;
-      if (adopted) await this.execute(run, lastGroup + 1, true);
-      else for (const [i, p] of prior) if (p.done) this.reuse(run, plan.steps[i]!, p.done);
+      const replay = plan.steps.some((s) => {
+        const p = prior.get(s.index);
+        return s.effect !== 'none' && p?.started && p.done?.output === undefined;
+      });
+      if (adopted && replay) await this.execute(run, lastGroup + 1, true);
+      else
+        for (const [i, p] of prior) {
+          if (!p.done) continue;
+          // A pure step that finished has nothing to undo: it is reported as it ended, not recomputed.
+          if (plan.steps[i]!.effect === 'none') run.reports[i]!.status = 'ok';
+          else this.reuse(run, plan.steps[i]!, p.done);
+        }
       const undone = await this.rollback(run, `recovery: ${why}`);
       const status: WorkflowEnd = undone ? 'failed' : 'rolledBack';
-      results.push(
-        await this.end(
-          run,
-          status,
-          undone || `rolled back on recovery: ${why}`,
-          started,
-          'rolledBack',
-          begin.meta,
-        ),
+      const r = await this.end(
+        run,
+        status,
+        undone || `rolled back on recovery: ${why}`,
+        started,
+        'rolledBack',
+        begin.meta,
       );
+      results.push(r);
+      await opts.onResult?.(r);
     }
     return results;
   }

@@ -39,11 +39,7 @@ export const metricsCommand: Command = {
     }
     const { metrics, problem } = loadMetrics(file);
     if (problem) io.writeStderr(`inos metrics: ${file} is ${problem}; showing nothing\n`);
-    io.writeStdout(
-      json
-        ? `${JSON.stringify({ ...metrics.toJSON(), summary: metrics.summary() }, null, 2)}\n`
-        : `${metrics.table()}\n`,
-    );
+    io.writeStdout(json ? `${JSON.stringify(metrics.exportJson(), null, 2)}\n` : `${metrics.table()}\n`);
     return EXIT_OK;
   },
 };

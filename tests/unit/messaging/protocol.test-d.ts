@@ -28,3 +28,15 @@ const wrong: Handlers<'offscreen'> = {
   },
 };
 void wrong;
+
+// Workflows and metrics (src/offscreen/workflow-host.ts, src/background/workflows.ts).
+expectTypeOf(sendTo(rt, 'background', 'workflow/start', { definition: '{}' })).resolves.toEqualTypeOf<{
+  id: string;
+}>();
+// @ts-expect-error — the definition travels as JSON text, not as an object
+void sendTo(rt, 'background', 'workflow/start', { definition: { steps: [] } });
+// @ts-expect-error — the input is hex text
+void sendTo(rt, 'offscreen', 'workflow/start', { definition: '{}', inputHex: new Uint8Array(1) });
+// @ts-expect-error — the offscreen document does not serve workflow/status (the background reads IndexedDB)
+void sendTo(rt, 'offscreen', 'workflow/status', {});
+expectTypeOf(sendTo(rt, 'background', 'metrics/get')).resolves.toHaveProperty('summary');
