@@ -16,7 +16,7 @@ import type { SelfTestGlobal } from '../../src/selftest/index.ts';
 import { nodeGpuDevices } from '../../src/cli/node-gpu.ts';
 import { dawnMatmul, jsMatmulGflops, type MatmulRow } from './dawn-matmul.ts';
 
-const SIZES = [256, 512];
+const SIZES = [128, 256];
 const RESULTS = join(dirname(fileURLToPath(import.meta.url)), '..', 'results', 'shader.json');
 
 async function main(): Promise<void> {

@@ -10,7 +10,7 @@ import { mlCapsule } from '../../src/capsules/ml/capsule';
 import { nodeModels, useNodeOrt } from '../../src/cli/node-models';
 import type { SelfTestGlobal } from '../../src/selftest';
 import { needTools } from '../_tools';
-import { editDistance, speechWithSilences, textImage } from '../unit/ml/_fixtures';
+import { editDistance, PAGE_LINES, speechWithSilences, textImage } from '../unit/ml/_fixtures';
 import { launchExtension, type ExtensionUnderTest } from './_extension';
 
 const haveTools = needTools('espeak-ng', 'sox', 'convert');
@@ -51,11 +51,9 @@ function inChromium(method: string, input: Uint8Array) {
 describe.skipIf(!haveTools)('ml jobs in Chromium pool Workers', () => {
   it('vad and ocr give the same bytes as in Node, and OCR reads the text', async () => {
     const { wav } = speechWithSilences(['hello there this is a test', 'goodbye'], [0.6, 0.8, 0.6]);
-    const lines = [
-      'The quick brown fox jumps over 13 lazy dogs.',
-      'Pack my box with five dozen liquor jugs!',
-    ];
-    const img = textImage(lines, { width: 800 });
+    // A full page of 10 lines in another face than the unit tests' default (DejaVu Serif, 24 pt).
+    const lines = PAGE_LINES;
+    const img = textImage(lines, { width: 800, font: 'DejaVu-Serif', pointsize: 24, pitch: 40 });
     for (const [method, input] of [
       ['vad', wav],
       ['ocr', img],

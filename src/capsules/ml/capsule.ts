@@ -3,12 +3,14 @@
  *  - `vad`: WAV (16 kHz mono) → speech segments, Silero VAD v5;
  *  - `ocr`: PNM image → text lines with boxes and confidences, PaddleOCR det + cls + rec;
  *  - `classify`: PNM text-line crop → 0° or 180°, the PaddleOCR angle classifier;
- *  - `infer`: a requester's ONNX model (input bytes, size limit, operator allow-list) on .npy tensors.
+ *  - `infer`: a requester's ONNX model (inline bytes or a BLAKE3 chunk address in the host's store;
+ *    size limit, operator allow-list) on .npy tensors.
  * Outputs are JSON (vad, ocr, classify) or .npy (infer); wasm results are bit-exact for the pinned
  * ORT build, so peers compare them byte for byte.
  */
 import { z } from 'zod';
 import { BadInputError, method, type Capsule, type JobContext } from '../capsule.ts';
+import type { ChunkStore } from '../storage/chunk-store.ts';
 import { decodeWav } from './audio.ts';
 import { decodePnm } from './image.ts';
 import type { ModelSource } from './models.ts';
@@ -53,10 +55,44 @@ const vadParams = z.strictObject({
   padMs: z.number().int().min(0).max(1000).default(30),
 });
 
-const inferParams = z.strictObject({
-  /** The input starts with this many bytes of ONNX model; .npy tensors follow, one per model input. */
-  modelBytes: z.number().int().min(1).max(MAX_MODEL_BYTES),
-});
+const inferParams = z
+  .strictObject({
+    /** The input starts with this many bytes of ONNX model; .npy tensors follow, one per model input. */
+    modelBytes: z.number().int().min(1).max(MAX_MODEL_BYTES).optional(),
+    /**
+     * Or: the model is the blob at this BLAKE3 address in the host's chunk store (storage.put it
+     * first; the mesh's chunk exchange brings it to a contributor), and the input holds only the .npy
+     * tensors. Read with every chunk verified against its BLAKE3 address, at most MAX_MODEL_BYTES.
+     */
+    model: z
+      .string({ error: 'model must be a string of 64 hex digits (a BLAKE3 address)' })
+      .regex(/^[0-9a-fA-F]{64}$/, 'model must be 64 hex digits (the BLAKE3 address of a stored blob)')
+      .transform((a) => a.toLowerCase())
+      .optional(),
+  })
+  .refine((p) => (p.modelBytes === undefined) !== (p.model === undefined), {
+    message:
+      'give exactly one of modelBytes (the model inline at the start of the input) or model (its BLAKE3 chunk address)',
+  });
+
+/** The model blob from the host's chunk store, checked by shape (a bundle may hold two copies of the class). */
+async function modelFromStore(ctx: JobContext, address: string): Promise<Uint8Array> {
+  const store = ctx.services.chunkStore as Partial<Pick<ChunkStore, 'getBlob'>> | undefined;
+  if (!store || typeof store.getBlob !== 'function')
+    throw new BadInputError(
+      'this host has no chunk store, so infer cannot take model by address here; send the model inline (modelBytes)',
+    );
+  try {
+    return await store.getBlob(address, {
+      maxBytes: MAX_MODEL_BYTES,
+      checkpoint: () => ctx.checkpoint(),
+    });
+  } catch (err) {
+    if (err instanceof BadInputError)
+      throw new BadInputError(`model ${address}: ${err.message}`, { cause: err });
+    throw err;
+  }
+}
 
 function bytesOf(data: unknown, type: TensorType): Uint8Array {
   if (type === 'bool') return Uint8Array.from(Array.from(data as ArrayLike<unknown>, (b) => (b ? 1 : 0)));
@@ -112,12 +148,14 @@ export const mlCapsule: Capsule = {
     }),
     infer: method({
       params: inferParams,
-      summary: 'input = ONNX model (modelBytes) ‖ one .npy per model input → one .npy per model output',
+      summary:
+        'input = ONNX model (modelBytes) ‖ one .npy per model input, or params.model = its BLAKE3 chunk address and input = the .npy tensors → one .npy per model output',
       run: async (ctx, p) => {
         const input = ctx.input.slice();
-        if (p.modelBytes > input.length)
-          throw new BadInputError(`modelBytes is ${p.modelBytes} but the input has ${input.length} bytes`);
-        const model = input.subarray(0, p.modelBytes);
+        const inline = p.modelBytes ?? 0;
+        if (inline > input.length)
+          throw new BadInputError(`modelBytes is ${inline} but the input has ${input.length} bytes`);
+        const model = p.model ? await modelFromStore(ctx, p.model) : input.subarray(0, inline);
         checkOnnxModel(model);
         const ort = await loadOrt();
         const key = `infer:${await digest(model)}`;
@@ -130,7 +168,7 @@ export const mlCapsule: Capsule = {
           });
         }
         const feeds: Record<string, InstanceType<typeof ort.Tensor>> = {};
-        let at = p.modelBytes;
+        let at = inline;
         for (const name of session.inputNames) {
           if (at >= input.length)
             throw new BadInputError(

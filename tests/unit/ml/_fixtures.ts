@@ -1,7 +1,7 @@
 /**
  * Test inputs made by the reference tools CI installs: speech by espeak-ng, trimmed and joined with
  * known silences by sox (so the true segment boundaries are known to the sample), and text images by
- * ImageMagick with DejaVu Sans.
+ * ImageMagick with the DejaVu fonts.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
@@ -59,14 +59,26 @@ export function speechWithSilences(phrases: string[], gapsS: number[]): SpeechFi
   return { wav: new Uint8Array(readFileSync(out)), truth };
 }
 
-/** Lines of text rendered black on white (DejaVu Sans, 28 pt) as a binary PPM. */
+/** Lines of text rendered black on white (DejaVu Sans, 28 pt, 56 px apart unless told) as a binary PPM. */
 export function textImage(
   lines: string[],
-  opts: { rotate180?: boolean; width?: number; tight?: boolean } = {},
+  opts: {
+    rotate180?: boolean;
+    width?: number;
+    tight?: boolean;
+    /** An ImageMagick font name (fonts-dejavu-core: DejaVu-Sans, DejaVu-Serif, DejaVu-Sans-Mono, DejaVu-Sans-Bold…). */
+    font?: string;
+    pointsize?: number;
+    /** Baseline-to-baseline distance in pixels. */
+    pitch?: number;
+  } = {},
 ): Uint8Array {
+  const font = opts.font ?? 'DejaVu-Sans';
+  const pt = opts.pointsize ?? 28;
+  const pitch = opts.pitch ?? 56;
   if (opts.tight) {
     // One line cropped to its text (ImageMagick's label:), as a detector would hand it to the classifier.
-    const args = ['-background', 'white', '-fill', 'black', '-font', 'DejaVu-Sans', '-pointsize', '28'];
+    const args = ['-background', 'white', '-fill', 'black', '-font', font, '-pointsize', String(pt)];
     args.push(
       `label:${lines.join(' ')}`,
       ...(opts.rotate180 ? ['-rotate', '180'] : []),
@@ -79,20 +91,34 @@ export function textImage(
   const width = opts.width ?? 1000;
   const args = [
     '-size',
-    `${width}x${60 + lines.length * 56}`,
+    `${width}x${60 + lines.length * pitch}`,
     'xc:white',
     '-font',
-    'DejaVu-Sans',
+    font,
     '-pointsize',
-    '28',
+    String(pt),
     '-fill',
     'black',
   ];
-  lines.forEach((l, i) => args.push('-annotate', `+24+${60 + i * 56}`, l));
+  lines.forEach((l, i) => args.push('-annotate', `+24+${60 + i * pitch}`, l));
   if (opts.rotate180) args.push('-rotate', '180');
   args.push('-depth', '8', 'ppm:-');
   return new Uint8Array(execFileSync('convert', args, { maxBuffer: 64 << 20 }));
 }
+
+/** Pangrams: every letter, digits, punctuation; one page of 10 lines. */
+export const PAGE_LINES = [
+  'The quick brown fox jumps over 13 lazy dogs.',
+  'Pack my box with five dozen liquor jugs!',
+  'INOS contributes idle browser cycles.',
+  'Sphinx of black quartz, judge my vow.',
+  'How vexingly quick daft zebras jump 42.',
+  'The five boxing wizards jump quickly.',
+  'Jackdaws love my big sphinx of quartz.',
+  'Waltz, bad nymph, for quick jigs vex 7.',
+  'Glib jocks quiz nymph to vex dwarf 2026.',
+  'Bright vixens jump; dozy fowl quack.',
+];
 
 /** Levenshtein distance, for character accuracy = 1 − distance / reference length. */
 export function editDistance(a: string, b: string): number {
