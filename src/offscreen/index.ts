@@ -5,14 +5,49 @@ import type { BatteryLike } from './battery-watcher';
 import { ComputeHost } from './compute-host';
 import type { PressureObserverCtor } from './pressure-watcher';
 import { MeshHost } from './mesh-host';
+import { meshTestHandlers } from './mesh-test-hooks';
+import { openBrowserChunkStore } from '../capsules/storage/open-browser-store';
+import { IdbReputationStore } from '../mesh/protocol/reputation-store';
 import { loadOrCreateIdentity, openLedgerDb } from '../ledger';
 
 export { ComputeHost, NotIsolatedError } from './compute-host';
+
+/** Chunks the mesh node may hold (served to peers, fetched from them); least recently used go first. */
+const MESH_CHUNK_QUOTA_BYTES = 256 << 20;
+
+interface GpuAdapterLike {
+  info?: { vendor?: string; architecture?: string };
+}
 
 /** Wires the compute host into the offscreen document: listeners first, synchronously, then start. */
 export function startComputeHost(api: WxtBrowser, spawnWorker: (index: number) => PoolWorker): ComputeHost {
   const nav = navigator as Navigator & { getBattery?: () => Promise<BatteryLike> };
   const pressure = (globalThis as { PressureObserver?: PressureObserverCtor }).PressureObserver;
+  const testHooks = import.meta.env.MODE === 'test';
+  const mesh = new MeshHost({
+    // The wallet key, from the IndexedDB the background shares (same extension origin): the PeerId
+    // is the node id, and it survives this document being closed and recreated.
+    loadSecretKey: async () => {
+      const db = await openLedgerDb({ indexedDB });
+      try {
+        return (await loadOrCreateIdentity(db)).secretKeyBytes();
+      } finally {
+        db.close();
+      }
+    },
+    // Chunks we serve and fetch: the extension's chunk store (OPFS files, IndexedDB index).
+    openChunkStore: () => openBrowserChunkStore({ quotaBytes: MESH_CHUNK_QUOTA_BYTES }),
+    openReputationStore: () => IdbReputationStore.open('inos-reputation'),
+    gpuInfo: async () => {
+      const gpu = (navigator as Navigator & { gpu?: { requestAdapter(): Promise<GpuAdapterLike | null> } })
+        .gpu;
+      const adapter = await gpu?.requestAdapter();
+      return adapter
+        ? { vendor: adapter.info?.vendor ?? '', architecture: adapter.info?.architecture ?? '' }
+        : null;
+    },
+    log: (msg, err) => console.warn(`[inos offscreen mesh] ${msg}`, err ?? ''),
+  });
   const host = new ComputeHost({
     runtime: api.runtime,
     crossOriginIsolated: globalThis.crossOriginIsolated === true,
@@ -20,22 +55,11 @@ export function startComputeHost(api: WxtBrowser, spawnWorker: (index: number) =
     spawnWorker,
     getBattery: nav.getBattery ? () => nav.getBattery!() : undefined,
     now: Date.now,
-    testHooks: import.meta.env.MODE === 'test',
+    testHooks,
     ...(pressure ? { pressureObserver: pressure } : {}),
     log: (msg, err) => console.warn(`[inos offscreen] ${msg}`, err ?? ''),
-    mesh: new MeshHost({
-      // The wallet key, from the IndexedDB the background shares (same extension origin): the PeerId
-      // is the node id, and it survives this document being closed and recreated.
-      loadSecretKey: async () => {
-        const db = await openLedgerDb({ indexedDB });
-        try {
-          return (await loadOrCreateIdentity(db)).secretKeyBytes();
-        } finally {
-          db.close();
-        }
-      },
-      log: (msg, err) => console.warn(`[inos offscreen mesh] ${msg}`, err ?? ''),
-    }),
+    mesh,
+    ...(testHooks ? { meshTestHandlers: meshTestHandlers(mesh, () => testHooks) } : {}),
   });
   serve(api.runtime, 'offscreen', host.handlers());
   host.start().catch((err: unknown) => {
