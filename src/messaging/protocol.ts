@@ -210,6 +210,11 @@ export interface OffscreenProtocol {
     res: { peers: string[]; capsules: Record<string, string[]>; workers: Record<string, number> };
   };
   'test/mesh-dht': { req: { op: 'put' | 'get'; key: string; value?: string }; res: { value: string | null } };
+  /**
+   * A fresh direct connection to `peer` (closing any first), timed: through the relay and the WebRTC
+   * upgrade for a browser, or to `addr` when given (a Node peer's webrtc-direct/ws address).
+   */
+  'test/mesh-dial': { req: { peer: string; addr?: string }; res: { ms: number; remoteAddr: string } };
   /** What this node thinks of `peer`: reputation score, ban, live connections. */
   'test/mesh-peer': {
     req: { peer: string };

@@ -6,6 +6,9 @@
 import { blake3 } from '@noble/hashes/blake3.js';
 import type { Handlers } from '../messaging/messenger';
 import type { MeshFetchRes } from '../messaging/protocol';
+import { peerIdFromString } from '@libp2p/peer-id';
+import { multiaddr } from '@multiformats/multiaddr';
+import { dialDirect, DIAL_TIMEOUT_MS } from '../mesh/libp2p/live-mesh';
 import { toHex } from '../mesh/protocol/chunk-exchange';
 import type { MeshHost } from './mesh-host';
 
@@ -32,6 +35,7 @@ export type MeshTestHandlers = Pick<
   | 'test/mesh-adverts'
   | 'test/mesh-dht'
   | 'test/mesh-peer'
+  | 'test/mesh-dial'
 >;
 
 const refused = (): never => {
@@ -45,6 +49,7 @@ export const NO_MESH_TEST_HANDLERS: MeshTestHandlers = {
   'test/mesh-adverts': refused,
   'test/mesh-dht': refused,
   'test/mesh-peer': refused,
+  'test/mesh-dial': refused,
 };
 
 export function meshTestHandlers(mesh: MeshHost, enabled: () => boolean): MeshTestHandlers {
@@ -121,6 +126,17 @@ export function meshTestHandlers(mesh: MeshHost, enabled: () => boolean): MeshTe
         workers[p] = a.workers;
       }
       return { peers, capsules, workers };
+    },
+    'test/mesh-dial': async ({ peer, addr }) => {
+      const { node } = live();
+      const id = peerIdFromString(peer);
+      await node.hangUp(id);
+      const t0 = performance.now();
+      const conn =
+        addr === undefined
+          ? await dialDirect(node, id)
+          : await node.dial(multiaddr(addr), { signal: AbortSignal.timeout(DIAL_TIMEOUT_MS) });
+      return { ms: Math.round(performance.now() - t0), remoteAddr: conn.remoteAddr.toString() };
     },
     'test/mesh-peer': ({ peer }) => {
       const { live: l, node } = live();

@@ -45,8 +45,9 @@ export const DIAL_ATTEMPTS = 3;
 const isDirect = (c: Connection): boolean => c.status === 'open' && c.limits === undefined;
 
 /**
- * Opens (or finds) an unlimited connection to `peer`, retrying failed attempts. Tries what libp2p
- * picks first; if that is a limited relayed connection, dials the peer's WebRTC addresses.
+ * Opens (or finds) an unlimited connection to `peer`, retrying failed attempts. A peer with no known
+ * address is looked up in the DHT first. Tries what libp2p picks; if that is a limited relayed
+ * connection, dials the peer's WebRTC addresses.
  */
 export async function dialDirect(
   node: MeshLibp2p,
@@ -67,6 +68,12 @@ export async function dialDirect(
     const timeout = AbortSignal.timeout(options.timeoutMs ?? DIAL_TIMEOUT_MS);
     const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
     try {
+      // Known only by PeerId (e.g. from its advert): ask the DHT where it is first.
+      const known = await node.peerStore.get(peer).then(
+        (p) => p.addresses.length,
+        () => 0,
+      );
+      if (known === 0) await node.peerRouting.findPeer(peer, { signal });
       const conn = await node.dial(peer, { signal });
       if (isDirect(conn)) return conn;
       const webrtc = await webrtcAddrs(node, peer, conn);
