@@ -351,7 +351,12 @@ export class Coordinator {
         await this.apply({ type: 'unsuspend', reason: 'not-isolated' });
         await this.recordError(null);
         await this.signal({ hostWorkers: workers });
-        return { lifecycle: this.state, throttle: this.throttle, bootstrap: this.settings.mesh.bootstrap };
+        return {
+          lifecycle: this.state,
+          throttle: this.throttle,
+          bootstrap: this.settings.mesh.bootstrap,
+          optOut: [...this.settings.optOut],
+        };
       },
       'offscreen/heartbeat': async (hb: HeartbeatReport) => {
         const now = this.deps.now();
@@ -361,7 +366,12 @@ export class Coordinator {
         await this.deps.session.write(HEALTH_KEY, this.health);
         if (phaseOf(this.state) === 'draining' && hb.busy === 0) await this.apply({ type: 'drained' });
         await this.measureOtherCpu(hb);
-        return { lifecycle: this.state, throttle: this.throttle, bootstrap: this.settings.mesh.bootstrap };
+        return {
+          lifecycle: this.state,
+          throttle: this.throttle,
+          bootstrap: this.settings.mesh.bootstrap,
+          optOut: [...this.settings.optOut],
+        };
       },
       'offscreen/battery': async (report: BatteryReport) => {
         this.battery = report;

@@ -30,6 +30,8 @@ export interface MeshReport {
   lastError: string | null;
   /** Seconds until the next bootstrap attempt, while none is reachable. */
   retryInS: number | null;
+  /** Peers whose capability advert we hold (fresh, not expired). */
+  adverts: number;
 }
 
 export interface HeartbeatReport {
@@ -195,12 +197,12 @@ export interface BackgroundProtocol {
   /** offscreen → background: the host booted and asks what it should be doing. */
   'offscreen/hello': {
     req: { instanceId: string; workers: number };
-    res: { lifecycle: LifecycleState; throttle: Throttle | null; bootstrap: string[] };
+    res: { lifecycle: LifecycleState; throttle: Throttle | null; bootstrap: string[]; optOut: string[] };
   };
   /** The reply carries the current state and limits, so a host that missed a push catches up. */
   'offscreen/heartbeat': {
     req: HeartbeatReport;
-    res: { lifecycle: LifecycleState; throttle: Throttle | null; bootstrap: string[] };
+    res: { lifecycle: LifecycleState; throttle: Throttle | null; bootstrap: string[]; optOut: string[] };
   };
   'offscreen/battery': { req: BatteryReport; res: undefined };
   'offscreen/fatal': {
@@ -240,6 +242,49 @@ export interface OffscreenProtocol {
   'diagnostics/get': { req: undefined; res: OffscreenDiagnostics };
   'workflow/start': { req: WorkflowStart; res: { id: string } };
   'metrics/get': { req: undefined; res: MetricsExport };
+  /**
+   * Test builds only (src/offscreen/mesh-test-hooks.ts): drive the mesh node. Chunk bytes are made
+   * and checked inside the document; only hashes and counts cross runtime messages.
+   */
+  'test/mesh-put-chunks': { req: MeshPutChunksReq; res: { hashes: string[]; ms: number } };
+  'test/mesh-fetch': { req: { hashes: string[]; parallel?: number; timeoutMs?: number }; res: MeshFetchRes };
+  /** Chunks answered so far by the fetch in progress (for closing a provider mid-transfer). */
+  'test/mesh-progress': { req: undefined; res: { chunksOk: number } };
+  'test/mesh-adverts': {
+    req: undefined;
+    res: { peers: string[]; capsules: Record<string, string[]>; workers: Record<string, number> };
+  };
+  'test/mesh-dht': { req: { op: 'put' | 'get'; key: string; value?: string }; res: { value: string | null } };
+  /**
+   * A fresh direct connection to `peer` (closing any first), timed: through the relay and the WebRTC
+   * upgrade for a browser, or to `addr` when given (a Node peer's webrtc-direct/ws address).
+   */
+  'test/mesh-dial': { req: { peer: string; addr?: string }; res: { ms: number; remoteAddr: string } };
+  /** What this node thinks of `peer`: reputation score, ban, live connections. */
+  'test/mesh-peer': {
+    req: { peer: string };
+    res: { score: number; bannedUntil: number; connections: number; addrs: string[] };
+  };
+}
+
+export interface MeshPutChunksReq {
+  /** Chunk i is BLAKE3-XOF(`inos-mesh-e2e:${seed}:${i}`, chunkBytes): the test recomputes it. */
+  seed: number;
+  chunks: number;
+  chunkBytes: number;
+  /** Announce the chunks as DHT provider records (default true). */
+  announce?: boolean;
+}
+
+export interface MeshFetchRes {
+  ok: number;
+  failed: Array<{ hash: string; error: string }>;
+  bytes: number;
+  /** BLAKE3 (hex) of the fetched chunks concatenated in request order, recomputed here. */
+  digest: string;
+  /** Per provider: chunks it delivered, and attempts that failed (with the error code). */
+  byPeer: Record<string, { ok: number; failed: string[] }>;
+  ms: number;
 }
 
 export interface ProtocolByTarget {

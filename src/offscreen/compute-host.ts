@@ -29,6 +29,8 @@ import type { LocalStoreCore } from '../capsules/storage/chunk-store';
 /** The chunk store's quota in the extension (OPFS files, nonce/header/tag included). */
 export const STORE_QUOTA_BYTES = 512 * 1024 * 1024;
 import type { WorkflowHost } from './workflow-host';
+import type { MeshCapabilities } from './mesh-host';
+import { NO_MESH_TEST_HANDLERS, type MeshTestHandlers } from './mesh-test-hooks';
 
 export const HEARTBEAT_MS = 1_000;
 
@@ -50,7 +52,14 @@ export interface ComputeHostDeps {
   pressureObserver?: PressureObserverCtor;
   log?: (msg: string, err?: unknown) => void;
   /** The mesh node (mesh-host.ts); absent in unit tests of the compute side alone. */
-  mesh?: { setBootstrap(list: readonly string[]): Promise<void>; report(): MeshReport };
+  mesh?: {
+    setBootstrap(list: readonly string[]): Promise<void>;
+    report(): MeshReport;
+    /** What we offer changed: the advert follows the throttle and the user's opt-outs. */
+    setCapabilities?(caps: MeshCapabilities): void;
+  };
+  /** Test builds: the mesh node's `test/mesh-*` handlers (mesh-test-hooks.ts). */
+  meshTestHandlers?: MeshTestHandlers;
   /**
    * Opens the chunk store this document owns (OPFS + IndexedDB: openBrowserStoreCore); workers reach
    * it through a port each. Absent: storage.put/get/has/delete answer that there is no store here.
@@ -160,14 +169,16 @@ export class ComputeHost {
       ?.attach(host.engine, host.registry)
       .catch((err: unknown) => this.deps.log?.('workflows unavailable', err));
     this.connectPort();
-    const { lifecycle, throttle, bootstrap } = await this.send('offscreen/hello', {
+    const { lifecycle, throttle, bootstrap, optOut } = await this.send('offscreen/hello', {
       instanceId: this.instanceId,
       workers,
     });
     this.helloAt = this.deps.now();
     // Not awaited: the node dials (and retries) in the background; heartbeats report its state.
     void this.deps.mesh?.setBootstrap(bootstrap).catch((err) => this.deps.log?.('mesh failed', err));
+    this.optOut = optOut;
     if (throttle) this.applyThrottle(throttle);
+    this.advertise();
     this.apply(lifecycle);
     const beat = setInterval(() => void this.heartbeat(), HEARTBEAT_MS);
     this.abort.signal.addEventListener('abort', () => clearInterval(beat), { once: true });
@@ -220,8 +231,24 @@ export class ComputeHost {
     if (current.workers !== workers || current.dutyPercent !== t.dutyPercent || current.gpu !== t.gpu) {
       this.pool.setThrottle(workers, t.dutyPercent, t.gpu);
       this.engine?.pump();
+      this.advertise();
     }
     return this.pool.throttle();
+  }
+
+  private optOut: readonly string[] = [];
+
+  /** Tells the mesh node what we offer now (it republishes its advert only when that changed). */
+  private advertise(): void {
+    if (!this.pool || !this.deps.mesh?.setCapabilities) return;
+    const t = this.pool.throttle();
+    this.deps.mesh.setCapabilities({
+      capsules: builtinCapsules,
+      optOut: this.optOut,
+      workers: t.workers,
+      dutyPercent: t.dutyPercent,
+      gpu: t.gpu,
+    });
   }
 
   private reportBattery(b: BatteryReport, fromOverride: boolean): void {
@@ -264,7 +291,7 @@ export class ComputeHost {
     const now = this.deps.now();
     const load = this.sampleLoad(now);
     try {
-      const { lifecycle, throttle, bootstrap } = await this.send('offscreen/heartbeat', {
+      const { lifecycle, throttle, bootstrap, optOut } = await this.send('offscreen/heartbeat', {
         instanceId: this.instanceId,
         epoch: this.lifecycle.epoch,
         workers: this.pool.size,
@@ -279,7 +306,9 @@ export class ComputeHost {
       });
       if (bootstrap)
         void this.deps.mesh?.setBootstrap(bootstrap).catch((err) => this.deps.log?.('mesh failed', err));
+      this.optOut = optOut;
       if (throttle) this.applyThrottle(throttle);
+      this.advertise();
       this.apply(lifecycle);
     } catch (err) {
       this.deps.log?.('heartbeat not delivered', err);
@@ -335,6 +364,9 @@ export class ComputeHost {
       },
       'workflow/start': (req) => this.workflowHost().start(req),
       'metrics/get': () => this.workflowHost().metricsExport(),
+      ...(import.meta.env.MODE === 'test' && this.deps.testHooks && this.deps.meshTestHandlers
+        ? this.deps.meshTestHandlers
+        : NO_MESH_TEST_HANDLERS),
       'test/set-power': (power) => {
         if (import.meta.env.MODE !== 'test' || !this.deps.testHooks)
           throw new Error('test hooks are not built into this extension');

@@ -6,6 +6,9 @@ import { ComputeHost } from './compute-host';
 import type { PressureObserverCtor } from './pressure-watcher';
 import { MeshHost } from './mesh-host';
 import { WorkflowHost } from './workflow-host';
+import { meshTestHandlers } from './mesh-test-hooks';
+import { openBrowserChunkStore } from '../capsules/storage/open-browser-store';
+import { IdbReputationStore } from '../mesh/protocol/reputation-store';
 import { loadOrCreateIdentity, openLedgerDb } from '../ledger';
 import { openBrowserStoreCore } from '../capsules/storage/open-browser-store';
 import { STORE_QUOTA_BYTES } from './compute-host';
@@ -13,10 +16,44 @@ import { STORE_QUOTA_BYTES } from './compute-host';
 export { ComputeHost, NotIsolatedError } from './compute-host';
 export { WorkflowHost } from './workflow-host';
 
+/** Chunks the mesh node may hold (served to peers, fetched from them); least recently used go first. */
+const MESH_CHUNK_QUOTA_BYTES = 256 << 20;
+
+interface GpuAdapterLike {
+  info?: { vendor?: string; architecture?: string };
+}
+
 /** Wires the compute host into the offscreen document: listeners first, synchronously, then start. */
 export function startComputeHost(api: WxtBrowser, spawnWorker: (index: number) => PoolWorker): ComputeHost {
   const nav = navigator as Navigator & { getBattery?: () => Promise<BatteryLike> };
   const pressure = (globalThis as { PressureObserver?: PressureObserverCtor }).PressureObserver;
+  const testHooks = import.meta.env.MODE === 'test';
+  const mesh = new MeshHost({
+    // The wallet key, from the IndexedDB the background shares (same extension origin): the PeerId
+    // is the node id, and it survives this document being closed and recreated.
+    loadSecretKey: async () => {
+      const db = await openLedgerDb({ indexedDB });
+      try {
+        return (await loadOrCreateIdentity(db)).secretKeyBytes();
+      } finally {
+        db.close();
+      }
+    },
+    // Chunks we serve and fetch: a chunk store of the mesh's own (OPFS files, IndexedDB index). The
+    // workers' store ('inos-chunks') has its single writer in ComputeHost; one writer per store.
+    openChunkStore: () =>
+      openBrowserChunkStore({ quotaBytes: MESH_CHUNK_QUOTA_BYTES, name: 'inos-mesh-chunks' }),
+    openReputationStore: () => IdbReputationStore.open('inos-reputation'),
+    gpuInfo: async () => {
+      const gpu = (navigator as Navigator & { gpu?: { requestAdapter(): Promise<GpuAdapterLike | null> } })
+        .gpu;
+      const adapter = await gpu?.requestAdapter();
+      return adapter
+        ? { vendor: adapter.info?.vendor ?? '', architecture: adapter.info?.architecture ?? '' }
+        : null;
+    },
+    log: (msg, err) => console.warn(`[inos offscreen mesh] ${msg}`, err ?? ''),
+  });
   const host = new ComputeHost({
     runtime: api.runtime,
     crossOriginIsolated: globalThis.crossOriginIsolated === true,
@@ -24,27 +61,16 @@ export function startComputeHost(api: WxtBrowser, spawnWorker: (index: number) =
     spawnWorker,
     getBattery: nav.getBattery ? () => nav.getBattery!() : undefined,
     now: Date.now,
-    testHooks: import.meta.env.MODE === 'test',
+    testHooks,
     openStore: () => openBrowserStoreCore({ quotaBytes: STORE_QUOTA_BYTES }),
-    ...(import.meta.env.MODE === 'test' ? testPoolSize() : {}),
+    ...(testHooks ? testPoolSize() : {}),
     ...(pressure ? { pressureObserver: pressure } : {}),
     log: (msg, err) => console.warn(`[inos offscreen] ${msg}`, err ?? ''),
     workflows: new WorkflowHost({
       log: (msg, err) => console.warn(`[inos offscreen workflows] ${msg}`, err ?? ''),
     }),
-    mesh: new MeshHost({
-      // The wallet key, from the IndexedDB the background shares (same extension origin): the PeerId
-      // is the node id, and it survives this document being closed and recreated.
-      loadSecretKey: async () => {
-        const db = await openLedgerDb({ indexedDB });
-        try {
-          return (await loadOrCreateIdentity(db)).secretKeyBytes();
-        } finally {
-          db.close();
-        }
-      },
-      log: (msg, err) => console.warn(`[inos offscreen mesh] ${msg}`, err ?? ''),
-    }),
+    mesh,
+    ...(testHooks ? { meshTestHandlers: meshTestHandlers(mesh, () => testHooks) } : {}),
   });
   serve(api.runtime, 'offscreen', host.handlers());
   host.start().catch((err: unknown) => {

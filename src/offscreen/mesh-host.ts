@@ -2,38 +2,73 @@
  * The mesh node of the offscreen document (a service worker has no RTCPeerConnection, and its
  * WebSockets die with it). Identity: the wallet key from the same IndexedDB the background uses, so
  * a recreated document comes back with the same PeerId. It dials the bootstrap peers from the
- * settings, retries every RETRY_MS while none is connected, keeps a relay reservation (a browser is
- * reachable only through one) and publishes its presence whenever it (re)connects. What the background
- * needs — peers, relay, last error — goes into the heartbeat as a MeshReport; bulk bytes never leave
- * this document through runtime messages.
+ * settings, retries every RETRY_MS while none is connected, and keeps a relay reservation (a browser
+ * is reachable only through one).
+ *
+ * On the node runs MeshNode (src/mesh/protocol, through src/mesh/libp2p/live-mesh.ts): capability
+ * adverts on gossip (the capsules we run minus the user's opt-outs, workers, GPU, current throttle),
+ * chunk exchange served from the extension's chunk store (OPFS + IndexedDB) with DHT provider
+ * records, RPC, and reputation persisted in IndexedDB. `meshNode` is exposed so other features (the
+ * market) can register RPC methods on it. The background sees counts through the heartbeat
+ * (MeshReport); bulk bytes never leave this document through runtime messages.
  */
 import { multiaddr } from '@multiformats/multiaddr';
 import type { MeshReport } from '../messaging/protocol';
+import type { ChunkStore } from '../capsules/storage/chunk-store';
 import { createMeshNode, type MeshLibp2p } from '../mesh/libp2p/create-node';
 import { isPrivateAddr } from '../mesh/libp2p/bootstrap-addr';
 import { BanList, Libp2pPort } from '../mesh/libp2p/libp2p-port';
+import { startLiveMesh, type LiveMesh } from '../mesh/libp2p/live-mesh';
 import { BROWSER_LISTEN, meshTransports } from '../mesh/libp2p/transports';
-
-/**
- * "I am (back) here": our PeerId and the time, on its own topic. Capability adverts proper are
- * MeshNode's (src/mesh/protocol, Cap'n Proto on ADVERTS_TOPIC), which is not wired in here yet.
- */
-export const PRESENCE_TOPIC = 'inos/presence/1';
+import type { AdvertInput } from '../mesh/protocol/adverts';
+import { toHex, type ChunkSource } from '../mesh/protocol/chunk-exchange';
+import type { CapsuleOffer, GpuInfo } from '../mesh/protocol/frames';
+import type { MeshNode } from '../mesh/protocol/node';
+import { MemoryReputationStore, type ReputationStore } from '../mesh/protocol/reputation-store';
 
 /** A bootstrap that failed is retried after this long (the popup says so). */
 export const RETRY_MS = 20_000;
 /** One dial attempt; upstream WebRTC/WebSocket dials time out a few % of the time (MESH.md §1.3). */
 const DIAL_TIMEOUT_MS = 10_000;
+/** Adverts live 10 minutes (LIMITS.advertTtlMs); we refresh well before. */
+const ADVERT_TTL_MS = 10 * 60_000;
+const ADVERT_REFRESH_MS = 2 * 60_000;
+
+/** What we offer, as the compute host knows it. */
+export interface MeshCapabilities {
+  /** Capsules this build runs (library, semver). */
+  capsules: readonly { library: string; version: string }[];
+  /** The user's per-capsule opt-outs (settings.optOut): not advertised. */
+  optOut: readonly string[];
+  /** Workers allowed to take jobs now, and their duty cycle (the current throttle). */
+  workers: number;
+  dutyPercent: number;
+  gpu: boolean;
+}
 
 export interface MeshHostDeps {
   /** The wallet's 32-byte Ed25519 secret key. */
   loadSecretKey: () => Promise<Uint8Array>;
+  /** The chunk store we serve chunks from and put fetched chunks in; opened on first use. */
+  openChunkStore?: () => Promise<ChunkStore>;
+  /** Where reputation survives this document (IndexedDB); memory when absent (unit tests). */
+  openReputationStore?: () => Promise<ReputationStore>;
+  /** The GPU's vendor and architecture when WebGPU has an adapter; null without one. */
+  gpuInfo?: () => Promise<{ vendor: string; architecture: string } | null>;
   log?: (msg: string, err?: unknown) => void;
+}
+
+/** The capsule offers of an advert: semver major as the version, opted-out capsules left out. */
+export function capsuleOffers(c: Pick<MeshCapabilities, 'capsules' | 'optOut'>): CapsuleOffer[] {
+  return c.capsules
+    .filter((k) => !c.optOut.includes(k.library))
+    .map((k) => ({ name: k.library, version: Number.parseInt(k.version, 10) || 0 }));
 }
 
 export class MeshHost {
   node: MeshLibp2p | null = null;
   port: Libp2pPort | null = null;
+  live: LiveMesh | null = null;
   readonly bans = new BanList();
   #bootstrap: string[] = [];
   #lastError: string | null = null;
@@ -42,8 +77,27 @@ export class MeshHost {
   #starting: Promise<void> | null = null;
   #stopped = false;
   #allowPrivate = false;
+  #caps: MeshCapabilities | null = null;
+  #gpu: { vendor: string; architecture: string } | null = null;
+  #store: Promise<ChunkStore> | null = null;
 
   constructor(private readonly deps: MeshHostDeps) {}
+
+  /** The protocol node (adverts, chunks, RPC, reputation); null until the libp2p node runs. */
+  get meshNode(): MeshNode | null {
+    return this.live?.mesh ?? null;
+  }
+
+  /** The chunk store this node serves from (opened once). */
+  chunkStore(): Promise<ChunkStore> {
+    const open = this.deps.openChunkStore;
+    if (open === undefined) return Promise.reject(new Error('this mesh host has no chunk store'));
+    this.#store ??= open().catch((err: unknown) => {
+      this.#store = null;
+      throw err;
+    });
+    return this.#store;
+  }
 
   /** Starts the node (once) and dials `bootstrap`; a later call with another list re-dials. */
   async setBootstrap(bootstrap: readonly string[]): Promise<void> {
@@ -53,10 +107,13 @@ export class MeshHost {
     // between public and private/loopback bootstrap peers needs a new node (same key, same PeerId).
     if (this.node !== null && changed && bootstrap.some(isPrivateAddr) !== this.#allowPrivate) {
       const old = this.node;
+      const live = this.live;
       this.node = null;
       this.port = null;
+      this.live = null;
       this.#starting = null;
       try {
+        await live?.stop();
         await old.stop();
       } catch (err) {
         this.deps.log?.('mesh node stop failed', err);
@@ -68,10 +125,52 @@ export class MeshHost {
     } else if (changed) void this.#connect();
   }
 
+  /** What we offer changed (throttle, opt-outs): a new advert when it differs from the last. */
+  setCapabilities(caps: MeshCapabilities): void {
+    const before = this.#caps === null ? '' : JSON.stringify(this.#advert(this.#caps));
+    this.#caps = caps;
+    if (JSON.stringify(this.#advert(caps)) !== before) void this.live?.republish();
+  }
+
+  #advert(caps: MeshCapabilities | null = this.#caps): AdvertInput | null {
+    if (caps === null) return null;
+    const gpu: GpuInfo = {
+      available: caps.gpu && this.#gpu !== null,
+      vendor: this.#gpu?.vendor.slice(0, 64) ?? '',
+      architecture: this.#gpu?.architecture.slice(0, 64) ?? '',
+    };
+    return {
+      ttlMs: ADVERT_TTL_MS,
+      capsules: capsuleOffers(caps),
+      workers: caps.workers,
+      gpu,
+      throttle: Math.max(0, Math.min(1, caps.dutyPercent / 100)),
+    };
+  }
+
+  /** Serves chunks straight from the store; a missing or unreadable chunk is "not found". */
+  #source(): ChunkSource {
+    return {
+      get: async (hash) => {
+        if (this.deps.openChunkStore === undefined) return undefined;
+        const store = await this.chunkStore();
+        const address = toHex(hash);
+        if (!(await store.has(address))) return undefined;
+        return store.get(address).catch(() => undefined);
+      },
+    };
+  }
+
   async #start(): Promise<void> {
     try {
       const secretKey = await this.deps.loadSecretKey();
       this.#allowPrivate = this.#bootstrap.some(isPrivateAddr);
+      // An adapter request that never settles (seen with some headless GPU stacks) must not hold the node.
+      this.#gpu =
+        (await Promise.race([
+          this.deps.gpuInfo?.().catch(() => null),
+          new Promise<null>((r) => setTimeout(() => r(null), 3_000)),
+        ])) ?? null;
       const node = await createMeshNode({
         secretKey,
         transports: meshTransports([]),
@@ -80,11 +179,21 @@ export class MeshHost {
         dhtServer: false,
         allowPrivateAddresses: this.#allowPrivate,
         denyPeer: this.bans.has,
+        appScore: (peer) => this.live?.mesh.reputation.appScore(peer) ?? 0,
       });
       this.node = node;
       this.port = new Libp2pPort(node, this.bans);
-      node.services.pubsub.subscribe(PRESENCE_TOPIC);
-      node.addEventListener('self:peer:update', () => void this.#announce());
+      const store = (await this.deps.openReputationStore?.()) ?? new MemoryReputationStore();
+      this.live = await startLiveMesh({
+        node,
+        port: this.port,
+        source: this.#source(),
+        store,
+        advert: () => this.#advert(),
+        refreshMs: ADVERT_REFRESH_MS,
+        ...(this.deps.log ? { log: this.deps.log } : {}),
+      });
+      node.addEventListener('self:peer:update', () => void this.live?.republish());
       await this.#connect();
     } catch (err) {
       this.#lastError = `mesh node failed to start: ${err instanceof Error ? err.message : String(err)}`;
@@ -119,20 +228,13 @@ export class MeshHost {
       this.#nextRetryAt = Date.now() + RETRY_MS;
       this.#timer = setTimeout(() => void this.#connect(), RETRY_MS);
     }
-    if (failures.length < results.length) await this.#announce();
-  }
-
-  /** Tells the mesh we are here (again): a presence message. */
-  async #announce(): Promise<void> {
-    const node = this.node;
-    if (node === null || node.getPeers().length === 0) return;
-    const advert = new TextEncoder().encode(JSON.stringify({ peer: node.peerId.toString(), at: Date.now() }));
-    await node.services.pubsub.publish(PRESENCE_TOPIC, advert).catch(() => undefined);
+    if (failures.length < results.length) await this.live?.republish();
   }
 
   report(): MeshReport {
     const node = this.node;
     const addrs = node?.getMultiaddrs().map(String) ?? [];
+    const adverts = this.live?.mesh.adverts;
     return {
       peerId: node?.peerId.toString() ?? null,
       peers: node?.getPeers().length ?? 0,
@@ -141,12 +243,14 @@ export class MeshHost {
       lastError: this.#lastError,
       retryInS:
         this.#nextRetryAt === null ? null : Math.max(0, Math.ceil((this.#nextRetryAt - Date.now()) / 1000)),
+      adverts: adverts === undefined ? 0 : adverts.sweep(),
     };
   }
 
   async stop(): Promise<void> {
     this.#stopped = true;
     if (this.#timer !== null) clearTimeout(this.#timer);
+    await this.live?.stop();
     await this.node?.stop();
   }
 }

@@ -6,17 +6,26 @@
  */
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import { multiaddr } from '@multiformats/multiaddr';
 import { createMeshNode, type MeshLibp2p } from '../../mesh/libp2p/create-node.ts';
 import { installNodePolyfills } from '../../mesh/libp2p/node-polyfills.ts';
 import { ADVERTS_TOPIC } from '../../mesh/protocol/ids.ts';
+import { toHex } from '../../mesh/protocol/chunk-exchange.ts';
+import { FileReputationStore } from '../../mesh/protocol/reputation-file-store.ts';
+import { BanList, Libp2pPort } from '../../mesh/libp2p/libp2p-port.ts';
+import { startLiveMesh, type LiveMesh } from '../../mesh/libp2p/live-mesh.ts';
+import type { ChunkStore } from '../../capsules/storage/chunk-store.ts';
+import { openDirChunkStore } from '../../capsules/storage/open-dir-store.ts';
+import { dataDir } from '../data-dir.ts';
+import { defaultStoreDir } from '../node-engine.ts';
 import { meshTransports, nodeListen } from '../../mesh/libp2p/transports.ts';
 import { CliInputError, EXIT_OK } from '../cli-error.ts';
 import type { CliIo } from '../io.ts';
 import type { Command } from '../registry.ts';
 
 const USAGE = `Usage: inos node [--listen HOST:PORT] [--key FILE] [--bootstrap MULTIADDR]... [--for SECONDS]
+                 [--store DIR] [--reputation FILE]
 
 Runs a relay + bootstrap + DHT peer of the INOS mesh.
 
@@ -27,9 +36,14 @@ Runs a relay + bootstrap + DHT peer of the INOS mesh.
                        Without --key a fresh key is used for this run only.
   --bootstrap ADDR     a peer to dial at start (a multiaddr ending in /p2p/<PeerId>); repeatable.
   --for SECONDS        stop by itself after this long (for scripts and tests).
+  --store DIR          the chunk store served to peers over /inos/chunks/1 (default: $INOS_STORE,
+                       else the data dir's chunks, as \`inos run\` uses).
+  --reputation FILE    where peer reputation is kept across restarts (default: reputation.json in
+                       $INOS_HOME, else ~/.local/share/inos).
 
 stdout line 1: the multiaddrs browsers bootstrap from, space separated.
-Then once a second: peers, relay reservations, gossip messages per second, DHT routing table size.
+Then once a second: peers, relay reservations, gossip messages per second, advert topic peers,
+peers whose capability advert we hold.
 For a public node (browsers refuse plain ws:// to public hosts), see README "Running a public inos node".`;
 
 interface NodeArgs {
@@ -38,6 +52,8 @@ interface NodeArgs {
   keyFile: string | undefined;
   bootstrap: string[];
   forSeconds: number;
+  store: string | undefined;
+  reputation: string | undefined;
 }
 
 export function parseNodeArgs(args: readonly string[]): NodeArgs {
@@ -47,6 +63,8 @@ export function parseNodeArgs(args: readonly string[]): NodeArgs {
     keyFile: undefined,
     bootstrap: [],
     forSeconds: Infinity,
+    store: undefined,
+    reputation: undefined,
   };
   for (let i = 0; i < args.length; i++) {
     const [flag, inline] = (args[i] ?? '').split(/=(.*)/s, 2) as [string, string | undefined];
@@ -82,7 +100,9 @@ export function parseNodeArgs(args: readonly string[]): NodeArgs {
       const n = Number(value());
       if (!(n > 0)) throw new CliInputError(`--for needs a positive number of seconds, e.g. --for 30`);
       out.forSeconds = n;
-    } else throw new CliInputError(`unknown option ${JSON.stringify(flag)}\n\n${USAGE}`);
+    } else if (flag === '--store') out.store = value();
+    else if (flag === '--reputation') out.reputation = value();
+    else throw new CliInputError(`unknown option ${JSON.stringify(flag)}\n\n${USAGE}`);
   }
   return out;
 }
@@ -102,6 +122,9 @@ function loadOrCreateKey(file: string | undefined): Uint8Array {
   return key;
 }
 
+/** The chunk store's quota when `inos node` opens it (it only serves and keeps what it is given). */
+const NODE_STORE_QUOTA_BYTES = 1 << 30;
+
 const isPrivateHost = (h: string): boolean =>
   /^(127\.|10\.|192\.168\.|172\.(1[6-9]|2\d|3[01])\.|169\.254\.)/.test(h) || h === '::1' || /^f[cd]/i.test(h);
 
@@ -111,11 +134,11 @@ const hostOf = (addr: string): string =>
     .find((c) => c.name === 'ip4' || c.name === 'ip6')?.value ?? '';
 
 /** One status line: what an operator watches. */
-export function statusLine(node: MeshLibp2p, gossipPerSecond: number): string {
+export function statusLine(node: MeshLibp2p, gossipPerSecond: number, adverts: number): string {
   const reservations = node.services.relay?.reservations.size ?? 0;
   return (
     `peers ${node.getPeers().length} · reservations ${reservations} · gossip ${gossipPerSecond.toFixed(0)} msg/s` +
-    ` · topic peers ${node.services.pubsub.getSubscribers(ADVERTS_TOPIC).length}`
+    ` · topic peers ${node.services.pubsub.getSubscribers(ADVERTS_TOPIC).length} · adverts ${adverts}`
   );
 }
 
@@ -126,8 +149,12 @@ export const nodeCommand: Command = {
   async run(args: readonly string[], io: CliIo): Promise<number> {
     const opts = parseNodeArgs(args);
     installNodePolyfills();
+    const bans = new BanList();
+    let live: LiveMesh | null = null;
     const node = await createMeshNode({
       secretKey: loadOrCreateKey(opts.keyFile),
+      denyPeer: bans.has,
+      appScore: (peer) => live?.mesh.reputation.appScore(peer) ?? 0,
       transports: meshTransports([]),
       listen: nodeListen(opts.host, opts.port),
       dhtServer: true,
@@ -136,8 +163,33 @@ export const nodeCommand: Command = {
     });
     io.writeStdout(`${node.getMultiaddrs().map(String).join(' ')}\n`);
 
+    const storeDir = opts.store ?? defaultStoreDir();
+    let store: Promise<ChunkStore> | null = null;
+    const chunkStore = (): Promise<ChunkStore> =>
+      (store ??= openDirChunkStore({ dir: storeDir, quotaBytes: NODE_STORE_QUOTA_BYTES }).catch(
+        (err: unknown) => {
+          store = null;
+          throw err;
+        },
+      ));
+    const reputationFile = opts.reputation ?? join(dataDir(), 'reputation.json');
+    live = await startLiveMesh({
+      node,
+      port: new Libp2pPort(node, bans),
+      // Serves what the store holds; a missing or unreadable chunk is "not found".
+      source: {
+        get: async (hash) => {
+          const s = await chunkStore();
+          const address = toHex(hash);
+          return (await s.has(address)) ? s.get(address).catch(() => undefined) : undefined;
+        },
+      },
+      store: new FileReputationStore(reputationFile),
+      // A relay/bootstrap node runs no capsules: it relays and forwards adverts but publishes none.
+      advert: () => null,
+      log: (msg, err) => io.writeStderr(`inos node: ${msg}${err === undefined ? '' : ` (${String(err)})`}\n`),
+    });
     let messages = 0;
-    node.services.pubsub.subscribe(ADVERTS_TOPIC);
     node.services.pubsub.addEventListener('message', () => void messages++);
     for (const b of opts.bootstrap) {
       node
@@ -150,7 +202,7 @@ export const nodeCommand: Command = {
       const tick = setInterval(() => {
         const now = Date.now();
         io.writeStdout(
-          `${new Date(now).toISOString()} ${statusLine(node, (messages * 1000) / (now - last))}\n`,
+          `${new Date(now).toISOString()} ${statusLine(node, (messages * 1000) / (now - last), live?.mesh.adverts.sweep() ?? 0)}\n`,
         );
         messages = 0;
         last = now;
@@ -165,6 +217,7 @@ export const nodeCommand: Command = {
       process.on('SIGTERM', stop);
       if (Number.isFinite(opts.forSeconds)) setTimeout(stop, opts.forSeconds * 1000).unref();
     });
+    await live.stop();
     await node.stop();
     return EXIT_OK;
   },

@@ -94,6 +94,12 @@ export class AdvertTable {
     return this.reputation.order(peers, tiebreak).map((p) => (this.table.get(p) as AdvertEntry).advert);
   }
 
+  /** Peers whose advert is fresh now. */
+  known(): PeerIdString[] {
+    const now = this.port.now();
+    return [...this.table].filter(([, e]) => e.expiresMs > now).map(([p]) => p);
+  }
+
   /** Drops expired entries; returns how many are left. */
   sweep(): number {
     const now = this.port.now();

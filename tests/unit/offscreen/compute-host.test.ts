@@ -39,11 +39,11 @@ function setup(opts: { isolated?: boolean; cores?: number; lifecycle?: Lifecycle
   const background: Partial<Handlers<'background'>> = {
     'offscreen/hello': (req) => (
       calls.push({ type: 'hello', req }),
-      { lifecycle, throttle: null, bootstrap: [] }
+      { lifecycle, throttle: null, bootstrap: [], optOut: [] }
     ),
     'offscreen/heartbeat': (req) => (
       calls.push({ type: 'heartbeat', req }),
-      { lifecycle, throttle: null, bootstrap: [] }
+      { lifecycle, throttle: null, bootstrap: [], optOut: [] }
     ),
     'offscreen/battery': (req) => (calls.push({ type: 'battery', req }), undefined),
     'offscreen/fatal': (req) => (calls.push({ type: 'fatal', req }), undefined),

@@ -1,0 +1,229 @@
+/**
+ * bench:mesh (browser part): an `inos node` on loopback, two Chromium profiles with the test build,
+ * and a Node mesh peer in this process. Measures, in one run:
+ * - dial time browser→browser (relay reservation, then the WebRTC upgrade) and browser→Node
+ *   (webrtc-direct), p50/p95 over fresh dials (each closes the previous connection first);
+ * - throughput of a 16 MiB chunk set browser→browser (chunk exchange, 1 MiB chunks, 4 in flight)
+ *   and browser→Node (the Node peer fetches the same set from a browser);
+ * - the reference: 16 MiB over a raw WebSocket from a page of the same browser to a `ws` server here.
+ * Appends its rows to bench/results/mesh.json (written by bench-mesh.ts, run first).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { WebSocketServer } from 'ws';
+import { blake3 } from '@noble/hashes/blake3.js';
+import { multiaddr } from '@multiformats/multiaddr';
+import { launchExtension, waitFor, type ExtensionUnderTest } from '../../tests/e2e/_extension.ts';
+import { createMeshNode } from '../../src/mesh/libp2p/create-node.ts';
+import { BanList, Libp2pPort } from '../../src/mesh/libp2p/libp2p-port.ts';
+import { startLiveMesh } from '../../src/mesh/libp2p/live-mesh.ts';
+import { installNodePolyfills } from '../../src/mesh/libp2p/node-polyfills.ts';
+import { meshTransports, nodeListen } from '../../src/mesh/libp2p/transports.ts';
+import { MemoryReputationStore } from '../../src/mesh/protocol/reputation-store.ts';
+import { toHex } from '../../src/mesh/protocol/chunk-exchange.ts';
+import { testChunk } from '../../src/offscreen/mesh-test-hooks.ts';
+
+installNodePolyfills();
+const BYTES = 16 << 20;
+const CHUNKS = 16;
+const DIALS = Number(process.env['MESH_BENCH_DIALS'] ?? 8);
+const RESULTS = join(dirname(fileURLToPath(import.meta.url)), '..', 'results', 'mesh.json');
+const quantile = (xs: number[], q: number) =>
+  [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))] ?? NaN;
+const mbps = (ms: number) => BYTES / 1e6 / (ms / 1000);
+
+const home = mkdtempSync(join(tmpdir(), 'inos-bench-mesh-'));
+const child: ChildProcess = spawn(
+  process.execPath,
+  ['--import', 'tsx', 'src/cli/main.ts', 'node', '--listen', '127.0.0.1:0', '--store', join(home, 'store')],
+  { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, INOS_HOME: home } },
+);
+const addrs = await new Promise<string[]>((resolve, reject) => {
+  child.once('exit', (c) => reject(new Error(`inos node exited with ${c}`)));
+  createInterface({ input: child.stdout! }).once('line', (l) => resolve(l.split(' ')));
+});
+const ws = addrs.find((a) => a.includes('/ws/'))!;
+const browsers: ExtensionUnderTest[] = [];
+const ids: string[] = [];
+try {
+  for (let i = 0; i < 2; i++) {
+    const ext = await launchExtension({ testBuild: true });
+    browsers.push(ext);
+    const s = await ext.ask('settings/get');
+    await ext.ask('settings/set', { mesh: { ...s.mesh, bootstrap: [ws] } });
+    await ext.ask('contribute/set', { on: true });
+  }
+  for (const ext of browsers) {
+    const s = await waitFor(
+      () => ext.ask('status/get'),
+      (x) => x.network.ok && x.network.text.includes('relay ok'),
+      { timeoutMs: 120_000, what: 'browser connected' },
+    );
+    ids.push(s.network.peerId!);
+  }
+  const [a, b] = browsers as [ExtensionUnderTest, ExtensionUnderTest];
+
+  // The Node peer: a full live mesh with webrtc-direct and ws listeners, a DHT client of the node.
+  const bans = new BanList();
+  const peer = await createMeshNode({
+    secretKey: new Uint8Array(randomBytes(32)),
+    transports: meshTransports([]),
+    listen: nodeListen('127.0.0.1', 0),
+    dhtServer: false,
+    allowPrivateAddresses: true,
+    denyPeer: bans.has,
+  });
+  const live = await startLiveMesh({
+    node: peer,
+    port: new Libp2pPort(peer, bans),
+    source: { get: () => undefined },
+    store: new MemoryReputationStore(),
+    advert: () => null,
+  });
+  await peer.dial(multiaddr(ws));
+  const peerDirect = peer
+    .getMultiaddrs()
+    .map(String)
+    .find((m) => m.includes('/webrtc-direct/'))!;
+
+  // Dials: interleaved browser→browser and browser→Node.
+  const b2b: number[] = [];
+  const b2n: number[] = [];
+  const failures = { b2b: 0, b2n: 0 };
+  const errors: string[] = [];
+  for (let i = 0; i < DIALS; i++) {
+    try {
+      // B's address through the relay: browsers are DHT clients, so the DHT cannot find B by PeerId.
+      const viaRelay = `${ws}/p2p-circuit/webrtc/p2p/${ids[1]!}`;
+      b2b.push((await a.askOffscreen('test/mesh-dial', { peer: ids[1]!, addr: viaRelay })).ms);
+    } catch (err) {
+      failures.b2b++;
+      errors.push(`b2b: ${String(err).slice(0, 200)}`);
+    }
+    try {
+      b2n.push(
+        (await a.askOffscreen('test/mesh-dial', { peer: peer.peerId.toString(), addr: peerDirect })).ms,
+      );
+    } catch (err) {
+      failures.b2n++;
+      errors.push(`b2n: ${String(err).slice(0, 200)}`);
+    }
+  }
+
+  // Throughput: B holds the set; A fetches it (browser→browser); the Node peer fetches it (browser→Node).
+  const put = await b.askOffscreen('test/mesh-put-chunks', {
+    seed: 7,
+    chunks: CHUNKS,
+    chunkBytes: BYTES / CHUNKS,
+  });
+  const fetchB2B = await a.askOffscreen('test/mesh-fetch', {
+    hashes: put.hashes,
+    parallel: 4,
+    timeoutMs: 60_000,
+  });
+  // A stored what it fetched but announced nothing: B is the only provider the Node peer finds.
+  const fromHex = (h: string) => Uint8Array.from(Buffer.from(h, 'hex'));
+  const t0 = performance.now();
+  const rep = await live.mesh.chunks.fetch(put.hashes.map(fromHex), { parallel: 4, timeoutMs: 60_000 });
+  const b2nMs = performance.now() - t0;
+  const whole = blake3.create();
+  for (let i = 0; i < CHUNKS; i++) whole.update(testChunk(7, i, BYTES / CHUNKS));
+  const okB2N = rep.chunks.size === CHUNKS && put.hashes.every((h) => rep.chunks.has(h));
+  const b2nProviders = [...new Set(rep.attempts.filter((t) => t.result === 'ok').map((t) => t.peer))].map(
+    (p) => (p === ids[0] ? 'A' : p === ids[1] ? 'B' : p),
+  );
+
+  // Reference: raw WebSocket, page in browser A → ws server here, 16 MiB in 64 KiB messages.
+  const server = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+  await new Promise<void>((r) => server.once('listening', () => r()));
+  const port = (server.address() as { port: number }).port;
+  server.on('connection', (sock) => {
+    let got = 0;
+    sock.on('message', (d: Buffer) => {
+      got += d.length;
+      if (got >= BYTES) sock.send('ok');
+    });
+  });
+  const page = await a.context.newPage();
+  const rawMs = await page.evaluate(
+    async ({ url, bytes }) => {
+      const sock = new WebSocket(url);
+      await new Promise((r) => (sock.onopen = r));
+      const piece = new Uint8Array(64 << 10).map((_, i) => i & 0xff);
+      const done = new Promise((r) => (sock.onmessage = r));
+      const t0 = performance.now();
+      for (let sent = 0; sent < bytes; sent += piece.length) {
+        sock.send(piece);
+        while (sock.bufferedAmount > 4 << 20) await new Promise((r) => setTimeout(r, 1));
+      }
+      await done;
+      const ms = performance.now() - t0;
+      sock.close();
+      return ms;
+    },
+    { url: `ws://127.0.0.1:${port}`, bytes: BYTES },
+  );
+  server.close();
+
+  const rawMBps = mbps(rawMs);
+  const rows = [
+    { name: 'raw WebSocket, browser page → Node, loopback (reference)', MBps: rawMBps, ratio: 1 },
+    {
+      name: 'chunk exchange browser→browser (WebRTC), 16 × 1 MiB, 4 in flight',
+      MBps: mbps(fetchB2B.ms),
+      ratio: mbps(fetchB2B.ms) / rawMBps,
+      ok: fetchB2B.ok === CHUNKS && fetchB2B.digest === toHex(whole.digest()),
+    },
+    {
+      name: 'chunk exchange browser→Node (WebRTC), 16 × 1 MiB, 4 in flight',
+      MBps: mbps(b2nMs),
+      ratio: mbps(b2nMs) / rawMBps,
+      ok: okB2N,
+      providers: b2nProviders,
+    },
+  ];
+  const dials = [
+    {
+      name: 'dial browser→browser (relay + WebRTC upgrade)',
+      p50Ms: quantile(b2b, 0.5),
+      p95Ms: quantile(b2b, 0.95),
+      n: b2b.length,
+      failed: failures.b2b,
+    },
+    {
+      name: 'dial browser→Node (webrtc-direct)',
+      p50Ms: quantile(b2n, 0.5),
+      p95Ms: quantile(b2n, 0.95),
+      n: b2n.length,
+      failed: failures.b2n,
+    },
+  ];
+  console.table(rows.map((r) => ({ ...r, MBps: r.MBps.toFixed(1), ratio: r.ratio.toFixed(2) })));
+  console.table(dials);
+  const json = JSON.parse(readFileSync(RESULTS, 'utf8')) as Record<string, unknown>;
+  json['browser'] = {
+    date: new Date().toISOString(),
+    loadAverage1m: loadavg()[0],
+    throughput: rows,
+    dials,
+    dialErrors: errors,
+  };
+  if (errors.length > 0) console.log(errors.join('\n'));
+  json['notMeasured'] = [
+    'gossip propagation at 200 in-process nodes: the in-process libp2p suite (other helper)',
+  ];
+  writeFileSync(RESULTS, `${JSON.stringify(json, null, 2)}\n`);
+  console.log(`updated ${RESULTS}`);
+  await live.stop();
+  await peer.stop();
+} finally {
+  await Promise.all(browsers.map((x) => x.close().catch(() => undefined)));
+  child.kill('SIGTERM');
+  rmSync(home, { recursive: true, force: true });
+}
+process.exit(0);

@@ -1,0 +1,291 @@
+/**
+ * MeshNode (src/mesh/protocol) on a running libp2p node: what the offscreen document and `inos node`
+ * both run. It adds what only a live network needs:
+ * - requests go over a direct connection: a browser found through the DHT or gossip is first reached
+ *   over a relayed connection, which circuit-relay-v2 limits to 128 KiB and which refuses protocol
+ *   streams, so we dial its `/p2p-circuit/webrtc` address (the WebRTC upgrade) before asking it for
+ *   anything, and retry a dial that times out (upstream WebRTC dials fail a few % of the time,
+ *   shared/MESH.md §1.3);
+ * - our advert is republished when a new peer subscribes to the advert topic (gossip keeps no
+ *   history, so a late joiner would otherwise wait for the periodic refresh) and every refreshMs;
+ * - reputation is flushed to its store every flushMs and on stop.
+ */
+import type { Connection, PeerId } from '@libp2p/interface';
+import { peerIdFromString } from '@libp2p/peer-id';
+import { multiaddr, type Multiaddr } from '@multiformats/multiaddr';
+import { MeshError } from '../protocol/errors.ts';
+import { ADVERTS_TOPIC, CHUNKS_PROTOCOL, type StreamProtocol } from '../protocol/ids.ts';
+import { MeshNode } from '../protocol/node.ts';
+import type { AdvertInput } from '../protocol/adverts.ts';
+import type { ChunkSource } from '../protocol/chunk-exchange.ts';
+import type { GuardLimits } from '../protocol/guard.ts';
+import type {
+  AbuseKind,
+  FindProvidersOptions,
+  GossipMessage,
+  GossipVerdict,
+  MeshPort,
+  PeerIdString,
+  RequestOptions,
+  StreamHandler,
+} from '../protocol/port.ts';
+import type { ReputationStore } from '../protocol/reputation-store.ts';
+import type { MeshLibp2p } from './create-node.ts';
+import type { Libp2pPort } from './libp2p-port.ts';
+
+/** Shortest gap between two of our adverts when republishing for newcomers. */
+export const MIN_REPUBLISH_MS = 5_000;
+/** Origins remembered for "new peer, republish" (beyond it, newcomers wait for the periodic refresh). */
+const MAX_ORIGINS_TRACKED = 10_000;
+
+/** One attempt to reach a peer directly; a timed-out attempt is retried up to DIAL_ATTEMPTS times. */
+export const DIAL_TIMEOUT_MS = 10_000;
+export const DIAL_ATTEMPTS = 3;
+
+const isDirect = (c: Connection): boolean => c.status === 'open' && c.limits === undefined;
+
+/**
+ * Opens (or finds) an unlimited connection to `peer`, retrying failed attempts. A peer with no known
+ * address is looked up in the DHT first. Tries what libp2p picks; if that is a limited relayed
+ * connection, dials the peer's WebRTC addresses.
+ */
+export async function dialDirect(
+  node: MeshLibp2p,
+  peer: PeerId,
+  options: {
+    signal?: AbortSignal;
+    attempts?: number;
+    timeoutMs?: number;
+    onRetry?: (err: unknown) => void;
+  } = {},
+): Promise<Connection> {
+  const existing = node.getConnections(peer).find(isDirect);
+  if (existing !== undefined) return existing;
+  const attempts = options.attempts ?? DIAL_ATTEMPTS;
+  let last: unknown = new Error('no attempt made');
+  for (let i = 0; i < attempts; i++) {
+    if (options.signal?.aborted) throw new MeshError('aborted', 'dial aborted');
+    const timeout = AbortSignal.timeout(options.timeoutMs ?? DIAL_TIMEOUT_MS);
+    const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
+    try {
+      // Known only by PeerId (e.g. from its advert): ask the DHT where it is first.
+      const known = await node.peerStore.get(peer).then(
+        (p) => p.addresses.length,
+        () => 0,
+      );
+      if (known === 0) await node.peerRouting.findPeer(peer, { signal });
+      const conn = await node.dial(peer, { signal });
+      if (isDirect(conn)) return conn;
+      const webrtc = await webrtcAddrs(node, peer, conn);
+      if (webrtc.length === 0) return conn; // nothing better known: the caller gets the limits error
+      const upgraded = await node.dial(webrtc, { signal });
+      if (isDirect(upgraded)) return upgraded;
+      last = new Error(`only a limited connection to ${peer.toString()}`);
+    } catch (err) {
+      last = err;
+    }
+    const found = node.getConnections(peer).find(isDirect);
+    if (found !== undefined) return found;
+    options.onRetry?.(last);
+  }
+  throw last;
+}
+
+async function webrtcAddrs(node: MeshLibp2p, peer: PeerId, relayed: Connection): Promise<Multiaddr[]> {
+  const known = await node.peerStore
+    .get(peer)
+    .then((p) => p.addresses.map((a) => a.multiaddr))
+    .catch(() => [] as Multiaddr[]);
+  const out = known.filter((a) => {
+    const s = a.toString();
+    return s.includes('/p2p-circuit/webrtc') && !s.includes('webrtc-direct');
+  });
+  // The relayed connection's own address names the relay: its /webrtc form works too.
+  const via = relayed.remoteAddr.toString();
+  if (out.length === 0 && via.includes('/p2p-circuit')) {
+    const base = via.replace(/\/p2p\/[^/]+$/, '');
+    out.push(multiaddr(`${base}/webrtc/p2p/${peer.toString()}`));
+  }
+  return out;
+}
+
+/** A MeshPort whose requests first make sure of a direct connection (see dialDirect). */
+export class DirectDialPort implements MeshPort {
+  readonly self: PeerIdString;
+  /** Direct dials that needed more than one attempt, and those that failed every attempt. */
+  readonly dials = { retried: 0, failed: 0 };
+  /** Chunk requests answered (any answer) since start: progress of a fetch, for tests and metrics. */
+  chunksOk = 0;
+
+  constructor(
+    private readonly inner: Libp2pPort,
+    private readonly node: MeshLibp2p,
+  ) {
+    this.self = inner.self;
+  }
+
+  now(): number {
+    return this.inner.now();
+  }
+  publish(topic: string, data: Uint8Array): Promise<void> {
+    return this.inner.publish(topic, data);
+  }
+  subscribe(topic: string, handler: (msg: GossipMessage) => GossipVerdict): () => void {
+    return this.inner.subscribe(topic, handler);
+  }
+
+  async request(
+    peer: PeerIdString,
+    protocol: StreamProtocol,
+    frame: Uint8Array,
+    options: RequestOptions,
+  ): Promise<Uint8Array> {
+    let id: PeerId;
+    try {
+      id = peerIdFromString(peer);
+    } catch (cause) {
+      throw new MeshError('unreachable', `${JSON.stringify(peer)} is not a PeerId`, { peer, cause });
+    }
+    if (!this.node.getConnections(id).some(isDirect)) {
+      try {
+        await dialDirect(this.node, id, {
+          ...(options.signal ? { signal: options.signal } : {}),
+          onRetry: () => void this.dials.retried++,
+        });
+      } catch (cause) {
+        this.dials.failed++;
+        if (options.signal?.aborted) throw new MeshError('aborted', 'request aborted', { peer, cause });
+        throw new MeshError('unreachable', `could not reach ${peer} directly: ${String(cause)}`, {
+          peer,
+          cause,
+        });
+      }
+    }
+    const reply = await this.inner.request(peer, protocol, frame, options);
+    if (protocol === CHUNKS_PROTOCOL) this.chunksOk++;
+    return reply;
+  }
+
+  handle(protocol: StreamProtocol, handler: StreamHandler, options: { maxRequestBytes: number }): () => void {
+    return this.inner.handle(protocol, handler, options);
+  }
+  provide(key: Uint8Array): Promise<void> {
+    return this.inner.provide(key);
+  }
+  findProviders(key: Uint8Array, options: FindProvidersOptions): Promise<PeerIdString[]> {
+    return this.inner.findProviders(key, options);
+  }
+  peers(): PeerIdString[] {
+    return this.inner.peers();
+  }
+  disconnect(peer: PeerIdString): Promise<void> {
+    return this.inner.disconnect(peer);
+  }
+  ban(peer: PeerIdString, untilMs: number): void {
+    this.inner.ban(peer, untilMs);
+  }
+  onAbuse(handler: (peer: PeerIdString, what: AbuseKind) => void): () => void {
+    return this.inner.onAbuse(handler);
+  }
+}
+
+export interface LiveMeshOptions {
+  node: MeshLibp2p;
+  port: Libp2pPort;
+  source: ChunkSource;
+  store: ReputationStore;
+  /** Our advert as of now; null publishes none (e.g. a relay-only node that offers no capsules). */
+  advert: () => AdvertInput | null;
+  limits?: Partial<GuardLimits>;
+  refreshMs?: number;
+  flushMs?: number;
+  log?: (msg: string, err?: unknown) => void;
+}
+
+export interface LiveMesh {
+  readonly mesh: MeshNode;
+  readonly port: DirectDialPort;
+  /** Gossip messages seen on the advert topic since start (for the status line's rate). */
+  readonly counters: { advertsReceived: number; advertsPublished: number };
+  /** Publishes our advert now (after a capability change); resolves false when there is none or no peer. */
+  republish(): Promise<boolean>;
+  stop(): Promise<void>;
+}
+
+export async function startLiveMesh(opts: LiveMeshOptions): Promise<LiveMesh> {
+  const { node, store } = opts;
+  const port = new DirectDialPort(opts.port, node);
+  const mesh = new MeshNode(port, {
+    source: opts.source,
+    ...(opts.limits ? { limits: opts.limits } : {}),
+    onBan: (peer, until) => opts.log?.(`banned ${peer} until ${new Date(until).toISOString()}`),
+  });
+  await mesh.start(store);
+  const counters = { advertsReceived: 0, advertsPublished: 0 };
+  let lastPublished = -Infinity;
+  const republish = async (): Promise<boolean> => {
+    const input = opts.advert();
+    if (input === null || node.getPeers().length === 0) return false;
+    try {
+      await mesh.adverts.publish(input);
+      lastPublished = Date.now();
+      counters.advertsPublished++;
+      return true;
+    } catch (err) {
+      opts.log?.('advert not published', err);
+      return false;
+    }
+  };
+  // Gossip keeps no history: a peer that joined after our last advert has not seen it. So we publish
+  // again soon when a new peer subscribes to the advert topic next to us, or when an advert arrives
+  // from an origin we have not heard before (it joined somewhere else in the mesh). Debounced, and
+  // at most once per MIN_REPUBLISH_MS, so a burst of joins costs one message per node.
+  let soon: ReturnType<typeof setTimeout> | null = null;
+  const republishSoon = (): void => {
+    if (soon !== null) return;
+    const wait = Math.max(1_000, lastPublished + MIN_REPUBLISH_MS - Date.now());
+    soon = setTimeout(() => {
+      soon = null;
+      void republish();
+    }, wait);
+  };
+  const origins = new Set<PeerIdString>();
+  const countAdverts = mesh.port.subscribe(ADVERTS_TOPIC, (msg) => {
+    counters.advertsReceived++;
+    // AdvertTable's validator ran first (subscribed in mesh.start): only an accepted advert counts.
+    const accepted = mesh.adverts.get(msg.from) !== undefined;
+    if (accepted && !origins.has(msg.from) && origins.size < MAX_ORIGINS_TRACKED) {
+      origins.add(msg.from);
+      republishSoon();
+    }
+    return 'accept';
+  });
+  const onSubscription = (
+    ev: CustomEvent<{ subscriptions: { topic: string; subscribe: boolean }[] }>,
+  ): void => {
+    if (ev.detail.subscriptions.some((s) => s.topic === ADVERTS_TOPIC && s.subscribe)) republishSoon();
+  };
+  const pubsub = node.services.pubsub;
+  pubsub.addEventListener('subscription-change', onSubscription as unknown as EventListener);
+  const refresh = setInterval(() => void republish(), opts.refreshMs ?? 60_000);
+  const flush = setInterval(
+    () => void mesh.flush(store).catch((err: unknown) => opts.log?.('reputation not saved', err)),
+    opts.flushMs ?? 10_000,
+  );
+
+  return {
+    mesh,
+    port,
+    counters,
+    republish,
+    async stop() {
+      clearInterval(refresh);
+      clearInterval(flush);
+      if (soon !== null) clearTimeout(soon);
+      pubsub.removeEventListener('subscription-change', onSubscription as unknown as EventListener);
+      countAdverts();
+      mesh.stop();
+      await mesh.flush(store).catch((err: unknown) => opts.log?.('reputation not saved', err));
+    },
+  };
+}

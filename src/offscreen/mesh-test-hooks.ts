@@ -1,0 +1,167 @@
+/**
+ * Test-build handlers that drive the offscreen mesh node from end-to-end tests (messages
+ * `test/mesh-*`). They refuse to run outside a test build. Chunk bytes are generated, stored and
+ * verified in this document; only hashes and counts travel over runtime messages.
+ */
+import { blake3 } from '@noble/hashes/blake3.js';
+import type { Handlers } from '../messaging/messenger';
+import type { MeshFetchRes } from '../messaging/protocol';
+import { peerIdFromString } from '@libp2p/peer-id';
+import { multiaddr } from '@multiformats/multiaddr';
+import { dialDirect, DIAL_TIMEOUT_MS } from '../mesh/libp2p/live-mesh';
+import { toHex } from '../mesh/protocol/chunk-exchange';
+import type { MeshHost } from './mesh-host';
+
+/** Test chunks: at most 64 of at most 1 MiB (the chunk exchange's block limit). */
+const MAX_TEST_CHUNKS = 64;
+const MAX_TEST_CHUNK_BYTES = 1 << 20;
+
+export function testChunk(seed: number, index: number, bytes: number): Uint8Array {
+  return blake3(new TextEncoder().encode(`inos-mesh-e2e:${seed}:${index}`), { dkLen: bytes });
+}
+
+const fromHex = (hex: string): Uint8Array => {
+  if (!/^[0-9a-f]{64}$/.test(hex)) throw new Error(`chunk hash ${JSON.stringify(hex)} is not 64 hex digits`);
+  const out = new Uint8Array(32);
+  for (let i = 0; i < 32; i++) out[i] = Number.parseInt(hex.slice(2 * i, 2 * i + 2), 16);
+  return out;
+};
+
+export type MeshTestHandlers = Pick<
+  Handlers<'offscreen'>,
+  | 'test/mesh-put-chunks'
+  | 'test/mesh-fetch'
+  | 'test/mesh-progress'
+  | 'test/mesh-adverts'
+  | 'test/mesh-dht'
+  | 'test/mesh-peer'
+  | 'test/mesh-dial'
+>;
+
+const refused = (): never => {
+  throw new Error('test hooks are not built into this extension');
+};
+/** What a build without test hooks (or without a mesh node) answers. */
+export const NO_MESH_TEST_HANDLERS: MeshTestHandlers = {
+  'test/mesh-put-chunks': refused,
+  'test/mesh-fetch': refused,
+  'test/mesh-progress': refused,
+  'test/mesh-adverts': refused,
+  'test/mesh-dht': refused,
+  'test/mesh-peer': refused,
+  'test/mesh-dial': refused,
+};
+
+export function meshTestHandlers(mesh: MeshHost, enabled: () => boolean): MeshTestHandlers {
+  const live = () => {
+    if (!enabled()) throw new Error('test hooks are not built into this extension');
+    const l = mesh.live;
+    const node = mesh.node;
+    if (l === null || node === null) throw new Error('the mesh node is not running (no bootstrap yet?)');
+    return { live: l, node };
+  };
+  let progressBase = 0;
+  return {
+    'test/mesh-put-chunks': async ({ seed, chunks, chunkBytes, announce }) => {
+      const { live: l } = live();
+      if (!Number.isInteger(chunks) || chunks < 1 || chunks > MAX_TEST_CHUNKS)
+        throw new Error(`chunks must be an integer 1-${MAX_TEST_CHUNKS}`);
+      if (!Number.isInteger(chunkBytes) || chunkBytes < 1 || chunkBytes > MAX_TEST_CHUNK_BYTES)
+        throw new Error(`chunkBytes must be an integer 1-${MAX_TEST_CHUNK_BYTES}`);
+      const t0 = performance.now();
+      const store = await mesh.chunkStore();
+      const hashes: string[] = [];
+      for (let i = 0; i < chunks; i++)
+        hashes.push(await store.put(testChunk(seed, i, chunkBytes), { quality: null }));
+      if (announce !== false) await l.mesh.chunks.announce(hashes.map(fromHex));
+      return { hashes, ms: Math.round(performance.now() - t0) };
+    },
+    'test/mesh-fetch': async ({ hashes, parallel, timeoutMs }) => {
+      const { live: l } = live();
+      const keys = hashes.map(fromHex);
+      progressBase = l.port.chunksOk;
+      const t0 = performance.now();
+      const report = await l.mesh.chunks.fetch(keys, {
+        parallel: parallel ?? 4,
+        timeoutMs: timeoutMs ?? 10_000,
+      });
+      const ms = Math.round(performance.now() - t0);
+      const store = await mesh.chunkStore();
+      const hasher = blake3.create();
+      let bytes = 0;
+      for (const h of hashes) {
+        const chunk = report.chunks.get(h);
+        if (chunk === undefined) continue;
+        // Re-verify independently of the exchange, then keep it: we can serve it from now on.
+        if (toHex(blake3(chunk)) !== h) throw new Error(`chunk ${h} does not hash to its address`);
+        hasher.update(chunk);
+        bytes += chunk.length;
+        await store.put(chunk, { quality: null });
+      }
+      const byPeer: MeshFetchRes['byPeer'] = {};
+      for (const a of report.attempts) {
+        const e = (byPeer[a.peer] ??= { ok: 0, failed: [] });
+        if (a.result === 'ok') e.ok++;
+        else e.failed.push(a.result);
+      }
+      return {
+        ok: report.chunks.size,
+        failed: [...report.failed].map(([hash, err]) => ({ hash, error: err.message })),
+        bytes,
+        digest: toHex(hasher.digest()),
+        byPeer,
+        ms,
+      };
+    },
+    'test/mesh-progress': () => ({ chunksOk: live().live.port.chunksOk - progressBase }),
+    'test/mesh-adverts': () => {
+      const { live: l } = live();
+      const peers = l.mesh.adverts.known();
+      const capsules: Record<string, string[]> = {};
+      const workers: Record<string, number> = {};
+      for (const p of peers) {
+        const a = l.mesh.adverts.get(p);
+        if (a === undefined) continue;
+        capsules[p] = a.capsules.map((c) => c.name);
+        workers[p] = a.workers;
+      }
+      return { peers, capsules, workers };
+    },
+    'test/mesh-dial': async ({ peer, addr }) => {
+      const { node } = live();
+      const id = peerIdFromString(peer);
+      await node.hangUp(id);
+      const t0 = performance.now();
+      const conn =
+        addr === undefined
+          ? await dialDirect(node, id)
+          : await node.dial(multiaddr(addr), { signal: AbortSignal.timeout(DIAL_TIMEOUT_MS) });
+      return { ms: Math.round(performance.now() - t0), remoteAddr: conn.remoteAddr.toString() };
+    },
+    'test/mesh-peer': ({ peer }) => {
+      const { live: l, node } = live();
+      const r = l.mesh.reputation.inspect(peer);
+      const conns = node.getConnections().filter((c) => c.remotePeer.toString() === peer);
+      return {
+        score: r?.score ?? 0.5,
+        bannedUntil: r?.bannedUntil ?? 0,
+        connections: conns.length,
+        addrs: node.getMultiaddrs().map(String),
+      };
+    },
+    'test/mesh-dht': async ({ op, key, value }) => {
+      const { node } = live();
+      if (!/^[a-z0-9-]{1,64}$/.test(key)) throw new Error('key must be 1-64 of [a-z0-9-]');
+      const k = new TextEncoder().encode(`/inos/${key}`);
+      const signal = AbortSignal.timeout(20_000);
+      if (op === 'put') {
+        if (typeof value !== 'string') throw new Error('put needs a string value');
+        for await (const _ of node.services.dht.put(k, new TextEncoder().encode(value), { signal })) void _;
+        return { value };
+      }
+      for await (const ev of node.services.dht.get(k, { signal }))
+        if (ev.name === 'VALUE') return { value: new TextDecoder().decode(ev.value) };
+      return { value: null };
+    },
+  };
+}
