@@ -1,7 +1,7 @@
 /**
  * 50 and 200 real libp2p nodes in one process (memory transport, createMeshNode's configuration,
  * MeshNode on each, N/20 DHT servers, the rest DHT clients): the same scenario and assertions as the
- * 16-node unit test (tests/unit/mesh/libp2p/mesh-libp2p-inprocess.test.ts), numbers printed.
+ * 50-node unit test (tests/unit/mesh/libp2p/mesh-libp2p-inprocess.test.ts), numbers printed.
  * Replay with SEED=<n>; INPROCESS_SIZES=50 runs one size.
  */
 import { describe, expect, it } from 'vitest';
