@@ -6,11 +6,20 @@
  * A new peer starts at 0.5. At or below THRESHOLD (0.2) the peer is banned: the node disconnects it
  * and refuses it for a back-off of 10 min × 2^(strikes − 1), capped at 24 h; when a ban ends the
  * peer comes back on probation at 0.3, so a few more failures ban it again for twice as long.
- * From 0.5, 5 timeouts or flood refusals in a row cross the threshold, and so does one bad chunk
- * (a bad chunk is proof, not noise: the bytes were authenticated by the transport and hashed by us;
- * a long-trusted peer at 0.95 survives one, which leaves room for a disk error on its side). An
- * honest peer losing 2% of its requests at random sits near 0.98 and would need 8 timeouts in a
- * row to fall that far.
+ *
+ * Timeouts escalate with the run of timeouts in a row (any answer ends the run): the n-th weighs
+ * 2n for a peer that has answered us before and 2n² for one that never has. One lost request costs
+ * little (0.5 → 0.405, which already ranks the peer below every unknown one), but a peer that never
+ * answered is cut off on its 2nd timeout in a row (→ 0.174), one that answered once on its 3rd, a
+ * long-trusted one (0.98) on its 4th. With the old flat weight (5 in a row from 0.5) no dropper was
+ * ever banned: after its first timeout it ranks last, so one observer rarely asks it again (1000-node
+ * sim, seed 9: 0 of 34 droppers banned by anyone; with this rule 14 of 34, and every observer that
+ * asked a dropper twice banned it; 0 honest peers banned at 1% loss and 20% churn). An honest peer
+ * needs 2 consecutive losses on its first two requests (2% loss: 4·10⁻⁴, and only if we ask it
+ * again after the first) or 3–4 in a row later (~10⁻⁶).
+ * 5 flood refusals in a row cross the threshold, and so does one bad chunk (a bad chunk is proof,
+ * not noise: the bytes were authenticated by the transport and hashed by us; a long-trusted peer at
+ * 0.95 survives one, which leaves room for a disk error on its side).
  * "Unreachable" is deliberately not an outcome: a peer behind a partition or offline is not lying.
  *
  * The score feeds gossipsub's application-specific score (appScore, in [−10, 10]) and the order in
@@ -63,6 +72,10 @@ export interface PeerRecord {
   /** Bans so far (doubles the next back-off). */
   strikes: number;
   updatedMs: number;
+  /** Timeouts in a row with no answer in between (escalates the timeout weight); absent = 0. */
+  timeoutRun?: number;
+  /** Whether the peer ever answered us well ('ok', 'verified'); absent = no. */
+  answered?: boolean;
 }
 
 export interface ReputationOptions {
@@ -81,7 +94,8 @@ export class Reputation {
   restore(records: readonly PeerRecord[]): void {
     for (const r of records) {
       if (typeof r.peer !== 'string' || !(r.score >= 0 && r.score <= 1)) continue;
-      this.peers.set(r.peer, { ...r });
+      const run = r.timeoutRun;
+      this.peers.set(r.peer, { ...r, timeoutRun: Number.isInteger(run) && (run as number) >= 0 ? run : 0 });
     }
   }
 
@@ -115,7 +129,17 @@ export class Reputation {
   record(peer: PeerIdString, outcome: Outcome): void {
     const r = this.current(peer);
     if (r.bannedUntil !== 0) return; // already cut off; its traffic is being refused
-    const { x, w } = OUTCOMES[outcome];
+    const { x, w: base } = OUTCOMES[outcome];
+    let w = base;
+    if (outcome === 'timeout') {
+      const run = (r.timeoutRun ?? 0) + 1;
+      r.timeoutRun = run;
+      // A peer that has never answered us escalates faster (2, 8, …): its second timeout in a row bans it.
+      w = base * (r.answered ? run : run * run);
+    } else if (x > 0) {
+      r.timeoutRun = 0;
+      r.answered = true;
+    }
     const k = 1 - (1 - REPUTATION.alpha) ** w;
     r.score += k * (x - r.score);
     r.samples++;
@@ -125,6 +149,7 @@ export class Reputation {
       r.strikes++;
       const backoff = Math.min(REPUTATION.banMaxMs, REPUTATION.banBaseMs * 2 ** (r.strikes - 1));
       r.bannedUntil = r.updatedMs + backoff;
+      r.timeoutRun = 0;
       this.options.onBan?.(peer, r.bannedUntil, r);
     }
   }

@@ -85,7 +85,8 @@ export interface ScenarioReport {
   flooderAccepted: number[];
   /**
    * (honest observer, hostile subject) pairs by what the observer saw: `proof` = at least one bad
-   * chunk, `drops` = at least 5 timeouts; `banned` = how many of those pairs the observer banned.
+   * chunk, `drops` = at least 2 timeouts (a dropper never answers, so they are in a row); `banned` =
+   * how many of those pairs the observer banned.
    */
   pairs: { proof: number; proofBanned: number; drops: number; dropsBanned: number; touched: number };
   /** Fetch attempts per (honest observer, hostile subject) pair, by the subject's kind. */
@@ -433,7 +434,7 @@ export async function runScenario(partial: Partial<ScenarioOptions> = {}): Promi
       report.pairs.proof++;
       if (banned > 0) report.pairs.proofBanned++;
     }
-    if (p.timeouts >= 5) {
+    if (p.timeouts >= 2) {
       report.pairs.drops++;
       if (banned > 0) report.pairs.dropsBanned++;
     }

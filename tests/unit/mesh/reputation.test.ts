@@ -26,13 +26,52 @@ describe('Reputation', () => {
     expect(rep.appScore('new-peer')).toBe(0);
   });
 
-  it('bans after 5 timeouts in a row from a new peer, not after 4', () => {
+  it('a peer that never answered is banned on its 2nd timeout in a row, not its 1st', () => {
     const { rep, bans, clock } = setup();
-    for (let i = 0; i < 4; i++) rep.record('p', 'timeout');
+    rep.record('p', 'timeout');
+    expect(rep.score('p')).toBeCloseTo(0.5 * 0.9 ** 2, 12);
     expect(rep.isBanned('p')).toBe(false);
     rep.record('p', 'timeout');
+    expect(rep.score('p')).toBeCloseTo(0.5 * 0.9 ** 2 * 0.9 ** 8, 12);
     expect(rep.isBanned('p')).toBe(true);
     expect(bans).toEqual([{ peer: 'p', until: clock.t + REPUTATION.banBaseMs }]);
+  });
+
+  it('a peer that answered before: timeouts in a row weigh 2, 4, 6…; banned after 3 (4 when long trusted)', () => {
+    const { rep } = setup();
+    rep.record('once', 'ok');
+    rep.record('once', 'timeout');
+    rep.record('once', 'timeout');
+    expect(rep.score('once')).toBeCloseTo(0.55 * 0.9 ** 2 * 0.9 ** 4, 12);
+    expect(rep.isBanned('once')).toBe(false);
+    rep.record('once', 'timeout');
+    expect(rep.isBanned('once')).toBe(true);
+
+    for (let i = 0; i < 40; i++) rep.record('old', 'ok');
+    for (let i = 0; i < 3; i++) rep.record('old', 'timeout');
+    expect(rep.isBanned('old')).toBe(false);
+    rep.record('old', 'timeout');
+    expect(rep.isBanned('old')).toBe(true);
+  });
+
+  it('an answer resets the run: pairs of timeouts between answers never ban', () => {
+    const { rep } = setup();
+    rep.record('p', 'ok');
+    for (let i = 0; i < 50; i++) {
+      rep.record('p', 'timeout');
+      rep.record('p', 'timeout');
+      for (let j = 0; j < 6; j++) rep.record('p', 'ok');
+    }
+    expect(rep.isBanned('p')).toBe(false);
+    expect(rep.inspect('p')?.timeoutRun).toBe(0);
+  });
+
+  it('restores a record without the newer fields (timeoutRun, answered) as a fresh run', () => {
+    const { rep } = setup();
+    rep.restore([{ peer: 'q', score: 0.6, samples: 3, bannedUntil: 0, strikes: 0, updatedMs: 1 }]);
+    rep.record('q', 'timeout');
+    expect(rep.inspect('q')?.timeoutRun).toBe(1);
+    expect(rep.isBanned('q')).toBe(false);
   });
 
   it('bans a new peer on its first bad chunk; a long-trusted peer survives one', () => {
