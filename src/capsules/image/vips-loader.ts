@@ -37,8 +37,9 @@ const PAGE = 65_536;
  */
 export const MEMORY_MAX_BYTES = 1024 * 1024 * 1024;
 /**
- * After a job, a worker whose libvips memory has grown past this should be recycled (wasm memory never
- * shrinks). 256 MiB is the initial size, so the mark is passed only by jobs that grew it.
+ * The image capsule's limits.wasmHighWaterBytes: after a job, a worker whose libvips memory has grown
+ * past this is recycled by the engine (wasm memory never shrinks). 256 MiB is the initial size, so
+ * the mark is passed only by jobs that grew it.
  */
 export const MEMORY_HIGH_WATER_BYTES = 384 * 1024 * 1024;
 
@@ -98,9 +99,9 @@ export function vipsMemoryBytes(): number {
   return memory ? memory.buffer.byteLength : 0;
 }
 
-/** True when this context's libvips memory passed the high-water mark: recycle the worker after its job. */
-export function vipsNeedsRecycle(): boolean {
-  return vipsMemoryBytes() > MEMORY_HIGH_WATER_BYTES;
+/** This context's libvips linear memory (null before it is loaded), for ctx.trackMemory. */
+export function vipsMemory(): WebAssembly.Memory | null {
+  return memory;
 }
 
 /**
