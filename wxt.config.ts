@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'wxt';
 import { noPublicIceVite } from './scripts/no-public-ice.mjs';
+import { vipsPublicFiles } from './scripts/vips-csp.mjs';
 
 // The manifest is part of the product's contract: tests/unit/manifest.test.ts reads the built one
 // and fails if permissions, isolation headers or the CSP drift from what is declared here.
@@ -30,6 +31,11 @@ export default defineConfig({
       if (wxt.config.mode === 'test') return;
       const i = entrypoints.findIndex((e) => e.name === 'selftest');
       if (i >= 0) entrypoints.splice(i, 1);
+    },
+    // wasm-vips for image jobs: its browser glue rewritten without eval/new Function (the CSP forbids
+    // them; scripts/vips-csp.mjs) and the unchanged vips.wasm + vips-heif.wasm, the bytes Node runs.
+    'build:publicAssets': (_wxt, files) => {
+      files.push(...vipsPublicFiles(fileURLToPath(new URL('.', import.meta.url))));
     },
   },
   vite: () => ({

@@ -1,28 +1,26 @@
 /**
- * `npm run soak:image`: 1000 mixed image jobs in one thread (the capsule in-process, as one pool
- * worker runs them), reporting libvips' wasm memory and the process RSS every 100 jobs, and whether
- * the recycle mark (MEMORY_HIGH_WATER_BYTES) was passed. Writes bench/results/image-memory.json.
- * Inputs are made by the capsule itself from seeded gradients (64-1600 px a side, jpeg/png/webp, some
- * with alpha); ops are drawn from every method. Not part of npm test. Env: SOAK_JOBS (1000), SEED.
+ * `npm run soak:image`: 1000 mixed image jobs through the real engine in Node (worker threads, the
+ * shared arena, the engine's recycling: the image capsule registers libvips' memory and sets
+ * limits.wasmHighWaterBytes = MEMORY_HIGH_WATER_BYTES), two jobs in flight, reporting the process RSS
+ * (all worker threads' wasm memory included) and the workers recycled every 100 jobs.
+ * Writes bench/results/image-memory.json. Inputs are made by the capsule (through the engine) from
+ * seeded gradients (64-1600 px a side, jpeg/png/webp, some with alpha); ops are drawn from every
+ * method. Not part of npm test. Env: SOAK_JOBS (1000), SEED, SOAK_WORKERS (2).
  */
 import { writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { JobContext } from '../../src/capsules/capsule.ts';
-import {
-  imageCapsule,
-  MEMORY_HIGH_WATER_BYTES,
-  setVipsLoader,
-  vipsMemoryBytes,
-  vipsNeedsRecycle,
-} from '../../src/capsules/image/index.ts';
-import { nodeVipsLoader } from '../../src/capsules/image/vips-node.ts';
+import { MEMORY_HIGH_WATER_BYTES } from '../../src/capsules/image/index.ts';
+import { startNodeEngine } from '../../src/cli/node-engine.ts';
 import { prng } from '../../tests/unit/_prng.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const JOBS = Number(process.env['SOAK_JOBS'] ?? 1000);
 const SEED = Number(process.env['SEED'] ?? 0x50a4);
-setVipsLoader(nodeVipsLoader);
+const WORKERS = Number(process.env['SOAK_WORKERS'] ?? 2);
+const node = startNodeEngine({ workers: WORKERS, preload: ['image'], storeDir: null });
+await node.ready(120_000);
 const rnd = prng(SEED);
 const pick = <T>(xs: readonly T[]) => xs[Math.floor(rnd() * xs.length)]!;
 
@@ -30,22 +28,9 @@ async function run(
   method: string,
   input: Uint8Array,
   params: object,
-): Promise<{ ok: boolean; bytes: Uint8Array }> {
-  const m = imageCapsule.methods[method]!;
-  let out = new Uint8Array(0);
-  const ctx: JobContext = {
-    input,
-    output: (n) => (out = new Uint8Array(n)),
-    checkpoint() {},
-    costSoFar: 0,
-    services: {},
-  };
-  try {
-    const r = await m.run(ctx, m.params.parse(params));
-    return { ok: true, bytes: r ?? out };
-  } catch {
-    return { ok: false, bytes: out };
-  }
+): Promise<{ ok: boolean; status: string; bytes: Uint8Array }> {
+  const r = await node.engine.submit({ library: 'image', method, params: JSON.stringify(params), input });
+  return { ok: r.status === 'ok', status: r.status, bytes: r.output };
 }
 
 async function makeInput(): Promise<Uint8Array> {
@@ -93,43 +78,54 @@ const OPS: ReadonlyArray<() => [string, object]> = [
 ];
 
 const MiB = 1 << 20;
-const samples: Array<{ jobs: number; wasmMiB: number; rssMiB: number; failed: number }> = [];
+const rss = () => Math.round(process.memoryUsage().rss / MiB);
+const samples: Array<{ jobs: number; rssMiB: number; recycled: number; failed: number }> = [];
 const inputs: Uint8Array[] = [];
 for (let i = 0; i < 24; i++) inputs.push(await makeInput());
+const statuses: Record<string, number> = {};
 let failed = 0;
-let maxWasm = 0;
+let maxRss = rss();
+let done = 0;
 const t0 = performance.now();
-for (let j = 0; j <= JOBS; j++) {
-  if (j % 100 === 0) {
-    const s = {
-      jobs: j,
-      wasmMiB: vipsMemoryBytes() / MiB,
-      rssMiB: Math.round(process.memoryUsage().rss / MiB),
-      failed,
-    };
-    samples.push(s);
-    console.log(`[soak:image] after ${j} jobs: wasm ${s.wasmMiB} MiB, rss ${s.rssMiB} MiB, failed ${failed}`);
-  }
-  if (j === JOBS) break;
-  const [method, params] = pick(OPS)();
-  const input = pick(inputs);
-  // AVIF output is limited to 4 MP; those refusals are expected answers, not failures.
-  const r = await run(method, input, params);
-  if (!r.ok) failed++;
-  maxWasm = Math.max(maxWasm, vipsMemoryBytes());
-}
+const sample = () => {
+  const s = { jobs: done, rssMiB: rss(), recycled: node.engine.recycled, failed };
+  samples.push(s);
+  console.log(
+    `[soak:image] after ${done} jobs: rss ${s.rssMiB} MiB, workers recycled ${s.recycled}, failed ${failed}`,
+  );
+};
+sample();
+const jobs = Array.from({ length: JOBS }, () => [pick(OPS)(), pick(inputs)] as const);
+let next = 0;
+await Promise.all(
+  Array.from({ length: WORKERS }, async () => {
+    while (next < jobs.length) {
+      const [[method, params], input] = jobs[next++]!;
+      // AVIF output is limited to 4 MP; those refusals (badInput) are expected answers, not failures.
+      const r = await run(method, input, params);
+      statuses[r.status] = (statuses[r.status] ?? 0) + 1;
+      if (!r.ok && r.status !== 'badInput') failed++;
+      maxRss = Math.max(maxRss, rss());
+      if (++done % 100 === 0) sample();
+    }
+  }),
+);
 const result = {
   bench: 'image-memory',
   date: new Date().toISOString(),
+  mode: `engine, ${WORKERS} worker threads, image preloaded`,
   seed: SEED,
   jobs: JOBS,
   seconds: Math.round((performance.now() - t0) / 1000),
+  loadavg: loadavg().map((v) => +v.toFixed(1)),
   high_water_mib: MEMORY_HIGH_WATER_BYTES / MiB,
-  max_wasm_mib: maxWasm / MiB,
-  passed_high_water: vipsNeedsRecycle(),
+  workers_recycled: node.engine.recycled,
+  max_rss_mib: maxRss,
+  statuses,
   failed_jobs: failed,
   samples,
 };
+await node.dispose();
 writeFileSync(join(root, 'bench', 'results', 'image-memory.json'), `${JSON.stringify(result, null, 2)}\n`);
 console.log(`[soak:image] ${JSON.stringify({ ...result, samples: undefined })}`);
 process.exit(0);

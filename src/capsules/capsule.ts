@@ -30,6 +30,14 @@ export interface ResourceLimits {
    * building a session or running one model is one wasm call).
    */
   maxSilentMs?: number;
+  /**
+   * Recycling (one mechanism, src/engine): after a job of this capsule, a worker in which a memory
+   * this capsule registered (`ctx.trackMemory`) is larger than this is replaced, because WebAssembly
+   * memory never shrinks. Unset: the capsule's memories count towards the engine's worker-wide mark
+   * (DEFAULT_WASM_HIGH_WATER_BYTES). Set it for a library whose base memory is already large
+   * (wasm-vips starts at 256 MiB).
+   */
+  wasmHighWaterBytes?: number;
 }
 
 /** Thrown by `ctx.checkpoint()` when the job must stop; capsules let it propagate. */
@@ -159,6 +167,12 @@ export interface Capsule {
   summary: string;
   limits: ResourceLimits;
   methods: Record<string, CapsuleMethod>;
+  /**
+   * Asked by the worker after each job of this capsule (success or not): true when this thread's
+   * state is no longer trustworthy (a wasm trap left a library's heap unknown) and the worker must be
+   * replaced before its next job. The other reason to recycle, memory, is `limits.wasmHighWaterBytes`.
+   */
+  wantsRecycle?(): boolean;
 }
 
 /** Declares a method with its params type inferred from the schema. */

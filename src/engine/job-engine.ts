@@ -46,6 +46,8 @@ export const GRACE_MS = 100;
 /**
  * A worker whose WebAssembly memory (the WASM_BYTES its capsules registered) passed this after a job
  * is replaced: WebAssembly memory never shrinks, so a worker that once ran a big job would keep it.
+ * A capsule with its own `limits.wasmHighWaterBytes` is judged by that instead (in the worker, which
+ * then sets RECYCLE), and one with `wantsRecycle()` can ask for a fresh thread after any job.
  */
 export const DEFAULT_WASM_HIGH_WATER_BYTES = 256 * 1024 * 1024;
 export const HEARTBEAT_TIMEOUT_MS = 3_000;
@@ -389,8 +391,13 @@ export class JobEngine {
       this.running[i] = null;
       this.settle(p, { status, error, costUsed, output, ...(outputRef ? { outputRef } : {}) });
       // Idle now and holding nothing of ours: a worker whose WebAssembly memory grew past the mark
+      // (the engine's, or its capsule's own: RECYCLE) or whose capsule asked for a fresh thread
       // starts afresh (its memory is released with its thread).
-      if (Atomics.load(this.pool.slot(i), WORKER_SLOT.WASM_BYTES) > this.wasmHighWaterBytes) {
+      const done = this.pool.slot(i);
+      if (
+        Atomics.load(done, WORKER_SLOT.RECYCLE) === 1 ||
+        Atomics.load(done, WORKER_SLOT.WASM_BYTES) > this.wasmHighWaterBytes
+      ) {
         this.recycled++;
         this.restart(i);
       }

@@ -74,17 +74,34 @@ export async function runWorker(init: WorkerInit, env: WorkerEnv): Promise<void>
   /** Start of the current stretch of job work not yet added to the LOAD word; -1: no job running. */
   let busyFrom = -1;
   let busyCarry = 0;
-  /** Every WebAssembly memory a job registered (ctx.trackMemory), held weakly: instances may be dropped. */
-  const wasmMemories: Array<WeakRef<WebAssembly.Memory>> = [];
+  /**
+   * Every WebAssembly memory a job registered (ctx.trackMemory), held weakly (instances may be
+   * dropped), with the high-water mark of the capsule that registered it (undefined: the engine's).
+   */
+  const wasmMemories: Array<{ ref: WeakRef<WebAssembly.Memory>; mark: number | undefined }> = [];
   const seenMemories = new WeakSet<WebAssembly.Memory>();
-  const reportWasmBytes = () => {
+  /**
+   * After each job: WASM_BYTES = the memories under the engine's worker-wide mark (the host compares),
+   * RECYCLE = 1 when a memory passed its own capsule's mark or the job's capsule wants a new thread.
+   */
+  const reportRecycle = (library: string) => {
     let total = 0;
+    let over = false;
     for (let k = wasmMemories.length - 1; k >= 0; k--) {
-      const m = wasmMemories[k]!.deref();
-      if (m) total += m.buffer.byteLength;
-      else wasmMemories.splice(k, 1);
+      const { ref, mark } = wasmMemories[k]!;
+      const m = ref.deref();
+      if (!m) wasmMemories.splice(k, 1);
+      else if (mark === undefined) total += m.buffer.byteLength;
+      else if (m.buffer.byteLength > mark) over = true;
+    }
+    let wants = false;
+    try {
+      wants = registry.get(library)?.wantsRecycle?.() === true;
+    } catch {
+      wants = true; // a capsule that cannot tell is not trusted with the next job
     }
     Atomics.store(slot, WORKER_SLOT.WASM_BYTES, Math.min(total, 0x7fffffff));
+    Atomics.store(slot, WORKER_SLOT.RECYCLE, over || wants ? 1 : 0);
   };
   const flushBusy = (now: number) => {
     if (busyFrom < 0) return;
@@ -185,7 +202,7 @@ export async function runWorker(init: WorkerInit, env: WorkerEnv): Promise<void>
     flushBusy(performance.now());
     busyFrom = -1;
     // Before the result is published: the host reads it when it collects the result.
-    reportWasmBytes();
+    reportRecycle(result.library);
     Atomics.store(slot, WORKER_SLOT.CAPSULE, 0);
     if (result.data.status === 'internalError') Atomics.add(slot, WORKER_SLOT.ERRORS, 1);
     const bytes = encodeJobResult(result.data);
@@ -197,14 +214,19 @@ export async function runWorker(init: WorkerInit, env: WorkerEnv): Promise<void>
     setState(WORKER_STATE.idle);
   }
 
-  async function runOne(frame: Uint8Array, myOrdinal: number): Promise<{ data: JobResultData }> {
+  async function runOne(
+    frame: Uint8Array,
+    myOrdinal: number,
+  ): Promise<{ data: JobResultData; library: string }> {
     let req: JobRequestData;
     try {
       req = decodeJobRequest(frame);
     } catch (err) {
       const msg = err instanceof FrameError ? err.message : String(err);
-      return { data: failed('', 'badInput', `malformed job frame: ${msg}`) };
+      return { data: failed('', 'badInput', `malformed job frame: ${msg}`), library: '' };
     }
+    const library = req.library;
+    const mark = registry.get(library)?.limits.wasmHighWaterBytes;
     let input: Uint8Array;
     try {
       input =
@@ -215,7 +237,10 @@ export async function runWorker(init: WorkerInit, env: WorkerEnv): Promise<void>
               length: Number(req.input.length),
             });
     } catch (err) {
-      return { data: failed(req.id, 'badInput', `job input reference is invalid: ${String(err)}`) };
+      return {
+        data: failed(req.id, 'badInput', `job input reference is invalid: ${String(err)}`),
+        library,
+      };
     }
     let out: ArenaRef | null = null;
     Atomics.store(slot, WORKER_SLOT.CAPSULE, (tableIndex.get(req.library) ?? -1) + 1);
@@ -239,7 +264,7 @@ export async function runWorker(init: WorkerInit, env: WorkerEnv): Promise<void>
       onMemory(m) {
         if (seenMemories.has(m)) return;
         seenMemories.add(m);
-        wasmMemories.push(new WeakRef(m));
+        wasmMemories.push({ ref: new WeakRef(m), mark });
       },
       services: env.services,
       clock: () => performance.now() - parkedMs,
@@ -253,6 +278,7 @@ export async function runWorker(init: WorkerInit, env: WorkerEnv): Promise<void>
     }
     const outRef = out as ArenaRef | null;
     return {
+      library,
       data: {
         jobId: req.id,
         status: outcome.status,

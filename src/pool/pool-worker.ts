@@ -2,7 +2,7 @@
 import brotliWasmUrl from 'brotli-wasm-web/brotli_wasm_bg.wasm?url';
 import { builtinCapsules } from '../capsules/builtin';
 import { preloadPhysics } from '../capsules/physics';
-import { setVipsLoader } from '../capsules/image/vips-loader';
+import { loadVips, setVipsLoader, webVipsLoader } from '../capsules/image/vips-loader';
 import { gpuDeviceProvider } from '../capsules/shader/device';
 import { setBrotliLoader, webBrotliLoader, type BrotliWebGlue } from '../capsules/storage/brotli-loader';
 import { remoteChunkStore } from '../capsules/storage/store-client';
@@ -18,18 +18,8 @@ setBrotliLoader(
   ),
 );
 
-// Image jobs cannot run in the extension yet: wasm-vips 0.0.19's glue evaluates generated code (embind
-// invokers via `new Function`, EM_ASM via `eval`), which MV3's extension CSP forbids ('unsafe-eval' is
-// not allowed; checked in Chromium 156: "Evaluating a string as JavaScript violates the following
-// Content Security Policy directive"). Such a job fails at once with this message instead.
-setVipsLoader(() =>
-  Promise.reject(
-    new Error(
-      'image jobs are not available in the extension yet: wasm-vips evaluates generated code, which the ' +
-        "MV3 extension CSP forbids (only 'wasm-unsafe-eval' is allowed); use `inos run image` in Node",
-    ),
-  ),
-);
+// Image jobs: wasm-vips from the extension's vips/ folder (CSP-safe glue, same vips.wasm as Node).
+setVipsLoader(webVipsLoader(new URL('/vips/vips-es6.js', self.location.href).href));
 useBundledOrt();
 
 self.onmessage = (e: MessageEvent<WorkerInit & { storePort?: MessagePort }>) => {
@@ -52,7 +42,13 @@ self.onmessage = (e: MessageEvent<WorkerInit & { storePort?: MessagePort }>) => 
   const chunkStore = init.storePort ? remoteChunkStore(init.storePort, init.sab) : undefined;
   // Rapier (4 MB of JS, inline wasm) is loaded before the worker joins the pool: in Chromium its
   // first load is synchronous work no job could beat through (3 s heartbeat; measured failing at load ~30).
-  preloadPhysics()
+  // wasm-vips too: compiling vips.wasm + vips-heif.wasm, starting its thread Workers and the warm-up
+  // took 6-9 s in Chromium on the busy 2-core test machine, more than an image job's 5 s. A failed
+  // load does not keep the worker out of the pool: image jobs then retry it and report the error.
+  Promise.all([
+    preloadPhysics(),
+    loadVips().catch((err: unknown) => console.error('[inos worker] wasm-vips did not load', err)),
+  ])
     .then(() =>
       runWorker(init, {
         capsules: builtinCapsules,

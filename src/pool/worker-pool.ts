@@ -103,6 +103,7 @@ export class WorkerPool {
     Atomics.store(slot, WORKER_SLOT.OUT_UNIT, 0);
     Atomics.store(slot, WORKER_SLOT.OUT_BYTES, 0);
     Atomics.store(slot, WORKER_SLOT.WASM_BYTES, 0);
+    Atomics.store(slot, WORKER_SLOT.RECYCLE, 0);
     RingBuffer.init(
       this.sab,
       RingBuffer.inbox(this.sab, this.layout, index).byteOffset,

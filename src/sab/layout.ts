@@ -122,6 +122,11 @@ export const WORKER_SLOT = {
   WASM_BYTES: 13,
   /** Bytes the worker copied into the last job's output block (a capsule returned a fresh array). */
   COPIED_BYTES: 14,
+  /**
+   * 1 when the worker asks to be replaced after the job it just published: a memory past its
+   * capsule's own high-water mark, or the capsule's `wantsRecycle()` (written before the result).
+   */
+  RECYCLE: 15,
 } as const;
 export const WORKER_SLOT_BYTES = 64;
 export const WORKER_STATE = {

@@ -12,6 +12,7 @@ import type { PowBlockResult, PowCpuMhps, PowGpuResult } from './pow-check.ts';
 import type { RingCheckResult } from './ring-check.ts';
 import type { ShaderJobResult, ShaderMatmulResult } from './shader-check.ts';
 import type { MlJobResult } from './ml-check.ts';
+import type { ImageJobResult } from './image-check.ts';
 import type { BrotliResult, ChunkGetResult, StoredBlob, TamperResult } from './storage-check.ts';
 
 export interface SelfTestInfo {
@@ -43,6 +44,7 @@ export interface SelfTestApi {
   shaderJobs(): Promise<ShaderJobResult[]>;
   shaderMatmul(n: number, rounds?: number): Promise<ShaderMatmulResult>;
   mlJob(method: string, inputBase64: string, params?: string): Promise<MlJobResult>;
+  imageJob(method: string, inputBase64: string, params?: string): Promise<ImageJobResult>;
 }
 
 /** How Playwright reaches the API inside the page. */
@@ -62,6 +64,7 @@ export type {
   PowCpuMhps,
   PowGpuResult,
   MlJobResult,
+  ImageJobResult,
   RingCheckResult,
   ShaderJobResult,
   ShaderMatmulResult,

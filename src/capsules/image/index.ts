@@ -28,13 +28,20 @@ import {
   type Operation,
 } from './params.ts';
 import { encode, guarded, normalise, runPipeline, type OutputOptions } from './pipeline.ts';
-import { loadVips, MEMORY_MAX_BYTES, releaseVipsObjects, type VipsModule } from './vips-loader.ts';
+import {
+  loadVips,
+  MEMORY_HIGH_WATER_BYTES,
+  MEMORY_MAX_BYTES,
+  releaseVipsObjects,
+  vipsMemory,
+  type VipsModule,
+} from './vips-loader.ts';
 
 export {
   setVipsLoader,
   loadVips,
   vipsMemoryBytes,
-  vipsNeedsRecycle,
+  vipsMemory,
   MEMORY_HIGH_WATER_BYTES,
 } from './vips-loader.ts';
 export { FORMATS, MAX_PIXELS, AVIF_MAX_PIXELS, sniffFormat } from './formats.ts';
@@ -67,6 +74,10 @@ async function withVips<T>(ctx: JobContext, body: (vips: VipsModule) => T): Prom
   } finally {
     clearInterval(beat);
   }
+  // libvips' one linear memory: checked against maxMemoryBytes, and past limits.wasmHighWaterBytes
+  // after the job the engine replaces this worker (src/engine recycling).
+  const memory = vipsMemory();
+  if (memory) ctx.trackMemory?.(memory);
   ctx.checkpoint();
   try {
     return body(vips);
@@ -120,6 +131,7 @@ export const imageCapsule: Capsule = {
     maxOutputBytes: MAX_OUTPUT,
     timeoutMs: 5_000,
     maxMemoryBytes: MEMORY_MAX_BYTES,
+    wasmHighWaterBytes: MEMORY_HIGH_WATER_BYTES,
     // 5 s of CPU plus the data moved: 10 MiB in, 50 MiB out.
     costCap: 5_060,
   },

@@ -4,10 +4,12 @@
  *
  * - Node (`inos run`, unit tests): `nodeVipsLoader` in ./vips-node.ts imports the package's Node build,
  *   which reads its .wasm files with node:fs and runs libvips' threads on worker_threads.
- * - Extension workers: not yet. The package's browser glue (vips-es6.js) loads from the extension's
- *   own files and starts its pthreads as nested Workers, but it evaluates generated code (embind's
- *   `new Function` invokers, side modules' EM_ASM via `eval`), which MV3's extension CSP forbids; so
- *   src/pool/pool-worker.ts sets a loader that refuses with that reason.
+ * - Extension workers: `webVipsLoader(url)` imports the package's browser glue (vips-es6.js) from the
+ *   extension's own files (vips/, shipped by wxt.config.ts). The glue as published evaluates generated
+ *   code (embind's `new Function` invokers, side modules' EM_ASM via `eval`), which MV3's extension
+ *   CSP forbids; scripts/vips-csp.mjs rewrites those spots into closures at build time and leaves
+ *   vips.wasm untouched, so workers run the same library bytes as Node. libvips' thread is a nested
+ *   module Worker started from the same glue file (allowed under the pages' COOP/COEP).
  *
  * Every host gets the same module with the same settings, so the same job gives the same bytes:
  * - libvips concurrency 1 (the pool already runs one job per core; more threads only oversubscribe);
@@ -35,10 +37,23 @@ const PAGE = 65_536;
  */
 export const MEMORY_MAX_BYTES = 1024 * 1024 * 1024;
 /**
- * After a job, a worker whose libvips memory has grown past this should be recycled (wasm memory never
- * shrinks). 256 MiB is the initial size, so the mark is passed only by jobs that grew it.
+ * The image capsule's limits.wasmHighWaterBytes: after a job, a worker whose libvips memory has grown
+ * past this is recycled by the engine (wasm memory never shrinks). 256 MiB is the initial size, so
+ * the mark is passed only by jobs that grew it.
  */
 export const MEMORY_HIGH_WATER_BYTES = 384 * 1024 * 1024;
+
+/**
+ * Extension-worker loader: `glueUrl` is the rewritten vips-es6.js inside the extension; vips.wasm and
+ * vips-heif.wasm sit next to it (the glue finds them, and its thread Workers, relative to its URL).
+ */
+export function webVipsLoader(glueUrl: string): VipsLoader {
+  return async () => {
+    const mod = (await import(/* @vite-ignore */ glueUrl)) as { default: VipsFactory };
+    // As in Node: vips-heif.wasm brings AVIF; the JPEG XL and SVG side modules are not loaded.
+    return instantiateVips(mod.default, { dynamicLibraries: ['vips-heif.wasm'], printErr: quietVipsLog });
+  };
+}
 
 /**
  * libvips' log, minus its warnings: a corrupt input makes it print one "VIPS-WARNING" per bad tile
@@ -84,9 +99,9 @@ export function vipsMemoryBytes(): number {
   return memory ? memory.buffer.byteLength : 0;
 }
 
-/** True when this context's libvips memory passed the high-water mark: recycle the worker after its job. */
-export function vipsNeedsRecycle(): boolean {
-  return vipsMemoryBytes() > MEMORY_HIGH_WATER_BYTES;
+/** This context's libvips linear memory (null before it is loaded), for ctx.trackMemory. */
+export function vipsMemory(): WebAssembly.Memory | null {
+  return memory;
 }
 
 /**

@@ -20,7 +20,7 @@ import { blake3Ready } from '../crypto/hash.ts';
 import { advance, framesFor, memoryGuard } from './advance.ts';
 import { checkInitialOverlaps } from './overlaps.ts';
 import { queryParams, runQuery } from './query.ts';
-import { loadRapier, rapierMemoryBytes, type LoadedRapier } from './rapier.ts';
+import { loadRapier, type LoadedRapier } from './rapier.ts';
 import { normalizeScene, sceneId, sceneJson, SCENE_LIMITS, type Scene } from './scene.ts';
 import { decodeSceneCapnp } from './scene-capnp.ts';
 import { decodeState, encodeState, readTransforms } from './state.ts';
@@ -166,7 +166,12 @@ export const physicsCapsule: Capsule = {
     timeoutMs: 300_000,
     maxMemoryBytes: PHYSICS_MEMORY_BYTES,
     costCap: 300_000,
+    // Rapier's memory is registered with ctx.trackMemory; past this after a job, the worker is
+    // replaced (wasm memory never shrinks; restoreSnapshot leaks upstream).
+    wasmHighWaterBytes: PHYSICS_HIGH_WATER_BYTES,
   },
+  // After a Rust panic (a wasm trap) Rapier's heap is in an unknown state: a fresh thread.
+  wantsRecycle: () => panicked,
   methods: {
     simulate: method({
       params: z.strictObject({ scene: sceneJson.optional(), steps, trajectoryEvery: every.optional() }),
@@ -281,7 +286,7 @@ async function loadWhileBeating(ctx: JobContext): Promise<LoadedRapier> {
     ctx.checkpoint();
   }
   // The engine's generic limit and recycling (src/engine): the job's WebAssembly memory is checked against
-  // maxMemoryBytes at every checkpoint, and a worker whose memory passed the engine's high-water mark
+  // maxMemoryBytes at every checkpoint, and a worker whose Rapier memory passed limits.wasmHighWaterBytes
   // after its job is replaced (wasm memory never shrinks; restoreSnapshot leaks upstream).
   ctx.trackMemory?.(rapier.memory);
   warmUpInPieces(rapier, ctx.checkpoint);
@@ -304,15 +309,6 @@ function freeQuietly(world: World): void {
 }
 
 const hex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
-
-/**
- * True when this thread should be replaced before its next physics job: its Rapier instance grew past
- * the high-water mark (wasm memory never shrinks; restoreSnapshot leaks upstream), or Rapier panicked.
- * The engine's recycle hook asks this after each job (docs/ARCHITECTURE.md, physics).
- */
-export async function physicsWantsRecycle(): Promise<boolean> {
-  return panicked || (await rapierMemoryBytes()) > PHYSICS_HIGH_WATER_BYTES;
-}
 
 /** For `inos run`: one line about a state bundle, and its parts as separate files. */
 export function presentState(output: Uint8Array): { summary: string; parts: Record<string, Uint8Array> } {

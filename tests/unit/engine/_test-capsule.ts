@@ -92,3 +92,48 @@ export const testCapsule: Capsule = {
     }),
   },
 };
+
+/** One per worker thread: the recycle capsule's memory, under its own high-water mark. */
+let recycleMemory: WebAssembly.Memory | undefined;
+/** Set by `poison`: the capsule then asks for a fresh thread (as physics does after a Rapier panic). */
+let poisoned = false;
+
+/** Exercises the engine's recycling paths: a per-capsule high-water mark and wantsRecycle(). */
+export const recycleCapsule: Capsule = {
+  library: 'recycletest',
+  version: '1',
+  summary: 'engine recycling test jobs',
+  limits: {
+    maxInputBytes: 0,
+    maxOutputBytes: 16,
+    timeoutMs: 5_000,
+    maxMemoryBytes: 1 << 26,
+    costCap: 100_000,
+    wasmHighWaterBytes: 2 << 20,
+  },
+  wantsRecycle: () => poisoned,
+  methods: {
+    grow: method({
+      params: z.object({ pages: z.number().int().min(1).max(1024) }).strict(),
+      summary: "grows this worker's recycle-test memory to `pages` × 64 KiB (kept across jobs)",
+      run(ctx, { pages }) {
+        recycleMemory ??= new WebAssembly.Memory({ initial: 1, maximum: 1024 });
+        ctx.trackMemory?.(recycleMemory);
+        const have = recycleMemory.buffer.byteLength / 65_536;
+        if (pages > have) recycleMemory.grow(pages - have);
+      },
+    }),
+    poison: method({
+      params: z.object({}).strict(),
+      summary: "marks this worker's state as untrustworthy",
+      run() {
+        poisoned = true;
+      },
+    }),
+    noop: method({
+      params: z.object({}).strict(),
+      summary: 'does nothing',
+      run() {},
+    }),
+  },
+};
