@@ -1,7 +1,7 @@
 /**
  * The requester's side of the market, on one MeshNode. One `submit` is one job:
  *
- *   hold      escrow for budget × (redundancy + 1) credits (a disagreement costs one more run);
+ *   hold      escrow for budget × redundancy credits (only the agreeing quorum is paid);
  *   offer     a signed MarketOffer to a contributor whose advert names the capsule, best mesh
  *             reputation first, skipping those the market's Reputation excluded and those whose
  *             workers are all busy with our jobs; it answers with a signed claim (or declines);
@@ -127,6 +127,7 @@ export class MarketRequester {
   readonly #o: MarketRequesterOptions;
   readonly #random: () => number;
   readonly #inflight = new Map<PeerIdString, number>();
+  readonly #known = new Map<PeerIdString, { workers: number; capsules: Set<string> }>();
   /** Node ids learnt from signed claims, by mesh peer. */
   readonly #nodeOf = new Map<PeerIdString, string>();
   #waiters: (() => void)[] = [];
@@ -138,11 +139,22 @@ export class MarketRequester {
     this.#random = o.random ?? Math.random;
   }
 
-  /** Fresh adverts naming `capsule`, best reputation first, without identities we excluded. */
+  /**
+   * Contributors offering `capsule`: fresh adverts (best mesh reputation first), then those seen
+   * earlier in this session whose advert lapsed (gossip may lag behind a busy peer), without
+   * identities the market's Reputation excluded.
+   */
   offering(capsule: string): Candidate[] {
-    return this.#o.node.adverts
+    const fresh = this.#o.node.adverts
       .offering(capsule, this.#random)
-      .filter((a) => a.peerId !== this.#o.node.port.self && a.workers > 0)
+      .filter((a) => a.peerId !== this.#o.node.port.self && a.workers > 0);
+    for (const a of fresh)
+      this.#known.set(a.peerId, { workers: a.workers, capsules: new Set(a.capsules.map((c) => c.name)) });
+    const seen = new Set(fresh.map((a) => a.peerId));
+    const lapsed = [...this.#known]
+      .filter(([p, k]) => !seen.has(p) && k.capsules.has(capsule) && !this.#o.node.reputation.isBanned(p))
+      .map(([p, k]) => ({ peerId: p, workers: k.workers }));
+    return [...fresh, ...lapsed]
       .filter((a) => {
         const id = this.#nodeOf.get(a.peerId);
         return id === undefined || !this.reputation.excluded(id);
@@ -163,12 +175,13 @@ export class MarketRequester {
     if (this.offering(job.capsule).length === 0) {
       const peers = this.#o.node.port.peers().length;
       throw new NoContributorError(
-        `no contributor offers ${job.capsule}.${job.method}; 0 of the ${peers} connected peer(s) have it`,
+        `no contributor offers ${job.capsule}.${job.method}; 0 of the ${peers} connected peer(s) have it (${this.#o.node.adverts.size} advert(s) known)`,
       );
     }
     const jobId = this.#o.newJobId?.() ?? bytesToHex(randomBytes(16));
     const budgetMicro = job.budget * MICRO_CREDITS_PER_CREDIT;
-    const hold = await this.#o.payments.hold(jobId, budgetMicro * (redundancy + 1));
+    // Only the quorum's members are paid, each at most the budget: redundancy × budget covers it.
+    const hold = await this.#o.payments.hold(jobId, budgetMicro * redundancy);
     const inputs = job.input ? this.#o.chunks.put(job.input) : [];
     let spent = 0;
     try {
@@ -204,7 +217,7 @@ export class MarketRequester {
     } finally {
       this.#o.chunks.drop(inputs);
       await this.#o.payments.release(hold.id, 'job finished: unspent budget returned');
-      onEvent({ kind: 'released', jobId, credits: budgetMicro * (redundancy + 1) - spent });
+      onEvent({ kind: 'released', jobId, credits: budgetMicro * redundancy - spent });
     }
   }
 
@@ -403,6 +416,10 @@ export class MarketRequester {
     if (output.length !== result.outputBytes || bytesToHex(blake3(output)) !== bytesToHex(result.outputHash))
       return reissue('the output does not hash to the hash it was signed with');
     onEvent({ kind: 'result', jobId, contributor: claim.contributor, detail: result.status });
+    // A run stopped by its budget, time or an engine failure is no answer to compare (BOINC's error
+    // results): it goes to someone else, unpaid and unpenalised. ok and badInput are answers.
+    if (result.status !== 'ok' && result.status !== 'badInput')
+      return reissue(`${result.status}: ${result.error}`);
     return { result, output };
   }
 
