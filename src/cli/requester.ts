@@ -93,6 +93,11 @@ export class Requester {
     return (o.budget ?? DEFAULT_BUDGET) * (o.redundancy ?? 2) * MICRO_CREDITS_PER_CREDIT;
   }
 
+  /** Micro-credits the whole submission may spend at most: every job's full escrow. */
+  static worstCase(jobs: number, o: SubmitOptions = {}): number {
+    return jobs * Requester.holdOf(o);
+  }
+
   /**
    * Micro-credits a submission needs available: the escrow of the jobs it keeps in flight at once
    * (at most MAX_ESCROWED of them); runs are paid what they used, and each hold's rest returns.
@@ -120,13 +125,25 @@ export class Requester {
       ),
     );
     let next = 0;
+    const inflight = new Set<Promise<undefined>>();
     let saving = Promise.resolve();
     const lane = async (): Promise<void> => {
       for (let i = next++; i < jobs.length; i = next++) {
         const j = jobs[i]!;
         try {
           if (o.signal?.aborted) throw o.signal.reason ?? new Error('aborted');
-          results[i] = await this.market.submit(
+          // Escrow must be available: wait for a job in flight to pay and release, else say what is missing.
+          for (;;) {
+            const available = (await this.file.wallet.balance()).available;
+            if (available >= Requester.holdOf(o)) break;
+            if (inflight.size === 0)
+              throw new Error(
+                `not enough credits: ${available / MICRO_CREDITS_PER_CREDIT} available, a job holds ` +
+                  `${Requester.holdOf(o) / MICRO_CREDITS_PER_CREDIT} (budget × redundancy); mint more (inos wallet mint)`,
+              );
+            await Promise.race(inflight);
+          }
+          const run = this.market.submit(
             {
               capsule: j.capsule,
               method: j.method,
@@ -139,6 +156,16 @@ export class Requester {
             (e) => o.onEvent?.({ ...e, index: i }),
             o.signal,
           );
+          const settled = run.then(
+            () => undefined,
+            () => undefined,
+          );
+          inflight.add(settled);
+          try {
+            results[i] = await run;
+          } finally {
+            inflight.delete(settled);
+          }
         } catch (err) {
           results[i] = err instanceof Error ? err : new Error(String(err));
         }

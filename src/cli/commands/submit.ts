@@ -37,7 +37,7 @@ each run used from this machine's wallet ($INOS_HOME/wallet.json; see \`inos wal
   --bootstrap ADDR    an \`inos node\` to join (the first line it prints); default $INOS_BOOTSTRAP
   --json              one JSON line per finished job on stdout (index, status, costUsed, credits paid,
                       contributors, output hex when --out is not given) instead of the raw outputs
-  --mint              mint the credits that are missing first (bound proof-of-work on this machine)
+  --mint              first mint what every job's full escrow needs (bound proof-of-work on this machine)
   --wait SECONDS      how long to look for contributors before giving up (default 10)
 
 A progress bar on a TTY shows offered, claimed, running, verified and paid jobs and the credits spent.`;
@@ -213,8 +213,10 @@ export const submitCommand: Command = {
         );
         return EXIT_BAD_INPUT;
       }
+      // Enough for every job to spend its whole escrow, so the run cannot stall on credits.
+      const worst = Math.ceil((Requester.worstCase(items.length, o) - have) / MICRO_CREDITS_PER_CREDIT);
       const { mintInto } = await import('./wallet.ts');
-      await mintInto(file, missing, io, tty);
+      await mintInto(file, Math.max(missing, worst), io, tty);
     }
 
     const ac = new AbortController();

@@ -100,7 +100,7 @@ describe(`market with real processes (seed ${SEED})`, () => {
     const submit = (args: string[]) =>
       spawnSync(
         process.execPath,
-        [INOS, 'submit', ...args, '--bootstrap', boot, '--budget', '200', '--json', '--mint', '--wait', '60'],
+        [INOS, 'submit', ...args, '--bootstrap', boot, '--budget', '100', '--json', '--mint', '--wait', '60'],
         {
           env: { ...process.env, INOS_HOME: requester },
           encoding: 'utf8',
@@ -137,7 +137,7 @@ describe(`market with real processes (seed ${SEED})`, () => {
         output?: string;
         paid: Record<string, number>;
       };
-      expect(j.status).toBe('ok');
+      expect(j.status, line).toBe('ok');
       expect(j.output).toBe(expected);
       for (const [k, v] of Object.entries(j.paid)) {
         paidTotal += v;
