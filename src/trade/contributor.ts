@@ -23,6 +23,9 @@ import {
 } from './frames.ts';
 import { signFrame, verifyFrame, type MarketSigner } from './signing.ts';
 
+/** The claim's reason when it declines for now: ask again later. */
+export const BUSY_REASON = 'all workers are busy';
+
 export const MARKET_METHODS = { offer: 'market.offer', run: 'market.run', pay: 'market.pay' } as const;
 
 export interface JobToRun {
@@ -157,7 +160,7 @@ export class MarketContributor {
       return decline('params do not match paramsHash');
     const claimed = [...this.#jobs.values()].filter((p) => p.state !== 'done').length;
     const free = this.#o.workers - claimed;
-    if (free <= 0) return decline('all workers are busy');
+    if (free <= 0) return decline(BUSY_REASON);
     this.#jobs.set(this.#key(offer.requester, offer.jobId), { offer, from, state: 'claimed', costUsed: 0 });
     this.#o.onEvent?.({ kind: 'claimed', jobId: offer.jobId, requester: offer.requester });
     return encodeClaim(

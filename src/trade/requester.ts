@@ -26,7 +26,7 @@ import { WorkUnit } from '../market/work-unit.ts';
 import type { MeshNode } from '../mesh/protocol/node.ts';
 import type { PeerIdString } from '../mesh/protocol/port.ts';
 import { joinChunks, type MemoryChunks } from './chunk-store.ts';
-import { MARKET_METHODS } from './contributor.ts';
+import { BUSY_REASON, MARKET_METHODS } from './contributor.ts';
 import {
   decodeClaim,
   decodeResult,
@@ -243,8 +243,13 @@ export class MarketRequester {
         if (signal?.aborted) throw signal.reason ?? new Error('aborted');
         const c = await this.#nextCandidate(job.capsule, tried);
         if (c === undefined) return false;
+        let busy = false;
         try {
           const r = await this.#attempt(jobId, job, holdId, inputs, c.peer, onEvent, signal);
+          if (r === 'busy') {
+            busy = true;
+            continue;
+          }
           if (r === null) continue;
           const id = r.result.contributor;
           if (unit.contributors().includes(id) || unit.state.state !== 'pending') return true;
@@ -256,6 +261,11 @@ export class MarketRequester {
           return true;
         } finally {
           this.#release(c.peer);
+          // Declined for now (all its workers busy): ask it again once one of our runs ends, if any.
+          if (busy && this.#inflightTotal() > 0) {
+            tried.delete(c.peer);
+            await new Promise<void>((resolve) => this.#waiters.push(resolve));
+          }
         }
       }
     };
@@ -335,7 +345,7 @@ export class MarketRequester {
     peer: PeerIdString,
     onEvent: (e: MarketEvent) => void,
     signal?: AbortSignal,
-  ): Promise<{ result: MarketResult; output: Uint8Array } | null> {
+  ): Promise<{ result: MarketResult; output: Uint8Array } | 'busy' | null> {
     const { node, signer } = this.#o;
     const now = node.port.now();
     const offer = signFrame(
@@ -378,7 +388,7 @@ export class MarketRequester {
     if (this.reputation.excluded(claim.contributor)) return reissue('excluded by reputation');
     if (!claim.accept) {
       onEvent({ kind: 'declined', jobId, contributor: claim.contributor, detail: claim.reason });
-      return null;
+      return claim.reason === BUSY_REASON ? 'busy' : null;
     }
     onEvent({ kind: 'claimed', jobId, contributor: claim.contributor });
     const assign = signFrame('assign', { jobId, requester: signer.nodeId }, signer);
@@ -436,6 +446,12 @@ export class MarketRequester {
       }
       await new Promise<void>((resolve) => this.#waiters.push(resolve));
     }
+  }
+
+  #inflightTotal(): number {
+    let n = 0;
+    for (const v of this.#inflight.values()) n += v;
+    return n;
   }
 
   #acquire(peer: PeerIdString): void {
