@@ -23,6 +23,9 @@ import {
 } from './frames.ts';
 import { signFrame, verifyFrame, type MarketSigner } from './signing.ts';
 
+/** A claim the requester does not assign within this long frees its worker (its offer call may have timed out). */
+export const CLAIM_HOLD_MS = 15_000;
+
 /** The claim's reason when it declines for now: ask again later. */
 export const BUSY_REASON = 'all workers are busy';
 
@@ -74,6 +77,7 @@ interface Pending {
   offer: MarketOffer;
   from: PeerIdString;
   state: 'claimed' | 'running' | 'done';
+  claimedAt: number;
   costUsed: number;
   output?: Uint8Array[];
 }
@@ -126,7 +130,8 @@ export class MarketContributor {
   #sweep(): void {
     const now = this.#o.node.port.now();
     for (const [k, p] of this.#jobs)
-      if (p.state === 'claimed' && p.offer.deadlineMs < now) this.#jobs.delete(k);
+      if (p.state === 'claimed' && (p.offer.deadlineMs < now || p.claimedAt + CLAIM_HOLD_MS < now))
+        this.#jobs.delete(k);
     // Results nobody paid for within an hour are forgotten (their chunks with them).
     for (const [k, p] of this.#jobs)
       if (p.state === 'done' && p.offer.deadlineMs + 3_600_000 < now) {
@@ -161,7 +166,13 @@ export class MarketContributor {
     const claimed = [...this.#jobs.values()].filter((p) => p.state !== 'done').length;
     const free = this.#o.workers - claimed;
     if (free <= 0) return decline(BUSY_REASON);
-    this.#jobs.set(this.#key(offer.requester, offer.jobId), { offer, from, state: 'claimed', costUsed: 0 });
+    this.#jobs.set(this.#key(offer.requester, offer.jobId), {
+      offer,
+      from,
+      state: 'claimed',
+      claimedAt: this.#o.node.port.now(),
+      costUsed: 0,
+    });
     this.#o.onEvent?.({ kind: 'claimed', jobId: offer.jobId, requester: offer.requester });
     return encodeClaim(
       signFrame(
