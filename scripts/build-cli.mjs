@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Bundles the `inos` CLI (src/cli/main.ts and everything it imports) into dist/cli/inos.mjs, which
 // bin/inos.mjs loads, and the engine's worker thread (src/cli/node-worker.ts) into worker.mjs beside
-// it, where src/cli/node-engine.ts looks for it. Needed because Node 20 cannot run TypeScript.
+// it, where src/cli/node-engine.ts looks for it, and the Requester library API into requester.mjs. Needed because Node 20 cannot run TypeScript.
 // Usage: node scripts/build-cli.mjs [--outfile <path>]   (the worker goes to <dir of path>/worker.mjs)
 import { build } from 'esbuild';
 import { noPublicIceEsbuild } from './no-public-ice.mjs';
@@ -35,8 +35,15 @@ const bundle = (entry, out) =>
   });
 
 const workerfile = join(dirname(outfile), 'worker.mjs');
-await Promise.all([bundle('src/cli/main.ts', outfile), bundle('src/cli/node-worker.ts', workerfile)]);
+// The library API (`import { Requester } from 'inos'`, package.json "exports").
+const libfile = join(dirname(outfile), 'requester.mjs');
+await Promise.all([
+  bundle('src/cli/main.ts', outfile),
+  bundle('src/cli/node-worker.ts', workerfile),
+  bundle('src/cli/requester.ts', libfile),
+]);
 if (!process.argv.includes('--quiet')) {
   console.log(`[build:cli] ${outfile}`);
   console.log(`[build:cli] ${workerfile}`);
+  console.log(`[build:cli] ${libfile}`);
 }

@@ -37,6 +37,54 @@ export const layouts = {
       {"kind":"slot","name":"inline","type":{"kind":"data"},"offset":1,"discriminant":0},
       {"kind":"slot","name":"arena","type":{"kind":"struct","structName":"capsule.capnp:ArenaRef"},"offset":1,"discriminant":1}
     ]},
+    "market.capnp:MarketAssign": {"kind":"struct","id":"e7afa17f6d1c5666","dataWords":1,"pointerCount":3,"discriminantCount":0,"discriminantOffset":0, "fields": [
+      {"kind":"slot","name":"version","type":{"kind":"uint16"},"offset":0},
+      {"kind":"slot","name":"jobId","type":{"kind":"text"},"offset":0},
+      {"kind":"slot","name":"requester","type":{"kind":"text"},"offset":1},
+      {"kind":"slot","name":"sig","type":{"kind":"data"},"offset":2}
+    ]},
+    "market.capnp:MarketClaim": {"kind":"struct","id":"adf128523e26d6cf","dataWords":1,"pointerCount":4,"discriminantCount":0,"discriminantOffset":0, "fields": [
+      {"kind":"slot","name":"version","type":{"kind":"uint16"},"offset":0},
+      {"kind":"slot","name":"jobId","type":{"kind":"text"},"offset":0},
+      {"kind":"slot","name":"contributor","type":{"kind":"text"},"offset":1},
+      {"kind":"slot","name":"accept","type":{"kind":"bool"},"offset":16},
+      {"kind":"slot","name":"free","type":{"kind":"uint16"},"offset":2},
+      {"kind":"slot","name":"reason","type":{"kind":"text"},"offset":2},
+      {"kind":"slot","name":"sig","type":{"kind":"data"},"offset":3}
+    ]},
+    "market.capnp:MarketOffer": {"kind":"struct","id":"fabaedf38d914a00","dataWords":4,"pointerCount":9,"discriminantCount":0,"discriminantOffset":0, "fields": [
+      {"kind":"slot","name":"version","type":{"kind":"uint16"},"offset":0},
+      {"kind":"slot","name":"jobId","type":{"kind":"text"},"offset":0},
+      {"kind":"slot","name":"requester","type":{"kind":"text"},"offset":1},
+      {"kind":"slot","name":"capsule","type":{"kind":"text"},"offset":2},
+      {"kind":"slot","name":"method","type":{"kind":"text"},"offset":3},
+      {"kind":"slot","name":"params","type":{"kind":"text"},"offset":4},
+      {"kind":"slot","name":"paramsHash","type":{"kind":"data"},"offset":5},
+      {"kind":"slot","name":"inputs","type":{"kind":"list","element":{"kind":"data"}},"offset":6},
+      {"kind":"slot","name":"inputBytes","type":{"kind":"uint64"},"offset":1},
+      {"kind":"slot","name":"budget","type":{"kind":"uint64"},"offset":2},
+      {"kind":"slot","name":"deadlineMs","type":{"kind":"uint64"},"offset":3},
+      {"kind":"slot","name":"holdId","type":{"kind":"text"},"offset":7},
+      {"kind":"slot","name":"sig","type":{"kind":"data"},"offset":8}
+    ]},
+    "market.capnp:MarketPayment": {"kind":"struct","id":"8c723b2dff90e505","dataWords":1,"pointerCount":2,"discriminantCount":0,"discriminantOffset":0, "fields": [
+      {"kind":"slot","name":"version","type":{"kind":"uint16"},"offset":0},
+      {"kind":"slot","name":"jobId","type":{"kind":"text"},"offset":0},
+      {"kind":"slot","name":"bundle","type":{"kind":"text"},"offset":1}
+    ]},
+    "market.capnp:MarketResult": {"kind":"struct","id":"8efc26c29c1b206f","dataWords":3,"pointerCount":8,"discriminantCount":0,"discriminantOffset":0, "fields": [
+      {"kind":"slot","name":"version","type":{"kind":"uint16"},"offset":0},
+      {"kind":"slot","name":"jobId","type":{"kind":"text"},"offset":0},
+      {"kind":"slot","name":"contributor","type":{"kind":"text"},"offset":1},
+      {"kind":"slot","name":"status","type":{"kind":"text"},"offset":2},
+      {"kind":"slot","name":"costUsed","type":{"kind":"uint64"},"offset":1},
+      {"kind":"slot","name":"outputHash","type":{"kind":"data"},"offset":3},
+      {"kind":"slot","name":"outputBytes","type":{"kind":"uint64"},"offset":2},
+      {"kind":"slot","name":"inline","type":{"kind":"data"},"offset":4},
+      {"kind":"slot","name":"chunks","type":{"kind":"list","element":{"kind":"data"}},"offset":5},
+      {"kind":"slot","name":"error","type":{"kind":"text"},"offset":6},
+      {"kind":"slot","name":"sig","type":{"kind":"data"},"offset":7}
+    ]},
     "mesh.capnp:Advert": {"kind":"struct","id":"b23a50fce2038feb","dataWords":4,"pointerCount":3,"discriminantCount":0,"discriminantOffset":0, "fields": [
       {"kind":"slot","name":"version","type":{"kind":"uint16"},"offset":0},
       {"kind":"slot","name":"peerId","type":{"kind":"text"},"offset":0},

@@ -163,7 +163,7 @@ const LAYERS: readonly (readonly string[])[] = [
   ['capsules'],
   ['engine'],
   ['pool', 'mesh', 'workflow', 'market'],
-  ['scheduler'],
+  ['scheduler', 'trade'],
   ['messaging'],
   ['offscreen', 'cli', 'selftest'],
   ['background', 'popup'],

@@ -3,11 +3,14 @@
  * tests/unit/wire/cli.test.ts fails when a command file is not listed.
  */
 import type { Command } from '../registry.ts';
+import { contributeCommand } from './contribute.ts';
 import { decodeCommand } from './decode.ts';
 import { encodeCommand } from './encode.ts';
 import { metricsCommand } from './metrics.ts';
 import { nodeCommand } from './node.ts';
 import { runCommand } from './run.ts';
+import { submitCommand } from './submit.ts';
+import { walletCommand } from './wallet.ts';
 
 export const COMMANDS: readonly Command[] = [
   encodeCommand,
@@ -15,4 +18,7 @@ export const COMMANDS: readonly Command[] = [
   runCommand,
   metricsCommand,
   nodeCommand,
+  walletCommand,
+  contributeCommand,
+  submitCommand,
 ];

@@ -28,6 +28,11 @@ export interface FetchOptions {
   maxAttempts?: number;
   /** Providers asked of the DHT per chunk (default 8). */
   providers?: number;
+  /**
+   * Peers known to hold the chunks (the requester of a job, the contributor of a result): asked
+   * first, and the DHT is asked only when none of them delivers.
+   */
+  from?: readonly PeerIdString[];
   signal?: AbortSignal;
 }
 
@@ -145,17 +150,24 @@ export class ChunkExchange {
   private async fetchOne(hash: Uint8Array, o: FetchOptions, report: FetchReport): Promise<Uint8Array> {
     const key = toHex(hash);
     const timeoutMs = o.timeoutMs ?? 5000;
-    const found = await this.port.findProviders(hash, {
-      limit: o.providers ?? 8,
-      timeoutMs: timeoutMs * 2,
-      ...(o.signal ? { signal: o.signal } : {}),
-    });
+    const found: PeerIdString[] = (o.from ?? []).filter((p) => p !== this.port.self);
+    let looked = false;
     const tried = new Set<PeerIdString>();
     const maxAttempts = o.maxAttempts ?? 8;
     let last: MeshError = new MeshError('declined', `no provider found for chunk ${key}`);
     for (let attempt = 0; attempt < maxAttempts; attempt++) {
       if (o.signal?.aborted) throw new MeshError('aborted', 'fetch aborted');
-      const peer = this.pick(found.filter((p) => !tried.has(p)));
+      let peer = this.pick(found.filter((p) => !tried.has(p)));
+      if (peer === undefined && !looked) {
+        looked = true;
+        for (const p of await this.port.findProviders(hash, {
+          limit: o.providers ?? 8,
+          timeoutMs: timeoutMs * 2,
+          ...(o.signal ? { signal: o.signal } : {}),
+        }))
+          if (!found.includes(p)) found.push(p);
+        peer = this.pick(found.filter((p) => !tried.has(p)));
+      }
       if (peer === undefined) break;
       tried.add(peer);
       this.inflight.set(peer, (this.inflight.get(peer) ?? 0) + 1);

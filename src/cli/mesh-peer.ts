@@ -1,0 +1,95 @@
+/**
+ * A market peer in Node for `inos contribute` and `inos submit`: its own libp2p node keyed by the
+ * wallet's identity (PeerId = node id, so Noise authenticates the key that signs claims, results
+ * and payments), a Libp2pPort, a MeshNode serving the market's in-memory chunks, listening on
+ * loopback WebSocket and dialling the bootstrap peers (an `inos node`).
+ */
+import { publicKeyFromRaw } from '@libp2p/crypto/keys';
+import { peerIdFromPublicKey } from '@libp2p/peer-id';
+import { multiaddr } from '@multiformats/multiaddr';
+import { hexToBytes } from '@noble/hashes/utils.js';
+import { isPrivateAddr } from '../mesh/libp2p/bootstrap-addr.ts';
+import { createMeshNode, type MeshLibp2p } from '../mesh/libp2p/create-node.ts';
+import { BanList, Libp2pPort } from '../mesh/libp2p/libp2p-port.ts';
+import { installNodePolyfills } from '../mesh/libp2p/node-polyfills.ts';
+import { meshTransports, nodeListen } from '../mesh/libp2p/transports.ts';
+import { MeshNode } from '../mesh/protocol/node.ts';
+import type { Identity } from '../ledger/index.ts';
+import { MemoryChunks } from '../trade/chunk-store.ts';
+import { CliInputError } from './cli-error.ts';
+
+export interface MeshPeer {
+  libp2p: MeshLibp2p;
+  port: Libp2pPort;
+  node: MeshNode;
+  chunks: MemoryChunks;
+  stop(): Promise<void>;
+}
+
+/** The libp2p PeerId string of a node id (its Ed25519 public key). */
+export function peerOfNodeId(nodeId: string): string {
+  return peerIdFromPublicKey(publicKeyFromRaw(hexToBytes(nodeId))).toString();
+}
+
+export const samePeer = (peer: string, nodeId: string): boolean => {
+  try {
+    return peerOfNodeId(nodeId) === peer;
+  } catch {
+    return false;
+  }
+};
+
+export function checkBootstrap(list: readonly string[], usage: string): void {
+  if (list.length === 0)
+    throw new CliInputError(
+      'no bootstrap peer: start `inos node` and pass the first line it prints as --bootstrap ' +
+        `(or set INOS_BOOTSTRAP)\n\n${usage}`,
+    );
+  for (const b of list) {
+    try {
+      if (multiaddr(b).getComponents().at(-1)?.name !== 'p2p') throw new Error('no /p2p/<PeerId> at the end');
+    } catch (err) {
+      throw new CliInputError(
+        `--bootstrap ${JSON.stringify(b)} is not a multiaddr ending in /p2p/<PeerId> (${(err as Error).message})`,
+      );
+    }
+  }
+}
+
+export async function startMeshPeer(identity: Identity, bootstrap: readonly string[]): Promise<MeshPeer> {
+  installNodePolyfills();
+  const bans = new BanList();
+  const libp2p = await createMeshNode({
+    secretKey: identity.secretKeyBytes(),
+    transports: meshTransports([]),
+    listen: nodeListen('127.0.0.1', 0).slice(0, 1),
+    dhtServer: true,
+    allowPrivateAddresses: bootstrap.length === 0 || bootstrap.some(isPrivateAddr),
+    denyPeer: bans.has,
+  });
+  const port = new Libp2pPort(libp2p, bans);
+  const chunks = new MemoryChunks();
+  const node = new MeshNode(port, { source: chunks });
+  await node.start();
+  const dials = bootstrap.map((b) =>
+    libp2p.dial(multiaddr(b)).then(
+      () => null,
+      (err: unknown) => `${b}: ${err instanceof Error ? err.message : String(err)}`,
+    ),
+  );
+  const failed = (await Promise.all(dials)).filter((x): x is string => x !== null);
+  if (failed.length === bootstrap.length && bootstrap.length > 0) {
+    await libp2p.stop();
+    throw new CliInputError(`could not reach any bootstrap peer:\n  ${failed.join('\n  ')}`);
+  }
+  return {
+    libp2p,
+    port,
+    node,
+    chunks,
+    async stop() {
+      node.stop();
+      await libp2p.stop();
+    },
+  };
+}

@@ -1,0 +1,277 @@
+/**
+ * The contributor's side of the market, on one MeshNode: it advertises its capsules, answers
+ * offers with a signed claim while it has a free worker, runs an assigned job (inputs fetched as
+ * BLAKE3 chunks from the requester, the job on the injected engine), returns a signed result (big
+ * or binary outputs as chunks it serves), and books a payment by auditing the requester's bundle
+ * (ledger Payments.receive). Every frame from a peer is decoded and checked before it is used; a
+ * bad one is answered with an RPC failure that says what was wrong.
+ */
+import { blake3 } from '@noble/hashes/blake3.js';
+import { bytesToHex } from '@noble/hashes/utils.js';
+import type { MeshNode } from '../mesh/protocol/node.ts';
+import type { PeerIdString } from '../mesh/protocol/port.ts';
+import { joinChunks, type MemoryChunks } from './chunk-store.ts';
+import {
+  decodeAssign,
+  decodeOffer,
+  decodePayment,
+  encodeClaim,
+  encodeResult,
+  MARKET_LIMITS,
+  type JobStatus,
+  type MarketOffer,
+} from './frames.ts';
+import { signFrame, verifyFrame, type MarketSigner } from './signing.ts';
+
+/** A claim the requester does not assign within this long frees its worker (its offer call may have timed out). */
+export const CLAIM_HOLD_MS = 15_000;
+
+/** The claim's reason when it declines for now: ask again later. */
+export const BUSY_REASON = 'all workers are busy';
+
+export const MARKET_METHODS = { offer: 'market.offer', run: 'market.run', pay: 'market.pay' } as const;
+
+export interface JobToRun {
+  capsule: string;
+  method: string;
+  params: string;
+  input?: Uint8Array;
+  /** Credits the run may spend. */
+  budget: number;
+  /** Wall clock, Unix ms. */
+  deadlineMs: number;
+}
+
+export interface JobRun {
+  status: JobStatus;
+  costUsed: number;
+  output: Uint8Array;
+  error: string;
+}
+
+export interface ContributorEvent {
+  kind: 'claimed' | 'declined' | 'running' | 'returned' | 'paid' | 'refused-payment';
+  jobId: string;
+  requester: string;
+  detail?: string;
+  credits?: number;
+}
+
+export interface MarketContributorOptions {
+  node: MeshNode;
+  /** Chunks this node serves: the MeshNode's ChunkSource. */
+  chunks: MemoryChunks;
+  signer: MarketSigner;
+  /** Capsule libraries it runs. */
+  capsules: readonly { name: string; version: number }[];
+  workers: number;
+  run: (job: JobToRun, signal: AbortSignal) => Promise<JobRun>;
+  /** Audits a payment bundle and books it (ledger Payments.receive); returns micro-credits booked. */
+  receive: (bundle: unknown, work: { cpuMs: number }) => Promise<number>;
+  /** Test builds only: what a dishonest contributor does to its outputs. */
+  tamper?: (output: Uint8Array) => Uint8Array;
+  onEvent?: (e: ContributorEvent) => void;
+}
+
+interface Pending {
+  offer: MarketOffer;
+  from: PeerIdString;
+  state: 'claimed' | 'running' | 'done';
+  claimedAt: number;
+  costUsed: number;
+  output?: Uint8Array[];
+}
+
+export class MarketContributor {
+  readonly #o: MarketContributorOptions;
+  readonly #jobs = new Map<string, Pending>();
+  #busy = 0;
+  readonly #disposers: (() => void)[] = [];
+
+  constructor(o: MarketContributorOptions) {
+    if (!Number.isSafeInteger(o.workers) || o.workers < 1)
+      throw new RangeError(`MarketContributor: workers must be an integer ≥ 1, got ${o.workers}`);
+    this.#o = o;
+  }
+
+  get busy(): number {
+    return this.#busy;
+  }
+
+  start(): () => void {
+    const { rpc } = this.#o.node;
+    this.#disposers.push(
+      rpc.register(MARKET_METHODS.offer, (from, body) => this.#offer(from, body)),
+      rpc.register(MARKET_METHODS.run, (from, body, signal) => this.#run(from, body, signal)),
+      rpc.register(MARKET_METHODS.pay, (from, body) => this.#pay(from, body)),
+    );
+    return () => this.stop();
+  }
+
+  stop(): void {
+    for (const d of this.#disposers.splice(0)) d();
+  }
+
+  /** Publishes the advert: the capsules it runs and its workers (call periodically). */
+  advertise(ttlMs = 60_000): Promise<unknown> {
+    return this.#o.node.adverts.publish({
+      ttlMs,
+      capsules: [...this.#o.capsules],
+      workers: this.#o.workers,
+      gpu: { available: false, vendor: '', architecture: '' },
+      throttle: 1,
+    });
+  }
+
+  #key(requester: string, jobId: string): string {
+    return `${requester}/${jobId}`;
+  }
+
+  #sweep(): void {
+    const now = this.#o.node.port.now();
+    for (const [k, p] of this.#jobs)
+      if (p.state === 'claimed' && (p.offer.deadlineMs < now || p.claimedAt + CLAIM_HOLD_MS < now))
+        this.#jobs.delete(k);
+    // Results nobody paid for within an hour are forgotten (their chunks with them).
+    for (const [k, p] of this.#jobs)
+      if (p.state === 'done' && p.offer.deadlineMs + 3_600_000 < now) {
+        if (p.output) this.#o.chunks.drop(p.output);
+        this.#jobs.delete(k);
+      }
+  }
+
+  async #offer(from: PeerIdString, body: Uint8Array): Promise<Uint8Array> {
+    const d = decodeOffer(body);
+    if (!d.ok) throw new Error(d.error);
+    const offer = d.frame;
+    if (!verifyFrame('offer', offer, offer.requester))
+      throw new Error(`MarketOffer: the signature is not ${offer.requester.slice(0, 12)}…'s`);
+    this.#sweep();
+    const decline = (reason: string): Uint8Array => {
+      this.#o.onEvent?.({ kind: 'declined', jobId: offer.jobId, requester: offer.requester, detail: reason });
+      return encodeClaim(
+        signFrame(
+          'claim',
+          { jobId: offer.jobId, contributor: this.#o.signer.nodeId, accept: false, free: 0, reason },
+          this.#o.signer,
+        ),
+      );
+    };
+    if (!this.#o.capsules.some((c) => c.name === offer.capsule))
+      return decline(`this node does not run ${offer.capsule}`);
+    if (offer.deadlineMs <= this.#o.node.port.now()) return decline('the deadline has passed');
+    if (offer.budget < 1) return decline('the budget is 0 credits');
+    if (bytesToHex(blake3(new TextEncoder().encode(offer.params))) !== bytesToHex(offer.paramsHash))
+      return decline('params do not match paramsHash');
+    const claimed = [...this.#jobs.values()].filter((p) => p.state !== 'done').length;
+    const free = this.#o.workers - claimed;
+    if (free <= 0) return decline(BUSY_REASON);
+    this.#jobs.set(this.#key(offer.requester, offer.jobId), {
+      offer,
+      from,
+      state: 'claimed',
+      claimedAt: this.#o.node.port.now(),
+      costUsed: 0,
+    });
+    this.#o.onEvent?.({ kind: 'claimed', jobId: offer.jobId, requester: offer.requester });
+    return encodeClaim(
+      signFrame(
+        'claim',
+        { jobId: offer.jobId, contributor: this.#o.signer.nodeId, accept: true, free: free - 1, reason: '' },
+        this.#o.signer,
+      ),
+    );
+  }
+
+  async #run(from: PeerIdString, body: Uint8Array, signal: AbortSignal): Promise<Uint8Array> {
+    const d = decodeAssign(body);
+    if (!d.ok) throw new Error(d.error);
+    const a = d.frame;
+    if (!verifyFrame('assign', a, a.requester))
+      throw new Error(`MarketAssign: the signature is not ${a.requester.slice(0, 12)}…'s`);
+    const p = this.#jobs.get(this.#key(a.requester, a.jobId));
+    if (p === undefined || p.state !== 'claimed')
+      throw new Error(`no open claim for job ${a.jobId}: offer it first (market.offer)`);
+    p.state = 'running';
+    this.#busy++;
+    const { offer } = p;
+    this.#o.onEvent?.({ kind: 'running', jobId: offer.jobId, requester: offer.requester });
+    try {
+      let input: Uint8Array | undefined;
+      if (offer.inputs.length > 0) {
+        const report = await this.#o.node.chunks.fetch(offer.inputs, { from: [from, p.from], signal });
+        input = joinChunks(offer.inputs, report.chunks, offer.inputBytes);
+      }
+      const run = await this.#o.run(
+        {
+          capsule: offer.capsule,
+          method: offer.method,
+          params: offer.params,
+          ...(input ? { input } : {}),
+          budget: offer.budget,
+          deadlineMs: offer.deadlineMs,
+        },
+        signal,
+      );
+      const output = this.#o.tamper && run.status === 'ok' ? this.#o.tamper(run.output) : run.output;
+      const big = output.length > MARKET_LIMITS.inlineBytes;
+      const chunks = big ? this.#o.chunks.put(output) : [];
+      p.output = chunks;
+      p.costUsed = run.costUsed;
+      const result = signFrame(
+        'result',
+        {
+          jobId: offer.jobId,
+          contributor: this.#o.signer.nodeId,
+          status: run.status,
+          costUsed: run.costUsed,
+          outputHash: blake3(output),
+          outputBytes: output.length,
+          inline: big ? new Uint8Array(0) : output,
+          chunks,
+          error: run.error.slice(0, MARKET_LIMITS.messageBytes),
+        },
+        this.#o.signer,
+      );
+      this.#o.onEvent?.({
+        kind: 'returned',
+        jobId: offer.jobId,
+        requester: offer.requester,
+        detail: run.status,
+      });
+      return encodeResult(result);
+    } finally {
+      p.state = 'done';
+      this.#busy--;
+    }
+  }
+
+  async #pay(_from: PeerIdString, body: Uint8Array): Promise<Uint8Array> {
+    const d = decodePayment(body);
+    if (!d.ok) throw new Error(d.error);
+    let bundle: unknown;
+    try {
+      bundle = JSON.parse(d.frame.bundle);
+    } catch {
+      throw new Error('MarketPayment.bundle: not JSON');
+    }
+    const requester = (bundle as { pay?: { ledger?: unknown } } | null)?.pay?.ledger;
+    const p = this.#jobs.get(this.#key(String(requester), d.frame.jobId));
+    try {
+      const credits = await this.#o.receive(bundle, { cpuMs: p?.costUsed ?? 0 });
+      if (p?.output) this.#o.chunks.drop(p.output);
+      this.#jobs.delete(this.#key(String(requester), d.frame.jobId));
+      this.#o.onEvent?.({ kind: 'paid', jobId: d.frame.jobId, requester: String(requester), credits });
+      return new TextEncoder().encode(String(credits));
+    } catch (err) {
+      const detail = err instanceof Error ? err.message : String(err);
+      this.#o.onEvent?.({
+        kind: 'refused-payment',
+        jobId: d.frame.jobId,
+        requester: String(requester),
+        detail,
+      });
+      throw err;
+    }
+  }
+}

@@ -1,0 +1,234 @@
+/**
+ * Codecs for schemas/market.capnp over the schema-driven wire codec, the same way
+ * src/mesh/protocol/frames.ts does the mesh frames: decoders never throw (bytes from a peer come
+ * back as `{ ok: false, error }` with what was wrong), encoders check our own values.
+ */
+import { decodeDynamic, encodeDynamic, OUR_LAYOUTS, type WireObject, type WireValue } from '../wire/index.ts';
+
+export const MARKET_VERSION = 1;
+
+export const MARKET_LIMITS = {
+  idBytes: 128,
+  nameBytes: 64,
+  /** Params travel in the offer; the RPC body is at most 1 MiB. */
+  paramsBytes: 512 << 10,
+  /** Input chunks per job (1 MiB each): 64 MiB, the capsules' largest input. */
+  inputChunks: 64,
+  /** Outputs up to this size travel inline in the result, larger ones as chunks. */
+  inlineBytes: 256 << 10,
+  outputChunks: 256,
+  messageBytes: 1024,
+  bundleBytes: 900 << 10,
+} as const;
+
+export interface MarketOffer {
+  jobId: string;
+  requester: string;
+  capsule: string;
+  method: string;
+  params: string;
+  paramsHash: Uint8Array;
+  inputs: Uint8Array[];
+  inputBytes: number;
+  budget: number;
+  deadlineMs: number;
+  holdId: string;
+  sig: Uint8Array;
+}
+
+export interface MarketClaim {
+  jobId: string;
+  contributor: string;
+  accept: boolean;
+  free: number;
+  reason: string;
+  sig: Uint8Array;
+}
+
+export interface MarketAssign {
+  jobId: string;
+  requester: string;
+  sig: Uint8Array;
+}
+
+export const JOB_STATUSES = [
+  'ok',
+  'badInput',
+  'budgetExhausted',
+  'timeout',
+  'cancelled',
+  'internalError',
+] as const;
+export type JobStatus = (typeof JOB_STATUSES)[number];
+
+export interface MarketResult {
+  jobId: string;
+  contributor: string;
+  status: JobStatus;
+  costUsed: number;
+  outputHash: Uint8Array;
+  outputBytes: number;
+  inline: Uint8Array;
+  chunks: Uint8Array[];
+  error: string;
+  sig: Uint8Array;
+}
+
+export interface MarketPayment {
+  jobId: string;
+  bundle: string;
+}
+
+export type MarketDecoded<T> = { ok: true; frame: T } | { ok: false; error: string };
+
+class Invalid extends Error {}
+const utf8 = new TextEncoder();
+function fail(path: string, what: string): never {
+  throw new Invalid(`${path}: ${what}`);
+}
+function text(o: WireObject, k: string, max: number, path: string): string {
+  const v = o[k];
+  if (typeof v !== 'string') fail(`${path}.${k}`, 'expected text');
+  if (v.length * 3 > max && utf8.encode(v).length > max) fail(`${path}.${k}`, `longer than ${max} bytes`);
+  return v;
+}
+function nodeId(o: WireObject, k: string, path: string): string {
+  const v = text(o, k, 64, path);
+  if (!/^[0-9a-f]{64}$/.test(v)) fail(`${path}.${k}`, 'expected a node id (64 lowercase hex digits)');
+  return v;
+}
+function data(o: WireObject, k: string, max: number, path: string, exact?: number): Uint8Array {
+  const v = o[k];
+  if (!(v instanceof Uint8Array)) fail(`${path}.${k}`, 'expected data');
+  if (exact !== undefined && v.length !== exact)
+    fail(`${path}.${k}`, `expected ${exact} bytes, got ${v.length}`);
+  if (v.length > max) fail(`${path}.${k}`, `${v.length} bytes, at most ${max}`);
+  return v;
+}
+function hashes(o: WireObject, k: string, max: number, path: string): Uint8Array[] {
+  const v: WireValue | undefined = o[k];
+  if (v === null || v === undefined) return [];
+  if (!Array.isArray(v)) fail(`${path}.${k}`, 'expected a list');
+  if (v.length > max) fail(`${path}.${k}`, `${v.length} entries, at most ${max}`);
+  return v.map((h, i) => {
+    if (!(h instanceof Uint8Array) || h.length !== 32)
+      fail(`${path}.${k}[${i}]`, 'expected a 32-byte BLAKE3 digest');
+    return h;
+  });
+}
+function u64(o: WireObject, k: string, path: string): number {
+  const v = o[k];
+  if (typeof v !== 'bigint') fail(`${path}.${k}`, 'expected a 64-bit integer');
+  if (v > BigInt(Number.MAX_SAFE_INTEGER)) fail(`${path}.${k}`, 'above 2^53 - 1');
+  return Number(v);
+}
+
+function decodeAs<T>(struct: string, bytes: unknown, validate: (o: WireObject) => T): MarketDecoded<T> {
+  if (!(bytes instanceof Uint8Array)) return { ok: false, error: `${struct}: expected bytes` };
+  if (bytes.length > (1 << 20) + 4096)
+    return { ok: false, error: `${struct}: ${bytes.length} bytes, at most 1 MiB` };
+  try {
+    const limits = { traversalWords: Math.max(64, bytes.length >>> 2), nesting: 8 };
+    const o = decodeDynamic(bytes, OUR_LAYOUTS, `market.capnp:${struct}`, { limits });
+    if (o['version'] !== MARKET_VERSION)
+      fail(`${struct}.version`, `version ${String(o['version'])}; this node speaks ${MARKET_VERSION}`);
+    return { ok: true, frame: validate(o) };
+  } catch (err) {
+    return { ok: false, error: `${struct}: ${err instanceof Error ? err.message : String(err)}` };
+  }
+}
+
+const encodeAs = (struct: string, value: WireObject): Uint8Array =>
+  encodeDynamic({ version: MARKET_VERSION, ...value }, OUR_LAYOUTS, `market.capnp:${struct}`);
+
+export function encodeOffer(f: MarketOffer): Uint8Array {
+  return encodeAs('MarketOffer', {
+    ...f,
+    inputBytes: BigInt(f.inputBytes),
+    budget: BigInt(f.budget),
+    deadlineMs: BigInt(f.deadlineMs),
+  });
+}
+
+export function decodeOffer(b: unknown): MarketDecoded<MarketOffer> {
+  return decodeAs('MarketOffer', b, (o) => ({
+    jobId: text(o, 'jobId', MARKET_LIMITS.idBytes, 'MarketOffer'),
+    requester: nodeId(o, 'requester', 'MarketOffer'),
+    capsule: text(o, 'capsule', MARKET_LIMITS.nameBytes, 'MarketOffer'),
+    method: text(o, 'method', MARKET_LIMITS.nameBytes, 'MarketOffer'),
+    params: text(o, 'params', MARKET_LIMITS.paramsBytes, 'MarketOffer'),
+    paramsHash: data(o, 'paramsHash', 32, 'MarketOffer', 32),
+    inputs: hashes(o, 'inputs', MARKET_LIMITS.inputChunks, 'MarketOffer'),
+    inputBytes: u64(o, 'inputBytes', 'MarketOffer'),
+    budget: u64(o, 'budget', 'MarketOffer'),
+    deadlineMs: u64(o, 'deadlineMs', 'MarketOffer'),
+    holdId: text(o, 'holdId', MARKET_LIMITS.idBytes, 'MarketOffer'),
+    sig: data(o, 'sig', 64, 'MarketOffer'),
+  }));
+}
+
+export function encodeClaim(f: MarketClaim): Uint8Array {
+  return encodeAs('MarketClaim', { ...f });
+}
+
+export function decodeClaim(b: unknown): MarketDecoded<MarketClaim> {
+  return decodeAs('MarketClaim', b, (o) => ({
+    jobId: text(o, 'jobId', MARKET_LIMITS.idBytes, 'MarketClaim'),
+    contributor: nodeId(o, 'contributor', 'MarketClaim'),
+    accept: o['accept'] === true,
+    free: typeof o['free'] === 'number' ? o['free'] : 0,
+    reason: text(o, 'reason', MARKET_LIMITS.messageBytes, 'MarketClaim'),
+    sig: data(o, 'sig', 64, 'MarketClaim'),
+  }));
+}
+
+export function encodeAssign(f: MarketAssign): Uint8Array {
+  return encodeAs('MarketAssign', { ...f });
+}
+
+export function decodeAssign(b: unknown): MarketDecoded<MarketAssign> {
+  return decodeAs('MarketAssign', b, (o) => ({
+    jobId: text(o, 'jobId', MARKET_LIMITS.idBytes, 'MarketAssign'),
+    requester: nodeId(o, 'requester', 'MarketAssign'),
+    sig: data(o, 'sig', 64, 'MarketAssign'),
+  }));
+}
+
+export function encodeResult(f: MarketResult): Uint8Array {
+  return encodeAs('MarketResult', {
+    ...f,
+    costUsed: BigInt(f.costUsed),
+    outputBytes: BigInt(f.outputBytes),
+  });
+}
+
+export function decodeResult(b: unknown): MarketDecoded<MarketResult> {
+  return decodeAs('MarketResult', b, (o) => {
+    const status = o['status'];
+    if (typeof status !== 'string' || !(JOB_STATUSES as readonly string[]).includes(status))
+      fail('MarketResult.status', `expected one of ${JOB_STATUSES.join(', ')}`);
+    return {
+      jobId: text(o, 'jobId', MARKET_LIMITS.idBytes, 'MarketResult'),
+      contributor: nodeId(o, 'contributor', 'MarketResult'),
+      status: status as JobStatus,
+      costUsed: u64(o, 'costUsed', 'MarketResult'),
+      outputHash: data(o, 'outputHash', 32, 'MarketResult', 32),
+      outputBytes: u64(o, 'outputBytes', 'MarketResult'),
+      inline: data(o, 'inline', MARKET_LIMITS.inlineBytes, 'MarketResult'),
+      chunks: hashes(o, 'chunks', MARKET_LIMITS.outputChunks, 'MarketResult'),
+      error: text(o, 'error', MARKET_LIMITS.messageBytes, 'MarketResult'),
+      sig: data(o, 'sig', 64, 'MarketResult'),
+    };
+  });
+}
+
+export function encodePayment(f: MarketPayment): Uint8Array {
+  return encodeAs('MarketPayment', { ...f });
+}
+
+export function decodePayment(b: unknown): MarketDecoded<MarketPayment> {
+  return decodeAs('MarketPayment', b, (o) => ({
+    jobId: text(o, 'jobId', MARKET_LIMITS.idBytes, 'MarketPayment'),
+    bundle: text(o, 'bundle', MARKET_LIMITS.bundleBytes, 'MarketPayment'),
+  }));
+}

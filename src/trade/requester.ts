@@ -1,0 +1,469 @@
+/**
+ * The requester's side of the market, on one MeshNode. One `submit` is one job:
+ *
+ *   hold      escrow for budget × redundancy credits (only the agreeing quorum is paid);
+ *   offer     a signed MarketOffer to a contributor whose advert names the capsule, best mesh
+ *             reputation first, skipping those the market's Reputation excluded and those whose
+ *             workers are all busy with our jobs; it answers with a signed claim (or declines);
+ *   run       the assignment; the result comes back signed, its output inline or as chunks the
+ *             contributor serves (re-hashed on arrival, so a result is what its hash says);
+ *   verify    src/market's WorkUnit: `redundancy` distinct identities (2 by default) must agree on
+ *             (status, output hash); a trusted contributor is replicated with probability 1/n
+ *             (Reputation.needsReplica); a disagreement brings one more run, the minority is
+ *             penalised and paid nothing;
+ *   pay       each agreeing contributor is paid its costUsed (≤ budget) by a payer-signed pay record
+ *             (ledger Payments.pay), sent as a MarketPayment; then the rest of the hold is released.
+ *
+ * A contributor that does not answer within the deadline, or vanishes, is dropped for this job and
+ * the run goes to another one; it is never paid. No timer is started here: deadlines are RPC
+ * timeouts the port enforces, so the same code runs on the simulator's virtual clock.
+ */
+import { blake3 } from '@noble/hashes/blake3.js';
+import { bytesToHex, randomBytes } from '@noble/hashes/utils.js';
+import { MICRO_CREDITS_PER_CREDIT, type PaymentBundle } from '../ledger/index.ts';
+import { Reputation } from '../market/reputation.ts';
+import { WorkUnit } from '../market/work-unit.ts';
+import type { MeshNode } from '../mesh/protocol/node.ts';
+import type { PeerIdString } from '../mesh/protocol/port.ts';
+import { joinChunks, type MemoryChunks } from './chunk-store.ts';
+import { BUSY_REASON, MARKET_METHODS } from './contributor.ts';
+import {
+  decodeClaim,
+  decodeResult,
+  encodeAssign,
+  encodeOffer,
+  encodePayment,
+  type JobStatus,
+  type MarketClaim,
+  type MarketResult,
+} from './frames.ts';
+import { signFrame, verifyFrame, type MarketSigner } from './signing.ts';
+
+export interface MarketJob {
+  capsule: string;
+  method: string;
+  /** JSON text. */
+  params: string;
+  input?: Uint8Array;
+  /** Credits one run may spend. */
+  budget: number;
+  /** How long one run may take, ms. */
+  deadlineMs: number;
+  /** Distinct identities that must agree (default 2; 1 = no verification). */
+  redundancy?: number;
+}
+
+export type MarketEventKind =
+  | 'offered'
+  | 'claimed'
+  | 'declined'
+  | 'running'
+  | 'result'
+  | 'reissued'
+  | 'verified'
+  | 'penalised'
+  | 'paid'
+  | 'released';
+
+export interface MarketEvent {
+  kind: MarketEventKind;
+  jobId: string;
+  contributor?: string;
+  /** Micro-credits, for 'paid' and 'released'. */
+  credits?: number;
+  detail?: string;
+}
+
+export interface JobDone {
+  jobId: string;
+  status: JobStatus;
+  output: Uint8Array;
+  error: string;
+  outputHash: string;
+  /** Micro-credits paid, per contributor node id. */
+  paid: Record<string, number>;
+  penalised: string[];
+  runs: number;
+  /** Accepted on one trusted result (adaptive replication). */
+  unchecked: boolean;
+}
+
+/** No contributor offers the capsule, or every one that does declined or failed. */
+export class NoContributorError extends Error {
+  override readonly name = 'NoContributorError';
+}
+
+/** The wallet calls the requester needs (ledger Payments; amounts in micro-credits). */
+export interface RequesterPayments {
+  hold(jobId: string, budget: number): Promise<{ id: string }>;
+  pay(
+    holdId: string,
+    payee: string,
+    amount: number,
+    what: { jobId: string; capsule: string; method: string },
+  ): Promise<PaymentBundle>;
+  release(holdId: string, reason?: string): Promise<unknown>;
+}
+
+export interface MarketRequesterOptions {
+  node: MeshNode;
+  chunks: MemoryChunks;
+  signer: MarketSigner;
+  payments: RequesterPayments;
+  reputation?: Reputation;
+  random?: () => number;
+  /** Does the mesh peer `peer` hold the key of node id `nodeId`? (libp2p: PeerId from the key). */
+  samePeer?: (peer: PeerIdString, nodeId: string) => boolean;
+  newJobId?: () => string;
+}
+
+interface Candidate {
+  peer: PeerIdString;
+  workers: number;
+}
+
+export class MarketRequester {
+  readonly reputation: Reputation;
+  readonly #o: MarketRequesterOptions;
+  readonly #random: () => number;
+  readonly #inflight = new Map<PeerIdString, number>();
+  readonly #known = new Map<PeerIdString, { workers: number; capsules: Set<string> }>();
+  /** Node ids learnt from signed claims, by mesh peer. */
+  readonly #nodeOf = new Map<PeerIdString, string>();
+  #waiters: (() => void)[] = [];
+
+  constructor(o: MarketRequesterOptions) {
+    this.#o = o;
+    // One proven wrong result and this requester gives that identity no more work.
+    this.reputation = o.reputation ?? new Reputation({ maxStrikes: 1 });
+    this.#random = o.random ?? Math.random;
+  }
+
+  /**
+   * Contributors offering `capsule`: fresh adverts (best mesh reputation first), then those seen
+   * earlier in this session whose advert lapsed (gossip may lag behind a busy peer), without
+   * identities the market's Reputation excluded.
+   */
+  offering(capsule: string): Candidate[] {
+    const fresh = this.#o.node.adverts
+      .offering(capsule, this.#random)
+      .filter((a) => a.peerId !== this.#o.node.port.self && a.workers > 0);
+    for (const a of fresh)
+      this.#known.set(a.peerId, { workers: a.workers, capsules: new Set(a.capsules.map((c) => c.name)) });
+    const seen = new Set(fresh.map((a) => a.peerId));
+    const lapsed = [...this.#known]
+      .filter(([p, k]) => !seen.has(p) && k.capsules.has(capsule) && !this.#o.node.reputation.isBanned(p))
+      .map(([p, k]) => ({ peerId: p, workers: k.workers }));
+    return [...fresh, ...lapsed]
+      .filter((a) => {
+        const id = this.#nodeOf.get(a.peerId);
+        return id === undefined || !this.reputation.excluded(id);
+      })
+      .map((a) => ({ peer: a.peerId, workers: a.workers }));
+  }
+
+  async submit(
+    job: MarketJob,
+    onEvent: (e: MarketEvent) => void = () => {},
+    signal?: AbortSignal,
+  ): Promise<JobDone> {
+    const redundancy = job.redundancy ?? 2;
+    if (!Number.isSafeInteger(redundancy) || redundancy < 1 || redundancy > 5)
+      throw new RangeError(`redundancy must be an integer from 1 to 5, got ${redundancy}`);
+    if (!Number.isSafeInteger(job.budget) || job.budget < 1)
+      throw new RangeError(`budget must be a whole number of credits ≥ 1, got ${job.budget}`);
+    if (this.offering(job.capsule).length === 0) {
+      const peers = this.#o.node.port.peers().length;
+      throw new NoContributorError(
+        `no contributor offers ${job.capsule}.${job.method}; 0 of the ${peers} connected peer(s) have it (${this.#o.node.adverts.size} advert(s) known)`,
+      );
+    }
+    const jobId = this.#o.newJobId?.() ?? bytesToHex(randomBytes(16));
+    const budgetMicro = job.budget * MICRO_CREDITS_PER_CREDIT;
+    // Only the quorum's members are paid, each at most the budget: redundancy × budget covers it.
+    const hold = await this.#o.payments.hold(jobId, budgetMicro * redundancy);
+    const inputs = job.input ? this.#o.chunks.put(job.input) : [];
+    let spent = 0;
+    try {
+      const done = await this.#verify(jobId, job, redundancy, hold.id, inputs, onEvent, signal);
+      for (const [contributor, r] of done.valid) {
+        const amount = Math.min(r.costUsed * MICRO_CREDITS_PER_CREDIT, budgetMicro);
+        if (amount < 1) continue;
+        const bundle = await this.#o.payments.pay(hold.id, contributor, amount, {
+          jobId,
+          capsule: job.capsule,
+          method: job.method,
+        });
+        spent += amount;
+        done.report.paid[contributor] = amount;
+        const reply = await this.#o.node.rpc
+          .call(
+            r.peer,
+            MARKET_METHODS.pay,
+            encodePayment({ jobId, bundle: JSON.stringify(bundle) }),
+            30_000,
+            signal,
+          )
+          .catch((err: unknown) => ({ status: 'failed' as const, message: String(err) }));
+        onEvent({
+          kind: 'paid',
+          jobId,
+          contributor,
+          credits: amount,
+          ...(reply.status === 'ok' ? {} : { detail: `payee did not confirm: ${reply.message}` }),
+        });
+      }
+      return done.report;
+    } finally {
+      this.#o.chunks.drop(inputs);
+      await this.#o.payments.release(hold.id, 'job finished: unspent budget returned');
+      onEvent({ kind: 'released', jobId, credits: budgetMicro * redundancy - spent });
+    }
+  }
+
+  async #verify(
+    jobId: string,
+    job: MarketJob,
+    redundancy: number,
+    holdId: string,
+    inputs: Uint8Array[],
+    onEvent: (e: MarketEvent) => void,
+    signal?: AbortSignal,
+  ): Promise<{
+    report: JobDone & { paid: Record<string, number> };
+    valid: Map<string, { peer: PeerIdString; costUsed: number }>;
+  }> {
+    const unit = new WorkUnit(jobId, { quorum: redundancy, maxResults: redundancy + 2 });
+    const tried = new Set<PeerIdString>();
+    const results = new Map<string, { peer: PeerIdString; result: MarketResult; output: Uint8Array }>();
+    let runs = 0;
+
+    const runOnce = async (alone = false): Promise<boolean> => {
+      for (;;) {
+        if (signal?.aborted) throw signal.reason ?? new Error('aborted');
+        const c = await this.#nextCandidate(job.capsule, tried);
+        if (c === undefined) return false;
+        let busy = false;
+        try {
+          const r = await this.#attempt(jobId, job, holdId, inputs, c.peer, onEvent, signal);
+          if (r === 'busy') {
+            busy = true;
+            continue;
+          }
+          if (r === null) continue;
+          const id = r.result.contributor;
+          if (unit.contributors().includes(id) || unit.state.state !== 'pending') return true;
+          runs++;
+          results.set(id, { peer: c.peer, ...r });
+          const key = { hash: `${r.result.status}:${bytesToHex(r.result.outputHash)}` };
+          if (alone && this.reputation.trusted(id)) unit.acceptAlone(id, key);
+          else unit.add(id, key);
+          return true;
+        } finally {
+          this.#release(c.peer);
+          // Declined for now (all its workers busy): ask it again once one of our runs ends, if any.
+          if (busy && this.#inflightTotal() > 0) {
+            tried.delete(c.peer);
+            await new Promise<void>((resolve) => this.#waiters.push(resolve));
+          }
+        }
+      }
+    };
+
+    // Adaptive replication: a trusted best candidate whose 1/n draw says "no replica" runs alone.
+    const best = this.offering(job.capsule)[0];
+    const bestId = best === undefined ? undefined : this.#nodeOf.get(best.peer);
+    const alone =
+      redundancy > 1 &&
+      bestId !== undefined &&
+      this.reputation.trusted(bestId) &&
+      !this.reputation.needsReplica(bestId, this.#random);
+    if (alone) await runOnce(true);
+    if (unit.state.state === 'pending' && unit.contributors().length === 0)
+      await Promise.all(Array.from({ length: redundancy }, () => runOnce()));
+    // One more run per disagreement (or per run lost to a vanished contributor).
+    while (unit.state.state === 'pending') {
+      if (!(await runOnce())) break;
+    }
+    const state = unit.state;
+    if (state.state !== 'valid') {
+      const why =
+        state.state === 'failed'
+          ? state.reason
+          : `${unit.contributors().length} result(s), ${redundancy} agreeing needed, and no other contributor is left`;
+      throw new NoContributorError(
+        `job ${jobId} (${job.capsule}.${job.method}) could not be verified: ${why}`,
+      );
+    }
+    if (!(state.valid.length === 1 && redundancy > 1)) {
+      for (const id of state.valid) this.reputation.recordValid(id);
+      for (const id of state.invalid) {
+        this.reputation.recordInvalid(id);
+        onEvent({
+          kind: 'penalised',
+          jobId,
+          contributor: id,
+          detail: 'its result disagreed with the quorum',
+        });
+      }
+    }
+    const unchecked = state.valid.length === 1 && redundancy > 1;
+    const first = results.get(state.valid[0]!)!;
+    onEvent({
+      kind: 'verified',
+      jobId,
+      detail: unchecked ? 'accepted alone (trusted)' : `${state.valid.length} agreed`,
+    });
+    const valid = new Map(
+      state.valid.map((id) => [
+        id,
+        { peer: results.get(id)!.peer, costUsed: results.get(id)!.result.costUsed },
+      ]),
+    );
+    return {
+      valid,
+      report: {
+        jobId,
+        status: first.result.status,
+        output: first.output,
+        error: first.result.error,
+        outputHash: bytesToHex(first.result.outputHash),
+        paid: {},
+        penalised: [...state.invalid],
+        runs,
+        unchecked,
+      },
+    };
+  }
+
+  /** Offer → claim → run → result from one contributor; null when it declined, failed or lied about its bytes. */
+  async #attempt(
+    jobId: string,
+    job: MarketJob,
+    holdId: string,
+    inputs: Uint8Array[],
+    peer: PeerIdString,
+    onEvent: (e: MarketEvent) => void,
+    signal?: AbortSignal,
+  ): Promise<{ result: MarketResult; output: Uint8Array } | 'busy' | null> {
+    const { node, signer } = this.#o;
+    const now = node.port.now();
+    const offer = signFrame(
+      'offer',
+      {
+        jobId,
+        requester: signer.nodeId,
+        capsule: job.capsule,
+        method: job.method,
+        params: job.params,
+        paramsHash: blake3(new TextEncoder().encode(job.params)),
+        inputs,
+        inputBytes: job.input?.length ?? 0,
+        budget: job.budget,
+        deadlineMs: Math.floor(now + job.deadlineMs),
+        holdId,
+      },
+      signer,
+    );
+    onEvent({ kind: 'offered', jobId, contributor: peer });
+    const reissue = (detail: string): null => {
+      onEvent({ kind: 'reissued', jobId, contributor: peer, detail });
+      return null;
+    };
+    let claim: MarketClaim;
+    try {
+      const reply = await node.rpc.call(peer, MARKET_METHODS.offer, encodeOffer(offer), 10_000, signal);
+      if (reply.status !== 'ok') return reissue(`offer refused: ${reply.message}`);
+      const d = decodeClaim(reply.body);
+      if (!d.ok) return reissue(d.error);
+      claim = d.frame;
+    } catch (err) {
+      if (signal?.aborted) throw err;
+      return reissue(`offer failed: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    const samePeer = this.#o.samePeer ?? (() => true);
+    if (!verifyFrame('claim', claim, claim.contributor) || !samePeer(peer, claim.contributor))
+      return reissue('the claim is not signed by the peer that sent it');
+    this.#nodeOf.set(peer, claim.contributor);
+    if (this.reputation.excluded(claim.contributor)) return reissue('excluded by reputation');
+    if (!claim.accept) {
+      onEvent({ kind: 'declined', jobId, contributor: claim.contributor, detail: claim.reason });
+      return claim.reason === BUSY_REASON ? 'busy' : null;
+    }
+    onEvent({ kind: 'claimed', jobId, contributor: claim.contributor });
+    const assign = signFrame('assign', { jobId, requester: signer.nodeId }, signer);
+    onEvent({ kind: 'running', jobId, contributor: claim.contributor });
+    let result: MarketResult;
+    try {
+      const left = Math.max(1, offer.deadlineMs - node.port.now());
+      const reply = await node.rpc.call(peer, MARKET_METHODS.run, encodeAssign(assign), left, signal);
+      if (reply.status !== 'ok') return reissue(`run failed: ${reply.message}`);
+      const d = decodeResult(reply.body);
+      if (!d.ok) return reissue(d.error);
+      result = d.frame;
+    } catch (err) {
+      if (signal?.aborted) throw err;
+      return reissue(`no result before the deadline: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    if (
+      result.contributor !== claim.contributor ||
+      result.jobId !== jobId ||
+      !verifyFrame('result', result, claim.contributor)
+    )
+      return reissue('the result is not signed by the claimant');
+    let output = result.inline;
+    if (result.chunks.length > 0) {
+      try {
+        const report = await node.chunks.fetch(result.chunks, {
+          from: [peer],
+          ...(signal ? { signal } : {}),
+        });
+        output = joinChunks(result.chunks, report.chunks, result.outputBytes);
+      } catch (err) {
+        return reissue(`output chunks: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    }
+    if (output.length !== result.outputBytes || bytesToHex(blake3(output)) !== bytesToHex(result.outputHash))
+      return reissue('the output does not hash to the hash it was signed with');
+    onEvent({ kind: 'result', jobId, contributor: claim.contributor, detail: result.status });
+    // A run stopped by its budget, time or an engine failure is no answer to compare (BOINC's error
+    // results): it goes to someone else, unpaid and unpenalised. ok and badInput are answers.
+    if (result.status !== 'ok' && result.status !== 'badInput')
+      return reissue(`${result.status}: ${result.error}`);
+    return { result, output };
+  }
+
+  /** The best open candidate with a free worker, taken (tried + in flight) before it is returned. */
+  async #nextCandidate(capsule: string, tried: Set<PeerIdString>): Promise<Candidate | undefined> {
+    for (;;) {
+      const open = this.offering(capsule).filter((c) => !tried.has(c.peer));
+      if (open.length === 0) return undefined;
+      const free = open.find((c) => (this.#inflight.get(c.peer) ?? 0) < c.workers);
+      if (free !== undefined) {
+        tried.add(free.peer);
+        this.#acquire(free.peer);
+        return free;
+      }
+      await new Promise<void>((resolve) => this.#waiters.push(resolve));
+    }
+  }
+
+  #inflightTotal(): number {
+    let n = 0;
+    for (const v of this.#inflight.values()) n += v;
+    return n;
+  }
+
+  #acquire(peer: PeerIdString): void {
+    this.#inflight.set(peer, (this.#inflight.get(peer) ?? 0) + 1);
+  }
+
+  #release(peer: PeerIdString): void {
+    const n = (this.#inflight.get(peer) ?? 1) - 1;
+    if (n <= 0) this.#inflight.delete(peer);
+    else this.#inflight.set(peer, n);
+    const waiters = this.#waiters;
+    this.#waiters = [];
+    for (const w of waiters) w();
+  }
+}

@@ -1,0 +1,256 @@
+/**
+ * The market protocol on the in-memory mesh (src/mesh/sim, virtual time, seeded): a requester and
+ * four contributors with real wallets (fake-indexeddb), real signatures, real bound proof-of-work
+ * and real payment audits. The contributors' engine is a deterministic function here (BLAKE3 of
+ * params ‖ input, cost from the input size); the CLI tests run the real engine in real processes.
+ */
+import 'fake-indexeddb/auto';
+import { IDBFactory } from 'fake-indexeddb';
+import { blake3 } from '@noble/hashes/blake3.js';
+import { bytesToHex } from '@noble/hashes/utils.js';
+import { describe, expect, it } from 'vitest';
+import { MeshNode } from '../../../src/mesh/protocol/node.ts';
+import { SimNetwork, type SimNode } from '../../../src/mesh/sim/network.ts';
+import { mulberry32, randomBytes } from '../../../src/mesh/sim/prng.ts';
+import { targetToCompact } from '../../../src/capsules/pow/target.ts';
+import {
+  MarketContributor,
+  MarketRequester,
+  MarketWallet,
+  MemoryChunks,
+  NoContributorError,
+  type JobRun,
+  type MarketEvent,
+} from '../../../src/trade/index.ts';
+import { seedFromEnv } from '../_prng.ts';
+
+const SEED = seedFromEnv(20261127);
+/** 2^18 expected hashes a proof (32 credits): few records, quick to mint. */
+const TEST_BITS = targetToCompact(2n ** 256n / 2n ** 18n - 1n);
+
+function honestRun(params: string, input?: Uint8Array): JobRun {
+  const p = new TextEncoder().encode(params);
+  const all = new Uint8Array(p.length + (input?.length ?? 0));
+  all.set(p);
+  if (input) all.set(input, p.length);
+  return {
+    status: 'ok',
+    costUsed: 1 + Math.floor((input?.length ?? 0) / 100_000),
+    output: blake3(all),
+    error: '',
+  };
+}
+
+interface Peer {
+  sim: SimNode;
+  node: MeshNode;
+  wallet: MarketWallet;
+  chunks: MemoryChunks;
+  contributor?: MarketContributor;
+  ran: number;
+}
+
+async function world(seed: number, opts: { tamper?: number; slow?: number } = {}) {
+  const rand = mulberry32(seed);
+  const net = new SimNetwork(rand, { loss: 0 });
+  const now = () => Math.floor(net.sched.now);
+  const peers: Peer[] = [];
+  for (let i = 0; i < 5; i++) {
+    const sim = net.addNode(`p${i}`);
+    const chunks = new MemoryChunks();
+    const node = new MeshNode(sim.port, { source: chunks, random: rand });
+    await node.start();
+    const wallet = await MarketWallet.open(new IDBFactory(), { now });
+    peers.push({ sim, node, wallet, chunks, ran: 0 });
+  }
+  net.buildTables();
+  net.buildMesh();
+  net.startHeartbeat();
+  for (const [i, p] of peers.entries()) {
+    if (i === 0) continue;
+    const peer = p;
+    p.contributor = new MarketContributor({
+      node: p.node,
+      chunks: p.chunks,
+      signer: p.wallet.identity,
+      capsules: [{ name: 'crypto', version: 1 }],
+      workers: 2,
+      run: (job) => {
+        peer.ran++;
+        const r = honestRun(job.params, job.input);
+        if (i !== opts.slow) return Promise.resolve(r);
+        // The slow one takes 60 virtual seconds, past any deadline in these tests.
+        return new Promise((resolve) => net.sched.after(60_000, () => resolve(r), true));
+      },
+      receive: (bundle, work) => p.wallet.receive(bundle, work),
+      ...(i === opts.tamper ? { tamper: (o: Uint8Array) => o.map((b) => b ^ 0xff) } : {}),
+    });
+    p.contributor.start();
+  }
+  const settle = async <T>(promise: Promise<T>, maxMs = 600_000): Promise<T> => {
+    let done = false;
+    let value: T | undefined;
+    let error: unknown;
+    promise.then(
+      (v) => ((done = true), (value = v)),
+      (e: unknown) => ((done = true), (error = e)),
+    );
+    // Wallet work (fake-indexeddb) runs on real macrotasks the virtual clock does not see: give it a
+    // real moment before each 100 virtual ms, so a 30 s virtual RPC timeout is not a busy CPU's artefact.
+    for (let t = 0; !done && t < maxMs; t += 100) {
+      await new Promise((r) => setTimeout(r, 2));
+      await net.sched.runUntil(net.sched.now + 100);
+    }
+    if (!done) throw new Error(`did not settle within ${maxMs} virtual ms (seed ${seed})`);
+    if (error !== undefined) throw error;
+    return value as T;
+  };
+  const advertise = async () => {
+    for (const p of peers.slice(1)) await p.contributor!.advertise();
+    await net.sched.runUntil(net.sched.now + 3000);
+  };
+  const requesterPeer = peers[0]!;
+  const requester = new MarketRequester({
+    node: requesterPeer.node,
+    chunks: requesterPeer.chunks,
+    signer: requesterPeer.wallet.identity,
+    payments: requesterPeer.wallet.requesterPayments(),
+    random: rand,
+  });
+  return { net, peers, requester, settle, advertise, rand };
+}
+
+const id = (p: Peer) => p.wallet.nodeId;
+
+describe(`market protocol on the simulated mesh (seed ${SEED})`, () => {
+  it('runs 10 jobs with a 2-identity quorum, pays each agreeing contributor its costUsed once, and the books balance', async () => {
+    console.info(`[market sim] seed ${SEED}`);
+    const { peers, requester, settle, advertise, rand } = await world(SEED);
+    const r = peers[0]!;
+    const t0 = performance.now();
+    await r.wallet.mint(120, undefined, undefined, TEST_BITS);
+    console.info(`[market sim] minted 120 credits in ${(performance.now() - t0).toFixed(0)} ms`);
+    const before = (await r.wallet.balance()).balance;
+    await advertise();
+    const events: MarketEvent[] = [];
+    const jobs = Array.from({ length: 10 }, (_, i) => ({
+      params: JSON.stringify({ n: i }),
+      input: i % 3 === 0 ? undefined : randomBytes(rand, i === 4 ? 2_500_000 : 1000 + i), // one job over 2 chunks
+    }));
+    const done = await settle(
+      Promise.all(
+        jobs.map((j) =>
+          requester.submit(
+            {
+              capsule: 'crypto',
+              method: 'sha256',
+              params: j.params,
+              ...(j.input ? { input: j.input } : {}),
+              budget: 3,
+              deadlineMs: 20_000,
+            },
+            (e) => events.push(e),
+          ),
+        ),
+      ),
+    );
+    expect(events.filter((e) => e.kind === 'paid' && e.detail !== undefined)).toEqual([]);
+    let total = 0;
+    const paidTo = new Map<string, number>();
+    for (const [i, d] of done.entries()) {
+      expect(d.status).toBe('ok');
+      expect(bytesToHex(d.output)).toBe(bytesToHex(honestRun(jobs[i]!.params, jobs[i]!.input).output));
+      expect(Object.keys(d.paid)).toHaveLength(2);
+      expect(d.penalised).toEqual([]);
+      for (const [who, amount] of Object.entries(d.paid)) {
+        total += amount;
+        paidTo.set(who, (paidTo.get(who) ?? 0) + amount);
+      }
+    }
+    const after = await r.wallet.balance();
+    expect(after.held).toBe(0);
+    expect(before - after.balance).toBe(total);
+    for (const p of peers.slice(1)) {
+      const b = await p.wallet.balance();
+      expect(b.peerCredits).toBe(paidTo.get(id(p)) ?? 0);
+      // One receipt per payment: nothing paid twice.
+      const receipts = (await p.wallet.ledger.receipts()).filter((x) => x.payment !== undefined);
+      expect(new Set(receipts.map((x) => x.jobId)).size).toBe(receipts.length);
+    }
+    expect(events.filter((e) => e.kind === 'paid' && e.detail !== undefined)).toEqual([]);
+    expect(events.filter((e) => e.kind === 'paid')).toHaveLength(20);
+  }, 60_000);
+
+  it('catches a tampering contributor by the quorum: paid 0, excluded, no more work', async () => {
+    const { peers, requester, settle, advertise } = await world(SEED + 1, { tamper: 2 });
+    const r = peers[0]!;
+    await r.wallet.mint(80, undefined, undefined, TEST_BITS);
+    await advertise();
+    const liar = peers[2]!;
+    const results = [];
+    for (let i = 0; i < 8; i++) {
+      await advertise(); // adverts live 60 s; contributors re-advertise on a timer in real hosts
+      results.push(
+        await settle(
+          requester.submit({
+            capsule: 'crypto',
+            method: 'sha256',
+            params: `{"i":${i}}`,
+            budget: 2,
+            deadlineMs: 20_000,
+          }),
+        ),
+      );
+    }
+    for (const [i, d] of results.entries()) {
+      expect(bytesToHex(d.output)).toBe(bytesToHex(honestRun(`{"i":${i}}`).output));
+      expect(d.paid[id(liar)]).toBeUndefined();
+    }
+    const caught = results.findIndex((d) => d.penalised.includes(id(liar)));
+    expect(caught).toBeGreaterThanOrEqual(0);
+    expect(requester.reputation.excluded(id(liar))).toBe(true);
+    const ranWhenCaught = liar.ran;
+    expect(ranWhenCaught).toBe(1);
+    expect((await liar.wallet.balance()).balance).toBe(0);
+  }, 60_000);
+
+  it('reissues a job whose contributor vanishes mid-run; the vanished one is not paid', async () => {
+    const { peers, requester, settle, advertise, net } = await world(SEED + 2, { slow: 1 });
+    const r = peers[0]!;
+    await r.wallet.mint(40, undefined, undefined, TEST_BITS);
+    await advertise();
+    const slow = peers[1]!;
+    const events: MarketEvent[] = [];
+    const job = requester.submit(
+      { capsule: 'crypto', method: 'sha256', params: '{"v":1}', budget: 2, deadlineMs: 10_000 },
+      (e) => {
+        events.push(e);
+        // The slow contributor goes down the moment it starts running.
+        if (e.kind === 'running' && e.contributor === id(slow)) slow.sim.up = false;
+      },
+    );
+    const d = await settle(job);
+    void net;
+    expect(bytesToHex(d.output)).toBe(bytesToHex(honestRun('{"v":1}').output));
+    expect(d.paid[id(slow)]).toBeUndefined();
+    expect(Object.keys(d.paid)).toHaveLength(2);
+    expect(events.some((e) => e.kind === 'reissued' && e.contributor === slow.sim.id)).toBe(true);
+    expect((await slow.wallet.balance()).balance).toBe(0);
+  }, 60_000);
+
+  it('says when no contributor offers the capsule, instead of waiting', async () => {
+    const { peers, requester, settle, advertise } = await world(SEED + 3);
+    await peers[0]!.wallet.mint(10, undefined, undefined, TEST_BITS);
+    await advertise();
+    await expect(
+      settle(
+        requester.submit({ capsule: 'image', method: 'resize', params: '{}', budget: 1, deadlineMs: 1000 }),
+      ),
+    ).rejects.toThrow(NoContributorError);
+    await expect(
+      settle(
+        requester.submit({ capsule: 'image', method: 'resize', params: '{}', budget: 1, deadlineMs: 1000 }),
+      ),
+    ).rejects.toThrow(/no contributor offers image\.resize; 0 of the \d+ connected peer\(s\) have it/);
+  }, 30_000);
+});
