@@ -435,7 +435,7 @@ export class JobEngine {
           this.settle(p, {
             status: p.stopReason ? status : 'internalError',
             error: p.stopReason
-              ? `stopped: the worker did not stop within ${GRACE_MS} ms of its ${p.stopReason} and was replaced`
+              ? `stopped: ${p.stopReason === 'budget' ? `the budget of ${p.budget} credits ran out` : `its ${p.stopReason}`}; the worker did not stop within ${GRACE_MS} ms and was replaced`
               : `the worker stopped responding (no heartbeat for ${Math.round(silent)} ms) and was replaced`,
             costUsed: Math.min(p.budget, cpuCredits(ran) + dataCredits(p.inputBytes)),
           });

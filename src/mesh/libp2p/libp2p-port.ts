@@ -59,7 +59,7 @@ export const MAX_INBOUND_STREAMS_PER_CONNECTION = 16;
 /**
  * The kad-dht CID under which provider records for a 32-byte key live: CIDv1(raw, sha2-256(key)).
  *
- * Why sha2-256 of the key and not the key itself as a BLAKE3 multihash (ids.ts keyToCid): js
+ * Why sha2-256 of the key and not the key itself as a BLAKE3 multihash: js
  * kad-dht sends only the multihash on the wire, and its ADD_PROVIDER / GET_PROVIDERS handlers
  * parse that with `CID.decode`, which only succeeds when the multihash happens to look like a CIDv0
  * (sha2-256, 32 bytes). A BLAKE3 multihash is refused as "Invalid CID version 30" by every remote

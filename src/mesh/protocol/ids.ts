@@ -26,24 +26,7 @@ export const FRAME_VERSION = 1;
 
 /**
  * Provider-record keys are 32-byte BLAKE3 digests: a chunk's address, or `capsuleKey(name)` for
- * "who runs this capsule". libp2p's DHT wants a CID, so `keyToCid` wraps the digest as a CIDv1
- * (version 1, codec raw 0x55, multihash blake3 0x1e, length 32); every varint is one byte.
+ * "who runs this capsule". The DHT keys them by `dhtCid(key)` = CIDv1(raw, sha2-256(key))
+ * (src/mesh/libp2p/libp2p-port.ts says why not a BLAKE3 multihash).
  */
 export const KEY_BYTES = 32;
-const CID_PREFIX = [0x01, 0x55, 0x1e, 0x20] as const;
-
-export function keyToCid(key: Uint8Array): Uint8Array {
-  if (key.length !== KEY_BYTES)
-    throw new RangeError(`provider key: expected ${KEY_BYTES} bytes, got ${key.length}`);
-  const out = new Uint8Array(CID_PREFIX.length + KEY_BYTES);
-  out.set(CID_PREFIX);
-  out.set(key, CID_PREFIX.length);
-  return out;
-}
-
-/** The digest inside a CID made by keyToCid, or null when the CID is anything else. */
-export function cidToKey(cid: Uint8Array): Uint8Array | null {
-  if (cid.length !== CID_PREFIX.length + KEY_BYTES) return null;
-  for (let i = 0; i < CID_PREFIX.length; i++) if (cid[i] !== CID_PREFIX[i]) return null;
-  return cid.slice(CID_PREFIX.length);
-}

@@ -76,7 +76,7 @@ export interface MeshPort {
    */
   handle(protocol: StreamProtocol, handler: StreamHandler, options: { maxRequestBytes: number }): () => void;
 
-  /** Announces that we provide `key` (32 bytes; ids.ts keyToCid gives the DHT's CID). */
+  /** Announces that we provide `key` (32 bytes; a libp2p port keys the DHT record by dhtCid(key)). */
   provide(key: Uint8Array): Promise<void>;
   /** Providers of `key` from the DHT, closest first as the DHT finds them; never includes us. */
   findProviders(key: Uint8Array, options: FindProvidersOptions): Promise<PeerIdString[]>;

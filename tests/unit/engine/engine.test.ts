@@ -122,6 +122,8 @@ describe('JobEngine over real worker threads', () => {
     expect(r.status).toBe('budgetExhausted');
     expect(r.costUsed).toBeLessThanOrEqual(200);
     expect(r.error).toContain('replaced');
+    // The forced stop names the limit like a checkpoint stop does (`inos run` prints it).
+    expect(r.error).toContain('the budget of 200 credits ran out');
     expect(h.pool.replacements).toBe(before + 1);
     const after = await Promise.all(
       [0, 1, 2, 3].map(() => h.engine.submit({ library: 'test', method: 'echo', input: bytes(64) })),

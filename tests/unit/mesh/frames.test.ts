@@ -12,7 +12,6 @@ import {
   type ChunkFrame,
   type RpcFrame,
 } from '../../../src/mesh/protocol/frames.ts';
-import { cidToKey, keyToCid } from '../../../src/mesh/protocol/ids.ts';
 import { MeshError } from '../../../src/mesh/protocol/errors.ts';
 import { EncodeError, encodeDynamic, OUR_LAYOUTS } from '../../../src/wire/index.ts';
 import { prng, seedFromEnv } from '../_prng.ts';
@@ -57,13 +56,6 @@ describe('mesh frames: round trips', () => {
     for (const f of frames) expect(decodeChunk(encodeChunk(f))).toEqual({ ok: true, frame: f });
   });
 
-  it('provider keys wrap as CIDv1 raw + blake3 multihash and back', () => {
-    const cid = keyToCid(h(5));
-    expect([...cid.slice(0, 4)]).toEqual([0x01, 0x55, 0x1e, 0x20]);
-    expect(cidToKey(cid)).toEqual(h(5));
-    expect(cidToKey(cid.slice(1))).toBeNull();
-    expect(() => keyToCid(new Uint8Array(31))).toThrow(/32 bytes/);
-  });
 });
 
 describe('mesh frames: limits and bad input', () => {
