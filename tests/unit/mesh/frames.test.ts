@@ -55,7 +55,6 @@ describe('mesh frames: round trips', () => {
     ];
     for (const f of frames) expect(decodeChunk(encodeChunk(f))).toEqual({ ok: true, frame: f });
   });
-
 });
 
 describe('mesh frames: limits and bad input', () => {
