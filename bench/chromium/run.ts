@@ -1,11 +1,13 @@
 /**
- * Chromium benchmarks: `npx tsx bench/chromium/run.ts [bus|capsules|pow]` (no argument: all three).
+ * Chromium benchmarks: `npx tsx bench/chromium/run.ts [bus|capsules|pow|dispatch|chacha]` (no argument: all).
  * Launches the test build (`npm run build:test` first) headless, opens its selftest.html
  * (src/selftest) and measures in the browser what bench/bus and bench/pow measure under Node:
  *  - bus      → bench/results/bus.json "chromium": ring vs postMessage (two Workers), ring and
  *               postMessage round trips, arena handoff of 1 KiB / 16 MiB, JobRequest encode/decode
  *               vs JSON on the page, and the engine's empty-job dispatch round trip;
  *  - capsules → bench/results/capsules.json: dispatch_p50_us_chromium (+ a "chromium" section);
+ *  - chacha   → bench/results/chacha.json "chromium": ChaCha20-Poly1305 on the page's thread, the
+ *               WebAssembly SIMD kernel vs noble, interleaved (wall MB/s: no CPU clock in a page);
  *  - pow      → bench/results/pow.json "chromium": CPU MH/s of one Worker and of one Worker per
  *               core (best of 5), GPU MH/s and adapter (SwiftShader under --enable-unsafe-webgpu).
  * Each file keeps its other sections. Every figure is measured in this run; meta records the
@@ -23,7 +25,7 @@ import { pickBackend } from '../../src/capsules/pow/search-gpu.ts';
 import type { SelfTestGlobal, SelfTestInfo } from '../../src/selftest/index.ts';
 
 const RESULTS = join(dirname(fileURLToPath(import.meta.url)), '..', 'results');
-const SUITES = ['bus', 'capsules', 'pow', 'dispatch'] as const;
+const SUITES = ['bus', 'capsules', 'pow', 'dispatch', 'chacha'] as const;
 type Suite = (typeof SUITES)[number];
 /** Jobs timed for the dispatch round trip (after the engine's own warm-up). */
 const DISPATCH_JOBS = 2000;
@@ -171,6 +173,23 @@ async function main(): Promise<void> {
       };
       merge('dispatch.json', { chromium: dispatchSpin });
       console.table(runs);
+    }
+
+    if (suites.includes('chacha')) {
+      const c = await page.evaluate(() =>
+        (globalThis as unknown as SelfTestGlobal).inosSelfTest.chachaThroughput(1 << 20, 5),
+      );
+      merge('chacha.json', {
+        chromium: {
+          ...c,
+          wasm_vs_noble_ratio: r2(c.wasmMBps / c.nobleMBps),
+          meta: meta({
+            definition:
+              'chacha20poly1305 encryption of 1 MiB on selftest.html (chachaThroughput): the WebAssembly SIMD kernel and noble, 5 interleaved rounds of >= 250 ms each, best of each, MB per wall second',
+          }),
+        },
+      });
+      console.table({ chacha: c });
     }
 
     if (suites.includes('capsules')) {

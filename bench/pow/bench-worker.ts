@@ -1,11 +1,11 @@
 /**
- * One CPU worker of the pow benchmark: warms up, reports ready, then for every "go" searches its
- * own slice of the nonce space for `ms` and reports the nonces hashed. Runs under worker_threads.
+ * One CPU worker of the pow benchmark under worker_threads: warms up, reports ready, then for every
+ * "go" searches its own slice of the nonce space for `ms` and reports the nonces hashed. The role
+ * itself is src/selftest/_pow-role.ts, the same the Chromium self-test's Workers run.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { createSimdKernelSync } from '../../src/capsules/pow/dsha256-simd.ts';
-import { parseSearchParams } from '../../src/capsules/pow/job.ts';
-import { searchCpu } from '../../src/capsules/pow/search-cpu.ts';
+import { powSample, powSliceJob } from '../../src/selftest/_pow-role.ts';
 
 const { index, workers, ms, simd } = workerData as {
   index: number;
@@ -14,17 +14,9 @@ const { index, workers, ms, simd } = workerData as {
   simd: boolean;
 };
 const kernel = simd ? createSimdKernelSync() : null;
-const span = Math.floor(2 ** 32 / workers);
-const job = parseSearchParams({
-  header: 'ab'.repeat(80),
-  nonceStart: index * span,
-  count: span,
-  target: '0'.repeat(63) + '1',
-});
-searchCpu(job, { kernel, budgetMs: 500 });
+const job = powSliceJob(index, workers);
+powSample(job, kernel, 500);
 parentPort!.postMessage({ type: 'ready' });
 parentPort!.on('message', () => {
-  const t0 = performance.now();
-  const r = searchCpu(job, { kernel, budgetMs: ms });
-  parentPort!.postMessage({ type: 'done', hashes: r.hashes, ms: performance.now() - t0 });
+  parentPort!.postMessage({ type: 'done', ...powSample(job, kernel, ms) });
 });

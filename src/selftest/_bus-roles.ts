@@ -1,7 +1,8 @@
 /**
- * The worker side of the Chromium bus benchmark, a port of bench/bus/_bench-worker.ts (Node) to
- * browser Workers: thread "a" writes to inbox 0 and reads outbox 0, thread "b" the reverse, and a
- * MessageChannel joins the same two threads for the postMessage comparison.
+ * The worker side of the bus benchmark, the one source for both hosts: the Chromium self-test's
+ * Workers (role-worker.ts) and Node's worker_threads (bench/bus/_bench-worker.ts, a thin adapter).
+ * Thread "a" writes to inbox 0 and reads outbox 0, thread "b" the reverse, and a message port joins
+ * the same two threads for the postMessage comparison.
  */
 import { Arena, assertLayout, RingBuffer, type ArenaRef } from '../sab/index.ts';
 import type { BusBenchCmd, BusBenchRes } from './role-protocol.ts';
@@ -16,11 +17,14 @@ class PortMailbox {
   private head = 0;
   private taker: ((m: unknown) => void) | null = null;
 
-  constructor(readonly port: MessagePort) {
-    port.onmessage = (e: MessageEvent) => {
-      if (this.taker) this.taker(e.data);
-      else this.backlog.push(e.data);
-    };
+  constructor(
+    readonly post: (m: unknown) => void,
+    listen: (deliver: (m: unknown) => void) => void,
+  ) {
+    listen((m) => {
+      if (this.taker) this.taker(m);
+      else this.backlog.push(m);
+    });
   }
 
   /** Calls `f` with each of the next `n` messages (queued ones first), then resolves. */
@@ -60,7 +64,23 @@ let state: BusState | null = null;
 const now = (): number => performance.timeOrigin + performance.now();
 const msg64 = new Uint8Array(64).map((_, i) => i);
 
+/** A browser MessagePort as the bus's port. */
 export function busInit(sab: SharedArrayBuffer, side: 'a' | 'b', port: MessagePort): null {
+  return busInitWith(
+    sab,
+    side,
+    (m) => port.postMessage(m),
+    (deliver) => (port.onmessage = (e: MessageEvent) => deliver(e.data)),
+  );
+}
+
+/** Any port: `post` sends a message, `listen` subscribes once to every message that arrives. */
+export function busInitWith(
+  sab: SharedArrayBuffer,
+  side: 'a' | 'b',
+  post: (m: unknown) => void,
+  listen: (deliver: (m: unknown) => void) => void,
+): null {
   const layout = assertLayout(sab);
   const inbox = RingBuffer.inbox(sab, layout, 0);
   const outbox = RingBuffer.outbox(sab, layout, 0);
@@ -68,7 +88,7 @@ export function busInit(sab: SharedArrayBuffer, side: 'a' | 'b', port: MessagePo
     send: side === 'a' ? inbox : outbox,
     recv: side === 'a' ? outbox : inbox,
     arena: new Arena(sab, layout),
-    mail: new PortMailbox(port),
+    mail: new PortMailbox(post, listen),
   };
   return null;
 }
@@ -80,7 +100,7 @@ function readInto(recv: RingBuffer, buf: Uint8Array): void {
 export async function busBench(c: BusBenchCmd): Promise<BusBenchRes> {
   if (!state) throw new Error('bus-bench before bus-init');
   const { send, recv, arena, mail } = state;
-  const port = mail.port;
+  const port = { postMessage: mail.post };
   switch (c.cmd) {
     case 'spin':
       send.spinIterations = c.n;
@@ -98,6 +118,11 @@ export async function busBench(c: BusBenchCmd): Promise<BusBenchRes> {
         readInto(recv, buf);
         check += buf[63]!;
       }
+      return { t1: now(), check };
+    }
+    case 'ring-recv-copy': {
+      let check = 0;
+      for (let i = 0; i < c.n; i++) check += recv.read()![63]!;
       return { t1: now(), check };
     }
     case 'pm-send': {
@@ -191,5 +216,19 @@ export async function busBench(c: BusBenchCmd): Promise<BusBenchRes> {
     case 'pm-handoff-pong':
       await mail.take<Uint8Array>(c.n, (m) => port.postMessage(m[0]! + m[m.length - 1]!));
       return {};
+    case 'arena-ops': {
+      // Random sizes, a sliding window of 64 live blocks: each op is one alloc plus one free.
+      let s = c.seed >>> 0;
+      const rnd = (): number => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32;
+      const live: ArenaRef[] = [];
+      const t0 = performance.now();
+      for (let i = 0; i < c.n; i++) {
+        live.push(arena.alloc(1 + Math.floor(Math.exp(rnd() * Math.log(c.maxBytes)))));
+        if (live.length > 64) arena.free(live.splice(Math.floor(rnd() * live.length), 1)[0]!);
+      }
+      const opsPerSec = c.n / ((performance.now() - t0) / 1000);
+      for (const r of live) arena.free(r);
+      return { opsPerSec };
+    }
   }
 }

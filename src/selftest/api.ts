@@ -5,6 +5,7 @@
  */
 import type { ArenaCheckResult } from './arena-check.ts';
 import type { BusBench, BusBenchOptions } from './bus-bench.ts';
+import type { ChachaThroughput } from './chacha-bench.ts';
 import type { CryptoVectorsResult } from './crypto-vectors.ts';
 import type { DispatchLatency } from './dispatch-latency.ts';
 import type { PhysicsGoldenResult } from './physics-check.ts';
@@ -31,6 +32,7 @@ export interface SelfTestApi {
   ringAcrossWorkers(frames: number): Promise<RingCheckResult>;
   arenaAcrossWorkers(opts?: { workers?: number; ops?: number }): Promise<ArenaCheckResult>;
   cryptoVectors(): Promise<CryptoVectorsResult>;
+  chachaThroughput(bytes?: number, rounds?: number): Promise<ChachaThroughput>;
   dispatchLatency(n: number, hostSpin?: number): Promise<DispatchLatency>;
   busBench(opts?: BusBenchOptions): Promise<BusBench>;
   chunkStoreRoundTrip(): Promise<StoredBlob>;
@@ -56,6 +58,7 @@ export type {
   ArenaCheckResult,
   BrotliResult,
   BusBench,
+  ChachaThroughput,
   ChunkGetResult,
   CryptoVectorsResult,
   DispatchLatency,

@@ -2,6 +2,7 @@
 import type { SelfTestApi, SelfTestGlobal } from './api.ts';
 import { arenaAcrossWorkers } from './arena-check.ts';
 import { busBench } from './bus-bench.ts';
+import { chachaThroughput } from './chacha-bench.ts';
 import { cryptoVectors } from './crypto-vectors.ts';
 import { dispatchLatency } from './dispatch-latency.ts';
 import { POOL_WORKERS, SelfTestHost, type SelfTestSpawners } from './host.ts';
@@ -39,6 +40,7 @@ export function createSelfTest(spawn: SelfTestSpawners): SelfTestApi {
     ringAcrossWorkers: (frames) => ringAcrossWorkers(host, frames),
     arenaAcrossWorkers: (opts) => arenaAcrossWorkers(host, opts),
     cryptoVectors: () => cryptoVectors(host),
+    chachaThroughput: async (bytes, rounds) => chachaThroughput(bytes, rounds),
     dispatchLatency: (n, hostSpin) => dispatchLatency(host, n, hostSpin),
     busBench: (opts) => busBench(host, opts),
     chunkStoreRoundTrip: () => chunkStoreRoundTrip(host),

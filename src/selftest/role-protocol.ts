@@ -37,16 +37,18 @@ export interface ArenaStressRes {
 /** Commands of the bus benchmark; thread "a" is the host side, "b" the worker side (as in Node). */
 export type BusBenchCmd =
   | { cmd: 'spin'; n: number }
-  | { cmd: 'ring-send' | 'ring-recv-into' | 'pm-send' | 'pm-recv'; n: number }
+  | { cmd: 'ring-send' | 'ring-recv-into' | 'ring-recv-copy' | 'pm-send' | 'pm-recv'; n: number }
   | { cmd: 'ring-ping' | 'ring-pong' | 'pm-ping' | 'pm-pong'; n: number }
   | { cmd: 'handoff-ping' | 'pm-handoff-ping'; n: number; bytes: number }
-  | { cmd: 'handoff-pong' | 'pm-handoff-pong'; n: number };
+  | { cmd: 'handoff-pong' | 'pm-handoff-pong'; n: number }
+  | { cmd: 'arena-ops'; n: number; seed: number; maxBytes: number };
 
 export interface BusBenchRes {
   /** performance.timeOrigin + performance.now(): comparable across the page's threads. */
   t0?: number;
   t1?: number;
   latenciesUs?: number[];
+  opsPerSec?: number;
   check?: number;
 }
 

@@ -112,6 +112,14 @@ describe('capsules in pool Workers', () => {
     expect(new Set(r.results.map((v) => v.worker)).size).toBe(2);
   });
 
+  it('compiles the ChaCha20-Poly1305 WebAssembly SIMD kernel on the page (no silent noble fallback)', async () => {
+    const r = await page.evaluate(() =>
+      (globalThis as unknown as SelfTestGlobal).inosSelfTest.chachaThroughput(64 << 10, 1),
+    );
+    expect(r.kernel).toBe(true);
+    expect(r.wasmMBps).toBeGreaterThan(0);
+  });
+
   it('brotli-compresses and decompresses through the storage capsule, and refuses the brotli bomb', async () => {
     const r = await page.evaluate(() =>
       (globalThis as unknown as SelfTestGlobal).inosSelfTest.brotliRoundTrip(),
