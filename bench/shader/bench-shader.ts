@@ -16,7 +16,9 @@ import type { SelfTestGlobal } from '../../src/selftest/index.ts';
 import { nodeGpuDevices } from '../../src/cli/node-gpu.ts';
 import { dawnMatmul, jsMatmulGflops, type MatmulRow } from './dawn-matmul.ts';
 
-const SIZES = [128, 256];
+/** Chromium (SwiftShader) sizes; Dawn on llvmpipe is ~10× slower, so it runs the smaller ones. */
+const SIZES = [256, 512, 1024];
+const DAWN_SIZES = [256, 512];
 const RESULTS = join(dirname(fileURLToPath(import.meta.url)), '..', 'results', 'shader.json');
 
 async function main(): Promise<void> {
@@ -30,7 +32,7 @@ async function main(): Promise<void> {
   if (device) {
     const info = (device as GPUDevice & { adapterInfo?: GPUAdapterInfo }).adapterInfo;
     adapter = info ? [info.vendor, info.device, info.description].filter(Boolean).join(' / ') : 'unknown';
-    for (const n of SIZES) dawn.push(await dawnMatmul(device, n));
+    for (const n of DAWN_SIZES) dawn.push(await dawnMatmul(device, n));
     console.table(dawn);
   } else console.warn('no Dawn adapter: the Node section is empty');
 

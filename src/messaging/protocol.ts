@@ -224,10 +224,17 @@ export interface OffscreenProtocol {
    * Test builds only: runs one storage job (put/get/has/delete) on the host's engine with `input`
    * (base64, or `generated`: testInputBytes(seed, bytes) made in the document, so multi-MB inputs do
    * not cross runtime messaging), as a job from the mesh would, and says which workers a put's
-   * pieces went to. The output comes back whole up to 1 MiB, and always as its SHA-256.
+   * pieces went to. The output comes back whole up to 1 MiB, and always as its SHA-256. `library`
+   * 'ml' runs an `ml` job instead (an `infer` whose model a storage.put left in the store).
    */
   'test/storage-job': {
-    req: { method: string; params: string; inputB64: string; generated?: { seed: number; bytes: number } };
+    req: {
+      library?: 'storage' | 'ml';
+      method: string;
+      params: string;
+      inputB64: string;
+      generated?: { seed: number; bytes: number };
+    };
     res: {
       status: string;
       error: string;

@@ -375,7 +375,7 @@ export class ComputeHost {
         if (power) this.reportBattery({ supported: true, ...power, at: this.deps.now() }, true);
         return undefined;
       },
-      'test/storage-job': async ({ method, params, inputB64, generated }) => {
+      'test/storage-job': async ({ library = 'storage', method, params, inputB64, generated }) => {
         if (import.meta.env.MODE !== 'test' || !this.deps.testHooks)
           throw new Error('test hooks are not built into this extension');
         if (!this.engine) throw new Error('compute host not started');
@@ -383,7 +383,9 @@ export class ComputeHost {
         const input = generated
           ? testInputBytes(generated.seed, generated.bytes)
           : Uint8Array.from(atob(inputB64), (c) => c.charCodeAt(0));
-        const r = await this.engine.submit({ library: 'storage', method, params, input });
+        if (library !== 'storage' && library !== 'ml')
+          throw new Error(`test/storage-job runs storage or ml jobs, not ${String(library)}`);
+        const r = await this.engine.submit({ library, method, params, input });
         let bin = '';
         if (r.output.length <= 1 << 20)
           for (let i = 0; i < r.output.length; i += 0x8000)

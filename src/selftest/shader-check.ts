@@ -109,11 +109,11 @@ export interface ShaderMatmulResult {
   error?: string;
 }
 
-/** Best of `rounds` matmul jobs of size n (the CPU reference only for n ≤ 256, to check it). */
+/** Best of `rounds` matmul jobs of size n (the CPU reference only for n ≤ 512, to check it). */
 export function shaderMatmul(host: SelfTestHost, n: number, rounds = 3): Promise<ShaderMatmulResult> {
   return withGpu(host, async () => {
     const { engine } = await host.engine();
-    const job = matmulJob(n, 3, n <= 256);
+    const job = matmulJob(n, 3, n <= 512);
     let best = Infinity;
     let last: Awaited<ReturnType<typeof engine.submit>> | null = null;
     for (let i = 0; i < rounds; i++) {
@@ -130,7 +130,7 @@ export function shaderMatmul(host: SelfTestHost, n: number, rounds = 3): Promise
     const status = last?.status ?? 'internalError';
     const pass =
       status === 'ok' &&
-      (n > 256 || compareShaderOutputs(last!.output, job.expected, job.params.output).agree);
+      (n > 512 || compareShaderOutputs(last!.output, job.expected, job.params.output).agree);
     return { n, ms: best, gflops: job.flops / best / 1e6, pass, status, error: last?.error };
   });
 }

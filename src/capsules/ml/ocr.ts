@@ -2,8 +2,9 @@
  * PaddleOCR's pipeline on its ONNX models: DB text detection (resize to ≤ 960 px, multiples of 32;
  * probability map > 0.3; connected regions scoring ≥ 0.6; boxes grown by the DB "unclip" distance
  * area·2.0/perimeter), the 0°/180° angle classifier on each crop (in ≈ 4:1 pieces, averaged), and CRNN recognition at height 48
- * with greedy CTC decoding over ppocr_keys_v1 (+ space). Boxes are axis-aligned: rotated text other
- * than upside down is not handled.
+ * with greedy CTC decoding over ppocr_keys_v1 (+ space). Lines come in reading order, of the upright
+ * page when most lines read at 180°. Boxes are axis-aligned: rotated text other than upside down is
+ * not handled.
  */
 import type { ModelSource } from './models.ts';
 import { loadOrt, namedSession } from './ort.ts';
@@ -195,20 +196,35 @@ export async function ocr(
   models: ModelSource | undefined,
   checkpoint: () => void,
 ): Promise<OcrLine[]> {
-  const lines: OcrLine[] = [];
+  const read: { rect: Rect; flip: boolean; text: string; confidence: number }[] = [];
   for (const rect of await detect(img, models, checkpoint)) {
     checkpoint();
     const { angle, confidence: ac } = await classifyAngle(img, rect, models);
     const flip = angle === 180 && ac > 0.9;
-    const { text, confidence } = await recognize(img, rect, flip, models);
-    if (!text.trim()) continue;
-    const r = (v: number) => Math.round(v);
-    lines.push({
-      text,
-      confidence: Math.round(confidence * 1e4) / 1e4,
-      box: [r(rect.x0), r(rect.y0), r(rect.x1), r(rect.y1)],
-      angle: flip ? 180 : 0,
-    });
+    read.push({ rect, flip, ...(await recognize(img, rect, flip, models)) });
   }
+  // The page's orientation is the majority's. A line the classifier turned the other way is read
+  // again the page's way, and the reading with the higher mean confidence stays (on a page rotated
+  // 180°, one of six DejaVu lines was classified upright and read as "ishn! jonb!l …").
+  const pageFlip = read.filter((l) => l.flip).length * 2 > read.length;
+  for (const l of read) {
+    if (l.flip === pageFlip) continue;
+    checkpoint();
+    const again = await recognize(img, l.rect, pageFlip, models);
+    if (again.confidence > l.confidence) Object.assign(l, again, { flip: pageFlip });
+  }
+  const r = (v: number) => Math.round(v);
+  const lines: OcrLine[] = read
+    .filter((l) => l.text.trim())
+    .map((l) => ({
+      text: l.text,
+      confidence: Math.round(l.confidence * 1e4) / 1e4,
+      box: [r(l.rect.x0), r(l.rect.y0), r(l.rect.x1), r(l.rect.y1)],
+      angle: l.flip ? 180 : 0,
+    }));
+  // Detection ordered the boxes top to bottom, left to right in the image: on a page rotated 180°
+  // that is the last line first. Reverse it (rows and the boxes within a row), so lines come in the
+  // upright page's reading order; boxes stay in the image's coordinates.
+  if (pageFlip) lines.reverse();
   return lines;
 }

@@ -151,8 +151,9 @@ var<workgroup> tb: array<array<f32, 16>, 16>;
 @compute @workgroup_size(16, 16)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u) {
   let n = dims.n;
-  let col = (wid.x + inos_offset.x) * 16u + lid.x;
-  let row = wid.y * 16u + lid.y;
+  let g = wid + inos_offset;
+  let col = g.x * 16u + lid.x;
+  let row = g.y * 16u + lid.y;
   var acc = 0.0;
   for (var t = 0u; t < n / 16u; t++) {
     ta[lid.y][lid.x] = a[row * n + t * 16u + lid.x];

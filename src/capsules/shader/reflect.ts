@@ -7,7 +7,7 @@
  */
 import { ResourceType, WgslReflect, type VariableInfo } from 'wgsl_reflect/wgsl_reflect.module.js';
 import { BadInputError } from '../capsule.ts';
-import { GUARD_GROUP, OFFSET_BINDING, OFFSET_NAME } from './guard.ts';
+import { blankComments, GUARD_GROUP, OFFSET_BINDING, OFFSET_NAME } from './guard.ts';
 import { SHADER_LIMITS, type BufferSpec } from './params.ts';
 
 export type BufferKind = 'uniform' | 'read-only-storage' | 'storage';
@@ -27,6 +27,11 @@ export interface ReflectedEntry {
   bindings: ReflectedBinding[];
   /** Uses `@group(1) @binding(0) var<uniform> inos_offset: vec3u`, so its dispatch can be sliced. */
   sliceable: boolean;
+  /**
+   * The code reads `inos_offset` beyond `.x` (`.y`, a swizzle, or the whole vector added to
+   * workgroup_id), so the capsule may split the dispatch by workgroup rows too, not only columns.
+   */
+  sliceRows: boolean;
 }
 
 export interface Reflection {
@@ -65,6 +70,19 @@ function kindOf(v: VariableInfo): BufferKind {
   );
 }
 
+/**
+ * Whether the code reads `inos_offset` other than as `.x` (or `[0]`) outside its declaration: then
+ * the y offset reaches the shader and the dispatch may be split by rows. Works on the text with
+ * comments blanked (WGSL has no string literals).
+ */
+function readsOffsetRows(code: string): boolean {
+  const text = blankComments(code);
+  const uses = new RegExp(`\\b${OFFSET_NAME}\\b(?!\\s*:)`, 'g');
+  const xOnly = new RegExp(`^\\s*(\\.\\s*x\\b|\\[\\s*0u?\\s*\\])`);
+  for (const m of text.matchAll(uses)) if (!xOnly.test(text.slice(m.index + m[0].length))) return true;
+  return false;
+}
+
 /** Parses `code` and reflects its compute entry points; a syntax error is a BadInputError. */
 export function reflectShader(code: string): Reflection {
   let r: WgslReflect;
@@ -73,6 +91,7 @@ export function reflectShader(code: string): Reflection {
   } catch (err) {
     throw new BadInputError(`WGSL does not parse: ${(err as Error).message}`, { cause: err });
   }
+  const rows = readsOffsetRows(code);
   const entryPoints = r.entry.compute.map((f): ReflectedEntry => {
     const bindings: ReflectedBinding[] = [];
     let sliceable = false;
@@ -100,7 +119,7 @@ export function reflectShader(code: string): Reflection {
     bindings.sort((a, b) => a.binding - b.binding);
     const ws = f.workgroupSize;
     const known = ws && ws.every((n) => Number.isInteger(n)) ? ws : null;
-    return { name: f.name, workgroupSize: known, bindings, sliceable };
+    return { name: f.name, workgroupSize: known, bindings, sliceable, sliceRows: sliceable && rows };
   });
   if (r.entry.vertex.length + r.entry.fragment.length > 0)
     throw new BadInputError('only @compute entry points are allowed in shader jobs');

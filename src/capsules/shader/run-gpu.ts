@@ -36,6 +36,11 @@ export interface RunOptions {
   /** Invocations in the first slice of a sliced dispatch (default 2^13: a first dispatch may include a JIT compile). */
   firstSliceInvocations?: number;
   now?: () => number;
+  /**
+   * Called right after each dispatch is submitted, with its workgroup counts (tests: a clock that
+   * charges per workgroup stands in for a slow adapter, so the split is checked without timing).
+   */
+  onSubmitted?: (groups: readonly [number, number, number]) => void;
 }
 
 export interface RunReport {
@@ -211,11 +216,11 @@ export async function runOnDevice(device: GPUDevice, code: string, opts: RunOpti
     let gpuMs = 0;
     const submit = async (
       pipeline: GPUComputePipeline,
-      offsetX: number,
+      offset: [number, number],
       groups: [number, number, number],
     ) => {
       opts.checkpoint?.();
-      device.queue.writeBuffer(offsetBuf, 0, Uint32Array.of(offsetX, 0, 0, 0));
+      device.queue.writeBuffer(offsetBuf, 0, Uint32Array.of(offset[0], offset[1], 0, 0));
       const enc = device.createCommandEncoder();
       const pass = enc.beginComputePass();
       pass.setPipeline(pipeline);
@@ -225,6 +230,7 @@ export async function runOnDevice(device: GPUDevice, code: string, opts: RunOpti
       pass.end();
       const t0 = now();
       device.queue.submit([enc.finish()]);
+      opts.onSubmitted?.(groups);
       await busy(watched(device, device.queue.onSubmittedWorkDone(), lost, submissionMs, t0, now));
       submissions++;
       const dt = now() - t0;
@@ -237,19 +243,24 @@ export async function runOnDevice(device: GPUDevice, code: string, opts: RunOpti
       const [x, y, z] = p.dispatch;
       if (x * y * z === 0) continue;
       if (!p.entry.sliceable) {
-        await submit(pipeline, 0, p.dispatch);
+        await submit(pipeline, [0, 0], p.dispatch);
         continue;
       }
-      // A small first slice, then slices sized towards `target` ms each.
-      const perColumn = p.invocations / x;
-      const first = opts.firstSliceInvocations ?? 8192;
-      let slice = Math.max(1, Math.min(x, Math.floor(first / perColumn)));
-      for (let done = 0; done < x;) {
-        const n = Math.min(slice, x - done);
-        const dt = await submit(pipeline, done, [n, y, z]);
-        done += n;
-        const scale = dt > 0 ? target / dt : 4;
-        slice = Math.max(1, Math.min(65535, Math.round(n * Math.min(4, Math.max(0.25, scale)))));
+      // Slices of `budget` workgroups: a small first one (it may include a JIT compile), then sized
+      // from the last one's time towards `target` ms. Whole rows of workgroups while the budget holds
+      // a row; below that, part of one row (sliceRows) or whole columns (an x-only offset).
+      const perGroup = p.invocations / (x * y * z);
+      let budget = Math.max(1, Math.floor((opts.firstSliceInvocations ?? 8192) / perGroup));
+      for (let y0 = 0; y0 < y;) {
+        const h = p.entry.sliceRows ? Math.max(1, Math.min(y - y0, Math.floor(budget / (x * z)))) : y;
+        for (let x0 = 0; x0 < x;) {
+          const w = Math.max(1, Math.min(x - x0, Math.floor(budget / (h * z))));
+          const dt = await submit(pipeline, [x0, y0], [w, h, z]);
+          x0 += w;
+          const scale = dt > 0 ? Math.min(4, Math.max(0.25, target / dt)) : 4;
+          budget = Math.max(1, Math.round(w * h * z * scale));
+        }
+        y0 += h;
       }
     }
 

@@ -142,6 +142,26 @@ describe.skipIf(!haveConvert)('ocr (PaddleOCR det + cls + rec) on ImageMagick te
     SLOW,
   );
 
+  it(
+    'reads a page rotated 180° in the upright page order of lines, every line at 180°',
+    async () => {
+      const lines = PAGE_LINES.slice(0, 6);
+      const r = decode(
+        await run('ocr', textImage(lines, { width: 900, pointsize: 24, pitch: 44, rotate180: true })),
+      );
+      const got = r.lines.map((l: { text: string }) => l.text).join('\n');
+      const want = lines.join('\n');
+      const accuracy = 1 - editDistance(got, want) / want.length;
+      console.info(`ocr page rotated 180°: accuracy ${(accuracy * 100).toFixed(2)}%:\n${got}`);
+      expect(accuracy, got).toBeGreaterThanOrEqual(0.95);
+      expect(r.lines.map((l: { angle: number }) => l.angle)).toEqual(lines.map(() => 180));
+      // Image coordinates: the page's first line is at the bottom of the rotated image.
+      const tops = r.lines.map((l: { box: number[] }) => l.box[1]);
+      expect([...tops].sort((a, b) => b - a)).toEqual(tops);
+    },
+    SLOW,
+  );
+
   it('refuses an image that is not PNM', async () => {
     await expect(run('ocr', new TextEncoder().encode('GIF89a'))).rejects.toThrow(/binary PNM image/);
   });

@@ -15,6 +15,7 @@ import {
   reflectShader,
   runOnDevice,
   shaderCapsule,
+  SHADER_LIMITS,
   vectorAddJob,
   type KernelJob,
 } from '../../../src/capsules/shader/index.ts';
@@ -68,6 +69,65 @@ describe.skipIf(!haveGpu)(`shader capsule on ${gpu?.name ?? 'no adapter'}`, () =
     });
     expect(report.submissions).toBeGreaterThan(1);
     expect(compareShaderOutputs(report.output, job.expected, job.params.output).agree).toBe(true);
+  });
+
+  it('splits by workgroup rows a dispatch whose single submission would pass the 1 s limit; output exact', async () => {
+    // A slow adapter stands in as a clock that charges 1 ms per workgroup submitted (no real timing):
+    // 4 × 1024 workgroups = 4096 ms as one submission, 1024 ms as one column, so only row slices fit.
+    const [gx, gy] = [4, 1024];
+    const code = (offset: string) => `@group(0) @binding(0) var<storage, read_write> out: array<u32>;
+@group(1) @binding(0) var<uniform> inos_offset: vec3u;
+@compute @workgroup_size(8, 8)
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u) {
+  let g = ${offset};
+  let i = (g.y * 8u + lid.y) * ${gx * 8}u + g.x * 8u + lid.x;
+  out[i] = out[i] + ((i * 2654435761u) ^ (g.y << 8u) ^ g.x);
+}`;
+    const size = gx * gy * 64 * 4;
+    const params = {
+      buffers: [{ binding: 0, size, init: 'zero' as const, read: true }],
+      passes: [{ entryPoint: 'main', dispatch: [gx, gy] }],
+    };
+    const run = async (wgsl: string) => {
+      let clock = 0;
+      const costs: number[] = [];
+      const passes = planPasses(reflectShader(wgsl), params.buffers, params.passes);
+      const report = await runOnDevice((await gpuDevice())!, wgsl, {
+        ...params,
+        passes,
+        input: new Uint8Array(0),
+        loopSteps: 1 << 16,
+        now: () => clock,
+        onSubmitted: (g) => {
+          costs.push(g[0] * g[1] * g[2]);
+          clock += g[0] * g[1] * g[2];
+        },
+      });
+      return { report, costs, passes };
+    };
+    const expected = new Uint32Array(gx * gy * 64);
+    for (let gyi = 0; gyi < gy; gyi++)
+      for (let gxi = 0; gxi < gx; gxi++)
+        for (let ly = 0; ly < 8; ly++)
+          for (let lx = 0; lx < 8; lx++) {
+            const i = (gyi * 8 + ly) * gx * 8 + gxi * 8 + lx;
+            expected[i] = (Math.imul(i, 2654435761) ^ (gyi << 8) ^ gxi) >>> 0;
+          }
+
+    const rows = await run(code('wid + inos_offset'));
+    expect(rows.passes[0]!.entry.sliceRows).toBe(true);
+    expect(rows.costs.reduce((a, b) => a + b, 0)).toBe(gx * gy);
+    expect(Math.max(...rows.costs)).toBeLessThanOrEqual(SHADER_LIMITS.sliceTargetMs * 4);
+    expect(rows.report.submissions).toBeGreaterThan((gx * gy) / 1000);
+    expect(new Uint32Array(rows.report.output.slice().buffer)).toEqual(expected);
+
+    // The same kernel unsliced, and sliced by columns only (it reads only inos_offset.x), exceed it.
+    const whole = code('wid');
+    await expect(run(whole)).rejects.toThrow(/ran longer than 1000 ms, so the device was reset/);
+    const columns = code('vec3u(wid.x + inos_offset.x, wid.y, 0u)');
+    expect(reflectShader(columns).entryPoints[0]!.sliceRows).toBe(false);
+    await expect(run(columns)).rejects.toThrow(/ran longer than 1000 ms/);
+    await check(vectorAddJob(200, 11));
   });
 
   it('an endless loop stops at loopSteps with a clear error; the next job runs', async () => {

@@ -65,6 +65,7 @@ describe('reflection and limits', () => {
         name: 'main',
         workgroupSize: [64, 1, 1],
         sliceable: false,
+        sliceRows: false,
         bindings: [
           expect.objectContaining({ binding: 0, kind: 'read-only-storage', minBytes: 4 }),
           expect.objectContaining({ binding: 1, kind: 'read-only-storage', minBytes: 4 }),
@@ -72,7 +73,19 @@ describe('reflection and limits', () => {
         ],
       },
     ]);
-    expect(reflectShader(matmulJob(32, 1, false).params.code).entryPoints[0]!.sliceable).toBe(true);
+    expect(reflectShader(matmulJob(32, 1, false).params.code).entryPoints[0]).toMatchObject({
+      sliceable: true,
+      sliceRows: true,
+    });
+    const decl =
+      '@group(0) @binding(0) var<storage, read_write> o: array<u32>;\n@group(1) @binding(0) var<uniform> inos_offset: vec3u;\n';
+    const rowsOf = (body: string) =>
+      reflectShader(`${decl}@compute @workgroup_size(1) fn main(@builtin(workgroup_id) w: vec3u) { ${body} }`)
+        .entryPoints[0]!.sliceRows;
+    expect(rowsOf('o[w.x + inos_offset.x] = 1u; /* inos_offset.y */')).toBe(false);
+    expect(rowsOf('o[w.x + inos_offset[0]] = 1u;')).toBe(false);
+    expect(rowsOf('o[w.x + inos_offset.x + inos_offset.y] = 1u;')).toBe(true);
+    expect(rowsOf('let g = w + inos_offset; o[g.x] = 1u;')).toBe(true);
   });
 
   it('refuses what would fail or overrun on the GPU, saying what is allowed', () => {
