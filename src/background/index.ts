@@ -72,6 +72,12 @@ export function startBackground(api: WxtBrowser): Coordinator {
     ...market.handlers(),
     'offscreen/job-done': (done) => scheduler.onJobDone(done),
   };
+  // The popup's earnings carry the paid mesh jobs too (requester, capsule, credits, why a zero).
+  const earnings = handlers['earnings/get'];
+  handlers['earnings/get'] = async (req, sender) => {
+    const res = await earnings(req, sender);
+    return { ...res, market: (await market.jobs()).jobs };
+  };
   // Every heartbeat (1 s while running) is a chance to fill free worker slots.
   const heartbeat = handlers['offscreen/heartbeat'];
   handlers['offscreen/heartbeat'] = async (req, sender) => {

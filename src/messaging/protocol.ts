@@ -145,6 +145,8 @@ export interface WorkflowStatus {
 export interface EarningsView extends LedgerSummary {
   /** This node's public key (hex): the wallet's identity. */
   nodeId: string;
+  /** The paid mesh jobs this browser ran lately (newest first), each zero with its reason. */
+  market?: MarketJobView[];
 }
 
 /** popup (and tools) → background */
