@@ -46,6 +46,9 @@ export type CoordinatorExcluded =
   | 'ledger/history'
   | 'ledger/append'
   | 'offscreen/job-done'
+  | 'market/job'
+  | 'market/receive'
+  | 'market/jobs'
   | 'workflow/start'
   | 'workflow/status'
   | 'metrics/get';

@@ -9,6 +9,7 @@ import { chromeIdleSource, OverridableIdleSource, type IdleSource } from './idle
 import { chromeOffscreenHost, OffscreenManager } from './offscreen-host';
 import { StateStore } from './state-store';
 import { WorkflowRelay } from './workflows';
+import { MarketContributorBridge } from './market-contributor';
 
 export { Coordinator } from './coordinator';
 export * from './status';
@@ -56,11 +57,26 @@ export function startBackground(api: WxtBrowser): Coordinator {
     ensureHost: () => offscreen.ensure(),
     toOffscreen: (type, req) => sendTo(api.runtime, 'offscreen', type, req as never),
   });
+  const queue = JobQueue.open();
+  // Paid mesh jobs run in the offscreen document; here they hold a worker slot and are paid.
+  const market = new MarketContributorBridge({
+    queue,
+    receive: (bundle, work) => wallet.receive(bundle, work),
+    changed: () => void scheduler.tick().catch((err: unknown) => log('scheduler tick failed', err)),
+    now: Date.now,
+  });
   const handlers: Handlers<'background'> = {
     ...coordinator.handlers(),
     ...wallet.handlers(),
     ...workflows.handlers(),
+    ...market.handlers(),
     'offscreen/job-done': (done) => scheduler.onJobDone(done),
+  };
+  // The popup's earnings carry the paid mesh jobs too (requester, capsule, credits, why a zero).
+  const earnings = handlers['earnings/get'];
+  handlers['earnings/get'] = async (req, sender) => {
+    const res = await earnings(req, sender);
+    return { ...res, market: (await market.jobs()).jobs };
   };
   // Every heartbeat (1 s while running) is a chance to fill free worker slots.
   const heartbeat = handlers['offscreen/heartbeat'];
@@ -112,7 +128,7 @@ export function startBackground(api: WxtBrowser): Coordinator {
     );
   });
   const scheduler = new Scheduler({
-    queue: JobQueue.open(),
+    queue,
     wallet,
     submit: (order) => sendTo(api.runtime, 'offscreen', 'jobs/submit', order),
     capacity: () => coordinator.capacity(),

@@ -7,6 +7,7 @@ import {
   MICRO_CREDITS_PER_CREDIT,
   Minter,
   openLedgerDb,
+  Payments,
   ReceiptIssuer,
   saveIdentity,
   type CompactReport,
@@ -34,6 +35,7 @@ export class Wallet {
   private identity!: Identity;
   private ledger!: Ledger;
   private minter!: Minter;
+  private payments!: Payments;
   /** Settled micro-credits, cached for the status line (refreshed after every change). */
   private balanceMicro = 0;
   private hasHistory = false;
@@ -61,6 +63,7 @@ export class Wallet {
     });
     const issuer = new ReceiptIssuer(this.ledger, identity, { now: this.now });
     this.minter = new Minter(issuer, { verify: verifyBoundProof, estimate: (p) => proofCredits(p.bits) });
+    this.payments = new Payments(this.ledger, issuer);
     await this.refresh();
   }
 
@@ -102,6 +105,19 @@ export class Wallet {
     await this.ready;
     try {
       return await this.minter.mint(proof, work);
+    } finally {
+      await this.refresh();
+    }
+  }
+
+  /**
+   * Audits a requester's payment bundle (its signed chain must cover the amount; forks, replays and
+   * forgeries are refused and kept with their reason) and books it; returns the micro-credits.
+   */
+  async receive(bundle: unknown, work: { cpuMs: number }): Promise<number> {
+    await this.ready;
+    try {
+      return (await this.payments.receive(bundle, work)).credits;
     } finally {
       await this.refresh();
     }

@@ -71,6 +71,11 @@ export interface JobSubmission {
    * next job's input by reference (workflows). The caller frees it with `release`.
    */
   keepOutput?: boolean;
+  /**
+   * Queued ahead of every job that is not urgent (behind earlier urgent ones): the extension's paid
+   * mesh jobs before its local proof-of-work slices. Running jobs are not interrupted.
+   */
+  urgent?: boolean;
 }
 
 export interface ArenaInput {
@@ -231,7 +236,9 @@ export class JobEngine {
         copied: ownsInput ? inputBytes : 0,
       };
       sub.signal?.addEventListener('abort', () => this.cancel(p), { once: true });
-      this.queue.push(p);
+      const behind = sub.urgent ? this.queue.findIndex((q) => !q.sub.urgent) : -1;
+      if (behind < 0) this.queue.push(p);
+      else this.queue.splice(behind, 0, p);
       this.pump();
     });
   }

@@ -55,6 +55,8 @@ export interface RecentJob {
   counted: boolean;
   /** Set when the ledger itself refused the record (forged, replayed, …). */
   refused?: RejectionCode;
+  /** A payment's payer (the requester's node id), for receipts paid by a peer. */
+  payer?: string;
 }
 
 export interface LedgerSummary {
@@ -165,6 +167,7 @@ function recentRows(
     reason: r.reason,
     cpuMs: r.cpuMs,
     counted: r.state === 'settled',
+    ...(r.payment ? { payer: r.payment.ledger } : {}),
     tie: r.seq,
   }));
   for (const f of refused) {

@@ -145,6 +145,8 @@ export interface WorkflowStatus {
 export interface EarningsView extends LedgerSummary {
   /** This node's public key (hex): the wallet's identity. */
   nodeId: string;
+  /** The paid mesh jobs this browser ran lately (newest first), each zero with its reason. */
+  market?: MarketJobView[];
 }
 
 /** popup (and tools) → background */
@@ -194,6 +196,20 @@ export interface BackgroundProtocol {
   'metrics/get': { req: undefined; res: MetricsExport };
   /** A job the host finished; delivered until acknowledged (at most once accepted, by job id). */
   'offscreen/job-done': { req: JobDone; res: { ack: true } };
+  /**
+   * offscreen → background: a paid mesh job (src/offscreen/market-intake.ts) started or ended on this
+   * host. Recorded durably in the job queue (source 'market'): while it runs it holds a worker, so
+   * the scheduler dispatches that much less local proof-of-work.
+   */
+  'market/job': { req: MarketJobNotice; res: { ack: true } };
+  /**
+   * offscreen → background: a requester's payment (the small signed PaymentBundle, not bulk bytes),
+   * audited and booked by the background's ledger; answers the micro-credits booked, or fails with
+   * the ledger's reason (forged, replayed, uncovered, double spend…).
+   */
+  'market/receive': { req: { bundle: unknown; cpuMs: number }; res: { credits: number } };
+  /** The paid mesh jobs this browser ran lately, newest first, each with what became of it. */
+  'market/jobs': { req: undefined; res: { jobs: MarketJobView[] } };
   /** offscreen → background: the host booted and asks what it should be doing. */
   'offscreen/hello': {
     req: { instanceId: string; workers: number };
@@ -209,6 +225,40 @@ export interface BackgroundProtocol {
     req: { instanceId: string; kind: 'not-isolated' | 'startup-failed'; message: string };
     res: undefined;
   };
+}
+
+/** A paid mesh job on this host, as the offscreen document reports it to the background. */
+export interface MarketJobNotice {
+  instanceId: string;
+  /** The requester's job id (hex). */
+  jobId: string;
+  /** The requester's node id (hex public key). */
+  requester: string;
+  capsule: string;
+  method: string;
+  /** Credits the run may spend. */
+  budget: number;
+  deadlineMs: number;
+  /** running: it holds a worker; returned: its signed result went back; failed: it did not finish. */
+  phase: 'running' | 'returned' | 'failed';
+  /** The engine's status and cost, once it ended. */
+  status?: string;
+  costUsed?: number;
+  error?: string;
+}
+
+/** A paid mesh job for the popup: what it paid and, for a zero, why. */
+export interface MarketJobView {
+  jobId: string;
+  requester: string;
+  capsule: string;
+  method: string;
+  state: 'running' | 'awaiting payment' | 'paid' | 'not paid' | 'failed';
+  /** Micro-credits booked for it (0 until paid). */
+  credits: number;
+  /** Why it is zero, in words; '' once paid. */
+  reason: string;
+  at: number;
 }
 
 /** background → offscreen */
@@ -247,6 +297,11 @@ export interface OffscreenProtocol {
     };
   };
   'diagnostics/get': { req: undefined; res: OffscreenDiagnostics };
+  /**
+   * Test builds only: this contributor corrupts the outputs of its paid mesh jobs (a dishonest
+   * contributor for the quorum's end-to-end test). Refused in other builds.
+   */
+  'test/market-tamper': { req: { on: boolean }; res: { on: boolean } };
   'workflow/start': { req: WorkflowStart; res: { id: string } };
   'metrics/get': { req: undefined; res: MetricsExport };
   /**

@@ -31,6 +31,8 @@ export const STORE_QUOTA_BYTES = 512 * 1024 * 1024;
 import type { WorkflowHost } from './workflow-host';
 import type { MeshCapabilities } from './mesh-host';
 import { NO_MESH_TEST_HANDLERS, type MeshTestHandlers } from './mesh-test-hooks';
+import type { IntakeLimits } from './market-intake';
+import { PAUSED_REASON } from '../trade/contributor';
 
 export const HEARTBEAT_MS = 1_000;
 
@@ -69,6 +71,8 @@ export interface ComputeHostDeps {
   workers?: number;
   /** Workflows and metrics (workflow-host.ts); absent in unit tests of the compute side alone. */
   workflows?: WorkflowHost;
+  /** Paid mesh jobs (market-intake.ts): the test build's tamper switch reaches it. */
+  market?: { setTamper(on: boolean): boolean };
 }
 
 export class NotIsolatedError extends Error {
@@ -238,6 +242,29 @@ export class ComputeHost {
 
   private optOut: readonly string[] = [];
 
+  /** The engine jobs run on (paid mesh jobs too); null before start. */
+  get jobEngine(): JobEngine | null {
+    return this.engine;
+  }
+
+  /**
+   * What paid mesh jobs may take now: none while not running (the reason goes back to the
+   * requester in the declined claim), the user's opt-outs, and the throttle's workers.
+   */
+  marketLimits(): IntakeLimits {
+    const state = this.lifecycle;
+    const phase = state ? phaseOf(state) : 'paused';
+    const decline =
+      phase === 'running'
+        ? null
+        : phase === 'paused'
+          ? PAUSED_REASON
+          : phase === 'suspended'
+            ? `the contributor is suspended (${(state && suspendReason(state)) ?? 'unknown reason'})`
+            : 'the contributor is finishing its jobs before pausing';
+    return { decline, optOut: this.optOut, workers: this.pool?.throttle().workers ?? 0 };
+  }
+
   /** Tells the mesh node what we offer now (it republishes its advert only when that changed). */
   private advertise(): void {
     if (!this.pool || !this.deps.mesh?.setCapabilities) return;
@@ -361,6 +388,12 @@ export class ComputeHost {
         const r = this.jobs.submit(order);
         if (r.accepted) this.firstJobAt ??= this.deps.now();
         return { ...r, hostId: this.instanceId };
+      },
+      'test/market-tamper': ({ on }) => {
+        if (import.meta.env.MODE !== 'test' || !this.deps.testHooks || !this.deps.market)
+          throw new Error('test hooks are not built into this extension');
+        console.info('[inos test build] paid mesh jobs: outputs corrupted', on);
+        return { on: this.deps.market.setTamper(on === true) };
       },
       'workflow/start': (req) => this.workflowHost().start(req),
       'metrics/get': () => this.workflowHost().metricsExport(),

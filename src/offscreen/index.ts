@@ -1,5 +1,5 @@
 import type { WxtBrowser } from 'wxt/browser';
-import { serve } from '../messaging/messenger';
+import { sendTo, serve } from '../messaging/messenger';
 import type { PoolWorker } from '../pool/worker-pool';
 import type { BatteryLike } from './battery-watcher';
 import { ComputeHost } from './compute-host';
@@ -12,6 +12,7 @@ import { IdbReputationStore } from '../mesh/protocol/reputation-store';
 import { loadOrCreateIdentity, openLedgerDb } from '../ledger';
 import { openBrowserStoreCore } from '../capsules/storage/open-browser-store';
 import { STORE_QUOTA_BYTES } from './compute-host';
+import { MarketIntake } from './market-intake';
 
 export { ComputeHost, NotIsolatedError } from './compute-host';
 export { WorkflowHost } from './workflow-host';
@@ -54,7 +55,30 @@ export function startComputeHost(api: WxtBrowser, spawnWorker: (index: number) =
     },
     log: (msg, err) => console.warn(`[inos offscreen mesh] ${msg}`, err ?? ''),
   });
-  const host = new ComputeHost({
+  let host: ComputeHost | null = null;
+  // Paid mesh jobs from requesters, on this document's mesh node and engine.
+  const market = new MarketIntake({
+    mesh,
+    loadSigner: async () => {
+      const db = await openLedgerDb({ indexedDB });
+      try {
+        return await loadOrCreateIdentity(db);
+      } finally {
+        db.close();
+      }
+    },
+    engine: () => host?.jobEngine ?? null,
+    limits: () => host?.marketLimits() ?? { decline: 'the compute host is starting', optOut: [], workers: 0 },
+    notify: (n) =>
+      sendTo(api.runtime, 'background', 'market/job', { ...n, instanceId: host?.instanceId ?? '' }),
+    receive: async (bundle, work) =>
+      (await sendTo(api.runtime, 'background', 'market/receive', { bundle, cpuMs: work.cpuMs })).credits,
+    testHooks,
+    log: (msg, err) => console.warn(`[inos offscreen market] ${msg}`, err ?? ''),
+  });
+  // The mesh node starts (and may be recreated) on its own schedule: attach to whichever runs.
+  setInterval(() => market.sync(), 1_000);
+  host = new ComputeHost({
     runtime: api.runtime,
     crossOriginIsolated: globalThis.crossOriginIsolated === true,
     hardwareConcurrency: navigator.hardwareConcurrency,
@@ -70,6 +94,7 @@ export function startComputeHost(api: WxtBrowser, spawnWorker: (index: number) =
       log: (msg, err) => console.warn(`[inos offscreen workflows] ${msg}`, err ?? ''),
     }),
     mesh,
+    market,
     ...(testHooks ? { meshTestHandlers: meshTestHandlers(mesh, () => testHooks) } : {}),
   });
   serve(api.runtime, 'offscreen', host.handlers());

@@ -25,6 +25,7 @@ import { toHex, type ChunkSource } from '../mesh/protocol/chunk-exchange';
 import type { CapsuleOffer, GpuInfo } from '../mesh/protocol/frames';
 import type { MeshNode } from '../mesh/protocol/node';
 import { MemoryReputationStore, type ReputationStore } from '../mesh/protocol/reputation-store';
+import { MemoryChunks } from '../trade/chunk-store';
 
 /** A bootstrap that failed is retried after this long (the popup says so). */
 export const RETRY_MS = 20_000;
@@ -80,6 +81,11 @@ export class MeshHost {
   #caps: MeshCapabilities | null = null;
   #gpu: { vendor: string; architecture: string } | null = null;
   #store: Promise<ChunkStore> | null = null;
+  /**
+   * Outputs of the paid jobs this browser ran (market-intake.ts), served to their requesters until
+   * paid; in memory, dropped with their job.
+   */
+  readonly marketChunks = new MemoryChunks();
 
   constructor(private readonly deps: MeshHostDeps) {}
 
@@ -152,6 +158,8 @@ export class MeshHost {
   #source(): ChunkSource {
     return {
       get: async (hash) => {
+        const result = this.marketChunks.get(hash);
+        if (result !== undefined) return result;
         if (this.deps.openChunkStore === undefined) return undefined;
         const store = await this.chunkStore();
         const address = toHex(hash);

@@ -1,11 +1,13 @@
-import type { EarningsView, Status } from '../messaging/protocol';
+import type { EarningsView, MarketJobView, Status } from '../messaging/protocol';
 import {
+  capsuleName,
   cpuEnergyText,
   creditsText,
   creditUnit,
   formatCredits,
   lastSevenDays,
   MICRO_PER_CREDIT,
+  shortId,
 } from './format';
 import { WeekChart } from './WeekChart';
 
@@ -22,9 +24,41 @@ function emptyNote(status: Status | null): string {
   return 'No earnings yet';
 }
 
-/** The reason each source of credits is still at zero. */
-export function peersZeroReason(): string {
-  return '0 — no peer has paid for work yet (paid jobs arrive with the compute mesh)';
+/** The reason each source of credits is still at zero: the paid mesh jobs say where they stand. */
+export function peersZeroReason(market: readonly MarketJobView[] = []): string {
+  const running = market.filter((j) => j.state === 'running').length;
+  if (running > 0) return `0 — ${running} paid job${running === 1 ? '' : 's'} running for peers`;
+  const awaiting = market.filter((j) => j.state === 'awaiting payment').length;
+  if (awaiting > 0)
+    return `0 — ${awaiting} result${awaiting === 1 ? '' : 's'} awaiting the requester's verification`;
+  const last = market[0];
+  if (last !== undefined) return `0 — ${last.reason}`;
+  return '0 — no peer has paid for work yet (no requester has sent this browser a job)';
+}
+
+/** One paid mesh job: requester, capsule, credits, where it stands, and why a zero is a zero. */
+function PaidJob({ job }: { job: MarketJobView }) {
+  return (
+    <li class={`job-row market-${job.state.replace(' ', '-')}`} data-testid="paid-job">
+      <span class="job-capsule">
+        {capsuleName(job.capsule)}.{job.method}
+      </span>
+      <span class={`job-credits${job.credits > 0 ? '' : ' uncounted'}`} data-testid="paid-job-credits">
+        {job.credits > 0 ? `+${formatCredits(job.credits)}` : formatCredits(0)}
+      </span>
+      <span class="job-meta" data-testid="paid-job-requester" title={job.requester}>
+        from {shortId(job.requester)}
+      </span>
+      <span class="badge" data-testid="paid-job-state">
+        {job.state}
+      </span>
+      {job.reason !== '' && (
+        <span class="job-reason" data-testid="paid-job-reason">
+          {job.reason}
+        </span>
+      )}
+    </li>
+  );
 }
 
 export function powZeroReason(status: Status | null): string {
@@ -78,7 +112,7 @@ export function EarningsCard({ status, earnings: e, error }: Props) {
         <dl class="facts earnings-split" data-testid="earnings-split">
           <dt>Paid by peers</dt>
           <dd data-testid="earned-peers">
-            {e.paidByPeers > 0 ? creditsText(e.paidByPeers) : peersZeroReason()}
+            {e.paidByPeers > 0 ? creditsText(e.paidByPeers) : peersZeroReason(e.market)}
           </dd>
           <dt>Proof-of-work</dt>
           <dd data-testid="earned-pow">
@@ -94,6 +128,13 @@ export function EarningsCard({ status, earnings: e, error }: Props) {
             </>
           )}
         </dl>
+      )}
+      {e?.market && e.market.length > 0 && (
+        <ol class="jobs paid-jobs" data-testid="paid-jobs" aria-label="Paid jobs for peers">
+          {e.market.map((j) => (
+            <PaidJob key={`${j.requester}/${j.jobId}`} job={j} />
+          ))}
+        </ol>
       )}
       <WeekChart
         days={

@@ -1,5 +1,5 @@
 import type { RecentJob } from '../ledger/summary';
-import { capsuleName, formatCredits, formatDuration, jobTime, stateLabel } from './format';
+import { capsuleName, formatCredits, formatDuration, jobTime, shortId, stateLabel } from './format';
 
 /**
  * One recent job: capsule, when it ran, its credits and its verification state as a badge. A
@@ -19,6 +19,7 @@ export function JobRow({ job, now }: { job: RecentJob; now: number }) {
           {jobTime(job.time, now)}
         </time>
         {job.cpuMs > 0 && ` · CPU ${formatDuration(job.cpuMs)}`}
+        {job.payer !== undefined && <span data-testid="job-payer"> · paid by {shortId(job.payer)}</span>}
       </span>
       <span class={`badge badge-${job.state}`} data-testid="job-state">
         {stateLabel(job.state)}

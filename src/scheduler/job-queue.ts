@@ -6,7 +6,7 @@ import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
  * (mesh jobs, up to MAX_ATTEMPTS) or failed with a reason (local proof-of-work slices, which are
  * simply replaced by fresh ones). Nothing is paid twice: results are accepted once, by job id.
  */
-export type JobSource = 'local-pow' | 'mesh';
+export type JobSource = 'local-pow' | 'mesh' | 'market';
 export type QueuedState = 'queued' | 'dispatched' | 'done' | 'failed';
 
 export interface QueuedJob {
@@ -32,6 +32,13 @@ export interface QueuedJob {
   finishedAt: number | null;
   /** For done/failed jobs: the engine's status and message. */
   outcome: { status: string; error: string; costUsed: number } | null;
+  /**
+   * `market` jobs only: a paid job the offscreen document runs for a peer (its inputs and outputs
+   * travel over the mesh, never through this queue; it is here so it counts as a held worker). The
+   * requester's node id, and the micro-credits its payment booked (absent until paid).
+   */
+  requester?: string;
+  paid?: number;
 }
 
 interface QueueSchema extends DBSchema {
@@ -72,6 +79,53 @@ export class JobQueue {
     };
     await this.db.add('jobs', full);
     return full;
+  }
+
+  /**
+   * Records a job another component already runs on `host` (a paid mesh job): it enters as
+   * dispatched, so it counts against the slots, and is never dispatched from here. A known id is
+   * left as it is (a repeated notice). Returns whether it was new.
+   */
+  async addRunning(
+    job: Omit<QueuedJob, 'state' | 'attempts' | 'dispatchedAt' | 'finishedAt' | 'outcome' | 'host'>,
+    host: string,
+    now: number,
+  ): Promise<boolean> {
+    const tx = this.db.transaction('jobs', 'readwrite');
+    if ((await tx.store.get(job.id)) !== undefined) {
+      await tx.done;
+      return false;
+    }
+    await tx.store.put({
+      ...job,
+      state: 'dispatched',
+      attempts: 1,
+      dispatchedAt: now,
+      host,
+      finishedAt: null,
+      outcome: null,
+    });
+    await tx.done;
+    return true;
+  }
+
+  /** Adds `credits` booked for a job's payment (once: a job already marked paid is left alone). */
+  async markPaid(id: string, credits: number): Promise<boolean> {
+    const tx = this.db.transaction('jobs', 'readwrite');
+    const j = await tx.store.get(id);
+    const fresh = j !== undefined && j.paid === undefined;
+    if (fresh) await tx.store.put({ ...j, paid: credits });
+    await tx.done;
+    return fresh;
+  }
+
+  /** The newest jobs of one source, newest first. */
+  async recent(source: JobSource, n: number): Promise<QueuedJob[]> {
+    const all = await this.db.getAll('jobs');
+    return all
+      .filter((j) => j.source === source)
+      .sort((a, b) => b.createdAt - a.createdAt)
+      .slice(0, n);
   }
 
   async get(id: string): Promise<QueuedJob | undefined> {
@@ -135,6 +189,16 @@ export class JobQueue {
     let requeued = 0;
     for (const j of await this.byState('dispatched')) {
       if (j.host === host) continue;
+      if (j.source === 'market') {
+        // Its requester reissues it elsewhere (this host can't: the inputs were the peer's).
+        await this.finish(
+          j.id,
+          'failed',
+          { status: 'internalError', error: 'its host went away; the requester reissues it', costUsed: 0 },
+          now,
+        );
+        continue;
+      }
       if (j.attempts < MAX_ATTEMPTS) {
         await this.db.put('jobs', {
           ...j,

@@ -29,9 +29,15 @@ export const CLAIM_HOLD_MS = 15_000;
 /** The claim's reason when it declines for now: ask again later. */
 export const BUSY_REASON = 'all workers are busy';
 
+/** The claim's reason while the contributor's user has paused contributing. */
+export const PAUSED_REASON = 'paused by the contributor';
+
 export const MARKET_METHODS = { offer: 'market.offer', run: 'market.run', pay: 'market.pay' } as const;
 
 export interface JobToRun {
+  /** The requester's job id and node id (hex), for hosts that account for the job. */
+  jobId?: string;
+  requester?: string;
   capsule: string;
   method: string;
   params: string;
@@ -68,6 +74,12 @@ export interface MarketContributorOptions {
   run: (job: JobToRun, signal: AbortSignal) => Promise<JobRun>;
   /** Audits a payment bundle and books it (ledger Payments.receive); returns micro-credits booked. */
   receive: (bundle: unknown, work: { cpuMs: number }) => Promise<number>;
+  /**
+   * Asked at every offer by a host whose limits change while it runs (the extension: pause, the
+   * user's opt-outs, the throttle's workers): a reason to decline now, or null; `workers` then
+   * replaces `workers` above as the cap on claims. Absent: `capsules` and `workers` are fixed.
+   */
+  availability?: (offer: MarketOffer) => { decline: string | null; workers: number };
   /** Test builds only: what a dishonest contributor does to its outputs. */
   tamper?: (output: Uint8Array) => Uint8Array;
   onEvent?: (e: ContributorEvent) => void;
@@ -157,6 +169,8 @@ export class MarketContributor {
         ),
       );
     };
+    const now = this.#o.availability?.(offer);
+    if (now?.decline) return decline(now.decline);
     if (!this.#o.capsules.some((c) => c.name === offer.capsule))
       return decline(`this node does not run ${offer.capsule}`);
     if (offer.deadlineMs <= this.#o.node.port.now()) return decline('the deadline has passed');
@@ -164,7 +178,7 @@ export class MarketContributor {
     if (bytesToHex(blake3(new TextEncoder().encode(offer.params))) !== bytesToHex(offer.paramsHash))
       return decline('params do not match paramsHash');
     const claimed = [...this.#jobs.values()].filter((p) => p.state !== 'done').length;
-    const free = this.#o.workers - claimed;
+    const free = (now?.workers ?? this.#o.workers) - claimed;
     if (free <= 0) return decline(BUSY_REASON);
     this.#jobs.set(this.#key(offer.requester, offer.jobId), {
       offer,
@@ -204,6 +218,8 @@ export class MarketContributor {
       }
       const run = await this.#o.run(
         {
+          jobId: offer.jobId,
+          requester: offer.requester,
           capsule: offer.capsule,
           method: offer.method,
           params: offer.params,

@@ -8,8 +8,10 @@ export * from './frames.ts';
 export { MARKET_DOMAIN, signFrame, verifyFrame, type MarketSigner } from './signing.ts';
 export { CHUNK_BYTES, MemoryChunks, joinChunks } from './chunk-store.ts';
 export {
+  BUSY_REASON,
   MARKET_METHODS,
   MarketContributor,
+  PAUSED_REASON,
   type ContributorEvent,
   type JobRun,
   type JobToRun,

@@ -237,6 +237,13 @@ export class MarketRequester {
     const tried = new Set<PeerIdString>();
     const results = new Map<string, { peer: PeerIdString; result: MarketResult; output: Uint8Array }>();
     let runs = 0;
+    // Why contributors declined ("paused by the contributor"), for the error when nobody is left.
+    const declines = new Map<string, number>();
+    const tell = onEvent;
+    onEvent = (e) => {
+      if (e.kind === 'declined' && e.detail) declines.set(e.detail, (declines.get(e.detail) ?? 0) + 1);
+      tell(e);
+    };
 
     const runOnce = async (alone = false): Promise<boolean> => {
       for (;;) {
@@ -291,8 +298,10 @@ export class MarketRequester {
         state.state === 'failed'
           ? state.reason
           : `${unit.contributors().length} result(s), ${redundancy} agreeing needed, and no other contributor is left`;
+      const declined = [...declines].map(([why, n]) => (n > 1 ? `${why} ×${n}` : why));
       throw new NoContributorError(
-        `job ${jobId} (${job.capsule}.${job.method}) could not be verified: ${why}`,
+        `job ${jobId} (${job.capsule}.${job.method}) could not be verified: ${why}` +
+          (declined.length > 0 ? ` (declined: ${declined.join('; ')})` : ''),
       );
     }
     if (!(state.valid.length === 1 && redundancy > 1)) {

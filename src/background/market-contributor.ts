@@ -1,0 +1,146 @@
+/**
+ * The background's side of the extension's paid mesh jobs (the contributor; the offscreen document's
+ * market-intake.ts runs them). Two small messages, never bulk bytes:
+ *
+ * - `market/job`: a job started or ended on the host. It is recorded in the durable job queue as a
+ *   `market` job in state dispatched, so the scheduler counts it as a held worker and dispatches that
+ *   much less local proof-of-work (a notice in the 1 s heartbeat would lose the edges between beats
+ *   and a service-worker restart; a queue record survives both). When its host goes away it is
+ *   failed, not requeued: its requester reissues it.
+ * - `market/receive`: a requester's payment bundle, audited and booked by the ledger this worker
+ *   owns (Payments.receive); the job's record remembers what it paid, once.
+ */
+import type { Handlers } from '../messaging/messenger';
+import type { MarketJobNotice, MarketJobView } from '../messaging/protocol';
+import type { JobQueue, QueuedJob } from '../scheduler/job-queue';
+
+/** A returned result not paid within this long is shown as not paid (the requester pays on verifying). */
+export const PAY_WAIT_MS = 60_000;
+
+/** Rows `market/jobs` returns. */
+export const MARKET_JOBS_SHOWN = 20;
+
+export interface MarketContributorBridgeDeps {
+  queue: Promise<JobQueue>;
+  /** Audits and books a payment bundle; micro-credits booked, or throws the ledger's reason. */
+  receive(bundle: unknown, work: { cpuMs: number }): Promise<number>;
+  /** A job's record changed: fill (or stop over-filling) the worker slots. */
+  changed(): void;
+  now: () => number;
+}
+
+export const marketJobKey = (requester: string, jobId: string): string =>
+  `market-${requester.slice(0, 64)}-${jobId.slice(0, 64)}`;
+
+const HEX = /^[0-9a-f]{1,128}$/;
+
+function checkNotice(n: MarketJobNotice): void {
+  if (typeof n !== 'object' || n === null) throw new TypeError('market/job: expected an object');
+  if (!HEX.test(String(n.jobId)) || !HEX.test(String(n.requester)))
+    throw new TypeError('market/job: jobId and requester must be lowercase hex (1..128 digits)');
+  if (!['running', 'returned', 'failed'].includes(n.phase))
+    throw new TypeError(
+      `market/job: phase must be running, returned or failed, got ${JSON.stringify(n.phase)}`,
+    );
+  if (typeof n.capsule !== 'string' || typeof n.method !== 'string' || typeof n.instanceId !== 'string')
+    throw new TypeError('market/job: capsule, method and instanceId must be strings');
+  if (!Number.isFinite(n.budget) || !Number.isFinite(n.deadlineMs))
+    throw new TypeError('market/job: budget and deadlineMs must be numbers');
+}
+
+/** A record as the popup shows it: every zero with its reason. */
+export function viewOf(j: QueuedJob, now: number): MarketJobView {
+  const base = {
+    jobId: j.id.split('-').at(-1) ?? j.id,
+    requester: j.requester ?? '',
+    capsule: j.library,
+    method: j.method,
+    at: j.finishedAt ?? j.createdAt,
+  };
+  if (j.paid !== undefined) return { ...base, state: 'paid', credits: j.paid, reason: '' };
+  if (j.state === 'dispatched')
+    return { ...base, state: 'running', credits: 0, reason: 'running: paid once the requester verifies it' };
+  if (j.state === 'failed')
+    return {
+      ...base,
+      state: 'failed',
+      credits: 0,
+      reason: `not paid: the run did not finish (${j.outcome?.error || j.outcome?.status || 'unknown'})`,
+    };
+  // Returned, no payment yet: the requester's quorum decides; a result that disagreed is never paid.
+  const waited = (j.finishedAt ?? 0) + PAY_WAIT_MS < now;
+  return waited
+    ? {
+        ...base,
+        state: 'not paid',
+        credits: 0,
+        reason:
+          'not paid: the requester did not pay for this result (it disagreed with the others, or the requester left)',
+      }
+    : {
+        ...base,
+        state: 'awaiting payment',
+        credits: 0,
+        reason: 'awaiting payment: the requester verifies it',
+      };
+}
+
+export class MarketContributorBridge {
+  constructor(private readonly deps: MarketContributorBridgeDeps) {}
+
+  async onJob(n: MarketJobNotice): Promise<{ ack: true }> {
+    checkNotice(n);
+    const queue = await this.deps.queue;
+    const id = marketJobKey(n.requester, n.jobId);
+    const now = this.deps.now();
+    if (n.phase === 'running') {
+      await queue.addRunning(
+        {
+          id,
+          source: 'market',
+          priority: 10,
+          library: n.capsule,
+          method: n.method,
+          params: '',
+          budget: n.budget,
+          deadlineMs: n.deadlineMs,
+          createdAt: now,
+          requester: n.requester,
+        },
+        n.instanceId,
+        now,
+      );
+    } else {
+      await queue.finish(
+        id,
+        n.phase === 'returned' ? 'done' : 'failed',
+        { status: n.status ?? n.phase, error: n.error ?? '', costUsed: n.costUsed ?? 0 },
+        now,
+      );
+    }
+    this.deps.changed();
+    return { ack: true };
+  }
+
+  async onReceive(req: { bundle: unknown; cpuMs: number }): Promise<{ credits: number }> {
+    const cpuMs = Number.isFinite(req?.cpuMs) && req.cpuMs >= 0 ? Math.round(req.cpuMs) : 0;
+    const credits = await this.deps.receive(req?.bundle, { cpuMs });
+    const pay = (req.bundle as { pay?: { ledger?: unknown; jobId?: unknown } } | null)?.pay;
+    if (typeof pay?.ledger === 'string' && typeof pay.jobId === 'string')
+      await (await this.deps.queue).markPaid(marketJobKey(pay.ledger, pay.jobId), credits);
+    return { credits };
+  }
+
+  async jobs(): Promise<{ jobs: MarketJobView[] }> {
+    const queue = await this.deps.queue;
+    return { jobs: (await queue.recent('market', MARKET_JOBS_SHOWN)).map((j) => viewOf(j, this.deps.now())) };
+  }
+
+  handlers(): Pick<Handlers<'background'>, 'market/job' | 'market/receive' | 'market/jobs'> {
+    return {
+      'market/job': (n) => this.onJob(n),
+      'market/receive': (r) => this.onReceive(r),
+      'market/jobs': () => this.jobs(),
+    };
+  }
+}

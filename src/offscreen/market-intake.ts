@@ -1,0 +1,183 @@
+/**
+ * Paid mesh jobs in the extension (the contributor side of the market in a browser): a
+ * MarketContributor (src/trade) on the offscreen document's live MeshNode. It claims offers only
+ * for capsules the user has not opted out of, at most the current throttle's workers at once, and
+ * declines while contributing is paused ("paused by the contributor": the requester's error shows
+ * it). A job's inputs arrive as BLAKE3 chunks over the mesh into this document; it runs on the
+ * host's engine ahead of queued local proof-of-work (`urgent`); its output, of any size or kind,
+ * goes back inline or as chunks this node serves (MeshHost.marketChunks). Only small notices cross
+ * runtime messaging: `market/job` (the background records the job as holding a worker) and
+ * `market/receive` (the requester's signed payment bundle, audited and booked by the background's
+ * ledger).
+ */
+import { builtinCapsules } from '../capsules/builtin';
+import type { JobEngine } from '../engine/job-engine';
+import type { MeshNode } from '../mesh/protocol/node';
+import type { MarketJobNotice } from '../messaging/protocol';
+import {
+  JOB_STATUSES,
+  MarketContributor,
+  type ContributorEvent,
+  type JobRun,
+  type JobStatus,
+  type JobToRun,
+  type MarketSigner,
+} from '../trade';
+import type { MemoryChunks } from '../trade/chunk-store';
+
+/** What the host allows now: a reason to decline every offer (paused…) or null, opt-outs, workers. */
+export interface IntakeLimits {
+  decline: string | null;
+  optOut: readonly string[];
+  workers: number;
+}
+
+export interface MarketIntakeDeps {
+  mesh: { readonly meshNode: MeshNode | null; readonly marketChunks: MemoryChunks };
+  /** The wallet identity (the same key as the PeerId: claims and results are signed by it). */
+  loadSigner: () => Promise<MarketSigner>;
+  engine: () => JobEngine | null;
+  limits: () => IntakeLimits;
+  notify: (n: Omit<MarketJobNotice, 'instanceId'>) => Promise<unknown>;
+  /** Audits and books a payment bundle in the background's ledger; micro-credits booked. */
+  receive: (bundle: unknown, work: { cpuMs: number }) => Promise<number>;
+  /** Test builds only: lets `test/market-tamper` make this contributor corrupt its outputs. */
+  testHooks?: boolean;
+  log?: (msg: string, err?: unknown) => void;
+}
+
+const asStatus = (s: string): JobStatus =>
+  (JOB_STATUSES as readonly string[]).includes(s) ? (s as JobStatus) : 'internalError';
+
+/** What the dishonest test contributor returns instead of its output. */
+export function corrupt(output: Uint8Array): Uint8Array {
+  const out = new Uint8Array(output.length + 1);
+  out.set(output);
+  out[output.length] = 0x21;
+  return out;
+}
+
+export class MarketIntake {
+  #node: MeshNode | null = null;
+  #contributor: MarketContributor | null = null;
+  #signer: Promise<MarketSigner> | null = null;
+  #tamper = false;
+  #attaching = false;
+  /** The last events, newest last (diagnostics and tests). */
+  readonly events: ContributorEvent[] = [];
+
+  constructor(private readonly deps: MarketIntakeDeps) {}
+
+  get attached(): boolean {
+    return this.#contributor !== null;
+  }
+
+  get busy(): number {
+    return this.#contributor?.busy ?? 0;
+  }
+
+  /** Test builds only: corrupt the outputs from now on (or stop). */
+  setTamper(on: boolean): boolean {
+    if (!this.deps.testHooks)
+      throw new Error('the tamper switch exists only in test builds (wxt --mode test)');
+    this.#tamper = on;
+    return on;
+  }
+
+  /** Attaches to the mesh node now running (call often: the node may be recreated). */
+  sync(): void {
+    const node = this.deps.mesh.meshNode;
+    if (node === this.#node || this.#attaching) return;
+    this.#contributor?.stop();
+    this.#contributor = null;
+    this.#node = null;
+    if (node === null) return;
+    this.#attaching = true;
+    this.#signer ??= this.deps.loadSigner();
+    this.#signer
+      .then((signer) => {
+        if (this.deps.mesh.meshNode !== node) return; // replaced meanwhile: the next sync attaches
+        this.#contributor = this.#make(node, signer);
+        this.#contributor.start();
+        this.#node = node;
+      })
+      .catch((err: unknown) => {
+        this.#signer = null;
+        this.deps.log?.('market intake: no identity to sign with', err);
+      })
+      .finally(() => {
+        this.#attaching = false;
+      });
+  }
+
+  stop(): void {
+    this.#contributor?.stop();
+    this.#contributor = null;
+    this.#node = null;
+  }
+
+  #event(e: ContributorEvent): void {
+    this.events.push(e);
+    if (this.events.length > 200) this.events.shift();
+  }
+
+  #make(node: MeshNode, signer: MarketSigner): MarketContributor {
+    return new MarketContributor({
+      node,
+      chunks: this.deps.mesh.marketChunks,
+      signer,
+      // Every capsule of this build; the user's opt-outs are checked at each offer (availability).
+      capsules: builtinCapsules.map((c) => ({
+        name: c.library,
+        version: Number.parseInt(c.version, 10) || 0,
+      })),
+      workers: Math.max(1, this.deps.limits().workers),
+      availability: (offer) => {
+        const l = this.deps.limits();
+        if (l.decline !== null) return { decline: l.decline, workers: 0 };
+        if (l.optOut.includes(offer.capsule))
+          return { decline: `the contributor opted out of ${offer.capsule}`, workers: 0 };
+        return { decline: null, workers: Math.max(0, l.workers) };
+      },
+      run: (job, signal) => this.#run(job, signal),
+      receive: (bundle, work) => this.deps.receive(bundle, work),
+      ...(this.deps.testHooks ? { tamper: (o: Uint8Array) => (this.#tamper ? corrupt(o) : o) } : {}),
+      onEvent: (e) => this.#event(e),
+    });
+  }
+
+  async #run(job: JobToRun, signal: AbortSignal): Promise<JobRun> {
+    const engine = this.deps.engine();
+    if (engine === null) throw new Error('the compute host is not running yet');
+    const notice = {
+      jobId: job.jobId ?? '',
+      requester: job.requester ?? '',
+      capsule: job.capsule,
+      method: job.method,
+      budget: job.budget,
+      deadlineMs: job.deadlineMs,
+    };
+    const tell = (n: Omit<MarketJobNotice, 'instanceId'>) =>
+      this.deps.notify(n).catch((err: unknown) => this.deps.log?.('market/job notice not delivered', err));
+    // Recorded before it runs: the background dispatches one proof-of-work slice less meanwhile.
+    await tell({ ...notice, phase: 'running' });
+    try {
+      const o = await engine.submit({
+        library: job.capsule,
+        method: job.method,
+        params: job.params,
+        ...(job.input ? { input: job.input } : {}),
+        budget: job.budget,
+        deadlineMs: job.deadlineMs,
+        signal,
+        urgent: true,
+      });
+      void tell({ ...notice, phase: 'returned', status: o.status, costUsed: o.costUsed, error: o.error });
+      return { status: asStatus(o.status), costUsed: o.costUsed, output: o.output, error: o.error };
+    } catch (err) {
+      const error = err instanceof Error ? err.message : String(err);
+      void tell({ ...notice, phase: 'failed', status: 'internalError', costUsed: 0, error });
+      throw err;
+    }
+  }
+}
