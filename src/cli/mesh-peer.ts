@@ -1,8 +1,10 @@
 /**
  * A market peer in Node for `inos contribute` and `inos submit`: its own libp2p node keyed by the
  * wallet's identity (PeerId = node id, so Noise authenticates the key that signs claims, results
- * and payments), a Libp2pPort, a MeshNode serving the market's in-memory chunks, listening on
- * loopback WebSocket and dialling the bootstrap peers (an `inos node`).
+ * and payments), a Libp2pPort whose requests first open a direct connection (DirectDialPort: a
+ * browser is reached through the relay's `/p2p-circuit/webrtc` address), a MeshNode serving the
+ * market's in-memory chunks, listening on loopback WebSocket and dialling the bootstrap peers (an
+ * `inos node`).
  */
 import { publicKeyFromRaw } from '@libp2p/crypto/keys';
 import { peerIdFromPublicKey } from '@libp2p/peer-id';
@@ -11,6 +13,7 @@ import { hexToBytes } from '@noble/hashes/utils.js';
 import { isPrivateAddr } from '../mesh/libp2p/bootstrap-addr.ts';
 import { createMeshNode, type MeshLibp2p } from '../mesh/libp2p/create-node.ts';
 import { BanList, Libp2pPort } from '../mesh/libp2p/libp2p-port.ts';
+import { DirectDialPort } from '../mesh/libp2p/live-mesh.ts';
 import { installNodePolyfills } from '../mesh/libp2p/node-polyfills.ts';
 import { meshTransports, nodeListen } from '../mesh/libp2p/transports.ts';
 import { MeshNode } from '../mesh/protocol/node.ts';
@@ -69,7 +72,7 @@ export async function startMeshPeer(identity: Identity, bootstrap: readonly stri
   });
   const port = new Libp2pPort(libp2p, bans);
   const chunks = new MemoryChunks();
-  const node = new MeshNode(port, { source: chunks });
+  const node = new MeshNode(new DirectDialPort(port, libp2p), { source: chunks });
   await node.start();
   const dials = bootstrap.map((b) =>
     libp2p.dial(multiaddr(b)).then(

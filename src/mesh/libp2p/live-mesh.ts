@@ -73,8 +73,9 @@ export async function dialDirect(
         (p) => p.addresses.length,
         () => 0,
       );
-      if (known === 0) await node.peerRouting.findPeer(peer, { signal });
-      const conn = await node.dial(peer, { signal });
+      // Browsers are DHT clients, so the DHT may not know them: then try each relay we are connected to.
+      const viaRelay = known === 0 ? await relayedWebrtcAddrs(node, peer, signal) : [];
+      const conn = await node.dial(viaRelay.length > 0 ? viaRelay : peer, { signal });
       if (isDirect(conn)) return conn;
       const webrtc = await webrtcAddrs(node, peer, conn);
       if (webrtc.length === 0) return conn; // nothing better known: the caller gets the limits error
@@ -89,6 +90,39 @@ export async function dialDirect(
     options.onRetry?.(last);
   }
   throw last;
+}
+
+/** The relay-v2 hop protocol: a peer that speaks it can carry a circuit to the peers it holds reservations for. */
+const HOP_PROTOCOL = '/libp2p/circuit/relay/0.2.0/hop';
+
+/**
+ * Where to reach `peer` when no address of it is known: what the DHT finds, else its
+ * `/p2p-circuit/webrtc` address through every relay we hold a direct connection to (a browser is
+ * reachable only through the relay it holds a reservation on; the WebRTC upgrade makes the
+ * connection unlimited). An empty list leaves the choice to libp2p.
+ */
+async function relayedWebrtcAddrs(node: MeshLibp2p, peer: PeerId, signal: AbortSignal): Promise<Multiaddr[]> {
+  try {
+    const found = await node.peerRouting.findPeer(peer, { signal });
+    if (found.multiaddrs.length > 0) return [];
+  } catch {
+    // not in the DHT: a browser, most likely
+  }
+  if (signal.aborted) return [];
+  const out: Multiaddr[] = [];
+  for (const conn of node.getConnections()) {
+    if (!isDirect(conn) || conn.remotePeer.equals(peer)) continue;
+    const protocols = await node.peerStore.get(conn.remotePeer).then(
+      (p) => p.protocols,
+      () => [] as string[],
+    );
+    if (!protocols.includes(HOP_PROTOCOL)) continue;
+    const relay = conn.remoteAddr.toString().replace(/\/p2p\/[^/]+$/, '');
+    out.push(
+      multiaddr(`${relay}/p2p/${conn.remotePeer.toString()}/p2p-circuit/webrtc/p2p/${peer.toString()}`),
+    );
+  }
+  return out;
 }
 
 async function webrtcAddrs(node: MeshLibp2p, peer: PeerId, relayed: Connection): Promise<Multiaddr[]> {
