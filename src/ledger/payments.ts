@@ -179,7 +179,7 @@ export class Payments {
     const todo = [own];
     while (todo.length > 0) {
       for (const e of todo.pop()!) {
-        const payer = e.kind === 'receipt' ? e.payment?.ledger : undefined;
+        const payer = e.kind === 'receipt' ? (e.payment ?? e.pledge)?.ledger : undefined;
         if (payer === undefined || chains[payer] !== undefined) continue;
         const theirs = await this.#ledger.peerChain(payer);
         chains[payer] = theirs;
