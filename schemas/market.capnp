@@ -52,6 +52,10 @@ struct MarketAssign {
   jobId @1 :Text;
   requester @2 :Text;
   sig @3 :Data;
+  pledge @4 :Text;
+  # Escrow for this run (src/ledger PledgeBundle, JSON): a payer-signed pledge from the job's hold
+  # the contributor may redeem with its result hash after the deadline + grace if it is never paid
+  # (the requester left). Empty: no pledge (an older requester, or the hold is fully pledged).
 }
 
 struct MarketResult {

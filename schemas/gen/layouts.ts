@@ -37,11 +37,12 @@ export const layouts = {
       {"kind":"slot","name":"inline","type":{"kind":"data"},"offset":1,"discriminant":0},
       {"kind":"slot","name":"arena","type":{"kind":"struct","structName":"capsule.capnp:ArenaRef"},"offset":1,"discriminant":1}
     ]},
-    "market.capnp:MarketAssign": {"kind":"struct","id":"e7afa17f6d1c5666","dataWords":1,"pointerCount":3,"discriminantCount":0,"discriminantOffset":0, "fields": [
+    "market.capnp:MarketAssign": {"kind":"struct","id":"e7afa17f6d1c5666","dataWords":1,"pointerCount":4,"discriminantCount":0,"discriminantOffset":0, "fields": [
       {"kind":"slot","name":"version","type":{"kind":"uint16"},"offset":0},
       {"kind":"slot","name":"jobId","type":{"kind":"text"},"offset":0},
       {"kind":"slot","name":"requester","type":{"kind":"text"},"offset":1},
-      {"kind":"slot","name":"sig","type":{"kind":"data"},"offset":2}
+      {"kind":"slot","name":"sig","type":{"kind":"data"},"offset":2},
+      {"kind":"slot","name":"pledge","type":{"kind":"text"},"offset":3}
     ]},
     "market.capnp:MarketClaim": {"kind":"struct","id":"adf128523e26d6cf","dataWords":1,"pointerCount":4,"discriminantCount":0,"discriminantOffset":0, "fields": [
       {"kind":"slot","name":"version","type":{"kind":"uint16"},"offset":0},

@@ -250,7 +250,7 @@ export class MarketAssign extends $.Struct {
   static override readonly _capnp = {
     displayName: "MarketAssign",
     id: "e7afa17f6d1c5666",
-    size: new $.ObjectSize(8, 3),
+    size: new $.ObjectSize(8, 4),
   };
   get version(): number {
     return $.utils.getUint16(0, this);
@@ -287,6 +287,18 @@ export class MarketAssign extends $.Struct {
   }
   set sig(value: $.Data) {
     $.utils.copyFrom(value, $.utils.getPointer(2, this));
+  }
+  /**
+* Escrow for this run (src/ledger PledgeBundle, JSON): a payer-signed pledge from the job's hold
+* the contributor may redeem with its result hash after the deadline + grace if it is never paid
+* (the requester left). Empty: no pledge (an older requester, or the hold is fully pledged).
+*
+*/
+  get pledge(): string {
+    return $.utils.getText(3, this);
+  }
+  set pledge(value: string) {
+    $.utils.setText(3, value, this);
   }
   override toString(): string { return "MarketAssign_" + super.toString(); }
 }

@@ -135,7 +135,7 @@ export class Wallet {
         const history = await this.ledger.history();
         const peers: Record<string, Awaited<ReturnType<Ledger['peerChain']>>> = {};
         for (const e of history) {
-          const payer = e.kind === 'receipt' ? e.payment?.ledger : undefined;
+          const payer = e.kind === 'receipt' ? (e.payment ?? e.pledge)?.ledger : undefined;
           if (payer !== undefined && peers[payer] === undefined)
             peers[payer] = await this.ledger.peerChain(payer);
         }

@@ -15,17 +15,22 @@
  *                  → verified with credits needs a backing: a proof valid for this owner now
  *                  ('bad-proof' | 'unbound-proof' | 'stale-proof'), or a payment the payer's chain
  *                  covers ('uncovered' | 'double-spend'); neither → 'unbacked'
- *      hold/pay/release: only the owner spends; holds fit the available balance, pays fit their
- *                  hold                                        → 'bad-signature' | 'uncovered' | 'bad-transition'
+ *      hold/pay/pledge/release: only the owner spends; holds fit the available balance, pays and
+ *                  pledges fit their hold; a pay with `pledge` closes that open pledge to its payee
+ *                  (a redeemed pledge: a receipt with `pledge`, after redeemAfter, jobId pledgeJobId)
+ *                                                        → 'bad-signature' | 'uncovered' | 'bad-transition'
  * Replay comes before the chain check because a replayed record also has a stale seq, and
  * "replayed" is the truthful answer.
  */
 import type { ChainHead, ReceiptView } from './ledger-db.ts';
 import { proofJobId, toMicroCredits, type ProofVerifier, type ProofVerdict } from './proof-verifier.ts';
 import {
+  entryHash,
   paymentJobId,
+  pledgeJobId,
   verifyEntrySignature,
   type Hold,
+  type Pledge,
   type LedgerEntry,
   type Pay,
   type Receipt,
@@ -97,8 +102,8 @@ export function judge(entry: LedgerEntry, ctx: JudgeContext): Verdict {
     const { seq, horizon } = ctx.compacted;
     if (entry.seq <= seq)
       return no('replay', `seq ${entry.seq} is in the compacted part of the chain (records 1–${seq})`);
-    const issued =
-      entry.kind === 'receipt' && entry.payment !== undefined ? entry.payment.issuedAt : entry.issuedAt;
+    const backing = entry.kind === 'receipt' ? (entry.payment ?? entry.pledge) : undefined;
+    const issued = backing !== undefined ? backing.issuedAt : entry.issuedAt;
     if (issued < horizon)
       return no(
         'replay',
@@ -122,6 +127,8 @@ export function judge(entry: LedgerEntry, ctx: JudgeContext): Verdict {
       return judgeHold(entry, ctx);
     case 'pay':
       return judgePay(entry, ctx);
+    case 'pledge':
+      return judgePledge(entry, ctx);
     case 'release':
       return judgeRelease(entry, ctx);
   }
@@ -150,6 +157,23 @@ function judgeReceipt(r: Receipt, ctx: JudgeContext): Verdict {
     if (r.credits > pay.amount)
       return no('unbacked', `${r.credits} micro-credits claimed, the payment is ${pay.amount}`);
   }
+  if (r.pledge !== undefined) {
+    const p = r.pledge;
+    if (p.issuer !== p.ledger || !verifyEntrySignature(p))
+      return no('bad-signature', `the pledge is not signed by its payer ${short(p.ledger)} (forged)`);
+    if (p.payee !== ctx.owner)
+      return no('unbacked', `the pledge is to ${short(p.payee)}, not to this wallet`);
+    const jobId = pledgeJobId(entryHash(p));
+    if (r.jobId !== jobId)
+      return no('bad-proof', `a redeemed pledge's receipt has jobId ${jobId}, so one pledge pays once`);
+    if (r.credits > p.amount)
+      return no('unbacked', `${r.credits} micro-credits claimed, the pledge is ${p.amount}`);
+    if (r.issuedAt < p.redeemAfter)
+      return no(
+        'unbacked',
+        `the pledge can be redeemed from ${new Date(p.redeemAfter).toISOString()}, not at ${new Date(r.issuedAt).toISOString()}`,
+      );
+  }
   const view: ReceiptView = {
     id: r.id,
     ledger: r.ledger,
@@ -169,6 +193,8 @@ function judgeReceipt(r: Receipt, ctx: JudgeContext): Verdict {
   };
   if (r.proof !== undefined) view.proof = r.proof;
   if (r.payment !== undefined) view.payment = r.payment;
+  if (r.pledge !== undefined) view.pledge = r.pledge;
+  if (r.result !== undefined) view.result = r.result;
   return { ok: true, view, totals: applyReceipt(ctx.totals, undefined, view) };
 }
 
@@ -227,13 +253,14 @@ function judgeBacking(t: Transition, target: ReceiptView, ctx: JudgeContext): Ve
       return no('bad-proof', `${t.credits} micro-credits claimed, the proof is worth ${worth}`);
     return null;
   }
-  if (target.payment !== undefined) {
+  const backing = target.payment ?? target.pledge;
+  if (backing !== undefined) {
     const check = ctx.payment;
     if (check === undefined)
       return no('uncovered', "the payer's chain was not checked, so the payment cannot count");
     if (!check.ok) return no(check.code, check.detail);
-    if (t.credits > target.payment.amount)
-      return no('unbacked', `${t.credits} micro-credits claimed, the payment is ${target.payment.amount}`);
+    if (t.credits > backing.amount)
+      return no('unbacked', `${t.credits} micro-credits claimed, the payment is ${backing.amount}`);
     return null;
   }
   return no(
@@ -242,7 +269,7 @@ function judgeBacking(t: Transition, target: ReceiptView, ctx: JudgeContext): Ve
   );
 }
 
-function ownerOnlySpends(e: Hold | Pay | Release, ctx: JudgeContext): Verdict | null {
+function ownerOnlySpends(e: Hold | Pay | Pledge | Release, ctx: JudgeContext): Verdict | null {
   return e.issuer === ctx.owner
     ? null
     : no('bad-signature', `only the ledger's owner ${short(ctx.owner)} can hold or pay from it`);
@@ -274,12 +301,49 @@ function judgePay(p: Pay, ctx: JudgeContext): Verdict {
     return no('uncovered', `no hold ${p.holdId} in this ledger`);
   if (!hold.open) return no('bad-transition', `hold ${p.holdId} is already released`);
   if (p.payee === ctx.owner) return no('bad-transition', 'a wallet cannot pay itself');
-  if (hold.paid + p.amount > hold.budget)
+  const pledges = { ...hold.pledges };
+  let pledged = hold.pledged ?? 0;
+  if (p.pledge !== undefined) {
+    const open = pledges[p.pledge];
+    if (open === undefined)
+      return no('bad-transition', `hold ${p.holdId} has no open pledge ${short(p.pledge)} to close`);
+    if (open.payee !== p.payee)
+      return no(
+        'bad-transition',
+        `pledge ${short(p.pledge)} is to ${short(open.payee)}, not ${short(p.payee)}`,
+      );
+    pledged -= open.amount;
+    delete pledges[p.pledge];
+  }
+  if (hold.paid + pledged + p.amount > hold.budget)
     return no(
       'uncovered',
-      `paying ${p.amount} would exceed hold ${p.holdId}: ${hold.paid} of its budget ${hold.budget} already paid`,
+      `paying ${p.amount} would exceed hold ${p.holdId}: ${hold.paid} of its budget ${hold.budget} paid, ${pledged} pledged`,
     );
-  return { ok: true, hold: { ...hold, paid: hold.paid + p.amount }, totals: applyPay(ctx.totals, p.amount) };
+  return {
+    ok: true,
+    hold: { ...hold, paid: hold.paid + p.amount, pledged, pledges },
+    totals: applyPay(ctx.totals, p.amount),
+  };
+}
+
+function judgePledge(p: Pledge, ctx: JudgeContext): Verdict {
+  const denied = ownerOnlySpends(p, ctx);
+  if (denied !== null) return denied;
+  const hold = ctx.hold;
+  if (hold === undefined || hold.ledger !== p.ledger)
+    return no('uncovered', `no hold ${p.holdId} in this ledger`);
+  if (!hold.open) return no('bad-transition', `hold ${p.holdId} is already released`);
+  if (p.payee === ctx.owner) return no('bad-transition', 'a wallet cannot pledge to itself');
+  const pledged = hold.pledged ?? 0;
+  if (hold.paid + pledged + p.amount > hold.budget)
+    return no(
+      'uncovered',
+      `pledging ${p.amount} would exceed hold ${p.holdId}: ${hold.paid} of its budget ${hold.budget} paid, ${pledged} pledged`,
+    );
+  const pledges = { ...hold.pledges, [entryHash(p)]: { payee: p.payee, amount: p.amount } };
+  // Still held (not spent): a pay settles or voids it, a release counts it as paid.
+  return { ok: true, hold: { ...hold, pledged: pledged + p.amount, pledges }, totals: ctx.totals };
 }
 
 function judgeRelease(r: Release, ctx: JudgeContext): Verdict {

@@ -54,6 +54,7 @@ export {
   type Hold,
   type LedgerEntry,
   type Pay,
+  type Pledge,
   type PowProofRecord,
   type Release,
   type Receipt,
@@ -72,6 +73,7 @@ export {
   entryHash,
   parseEntry,
   paymentJobId,
+  pledgeJobId,
   signEntry,
   verifyEntrySignature,
 } from './receipt.ts';
@@ -94,7 +96,13 @@ export {
 } from './compaction.ts';
 export { type ChainTotals, type HoldView, applyReceipt, emptyTotals } from './totals.ts';
 export { type ForkProof, type ForkCheck, verifyForkProof } from './fork.ts';
-export { type PaymentBundle, Payments } from './payments.ts';
+export {
+  type PaymentBundle,
+  type PledgeBundle,
+  PLEDGE_VOIDED_REASON,
+  REQUESTER_LEFT_REASON,
+  Payments,
+} from './payments.ts';
 export {
   type DayCredits,
   type LedgerSummary,

@@ -30,7 +30,7 @@
  * those classes must exist as globals; in Node tests `import 'fake-indexeddb/auto'` provides them.
  */
 import { wrap, type DBSchema, type IDBPDatabase } from 'idb';
-import type { LedgerEntry, Pay, PowProofRecord, ReceiptState } from './receipt.ts';
+import type { LedgerEntry, Pay, Pledge, PowProofRecord, ReceiptState } from './receipt.ts';
 import { applyReceipt, emptyTotals, type ChainTotals, type HoldView } from './totals.ts';
 import type { RejectionCode } from './receipt-rejected-error.ts';
 
@@ -70,6 +70,10 @@ export interface ReceiptView {
   reason: string;
   proof?: PowProofRecord;
   payment?: Pay;
+  /** A pledge redeemed after the requester left (reason "requester left — paid from escrow"). */
+  pledge?: Pledge;
+  /** BLAKE3 of the result a redeemed pledge paid for. */
+  result?: string;
   issuedAt: number;
   /** `issuedAt` of the last record that changed it (so views are a pure function of the chain). */
   updatedAt: number;

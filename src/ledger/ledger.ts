@@ -34,6 +34,7 @@ import {
   ZERO_HASH,
   type LedgerEntry,
   type Pay,
+  type Pledge,
   type Signer,
 } from './receipt.ts';
 import { ReceiptRejectedError } from './receipt-rejected-error.ts';
@@ -131,7 +132,8 @@ export class Ledger {
     const tx = this.#db.transaction(STORES, 'readwrite');
     const entries = tx.objectStore('entries');
     const receipts = tx.objectStore('receipts');
-    const holdId = entry.kind === 'pay' || entry.kind === 'release' ? entry.holdId : undefined;
+    const holdId =
+      entry.kind === 'pay' || entry.kind === 'pledge' || entry.kind === 'release' ? entry.holdId : undefined;
     const [checkpoint, head, totals, seenId, seenJob, target, hold] = await Promise.all([
       tx.objectStore('checkpoints').get(this.owner),
       tx.objectStore('heads').get(this.owner),
@@ -141,9 +143,10 @@ export class Ledger {
       entry.kind === 'transition' ? receipts.get(entry.receiptId) : undefined,
       holdId === undefined ? undefined : tx.objectStore('holds').get(holdId),
     ]);
+    const backing = target?.payment ?? target?.pledge;
     const payment =
-      entry.kind === 'transition' && entry.to === 'verified' && target?.payment !== undefined
-        ? await paymentCheck(tx, target.payment)
+      entry.kind === 'transition' && entry.to === 'verified' && backing !== undefined
+        ? await paymentCheck(tx, backing)
         : undefined;
     const verdict = judge(entry, {
       owner: this.owner,
@@ -410,7 +413,7 @@ export class Ledger {
 /** A payment-backed receipt may be verified when its payment was audited and the payer is not a proven forker. */
 async function paymentCheck(
   tx: { objectStore(name: 'payments' | 'forks'): { get(key: string): Promise<unknown> } },
-  pay: Pay,
+  pay: Pay | Pledge,
 ): Promise<PaymentCheck | undefined> {
   const [checked, fork] = await Promise.all([
     tx.objectStore('payments').get(entryHash(pay)),

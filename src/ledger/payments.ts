@@ -17,7 +17,15 @@
 import type { Ledger } from './ledger.ts';
 import type { ReceiptView } from './ledger-db.ts';
 import { forkBetween, verifyForkProof, type ForkProof } from './fork.ts';
-import { entryHash, parseEntry, paymentJobId, type LedgerEntry, type Pay } from './receipt.ts';
+import {
+  entryHash,
+  parseEntry,
+  paymentJobId,
+  pledgeJobId,
+  type LedgerEntry,
+  type Pay,
+  type Pledge,
+} from './receipt.ts';
 import type { ReceiptIssuer } from './receipt-issuer.ts';
 import { ReceiptRejectedError } from './receipt-rejected-error.ts';
 import type { HoldView } from './totals.ts';
@@ -28,6 +36,17 @@ export interface PaymentBundle {
   /** Chains by node id: the payer's up to (at least) the pay, and those of the payer's own payers. */
   chains: Record<string, LedgerEntry[]>;
 }
+
+/** A pledge and the chains that cover it, sent with the assignment (the contributor keeps it). */
+export interface PledgeBundle {
+  pledge: Pledge;
+  chains: Record<string, LedgerEntry[]>;
+}
+
+/** The reason a redeemed pledge's receipt carries: the popup shows it on the job. */
+export const REQUESTER_LEFT_REASON = 'requester left — paid from escrow';
+/** The reason of the zero receipt a voided pledge leaves. */
+export const PLEDGE_VOIDED_REASON = 'the requester did not accept this result: its escrow pledge was voided';
 
 export class Payments {
   readonly #ledger: Ledger;
@@ -48,10 +67,106 @@ export class Payments {
     holdId: string,
     payee: string,
     amount: number,
-    what: { jobId: string; capsule: string; method: string },
+    what: { jobId: string; capsule: string; method: string; pledge?: string },
   ): Promise<PaymentBundle> {
     const pay = await this.#issuer.pay(holdId, payee, amount, what);
     return { pay, chains: await this.chainsFor(this.#ledger.owner, await this.#ledger.history()) };
+  }
+
+  /**
+   * Escrow for one assigned run: pledges `amount` of the hold to `payee`, redeemable with its
+   * result from `redeemAfter` on if no pay (`pay(…, {pledge: hash})`, amount 0 voids) closes it.
+   */
+  async pledge(
+    holdId: string,
+    payee: string,
+    amount: number,
+    what: { jobId: string; capsule: string; method: string; redeemAfter: number },
+  ): Promise<PledgeBundle> {
+    const pledge = await this.#issuer.pledge(holdId, payee, amount, what);
+    return { pledge, chains: await this.chainsFor(this.#ledger.owner, await this.#ledger.history()) };
+  }
+
+  /**
+   * Audits a pledge received with an assignment (to this wallet, signed, covered by the payer's
+   * chain, no known fork) and remembers it; returns it. Throws ReceiptRejectedError otherwise.
+   */
+  async acceptPledge(input: unknown): Promise<Pledge> {
+    const bundle = await this.#parsePledgeBundle(input);
+    await this.#auditPledge(bundle);
+    return bundle.pledge;
+  }
+
+  /**
+   * Redeems a pledge whose payer left: from its redeemAfter on, with the hash of the result this
+   * wallet returned, books a settled receipt of the pledged amount with the reason
+   * REQUESTER_LEFT_REASON. Refused when the payer's chain known here closed the pledge, when it is
+   * too early, or when it was already booked (paid by the payer, or redeemed before).
+   */
+  async redeem(
+    input: unknown,
+    result: string,
+    work: { cpuMs?: number; bytesMoved?: number } = {},
+  ): Promise<ReceiptView> {
+    if (!/^[0-9a-f]{64}$/.test(result))
+      throw new RangeError('redeem: result must be the BLAKE3 hash of the output, 64 lowercase hex digits');
+    const bundle = await this.#parsePledgeBundle(input);
+    const { pledge } = bundle;
+    // The payer's chain as known here may have grown since the assignment (a later pay closing it).
+    const stored = await this.#ledger.peerChain(pledge.ledger);
+    const shown = bundle.chains[pledge.ledger] ?? [];
+    if (stored.length > shown.length) bundle.chains[pledge.ledger] = stored;
+    await this.#auditPledge(bundle);
+    const receipt = await this.#issuer.issue({
+      jobId: pledgeJobId(entryHash(pledge)),
+      capsule: pledge.capsule,
+      method: pledge.method,
+      credits: pledge.amount,
+      cpuMs: work.cpuMs ?? 0,
+      bytesMoved: work.bytesMoved ?? 0,
+      state: 'estimated',
+      reason: REQUESTER_LEFT_REASON,
+      pledge,
+      result,
+    });
+    const opts = { credits: pledge.amount, reason: REQUESTER_LEFT_REASON };
+    await this.#issuer.transition(receipt.id, 'verified', opts);
+    return this.#issuer.transition(receipt.id, 'settled', opts);
+  }
+
+  async #auditPledge(bundle: PledgeBundle): Promise<void> {
+    const { pledge } = bundle;
+    const refuse = async (code: ReceiptRejectedError['reason'], detail: string): Promise<never> => {
+      const receipt = {
+        id: pledge.id,
+        kind: 'receipt',
+        jobId: pledgeJobId(entryHash(pledge)),
+        capsule: pledge.capsule,
+        credits: pledge.amount,
+      };
+      throw await this.#ledger.refuse(receipt, new ReceiptRejectedError(code, detail, pledge.id));
+    };
+    if (pledge.payee !== this.#ledger.owner)
+      return refuse('unbacked', `the pledge is to ${pledge.payee.slice(0, 12)}…, not to this wallet`);
+    if (await this.isBanned(pledge.ledger))
+      return refuse('double-spend', `payer ${pledge.ledger.slice(0, 12)}… signed a fork earlier; refused`);
+    const known = await this.#knownFork({ pay: pledge, chains: bundle.chains });
+    if (known !== null) {
+      await this.#storeFork(known);
+      return refuse(
+        'double-spend',
+        `payer ${known.ledger.slice(0, 12)}… signed two records at seq ${known.seq} (a fork)`,
+      );
+    }
+    const audit = auditPayment(pledge, {
+      chains: bundle.chains,
+      verifyProof: this.#ledger.verifyProof,
+      banned: () => false,
+    });
+    if (audit.fork !== undefined) await this.#storeFork(audit.fork);
+    if (audit.check === undefined) return refuse('uncovered', 'the bundle holds no chain for the payer');
+    if (!audit.check.ok) return refuse(audit.check.code, audit.check.detail);
+    await this.#remember(bundle.chains, pledge);
   }
 
   release(holdId: string, reason = 'job finished: unspent budget returned'): Promise<HoldView> {
@@ -64,7 +179,7 @@ export class Payments {
     const todo = [own];
     while (todo.length > 0) {
       for (const e of todo.pop()!) {
-        const payer = e.kind === 'receipt' ? e.payment?.ledger : undefined;
+        const payer = e.kind === 'receipt' ? (e.payment ?? e.pledge)?.ledger : undefined;
         if (payer === undefined || chains[payer] !== undefined) continue;
         const theirs = await this.#ledger.peerChain(payer);
         chains[payer] = theirs;
@@ -76,7 +191,9 @@ export class Payments {
 
   /** Checks a payment bundle and settles a receipt backed by it. */
   async receive(input: unknown, work: { cpuMs?: number; bytesMoved?: number } = {}): Promise<ReceiptView> {
-    const bundle = await this.#parseBundle(input);
+    const parsed = await this.#parseBundle(input);
+    if (parsed.pay.kind !== 'pay') throw new Error('unreachable: #parseBundle checked the kind');
+    const bundle: PaymentBundle = { pay: parsed.pay, chains: parsed.chains };
     const { pay } = bundle;
     const refuse = async (code: ReceiptRejectedError['reason'], detail: string): Promise<never> => {
       const receipt = {
@@ -111,7 +228,21 @@ export class Payments {
     if (audit.fork !== undefined) await this.#storeFork(audit.fork);
     if (audit.check === undefined) return refuse('uncovered', 'the bundle holds no chain for the payer');
     if (!audit.check.ok) return refuse(audit.check.code, audit.check.detail);
-    await this.#remember(bundle, pay);
+    await this.#remember(bundle.chains, pay);
+    if (pay.amount === 0) {
+      // A void: the pledge is closed without pay; this zero receipt also keeps it from being redeemed.
+      return this.#issuer.issue({
+        jobId: paymentJobId(pay),
+        capsule: pay.capsule,
+        method: pay.method,
+        credits: 0,
+        cpuMs: work.cpuMs ?? 0,
+        bytesMoved: work.bytesMoved ?? 0,
+        state: 'settled',
+        reason: PLEDGE_VOIDED_REASON,
+        payment: pay,
+      });
+    }
     const receipt = await this.#issuer.issue({
       jobId: paymentJobId(pay),
       capsule: pay.capsule,
@@ -143,7 +274,10 @@ export class Payments {
     return f === undefined ? undefined : { ledger: f.ledger, seq: f.a.seq, a: f.a, b: f.b };
   }
 
-  async #parseBundle(input: unknown): Promise<PaymentBundle> {
+  async #parseBundle(
+    input: unknown,
+    kind: 'pay' | 'pledge' = 'pay',
+  ): Promise<{ pay: Pay | Pledge; chains: Record<string, LedgerEntry[]> }> {
     const bad = async (detail: string): Promise<never> => {
       throw await this.#ledger.refuse(input, new ReceiptRejectedError('malformed', detail));
     };
@@ -153,9 +287,11 @@ export class Payments {
     try {
       pay = parseEntry(b['pay']);
     } catch (err) {
-      return bad(`payment bundle: pay is malformed (${err instanceof Error ? err.message : String(err)})`);
+      return bad(
+        `payment bundle: ${kind} is malformed (${err instanceof Error ? err.message : String(err)})`,
+      );
     }
-    if (pay.kind !== 'pay') return bad(`payment bundle: pay is a ${pay.kind} record, not a pay`);
+    if (pay.kind !== kind) return bad(`payment bundle: ${kind} is a ${pay.kind} record, not a ${kind}`);
     const rawChains = b['chains'];
     if (typeof rawChains !== 'object' || rawChains === null || Array.isArray(rawChains))
       return bad('payment bundle: chains must be an object {nodeId: records[]}');
@@ -173,8 +309,24 @@ export class Payments {
     return { pay, chains };
   }
 
+  async #parsePledgeBundle(input: unknown): Promise<PledgeBundle> {
+    const b = typeof input === 'object' && input !== null ? (input as Record<string, unknown>) : undefined;
+    if (b === undefined || b['pledge'] === undefined) {
+      throw await this.#ledger.refuse(
+        input,
+        new ReceiptRejectedError('malformed', 'pledge bundle: expected {pledge, chains}'),
+      );
+    }
+    const parsed = await this.#parseBundle({ pay: b['pledge'], chains: b['chains'] }, 'pledge');
+    if (parsed.pay.kind !== 'pledge') throw new Error('unreachable: #parseBundle checked the kind');
+    return { pledge: parsed.pay, chains: parsed.chains };
+  }
+
   /** A record in the bundle that conflicts with one seen before at the same (ledger, seq). */
-  async #knownFork(bundle: PaymentBundle): Promise<ForkProof | null> {
+  async #knownFork(bundle: {
+    pay: Pay | Pledge;
+    chains: Record<string, LedgerEntry[]>;
+  }): Promise<ForkProof | null> {
     const all = [bundle.pay, ...Object.values(bundle.chains).flat()];
     for (const e of all) {
       const seen = await this.#ledger.db.get('peers', [e.ledger, e.seq]);
@@ -186,11 +338,11 @@ export class Payments {
     return null;
   }
 
-  async #remember(bundle: PaymentBundle, pay: Pay): Promise<void> {
+  async #remember(chains: Record<string, LedgerEntry[]>, pay: Pay | Pledge): Promise<void> {
     const tx = this.#ledger.db.transaction(['peers', 'payments'], 'readwrite');
     const now = this.#ledger.now();
     const writes: Promise<unknown>[] = [];
-    for (const [id, records] of Object.entries(bundle.chains)) {
+    for (const [id, records] of Object.entries(chains)) {
       if (id === this.#ledger.owner) continue;
       for (const e of records) {
         if (e.ledger !== id) continue;

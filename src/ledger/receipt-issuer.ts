@@ -13,6 +13,7 @@ import {
   RECORD_VERSION,
   signEntry,
   type Pay,
+  type Pledge,
   type PowProofRecord,
   type ReceiptState,
   type Signer,
@@ -34,6 +35,9 @@ export interface NewReceipt {
   reason?: string;
   proof?: PowProofRecord;
   payment?: Pay;
+  /** A redeemed pledge (with `result`). */
+  pledge?: Pledge;
+  result?: string;
   /** Default: 128 random bits, hex. */
   id?: string;
 }
@@ -99,6 +103,8 @@ export class ReceiptIssuer {
           reason: r.reason ?? '',
           proof: r.proof,
           payment: r.payment,
+          ...(r.pledge !== undefined ? { pledge: r.pledge } : {}),
+          ...(r.result !== undefined ? { result: r.result } : {}),
         },
         this.#signer,
       );
@@ -165,7 +171,7 @@ export class ReceiptIssuer {
     holdId: string,
     payee: string,
     amount: number,
-    what: { jobId: string; capsule: string; method: string },
+    what: { jobId: string; capsule: string; method: string; pledge?: string },
   ): Promise<Pay> {
     return this.#serial(async () => {
       const head = await this.#ledger.head();
@@ -179,11 +185,43 @@ export class ReceiptIssuer {
           jobId: what.jobId,
           capsule: what.capsule,
           method: what.method,
+          ...(what.pledge !== undefined ? { pledge: what.pledge } : {}),
         },
         this.#signer,
       );
       await this.#ledger.appendAny(pay);
       return pay;
+    });
+  }
+
+  /**
+   * Pledges `amount` from hold `holdId` to `payee` for one assigned run: redeemable by the payee
+   * with its result from `redeemAfter` on, unless a pay naming the pledge closes it first.
+   */
+  pledge(
+    holdId: string,
+    payee: string,
+    amount: number,
+    what: { jobId: string; capsule: string; method: string; redeemAfter: number },
+  ): Promise<Pledge> {
+    return this.#serial(async () => {
+      const head = await this.#ledger.head();
+      const pledge = signEntry(
+        {
+          ...this.#base(head),
+          kind: 'pledge' as const,
+          holdId,
+          payee,
+          amount,
+          jobId: what.jobId,
+          capsule: what.capsule,
+          method: what.method,
+          redeemAfter: what.redeemAfter,
+        },
+        this.#signer,
+      );
+      await this.#ledger.appendAny(pledge);
+      return pledge;
     });
   }
 

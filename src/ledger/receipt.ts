@@ -40,7 +40,12 @@
  * | kind 'hold'    | jobId, budget (int ≥ 1) | reserves budget from the available balance        |
  * | kind 'pay'     | holdId, payee (64 hex), amount (int ≥ 1), jobId, capsule, method | pays one |
  * |                | verified result from the hold; the hold's pays never exceed its budget     |
- * | kind 'release' | holdId, reason | closes the hold; what was not paid returns to the balance |
+ * | kind 'pledge'  | holdId, payee, amount ≥ 1, jobId, capsule, method, redeemAfter | escrow for one
+ * |                | assigned run, signed at assignment: reserved in the hold; the payee may redeem  |
+ * |                | it after redeemAfter with its result hash (a receipt with `pledge`, `result`)    |
+ * |                | unless a pay with `pledge` = its hash closed it (settled, or voided with 0)     |
+ * | kind 'release' | holdId, reason | closes the hold; what was not paid returns to the balance; |
+ * |                | pledges still open count as paid (their payees may redeem them)             |
  * balance = settled receipts − pays; held = open holds' budget − their pays; available = balance −
  * held, and a hold must fit in what is available. Two records with one (ledger, seq) and different
  * hashes, both signed by the ledger's key, are a fork (fork.ts): proof of a double spend.
@@ -67,9 +72,17 @@ const DOMAIN_BYTES = utf8ToBytes(RECORD_DOMAIN);
 export const RECEIPT_STATES = ['estimated', 'verified', 'settled', 'rejected'] as const;
 export type ReceiptState = (typeof RECEIPT_STATES)[number];
 
-/** The job id of a receipt backed by a payment: `pay:` + the pay record's hash (one receipt per payment). */
+/**
+ * The job id of a receipt backed by a payment: `pay:` + the pay record's hash (one receipt per
+ * payment); for a pay that closes a pledge, and for a redeemed pledge, `pledge:` + the pledge's
+ * hash, so a payee books a pledge once, by the payer's pay or by redeeming it, never both.
+ */
 export function paymentJobId(pay: Pay): string {
-  return `pay:${entryHash(pay)}`;
+  return pay.pledge !== undefined ? pledgeJobId(pay.pledge) : `pay:${entryHash(pay)}`;
+}
+
+export function pledgeJobId(pledgeHash: string): string {
+  return `pledge:${pledgeHash}`;
 }
 
 const lowerHex = (digits: number, what: string) =>
@@ -105,10 +118,26 @@ const paySchema = z.strictObject({
   kind: z.literal('pay'),
   holdId: recordId,
   payee: lowerHex(64, 'Ed25519 public key of the contributor paid'),
+  /** ≥ 1; 0 only when it closes a pledge (a void: the pledged result was not accepted). */
+  amount: z.int().min(0),
+  jobId: label(200),
+  capsule: label(64),
+  method: label(64),
+  /** The hash of the pledge this pay closes (settles or voids), if any. */
+  pledge: lowerHex(64, 'hash of the pledge record it closes').optional(),
+});
+
+const pledgeSchema = z.strictObject({
+  ...chainFields,
+  kind: z.literal('pledge'),
+  holdId: recordId,
+  payee: lowerHex(64, 'Ed25519 public key of the contributor'),
   amount: z.int().min(1),
   jobId: label(200),
   capsule: label(64),
   method: label(64),
+  /** Unix ms: from then on the payee may redeem it with its result, unless a pay closed it. */
+  redeemAfter: count,
 });
 
 const receiptSchema = z.strictObject({
@@ -124,6 +153,10 @@ const receiptSchema = z.strictObject({
   reason,
   proof: proofSchema.optional(),
   payment: paySchema.optional(),
+  /** A pledge redeemed after its redeemAfter (the requester left): needs `result`. */
+  pledge: pledgeSchema.optional(),
+  /** BLAKE3 of the output the redeemed pledge paid for (the contributor's signed result). */
+  result: lowerHex(64, 'BLAKE3-256 of the result').optional(),
 });
 
 const transitionSchema = z.strictObject({
@@ -151,8 +184,17 @@ const releaseSchema = z.strictObject({
 });
 
 const entrySchema = z
-  .discriminatedUnion('kind', [receiptSchema, transitionSchema, holdSchema, paySchema, releaseSchema])
+  .discriminatedUnion('kind', [
+    receiptSchema,
+    transitionSchema,
+    holdSchema,
+    paySchema,
+    pledgeSchema,
+    releaseSchema,
+  ])
   .superRefine((e, ctx) => {
+    if (e.kind === 'pay' && e.amount === 0 && e.pledge === undefined)
+      ctx.addIssue({ code: 'custom', path: ['amount'], message: 'a pay of 0 must close a pledge' });
     if (e.kind !== 'receipt' && e.kind !== 'transition') return;
     const rejected = e.kind === 'receipt' ? e.state === 'rejected' : e.to === 'rejected';
     if ((e.credits === 0 || rejected) && e.reason.trim() === '') {
@@ -162,13 +204,21 @@ const entrySchema = z
         message: 'a zero or a rejection needs a reason the popup can show (e.g. "no work available")',
       });
     }
-    if (e.kind === 'receipt' && e.proof !== undefined && e.payment !== undefined) {
+    if (e.kind !== 'receipt') return;
+    const backings = [e.proof, e.payment, e.pledge].filter((b) => b !== undefined).length;
+    if (backings > 1) {
       ctx.addIssue({
         code: 'custom',
         path: ['payment'],
-        message: 'a receipt is backed by a proof or by a payment, not both',
+        message: 'a receipt is backed by one of a proof, a payment or a pledge, not several',
       });
     }
+    if ((e.pledge === undefined) !== (e.result === undefined))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['result'],
+        message: 'a redeemed pledge needs the result hash, and only a pledge has one',
+      });
   });
 
 export type PowProofRecord = z.infer<typeof proofSchema>;
@@ -176,15 +226,17 @@ export type Receipt = z.infer<typeof receiptSchema>;
 export type Transition = z.infer<typeof transitionSchema>;
 export type Hold = z.infer<typeof holdSchema>;
 export type Pay = z.infer<typeof paySchema>;
+export type Pledge = z.infer<typeof pledgeSchema>;
 export type Release = z.infer<typeof releaseSchema>;
-export type LedgerEntry = Receipt | Transition | Hold | Pay | Release;
+export type LedgerEntry = Receipt | Transition | Hold | Pay | Pledge | Release;
 export type UnsignedReceipt = Omit<Receipt, 'sig'>;
 export type UnsignedTransition = Omit<Transition, 'sig'>;
 export type UnsignedHold = Omit<Hold, 'sig'>;
 export type UnsignedPay = Omit<Pay, 'sig'>;
 export type UnsignedRelease = Omit<Release, 'sig'>;
+export type UnsignedPledge = Omit<Pledge, 'sig'>;
 export type UnsignedEntry =
-  UnsignedReceipt | UnsignedTransition | UnsignedHold | UnsignedPay | UnsignedRelease;
+  UnsignedReceipt | UnsignedTransition | UnsignedHold | UnsignedPay | UnsignedPledge | UnsignedRelease;
 
 /** What can sign records; `Identity` is one. */
 export interface Signer {

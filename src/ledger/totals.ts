@@ -16,6 +16,7 @@ export interface CountedReceipt {
   cpuMs: number;
   proof?: unknown;
   payment?: unknown;
+  pledge?: unknown;
 }
 
 export interface ChainTotals {
@@ -46,6 +47,10 @@ export interface HoldView {
   paid: number;
   open: boolean;
   seq: number;
+  /** Reserved by open pledges (absent in holds stored before pledges existed: 0). */
+  pledged?: number;
+  /** Open pledges by record hash. */
+  pledges?: Record<string, { payee: string; amount: number }>;
 }
 
 export function emptyTotals(ledger: string): ChainTotals {
@@ -64,8 +69,8 @@ export function emptyTotals(ledger: string): ChainTotals {
 
 export type Backing = 'pow' | 'peer' | 'none';
 
-export function backingOf(r: Pick<CountedReceipt, 'proof' | 'payment'>): Backing {
-  return r.proof !== undefined ? 'pow' : r.payment !== undefined ? 'peer' : 'none';
+export function backingOf(r: Pick<CountedReceipt, 'proof' | 'payment' | 'pledge'>): Backing {
+  return r.proof !== undefined ? 'pow' : r.payment !== undefined || r.pledge !== undefined ? 'peer' : 'none';
 }
 
 /** Totals after a receipt moved from `before` (undefined: a new receipt) to `after`. */
@@ -100,6 +105,13 @@ export function applyPay(t: ChainTotals, amount: number): ChainTotals {
   return { ...t, balance: t.balance - amount, held: t.held - amount, spent: t.spent + amount };
 }
 
+/** Closes a hold: the unpaid rest returns, except open pledges, which count as paid (their payees may redeem them). */
 export function applyRelease(t: ChainTotals, hold: HoldView): ChainTotals {
-  return { ...t, held: t.held - (hold.budget - hold.paid) };
+  const pledged = hold.pledged ?? 0;
+  return {
+    ...t,
+    held: t.held - (hold.budget - hold.paid),
+    balance: t.balance - pledged,
+    spent: t.spent + pledged,
+  };
 }

@@ -16,7 +16,16 @@ import { judge, ownerOnly, type PaymentCheck } from './_judge.ts';
 import { forkBetween, type ForkProof } from './fork.ts';
 import type { ChainHead, ReceiptView } from './ledger-db.ts';
 import type { ProofVerifier } from './proof-verifier.ts';
-import { entryHash, parseEntry, readableId, ZERO_HASH, type LedgerEntry, type Pay } from './receipt.ts';
+import {
+  entryHash,
+  parseEntry,
+  readableId,
+  verifyEntrySignature,
+  ZERO_HASH,
+  type LedgerEntry,
+  type Pay,
+  type Pledge,
+} from './receipt.ts';
 import { ReceiptRejectedError, type RejectionCode } from './receipt-rejected-error.ts';
 import { emptyTotals, type ChainTotals, type HoldView } from './totals.ts';
 
@@ -87,8 +96,9 @@ function replay(
     const target = entry.kind === 'transition' ? receipts.get(entry.receiptId) : undefined;
     let payment: PaymentCheck | undefined;
     let fork: ForkProof | undefined;
-    if (entry.kind === 'transition' && entry.to === 'verified' && target?.payment !== undefined) {
-      const checked = checkPayment(target.payment, opts, memo, visiting);
+    const backing = target?.payment ?? target?.pledge;
+    if (entry.kind === 'transition' && entry.to === 'verified' && backing !== undefined) {
+      const checked = checkPayment(backing, opts, memo, visiting);
       payment = checked.check;
       fork = checked.fork;
     }
@@ -102,7 +112,10 @@ function replay(
       idSeen: ids.has(entry.id),
       jobSeen: entry.kind === 'receipt' && jobs.has(jobKey),
       target,
-      hold: entry.kind === 'pay' || entry.kind === 'release' ? holds.get(entry.holdId) : undefined,
+      hold:
+        entry.kind === 'pay' || entry.kind === 'pledge' || entry.kind === 'release'
+          ? holds.get(entry.holdId)
+          : undefined,
       payment,
     });
     if (!verdict.ok) {
@@ -136,18 +149,30 @@ function replay(
 }
 
 /**
- * Whether the payer's chain (from `opts.chains`) holds this pay and covers it; `fork` is set when
+ * Whether the payer's chain (from `opts.chains`) holds this pay (or pledge, not closed by a pay in
+ * the chain shown) and covers it; `fork` is set when
  * the chain shown holds a different record signed at the pay's seq. `opts.owner` is ignored.
  */
 export function auditPayment(
-  pay: Pay,
+  pay: Pay | Pledge,
   opts: Omit<VerifyHistoryOptions, 'owner' | 'upTo' | 'trusts'>,
 ): { check: PaymentCheck | undefined; fork?: ForkProof } {
   return checkPayment(pay, { ...opts, owner: pay.ledger }, new Map(), new Set());
 }
 
+/** A pay record signed by its ledger's owner, or undefined (only signed closings count against a pledge). */
+function signedPayOf(record: unknown): Pay | undefined {
+  if ((record as { kind?: unknown } | null)?.kind !== 'pay') return undefined;
+  try {
+    const e = parseEntry(record);
+    return e.kind === 'pay' && e.issuer === e.ledger && verifyEntrySignature(e) ? e : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 function checkPayment(
-  pay: Pay,
+  pay: Pay | Pledge,
   opts: VerifyHistoryOptions,
   memo: Map<string, HistoryCheck>,
   visiting: Set<string>,
@@ -194,6 +219,19 @@ function checkPayment(
     return {
       check: { ok: false, code: 'uncovered', detail: `the payer's chain does not contain this payment` },
     };
+  }
+  if (pay.kind === 'pledge') {
+    // A pledge the payer closed (settled or voided by a pay naming it) can no longer be redeemed.
+    const hash = entryHash(pay);
+    const closing = chain.map(signedPayOf).find((r) => r?.ledger === payer && r.pledge === hash);
+    if (closing !== undefined)
+      return {
+        check: {
+          ok: false,
+          code: 'uncovered',
+          detail: `the payer closed this pledge by its pay at seq ${closing.seq} (${closing.amount} micro-credits)`,
+        },
+      };
   }
   const key = `${payer}@${pay.seq}`;
   if (visiting.has(key))

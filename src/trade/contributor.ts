@@ -10,6 +10,7 @@ import { blake3 } from '@noble/hashes/blake3.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
 import type { MeshNode } from '../mesh/protocol/node.ts';
 import type { PeerIdString } from '../mesh/protocol/port.ts';
+import { REQUESTER_LEFT_REASON } from '../ledger/index.ts';
 import { joinChunks, type MemoryChunks } from './chunk-store.ts';
 import {
   decodeAssign,
@@ -56,7 +57,7 @@ export interface JobRun {
 }
 
 export interface ContributorEvent {
-  kind: 'claimed' | 'declined' | 'running' | 'returned' | 'paid' | 'refused-payment';
+  kind: 'claimed' | 'declined' | 'running' | 'returned' | 'paid' | 'refused-payment' | 'pledged';
   jobId: string;
   requester: string;
   detail?: string;
@@ -80,6 +81,13 @@ export interface MarketContributorOptions {
    * replaces `workers` above as the cap on claims. Absent: `capsules` and `workers` are fixed.
    */
   availability?: (offer: MarketOffer) => { decline: string | null; workers: number };
+  /**
+   * Audits the escrow pledge an assignment carries (ledger Payments.acceptPledge); returns when it
+   * may be redeemed. Absent: pledges are ignored (and never redeemed).
+   */
+  acceptPledge?: (bundle: unknown) => Promise<{ redeemAfter: number; amount: number }>;
+  /** Redeems a kept pledge with the result hash (ledger Payments.redeem); returns micro-credits booked. */
+  redeem?: (bundle: unknown, result: string, work: { cpuMs: number }) => Promise<number>;
   /** Test builds only: what a dishonest contributor does to its outputs. */
   tamper?: (output: Uint8Array) => Uint8Array;
   onEvent?: (e: ContributorEvent) => void;
@@ -92,6 +100,10 @@ interface Pending {
   claimedAt: number;
   costUsed: number;
   output?: Uint8Array[];
+  /** The assignment's escrow pledge (PledgeBundle), kept until paid or redeemed. */
+  pledge?: { bundle: unknown; redeemAfter: number };
+  /** BLAKE3 hex of the output returned, when it was an answer (ok, badInput). */
+  result?: string;
 }
 
 export class MarketContributor {
@@ -144,9 +156,10 @@ export class MarketContributor {
     for (const [k, p] of this.#jobs)
       if (p.state === 'claimed' && (p.offer.deadlineMs < now || p.claimedAt + CLAIM_HOLD_MS < now))
         this.#jobs.delete(k);
-    // Results nobody paid for within an hour are forgotten (their chunks with them).
+    // Results nobody paid for within an hour are forgotten (their chunks with them); pledged ones
+    // wait for redeemDue.
     for (const [k, p] of this.#jobs)
-      if (p.state === 'done' && p.offer.deadlineMs + 3_600_000 < now) {
+      if (p.state === 'done' && p.pledge === undefined && p.offer.deadlineMs + 3_600_000 < now) {
         if (p.output) this.#o.chunks.drop(p.output);
         this.#jobs.delete(k);
       }
@@ -206,9 +219,30 @@ export class MarketContributor {
     const p = this.#jobs.get(this.#key(a.requester, a.jobId));
     if (p === undefined || p.state !== 'claimed')
       throw new Error(`no open claim for job ${a.jobId}: offer it first (market.offer)`);
+    const { offer } = p;
+    if (a.pledge !== undefined && this.#o.acceptPledge !== undefined) {
+      let bundle: unknown;
+      try {
+        bundle = JSON.parse(a.pledge);
+      } catch {
+        throw new Error('MarketAssign.pledge: not JSON');
+      }
+      const pl = (bundle as { pledge?: { ledger?: unknown; jobId?: unknown } } | null)?.pledge;
+      if (pl?.ledger !== offer.requester || pl.jobId !== offer.jobId)
+        throw new Error(`MarketAssign.pledge: not the requester's pledge for job ${offer.jobId}`);
+      // A refused pledge (forged, uncovered, a forking payer) refuses the run: the requester goes elsewhere.
+      const accepted = await this.#o.acceptPledge(bundle);
+      p.pledge = { bundle, redeemAfter: accepted.redeemAfter };
+      this.#o.onEvent?.({
+        kind: 'pledged',
+        jobId: offer.jobId,
+        requester: offer.requester,
+        credits: accepted.amount,
+        detail: `redeemable from ${new Date(accepted.redeemAfter).toISOString()} if unpaid`,
+      });
+    }
     p.state = 'running';
     this.#busy++;
-    const { offer } = p;
     this.#o.onEvent?.({ kind: 'running', jobId: offer.jobId, requester: offer.requester });
     try {
       let input: Uint8Array | undefined;
@@ -234,6 +268,8 @@ export class MarketContributor {
       const chunks = big ? this.#o.chunks.put(output) : [];
       p.output = chunks;
       p.costUsed = run.costUsed;
+      const outputHash = blake3(output);
+      if (run.status === 'ok' || run.status === 'badInput') p.result = bytesToHex(outputHash);
       const result = signFrame(
         'result',
         {
@@ -241,7 +277,7 @@ export class MarketContributor {
           contributor: this.#o.signer.nodeId,
           status: run.status,
           costUsed: run.costUsed,
-          outputHash: blake3(output),
+          outputHash,
           outputBytes: output.length,
           inline: big ? new Uint8Array(0) : output,
           chunks,
@@ -260,6 +296,38 @@ export class MarketContributor {
       p.state = 'done';
       this.#busy--;
     }
+  }
+
+  /**
+   * Redeems the pledges of results nobody paid for once their redeemAfter has passed (the
+   * requester left): each is booked from the requester's escrow with the reason "requester left —
+   * paid from escrow". Hosts call it periodically; returns what happened.
+   */
+  async redeemDue(): Promise<ContributorEvent[]> {
+    const redeem = this.#o.redeem;
+    if (redeem === undefined) return [];
+    const now = this.#o.node.port.now();
+    const events: ContributorEvent[] = [];
+    for (const [k, p] of [...this.#jobs]) {
+      if (p.state !== 'done' || p.pledge === undefined || p.pledge.redeemAfter > now) continue;
+      const base = { jobId: p.offer.jobId, requester: p.offer.requester };
+      this.#jobs.delete(k);
+      if (p.output) this.#o.chunks.drop(p.output);
+      // Nothing is redeemable without a result (a failed or timed-out run is no answer).
+      if (p.result === undefined) continue;
+      try {
+        const credits = await redeem(p.pledge.bundle, p.result, { cpuMs: p.costUsed });
+        events.push({ kind: 'paid', ...base, credits, detail: REQUESTER_LEFT_REASON });
+      } catch (err) {
+        events.push({
+          kind: 'refused-payment',
+          ...base,
+          detail: err instanceof Error ? err.message : String(err),
+        });
+      }
+    }
+    for (const e of events) this.#o.onEvent?.(e);
+    return events;
   }
 
   async #pay(_from: PeerIdString, body: Uint8Array): Promise<Uint8Array> {

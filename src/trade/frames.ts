@@ -49,6 +49,8 @@ export interface MarketAssign {
   jobId: string;
   requester: string;
   sig: Uint8Array;
+  /** PledgeBundle JSON (escrow for this run); absent or empty: none. Itself payer-signed, so not in `sig`. */
+  pledge?: string;
 }
 
 export const JOB_STATUSES = [
@@ -191,6 +193,9 @@ export function decodeAssign(b: unknown): MarketDecoded<MarketAssign> {
     jobId: text(o, 'jobId', MARKET_LIMITS.idBytes, 'MarketAssign'),
     requester: nodeId(o, 'requester', 'MarketAssign'),
     sig: data(o, 'sig', 64, 'MarketAssign'),
+    ...(typeof o['pledge'] === 'string' && o['pledge'] !== ''
+      ? { pledge: text(o, 'pledge', MARKET_LIMITS.bundleBytes, 'MarketAssign') }
+      : {}),
   }));
 }
 

@@ -20,6 +20,7 @@ export {
 export {
   MarketRequester,
   NoContributorError,
+  PLEDGE_GRACE_MS,
   type JobDone,
   type MarketEvent,
   type MarketEventKind,

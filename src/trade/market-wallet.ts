@@ -135,12 +135,24 @@ export class MarketWallet {
     return view.credits;
   }
 
+  /** Audits an assignment's escrow pledge (contributor side); see MarketContributorOptions.acceptPledge. */
+  async acceptPledge(bundle: unknown): Promise<{ redeemAfter: number; amount: number }> {
+    const p = await this.payments.acceptPledge(bundle);
+    return { redeemAfter: p.redeemAfter, amount: p.amount };
+  }
+
+  /** Redeems a pledge whose requester left; returns the micro-credits booked. */
+  async redeem(bundle: unknown, result: string, work: { cpuMs: number }): Promise<number> {
+    return (await this.payments.redeem(bundle, result, work)).credits;
+  }
+
   requesterPayments(): RequesterPayments {
     return {
       hold: (jobId, budget) => this.payments.hold(jobId, budget),
       pay: (holdId, payee, amount, what): Promise<PaymentBundle> =>
         this.payments.pay(holdId, payee, amount, what),
       release: (holdId, reason) => this.payments.release(holdId, reason),
+      pledge: (holdId, payee, amount, what) => this.payments.pledge(holdId, payee, amount, what),
     };
   }
 
@@ -149,7 +161,7 @@ export class MarketWallet {
     const history = await this.ledger.history();
     const peers: Record<string, LedgerEntry[]> = {};
     for (const e of history) {
-      const payer = e.kind === 'receipt' ? e.payment?.ledger : undefined;
+      const payer = e.kind === 'receipt' ? (e.payment ?? e.pledge)?.ledger : undefined;
       if (payer !== undefined && peers[payer] === undefined)
         peers[payer] = await this.ledger.peerChain(payer);
     }

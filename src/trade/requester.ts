@@ -20,7 +20,12 @@
  */
 import { blake3 } from '@noble/hashes/blake3.js';
 import { bytesToHex, randomBytes } from '@noble/hashes/utils.js';
-import { MICRO_CREDITS_PER_CREDIT, type PaymentBundle } from '../ledger/index.ts';
+import {
+  entryHash,
+  MICRO_CREDITS_PER_CREDIT,
+  type PaymentBundle,
+  type PledgeBundle,
+} from '../ledger/index.ts';
 import { Reputation } from '../market/reputation.ts';
 import { WorkUnit } from '../market/work-unit.ts';
 import type { MeshNode } from '../mesh/protocol/node.ts';
@@ -100,10 +105,23 @@ export interface RequesterPayments {
     holdId: string,
     payee: string,
     amount: number,
-    what: { jobId: string; capsule: string; method: string },
+    what: { jobId: string; capsule: string; method: string; pledge?: string },
   ): Promise<PaymentBundle>;
   release(holdId: string, reason?: string): Promise<unknown>;
+  /**
+   * Escrow for one assigned run (ledger Payments.pledge). Absent: runs are assigned without one,
+   * and a contributor whose requester leaves is not paid.
+   */
+  pledge?(
+    holdId: string,
+    payee: string,
+    amount: number,
+    what: { jobId: string; capsule: string; method: string; redeemAfter: number },
+  ): Promise<PledgeBundle>;
 }
+
+/** A pledge becomes redeemable this long after the run's deadline, if no pay closed it. */
+export const PLEDGE_GRACE_MS = 10 * 60_000;
 
 export interface MarketRequesterOptions {
   node: MeshNode;
@@ -115,11 +133,64 @@ export interface MarketRequesterOptions {
   /** Does the mesh peer `peer` hold the key of node id `nodeId`? (libp2p: PeerId from the key). */
   samePeer?: (peer: PeerIdString, nodeId: string) => boolean;
   newJobId?: () => string;
+  /** Added to a run's deadline to give its pledge's redeemAfter; default PLEDGE_GRACE_MS. */
+  pledgeGraceMs?: number;
 }
 
 interface Candidate {
   peer: PeerIdString;
   workers: number;
+}
+
+/** The pledges of one job: at most the hold, one per contributor; closed by a pay or a void. */
+class JobEscrow {
+  readonly open = new Map<string, { hash: string; amount: number; peer: PeerIdString }>();
+  #free: number;
+
+  constructor(
+    private readonly payments: RequesterPayments,
+    private readonly holdId: string,
+    holdBudget: number,
+    private readonly what: { jobId: string; capsule: string; method: string },
+  ) {
+    this.#free = holdBudget;
+  }
+
+  /** Pledges up to `amount` to `contributor`; undefined when the wallet cannot pledge or the hold is spoken for. */
+  async pledge(
+    contributor: string,
+    peer: PeerIdString,
+    amount: number,
+    redeemAfter: number,
+  ): Promise<string | undefined> {
+    const give = Math.min(amount, this.#free);
+    if (this.payments.pledge === undefined || give < 1 || this.open.has(contributor)) return undefined;
+    this.#free -= give;
+    try {
+      const bundle = await this.payments.pledge(this.holdId, contributor, give, {
+        ...this.what,
+        redeemAfter,
+      });
+      this.open.set(contributor, { hash: entryHash(bundle.pledge), amount: give, peer });
+      return JSON.stringify(bundle);
+    } catch (err) {
+      this.#free += give;
+      throw err;
+    }
+  }
+
+  /** Closes `contributor`'s pledge by paying `amount` (0: a void); returns the bundle, or undefined with no pledge. */
+  async close(contributor: string, amount: number): Promise<PaymentBundle | undefined> {
+    const p = this.open.get(contributor);
+    if (p === undefined) return undefined;
+    const bundle = await this.payments.pay(this.holdId, contributor, amount, {
+      ...this.what,
+      pledge: p.hash,
+    });
+    this.open.delete(contributor);
+    this.#free += p.amount - amount;
+    return bundle;
+  }
 }
 
 export class MarketRequester {
@@ -182,18 +253,18 @@ export class MarketRequester {
     const budgetMicro = job.budget * MICRO_CREDITS_PER_CREDIT;
     // Only the quorum's members are paid, each at most the budget: redundancy × budget covers it.
     const hold = await this.#o.payments.hold(jobId, budgetMicro * redundancy);
+    const what = { jobId, capsule: job.capsule, method: job.method };
+    const escrow = new JobEscrow(this.#o.payments, hold.id, budgetMicro * redundancy, what);
     const inputs = job.input ? this.#o.chunks.put(job.input) : [];
     let spent = 0;
     try {
-      const done = await this.#verify(jobId, job, redundancy, hold.id, inputs, onEvent, signal);
+      const done = await this.#verify(jobId, job, redundancy, hold.id, inputs, onEvent, signal, escrow);
       for (const [contributor, r] of done.valid) {
         const amount = Math.min(r.costUsed * MICRO_CREDITS_PER_CREDIT, budgetMicro);
-        if (amount < 1) continue;
-        const bundle = await this.#o.payments.pay(hold.id, contributor, amount, {
-          jobId,
-          capsule: job.capsule,
-          method: job.method,
-        });
+        if (amount < 1 && !escrow.open.has(contributor)) continue;
+        const bundle =
+          (await escrow.close(contributor, amount)) ??
+          (await this.#o.payments.pay(hold.id, contributor, amount, what));
         spent += amount;
         done.report.paid[contributor] = amount;
         const reply = await this.#o.node.rpc
@@ -215,10 +286,30 @@ export class MarketRequester {
       }
       return done.report;
     } finally {
+      // Runs not paid (wrong, lost or unfinished) have their pledges voided before the hold closes,
+      // which would otherwise count them as paid.
+      for (const contributor of [...escrow.open.keys()])
+        await this.#void(escrow, contributor, jobId, signal).catch(() => undefined);
       this.#o.chunks.drop(inputs);
       await this.#o.payments.release(hold.id, 'job finished: unspent budget returned');
       onEvent({ kind: 'released', jobId, credits: budgetMicro * redundancy - spent });
     }
+  }
+
+  /** Voids a contributor's pledge and tells it (best effort: an auditor that sees the void refuses a redemption anyway). */
+  async #void(escrow: JobEscrow, contributor: string, jobId: string, signal?: AbortSignal): Promise<void> {
+    const peer = escrow.open.get(contributor)?.peer;
+    const bundle = await escrow.close(contributor, 0);
+    if (bundle === undefined || peer === undefined) return;
+    await this.#o.node.rpc
+      .call(
+        peer,
+        MARKET_METHODS.pay,
+        encodePayment({ jobId, bundle: JSON.stringify(bundle) }),
+        10_000,
+        signal,
+      )
+      .catch(() => undefined);
   }
 
   async #verify(
@@ -228,7 +319,8 @@ export class MarketRequester {
     holdId: string,
     inputs: Uint8Array[],
     onEvent: (e: MarketEvent) => void,
-    signal?: AbortSignal,
+    signal: AbortSignal | undefined,
+    escrow: JobEscrow,
   ): Promise<{
     report: JobDone & { paid: Record<string, number> };
     valid: Map<string, { peer: PeerIdString; costUsed: number }>;
@@ -252,7 +344,7 @@ export class MarketRequester {
         if (c === undefined) return false;
         let busy = false;
         try {
-          const r = await this.#attempt(jobId, job, holdId, inputs, c.peer, onEvent, signal);
+          const r = await this.#attempt(jobId, job, holdId, inputs, c.peer, onEvent, signal, escrow);
           if (r === 'busy') {
             busy = true;
             continue;
@@ -353,7 +445,8 @@ export class MarketRequester {
     inputs: Uint8Array[],
     peer: PeerIdString,
     onEvent: (e: MarketEvent) => void,
-    signal?: AbortSignal,
+    signal: AbortSignal | undefined,
+    escrow: JobEscrow,
   ): Promise<{ result: MarketResult; output: Uint8Array } | 'busy' | null> {
     const { node, signer } = this.#o;
     const now = node.port.now();
@@ -400,26 +493,43 @@ export class MarketRequester {
       return claim.reason === BUSY_REASON ? 'busy' : null;
     }
     onEvent({ kind: 'claimed', jobId, contributor: claim.contributor });
+    // Escrow for this run: the contributor can redeem it after the deadline + grace if we leave.
+    const pledge = await escrow.pledge(
+      claim.contributor,
+      peer,
+      job.budget * MICRO_CREDITS_PER_CREDIT,
+      offer.deadlineMs + (this.#o.pledgeGraceMs ?? PLEDGE_GRACE_MS),
+    );
     const assign = signFrame('assign', { jobId, requester: signer.nodeId }, signer);
     onEvent({ kind: 'running', jobId, contributor: claim.contributor });
     let result: MarketResult;
+    const lost = async (detail: string): Promise<null> => {
+      await this.#void(escrow, claim.contributor, jobId, signal).catch(() => undefined);
+      return reissue(detail);
+    };
     try {
       const left = Math.max(1, offer.deadlineMs - node.port.now());
-      const reply = await node.rpc.call(peer, MARKET_METHODS.run, encodeAssign(assign), left, signal);
-      if (reply.status !== 'ok') return reissue(`run failed: ${reply.message}`);
+      const reply = await node.rpc.call(
+        peer,
+        MARKET_METHODS.run,
+        encodeAssign(pledge === undefined ? assign : { ...assign, pledge }),
+        left,
+        signal,
+      );
+      if (reply.status !== 'ok') return lost(`run failed: ${reply.message}`);
       const d = decodeResult(reply.body);
-      if (!d.ok) return reissue(d.error);
+      if (!d.ok) return lost(d.error);
       result = d.frame;
     } catch (err) {
       if (signal?.aborted) throw err;
-      return reissue(`no result before the deadline: ${err instanceof Error ? err.message : String(err)}`);
+      return lost(`no result before the deadline: ${err instanceof Error ? err.message : String(err)}`);
     }
     if (
       result.contributor !== claim.contributor ||
       result.jobId !== jobId ||
       !verifyFrame('result', result, claim.contributor)
     )
-      return reissue('the result is not signed by the claimant');
+      return lost('the result is not signed by the claimant');
     let output = result.inline;
     if (result.chunks.length > 0) {
       try {
@@ -429,16 +539,16 @@ export class MarketRequester {
         });
         output = joinChunks(result.chunks, report.chunks, result.outputBytes);
       } catch (err) {
-        return reissue(`output chunks: ${err instanceof Error ? err.message : String(err)}`);
+        return lost(`output chunks: ${err instanceof Error ? err.message : String(err)}`);
       }
     }
     if (output.length !== result.outputBytes || bytesToHex(blake3(output)) !== bytesToHex(result.outputHash))
-      return reissue('the output does not hash to the hash it was signed with');
+      return lost('the output does not hash to the hash it was signed with');
     onEvent({ kind: 'result', jobId, contributor: claim.contributor, detail: result.status });
     // A run stopped by its budget, time or an engine failure is no answer to compare (BOINC's error
     // results): it goes to someone else, unpaid and unpenalised. ok and badInput are answers.
     if (result.status !== 'ok' && result.status !== 'badInput')
-      return reissue(`${result.status}: ${result.error}`);
+      return lost(`${result.status}: ${result.error}`);
     return { result, output };
   }
 

@@ -134,6 +134,16 @@ export const contributeCommand: Command = {
         await file.save();
         return got;
       },
+      acceptPledge: async (bundle) => {
+        const got = await wallet.acceptPledge(bundle);
+        await file.save();
+        return got;
+      },
+      redeem: async (bundle, result, work) => {
+        const got = await wallet.redeem(bundle, result, work);
+        await file.save();
+        return got;
+      },
       ...(opts.corrupt ? { tamper: (o: Uint8Array) => Uint8Array.from([...o, 0x21]) } : {}),
       onEvent: (e) =>
         line(
@@ -144,8 +154,11 @@ export const contributeCommand: Command = {
     });
     contributor.start();
     io.writeStdout(`contributing ${wallet.nodeId} ${peer.port.self}\n`);
-    const advertise = () =>
+    const advertise = () => {
       void contributor.advertise(30_000).catch((err: unknown) => line(`advert failed: ${String(err)}`));
+      // Pledges of results nobody paid for (the requester left) are redeemed once due.
+      void contributor.redeemDue().catch((err: unknown) => line(`redeem failed: ${String(err)}`));
+    };
     advertise();
     await new Promise<void>((resolve) => {
       const tick = setInterval(advertise, 2000);

@@ -8,6 +8,7 @@ import {
   decodeOffer,
   decodePayment,
   decodeResult,
+  encodeAssign,
   encodeOffer,
   encodeResult,
   signFrame,
@@ -107,6 +108,15 @@ describe('market frames', () => {
     expect(d.ok && verifyFrame('offer', d.frame, key.nodeId)).toBe(true);
     expect(verifyFrame('offer', { ...offer, budget: 6 }, key.nodeId)).toBe(false);
     expect(verifyFrame('offer', offer, other.nodeId)).toBe(false);
+  });
+
+  it('an assignment carries its escrow pledge; one without (a v1 sender before pledges) decodes without it', () => {
+    const assign = signFrame('assign', { jobId: 'j', requester: key.nodeId }, key);
+    const pledged = decodeAssign(encodeAssign({ ...assign, pledge: '{"pledge":{}}' }));
+    expect(pledged).toMatchObject({ ok: true, frame: { pledge: '{"pledge":{}}' } });
+    expect(pledged.ok && verifyFrame('assign', pledged.frame, key.nodeId)).toBe(true);
+    const bare = decodeAssign(encodeAssign(assign));
+    expect(bare.ok && 'pledge' in bare.frame).toBe(false);
   });
 
   it('refuses bad bytes and bad fields with a reason', () => {

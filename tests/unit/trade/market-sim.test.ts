@@ -19,10 +19,13 @@ import {
   MarketWallet,
   MemoryChunks,
   NoContributorError,
+  PLEDGE_GRACE_MS,
   type JobRun,
   type MarketEvent,
 } from '../../../src/trade/index.ts';
 import { seedFromEnv } from '../_prng.ts';
+import { verifyBoundProof } from '../../../src/capsules/pow/proof.ts';
+import { MICRO_CREDITS_PER_CREDIT, REQUESTER_LEFT_REASON, verifyHistory } from '../../../src/ledger/index.ts';
 
 const SEED = seedFromEnv(20261127);
 /** 2^18 expected hashes a proof (32 credits): few records, quick to mint. */
@@ -50,7 +53,10 @@ interface Peer {
   ran: number;
 }
 
-async function world(seed: number, opts: { tamper?: number; slow?: number } = {}) {
+async function world(
+  seed: number,
+  opts: { tamper?: number; slow?: number; onRun?: (i: number) => void } = {},
+) {
   const rand = mulberry32(seed);
   const net = new SimNetwork(rand, { loss: 0 });
   const now = () => Math.floor(net.sched.now);
@@ -77,12 +83,15 @@ async function world(seed: number, opts: { tamper?: number; slow?: number } = {}
       workers: 2,
       run: (job) => {
         peer.ran++;
+        opts.onRun?.(i);
         const r = honestRun(job.params, job.input);
         if (i !== opts.slow) return Promise.resolve(r);
         // The slow one takes 60 virtual seconds, past any deadline in these tests.
         return new Promise((resolve) => net.sched.after(60_000, () => resolve(r), true));
       },
       receive: (bundle, work) => p.wallet.receive(bundle, work),
+      acceptPledge: (bundle) => p.wallet.acceptPledge(bundle),
+      redeem: (bundle, result, work) => p.wallet.redeem(bundle, result, work),
       ...(i === opts.tamper ? { tamper: (o: Uint8Array) => o.map((b) => b ^ 0xff) } : {}),
     });
     p.contributor.start();
@@ -110,14 +119,27 @@ async function world(seed: number, opts: { tamper?: number; slow?: number } = {}
     await net.sched.runUntil(net.sched.now + 3000);
   };
   const requesterPeer = peers[0]!;
+  // kill(): the requester's process is gone: its node is down and its wallet signs nothing more.
+  let killed = false;
+  const live = requesterPeer.wallet.requesterPayments();
+  const gone = <T>(f: () => Promise<T>): Promise<T> => (killed ? new Promise<T>(() => {}) : f());
   const requester = new MarketRequester({
     node: requesterPeer.node,
     chunks: requesterPeer.chunks,
     signer: requesterPeer.wallet.identity,
-    payments: requesterPeer.wallet.requesterPayments(),
+    payments: {
+      hold: (j, b) => gone(() => live.hold(j, b)),
+      pay: (h, p, a, w) => gone(() => live.pay(h, p, a, w)),
+      release: (h, r) => gone(() => live.release(h, r)),
+      pledge: (h, p, a, w) => gone(() => live.pledge!(h, p, a, w)),
+    },
     random: rand,
   });
-  return { net, peers, requester, settle, advertise, rand };
+  const kill = () => {
+    killed = true;
+    requesterPeer.sim.up = false;
+  };
+  return { net, peers, requester, settle, advertise, rand, kill };
 }
 
 const id = (p: Peer) => p.wallet.nodeId;
@@ -237,6 +259,61 @@ describe(`market protocol on the simulated mesh (seed ${SEED})`, () => {
     expect(events.some((e) => e.kind === 'reissued' && e.contributor === slow.sim.id)).toBe(true);
     expect((await slow.wallet.balance()).balance).toBe(0);
   }, 60_000);
+
+  it('pays from escrow when the requester is killed after assigning: each contributor with a result redeems its pledge once', async () => {
+    let started = (): void => {};
+    const killedAt = new Promise<void>((res) => (started = res));
+    const w = await world(SEED + 4, { onRun: () => started() });
+    const { peers, requester, settle, advertise, net } = w;
+    const r = peers[0]!;
+    await r.wallet.mint(10, undefined, undefined, TEST_BITS);
+    await advertise();
+    const before = await r.wallet.balance();
+    // The submit never settles: its process is gone once the first contributor starts running.
+    void requester.submit({
+      capsule: 'crypto',
+      method: 'sha256',
+      params: '{"v":4}',
+      budget: 3,
+      deadlineMs: 10_000,
+    });
+    await settle(killedAt.then(w.kill));
+    const advance = async (ms: number) => {
+      for (let t = 0; t < ms; t += 1000) {
+        await new Promise((res) => setTimeout(res, 2));
+        await net.sched.runUntil(net.sched.now + 1000);
+      }
+    };
+    await advance(2_000);
+    const ran = peers.filter((p) => p.ran > 0);
+    expect(ran.length).toBeGreaterThanOrEqual(1);
+    // Before the deadline + grace nothing is redeemable.
+    for (const p of ran) expect(await p.contributor!.redeemDue()).toEqual([]);
+    await advance(10_000 + PLEDGE_GRACE_MS);
+    for (const p of ran) {
+      const events = await p.contributor!.redeemDue();
+      expect(events).toMatchObject([
+        { kind: 'paid', credits: 3 * MICRO_CREDITS_PER_CREDIT, detail: REQUESTER_LEFT_REASON },
+      ]);
+      expect(await p.contributor!.redeemDue()).toEqual([]);
+      const recent = (await p.wallet.ledger.summary()).recent;
+      expect(recent[0]).toMatchObject({
+        reason: REQUESTER_LEFT_REASON,
+        credits: 3 * MICRO_CREDITS_PER_CREDIT,
+      });
+      expect((await p.wallet.balance()).balance).toBe(3 * MICRO_CREDITS_PER_CREDIT);
+      // Anyone holding both chains agrees, and the requester's chain (never released) still covers it.
+      const audit = verifyHistory(await p.wallet.ledger.history(), {
+        owner: id(p),
+        verifyProof: verifyBoundProof,
+        chains: { [id(r)]: await r.wallet.ledger.history() },
+      });
+      expect(audit).toMatchObject({ ok: true, balance: 3 * MICRO_CREDITS_PER_CREDIT });
+    }
+    const after = await r.wallet.balance();
+    expect(after.balance).toBe(before.balance);
+    expect(after.held).toBe(2 * 3 * MICRO_CREDITS_PER_CREDIT);
+  }, 120_000);
 
   it('says when no contributor offers the capsule, instead of waiting', async () => {
     const { peers, requester, settle, advertise } = await world(SEED + 3);
