@@ -162,6 +162,7 @@ try {
     openMs: Math.round(nodeAfter.openMs - nodeBefore.openMs),
     writeMs: Math.round(nodeAfter.writeMs - nodeBefore.writeMs),
     readMs: Math.round(nodeAfter.readMs - nodeBefore.readMs),
+    closeMs: Math.round(nodeAfter.closeMs - nodeBefore.closeMs),
   };
   const whole = blake3.create();
   for (let i = 0; i < CHUNKS; i++) whole.update(testChunk(7, i, BYTES / CHUNKS));

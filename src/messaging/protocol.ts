@@ -293,7 +293,7 @@ export interface MeshFetchRes {
   byPeer: Record<string, { ok: number; failed: string[] }>;
   ms: number;
   /** Where the fetch's time went: request phases summed over requests (ms), and our verify time. */
-  phases?: { requests: number; openMs: number; writeMs: number; readMs: number };
+  phases?: { requests: number; openMs: number; writeMs: number; readMs: number; closeMs: number };
 }
 
 export interface ProtocolByTarget {

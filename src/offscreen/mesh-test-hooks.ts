@@ -93,6 +93,7 @@ export function meshTestHandlers(mesh: MeshHost, enabled: () => boolean): MeshTe
         openMs: Math.round(after.openMs - before.openMs),
         writeMs: Math.round(after.writeMs - before.writeMs),
         readMs: Math.round(after.readMs - before.readMs),
+        closeMs: Math.round(after.closeMs - before.closeMs),
       };
       const store = await mesh.chunkStore();
       const hasher = blake3.create();

@@ -83,10 +83,9 @@ export interface RequestTimings {
   writeMs: number;
   /** From the request written to the whole reply read: the remote's work plus the transfer. */
   readMs: number;
+  /** Closing our end after the reply was read (a FIN/FIN_ACK round trip on WebRTC). */
+  closeMs: number;
 }
-
-/** How long a stream whose reply was read may take to close in the background. */
-const CLOSE_TIMEOUT_MS = 10_000;
 
 export class Libp2pPort implements MeshPort {
   readonly self: PeerIdString;
@@ -94,7 +93,7 @@ export class Libp2pPort implements MeshPort {
   readonly #bans: BanList;
   readonly #topics = new Map<string, Set<(msg: GossipMessage) => GossipVerdict>>();
   readonly #abuse = new Set<(peer: PeerIdString, what: AbuseKind) => void>();
-  readonly timings: RequestTimings = { requests: 0, openMs: 0, writeMs: 0, readMs: 0 };
+  readonly timings: RequestTimings = { requests: 0, openMs: 0, writeMs: 0, readMs: 0, closeMs: 0 };
   /** Requests this port answered: time in the handler (e.g. a store read), writing the reply, closing. */
   readonly served = { requests: 0, handlerMs: 0, writeMs: 0, closeMs: 0 };
 
@@ -190,9 +189,11 @@ export class Libp2pPort implements MeshPort {
       t0 = performance.now();
       const reply = await lp.read({ signal });
       t.readMs += performance.now() - t0;
-      // Close our end without waiting: on WebRTC a close is a FIN/FIN_ACK round trip on the data
-      // channel, and awaiting it cost 0.4-0.6 s per 1 MiB chunk on a loaded box (bench:mesh phases).
-      void stream.close({ signal: AbortSignal.timeout(CLOSE_TIMEOUT_MS) }).catch(() => undefined);
+      // On WebRTC a close is a FIN/FIN_ACK round trip (0.4-0.6 s per 1 MiB chunk at load 23). Not
+      // awaiting it left streams closing in the background, and an e2e run then failed its fetch.
+      t0 = performance.now();
+      await stream.close({ signal }).catch(() => undefined);
+      t.closeMs += performance.now() - t0;
       t.requests++;
       return reply.subarray();
     } catch (cause) {
