@@ -32,10 +32,28 @@ installNodePolyfills();
 const BYTES = 16 << 20;
 const CHUNKS = 16;
 const DIALS = Number(process.env['MESH_BENCH_DIALS'] ?? 8);
-const RESULTS = join(dirname(fileURLToPath(import.meta.url)), '..', 'results', 'mesh.json');
+const RESULTS =
+  process.env['MESH_BENCH_OUT'] ??
+  join(dirname(fileURLToPath(import.meta.url)), '..', 'results', 'mesh.json');
 const quantile = (xs: number[], q: number) =>
   [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))] ?? NaN;
 const mbps = (ms: number) => BYTES / 1e6 / (ms / 1000);
+type Served = { requests: number; handlerMs: number; writeMs: number; closeMs: number };
+/** What a provider's answering cost between two readings (ms summed over requests). */
+function diffServed(before: Served | undefined, after: Served | undefined) {
+  const z: Served = { requests: 0, handlerMs: 0, writeMs: 0, closeMs: 0 };
+  const a = after ?? z;
+  const b = before ?? z;
+  return {
+    after: a,
+    diff: {
+      requests: a.requests - b.requests,
+      handlerMs: Math.round(a.handlerMs - b.handlerMs),
+      writeMs: Math.round(a.writeMs - b.writeMs),
+      closeMs: Math.round(a.closeMs - b.closeMs),
+    },
+  };
+}
 
 const home = mkdtempSync(join(tmpdir(), 'inos-bench-mesh-'));
 const child: ChildProcess = spawn(
@@ -121,16 +139,31 @@ try {
     chunks: CHUNKS,
     chunkBytes: BYTES / CHUNKS,
   });
+  const servedBefore = (await b.askOffscreen('test/mesh-progress', undefined)).served;
   const fetchB2B = await a.askOffscreen('test/mesh-fetch', {
     hashes: put.hashes,
     parallel: 4,
     timeoutMs: 60_000,
   });
   // A stored what it fetched but announced nothing: B is the only provider the Node peer finds.
+  const servedB2B = diffServed(servedBefore, (await b.askOffscreen('test/mesh-progress', undefined)).served);
   const fromHex = (h: string) => Uint8Array.from(Buffer.from(h, 'hex'));
+  const nodeBefore = { ...live.port.timings };
   const t0 = performance.now();
   const rep = await live.mesh.chunks.fetch(put.hashes.map(fromHex), { parallel: 4, timeoutMs: 60_000 });
   const b2nMs = performance.now() - t0;
+  const servedB2N = diffServed(
+    servedB2B.after,
+    (await b.askOffscreen('test/mesh-progress', undefined)).served,
+  );
+  const nodeAfter = live.port.timings;
+  const phasesB2N = {
+    requests: nodeAfter.requests - nodeBefore.requests,
+    openMs: Math.round(nodeAfter.openMs - nodeBefore.openMs),
+    writeMs: Math.round(nodeAfter.writeMs - nodeBefore.writeMs),
+    readMs: Math.round(nodeAfter.readMs - nodeBefore.readMs),
+    closeMs: Math.round(nodeAfter.closeMs - nodeBefore.closeMs),
+  };
   const whole = blake3.create();
   for (let i = 0; i < CHUNKS; i++) whole.update(testChunk(7, i, BYTES / CHUNKS));
   const okB2N = rep.chunks.size === CHUNKS && put.hashes.every((h) => rep.chunks.has(h));
@@ -178,6 +211,8 @@ try {
       MBps: mbps(fetchB2B.ms),
       ratio: mbps(fetchB2B.ms) / rawMBps,
       ok: fetchB2B.ok === CHUNKS && fetchB2B.digest === toHex(whole.digest()),
+      requester: fetchB2B.phases,
+      provider: servedB2B.diff,
     },
     {
       name: 'chunk exchange browser→Node (WebRTC), 16 × 1 MiB, 4 in flight',
@@ -185,6 +220,8 @@ try {
       ratio: mbps(b2nMs) / rawMBps,
       ok: okB2N,
       providers: b2nProviders,
+      requester: phasesB2N,
+      provider: servedB2N.diff,
     },
   ];
   const dials = [
@@ -203,7 +240,8 @@ try {
       failed: failures.b2n,
     },
   ];
-  console.table(rows.map((r) => ({ ...r, MBps: r.MBps.toFixed(1), ratio: r.ratio.toFixed(2) })));
+  console.table(rows.map((r) => ({ name: r.name, MBps: r.MBps.toFixed(2), ratio: r.ratio.toFixed(2) })));
+  console.log(JSON.stringify(rows.slice(1), null, 1));
   console.table(dials);
   const json = JSON.parse(readFileSync(RESULTS, 'utf8')) as Record<string, unknown>;
   json['browser'] = {

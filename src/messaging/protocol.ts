@@ -311,7 +311,14 @@ export interface OffscreenProtocol {
   'test/mesh-put-chunks': { req: MeshPutChunksReq; res: { hashes: string[]; ms: number } };
   'test/mesh-fetch': { req: { hashes: string[]; parallel?: number; timeoutMs?: number }; res: MeshFetchRes };
   /** Chunks answered so far by the fetch in progress (for closing a provider mid-transfer). */
-  'test/mesh-progress': { req: undefined; res: { chunksOk: number } };
+  'test/mesh-progress': {
+    req: undefined;
+    res: {
+      chunksOk: number;
+      /** Requests this node answered so far, and the time (ms, summed) in each phase. */
+      served?: { requests: number; handlerMs: number; writeMs: number; closeMs: number };
+    };
+  };
   'test/mesh-adverts': {
     req: undefined;
     res: { peers: string[]; capsules: Record<string, string[]>; workers: Record<string, number> };
@@ -347,6 +354,8 @@ export interface MeshFetchRes {
   /** Per provider: chunks it delivered, and attempts that failed (with the error code). */
   byPeer: Record<string, { ok: number; failed: string[] }>;
   ms: number;
+  /** Where the fetch's time went: request phases summed over requests (ms), and our verify time. */
+  phases?: { requests: number; openMs: number; writeMs: number; readMs: number; closeMs: number };
 }
 
 export interface ProtocolByTarget {

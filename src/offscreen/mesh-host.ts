@@ -21,7 +21,7 @@ import { BanList, Libp2pPort } from '../mesh/libp2p/libp2p-port';
 import { startLiveMesh, type LiveMesh } from '../mesh/libp2p/live-mesh';
 import { BROWSER_LISTEN, meshTransports } from '../mesh/libp2p/transports';
 import type { AdvertInput } from '../mesh/protocol/adverts';
-import { toHex, type ChunkSource } from '../mesh/protocol/chunk-exchange';
+import { cachedSource, toHex, type ChunkSource } from '../mesh/protocol/chunk-exchange';
 import type { CapsuleOffer, GpuInfo } from '../mesh/protocol/frames';
 import type { MeshNode } from '../mesh/protocol/node';
 import { MemoryReputationStore, type ReputationStore } from '../mesh/protocol/reputation-store';
@@ -34,6 +34,8 @@ const DIAL_TIMEOUT_MS = 10_000;
 /** Adverts live 10 minutes (LIMITS.advertTtlMs); we refresh well before. */
 const ADVERT_TTL_MS = 10 * 60_000;
 const ADVERT_REFRESH_MS = 2 * 60_000;
+/** Chunks served last, kept decrypted (a chunk deleted from the store may be served from here a while). */
+const SERVED_CACHE_BYTES = 32 << 20;
 
 /** What we offer, as the compute host knows it. */
 export interface MeshCapabilities {
@@ -154,19 +156,23 @@ export class MeshHost {
     };
   }
 
-  /** Serves chunks straight from the store; a missing or unreadable chunk is "not found". */
+  /**
+   * Serves chunks from the store (one read; a missing or unreadable chunk is "not found"), keeping
+   * the last SERVED_CACHE_BYTES served in memory: a store read decrypts and re-hashes on this thread.
+   */
   #source(): ChunkSource {
-    return {
-      get: async (hash) => {
-        const result = this.marketChunks.get(hash);
-        if (result !== undefined) return result;
-        if (this.deps.openChunkStore === undefined) return undefined;
-        const store = await this.chunkStore();
-        const address = toHex(hash);
-        if (!(await store.has(address))) return undefined;
-        return store.get(address).catch(() => undefined);
+    // Market outputs (in memory until paid) first, then the store through the cache.
+    const stored = cachedSource(
+      {
+        get: async (hash) => {
+          if (this.deps.openChunkStore === undefined) return undefined;
+          const store = await this.chunkStore();
+          return store.get(toHex(hash)).catch(() => undefined);
+        },
       },
-    };
+      SERVED_CACHE_BYTES,
+    );
+    return { get: (hash) => this.marketChunks.get(hash) ?? stored.get(hash) };
   }
 
   async #start(): Promise<void> {

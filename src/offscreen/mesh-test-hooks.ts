@@ -80,12 +80,21 @@ export function meshTestHandlers(mesh: MeshHost, enabled: () => boolean): MeshTe
       const { live: l } = live();
       const keys = hashes.map(fromHex);
       progressBase = l.port.chunksOk;
+      const before = { ...l.port.timings };
       const t0 = performance.now();
       const report = await l.mesh.chunks.fetch(keys, {
         parallel: parallel ?? 4,
         timeoutMs: timeoutMs ?? 10_000,
       });
       const ms = Math.round(performance.now() - t0);
+      const after = l.port.timings;
+      const phases = {
+        requests: after.requests - before.requests,
+        openMs: Math.round(after.openMs - before.openMs),
+        writeMs: Math.round(after.writeMs - before.writeMs),
+        readMs: Math.round(after.readMs - before.readMs),
+        closeMs: Math.round(after.closeMs - before.closeMs),
+      };
       const store = await mesh.chunkStore();
       const hasher = blake3.create();
       let bytes = 0;
@@ -111,9 +120,13 @@ export function meshTestHandlers(mesh: MeshHost, enabled: () => boolean): MeshTe
         digest: toHex(hasher.digest()),
         byPeer,
         ms,
+        phases,
       };
     },
-    'test/mesh-progress': () => ({ chunksOk: live().live.port.chunksOk - progressBase }),
+    'test/mesh-progress': () => {
+      const { port } = live().live;
+      return { chunksOk: port.chunksOk - progressBase, served: { ...port.served } };
+    },
     'test/mesh-adverts': () => {
       const { live: l } = live();
       const peers = l.mesh.adverts.known();

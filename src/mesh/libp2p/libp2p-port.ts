@@ -75,12 +75,27 @@ export async function dhtCid(key: Uint8Array): Promise<CID> {
 
 const errName = (err: unknown): string => (err instanceof Error ? err.name : '');
 
+/** Time spent in each phase of the requests this port made (ms, summed), for benchmarks and metrics. */
+export interface RequestTimings {
+  requests: number;
+  /** Opening the stream: a new data channel (WebRTC) or yamux stream, then multistream-select. */
+  openMs: number;
+  writeMs: number;
+  /** From the request written to the whole reply read: the remote's work plus the transfer. */
+  readMs: number;
+  /** Closing our end after the reply was read (a FIN/FIN_ACK round trip on WebRTC). */
+  closeMs: number;
+}
+
 export class Libp2pPort implements MeshPort {
   readonly self: PeerIdString;
   readonly #node: MeshLibp2p;
   readonly #bans: BanList;
   readonly #topics = new Map<string, Set<(msg: GossipMessage) => GossipVerdict>>();
   readonly #abuse = new Set<(peer: PeerIdString, what: AbuseKind) => void>();
+  readonly timings: RequestTimings = { requests: 0, openMs: 0, writeMs: 0, readMs: 0, closeMs: 0 };
+  /** Requests this port answered: time in the handler (e.g. a store read), writing the reply, closing. */
+  readonly served = { requests: 0, handlerMs: 0, writeMs: 0, closeMs: 0 };
 
   constructor(node: MeshLibp2p, bans: BanList) {
     this.#node = node;
@@ -154,8 +169,11 @@ export class Libp2pPort implements MeshPort {
       throw new MeshError('unreachable', `${JSON.stringify(peer)} is not a PeerId`, { peer, cause });
     }
     let stream: Stream;
+    const t = this.timings;
+    let t0 = performance.now();
     try {
       stream = await this.#node.dialProtocol(id, protocol, { signal });
+      t.openMs += performance.now() - t0;
     } catch (cause) {
       if (options.signal?.aborted) throw new MeshError('aborted', 'request aborted', { peer, cause });
       throw new MeshError('unreachable', `could not open ${protocol} to ${peer}: ${String(cause)}`, {
@@ -165,9 +183,18 @@ export class Libp2pPort implements MeshPort {
     }
     try {
       const lp = lpStream(stream, { maxDataLength: options.maxResponseBytes });
+      t0 = performance.now();
       await lp.write(frame, { signal });
+      t.writeMs += performance.now() - t0;
+      t0 = performance.now();
       const reply = await lp.read({ signal });
+      t.readMs += performance.now() - t0;
+      // On WebRTC a close is a FIN/FIN_ACK round trip (0.4-0.6 s per 1 MiB chunk at load 23). Not
+      // awaiting it left streams closing in the background, and an e2e run then failed its fetch.
+      t0 = performance.now();
       await stream.close({ signal }).catch(() => undefined);
+      t.closeMs += performance.now() - t0;
+      t.requests++;
       return reply.subarray();
     } catch (cause) {
       stream.abort(cause instanceof Error ? cause : new Error(String(cause)));
@@ -218,9 +245,17 @@ export class Libp2pPort implements MeshPort {
             if (kind !== null) this.#reportAbuse(from, kind);
             return;
           }
+          const sv = this.served;
+          let t0 = performance.now();
           const reply = await handler(from, request, ac.signal);
+          sv.handlerMs += performance.now() - t0;
+          t0 = performance.now();
           await lp.write(reply, { signal: AbortSignal.timeout(30_000) });
+          sv.writeMs += performance.now() - t0;
+          t0 = performance.now();
           await stream.close().catch(() => undefined);
+          sv.closeMs += performance.now() - t0;
+          sv.requests++;
         } catch (err) {
           stream.abort(err instanceof Error ? err : new Error(String(err)));
         } finally {

@@ -31,7 +31,7 @@ import type {
 } from '../protocol/port.ts';
 import type { ReputationStore } from '../protocol/reputation-store.ts';
 import type { MeshLibp2p } from './create-node.ts';
-import type { Libp2pPort } from './libp2p-port.ts';
+import type { Libp2pPort, RequestTimings } from './libp2p-port.ts';
 
 /** Shortest gap between two of our adverts when republishing for newcomers. */
 export const MIN_REPUBLISH_MS = 5_000;
@@ -158,6 +158,14 @@ export class DirectDialPort implements MeshPort {
     this.self = inner.self;
   }
 
+  /** Per-phase request times of the inner port (open, write, read, close). */
+  get timings(): RequestTimings {
+    return this.inner.timings;
+  }
+  /** Per-phase times of the requests the inner port answered. */
+  get served(): Libp2pPort['served'] {
+    return this.inner.served;
+  }
   now(): number {
     return this.inner.now();
   }
