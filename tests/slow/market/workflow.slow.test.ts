@@ -7,16 +7,16 @@
  *   - a conditional step taken and one skipped;
  *   - a rollback: a failing third step (a decryption with the wrong key, verified as badInput by the
  *     quorum) undoes the put, whose blob is gone from the requester's store afterwards;
- *   - a killed `inos submit workflow` (SIGKILL mid-workflow) is finished by the next one;
  *
  * each output equal to `inos run workflow`'s for the same definition and input; the workflow never
  * spends more than its budget (the wallet's `spent` grew by at most the budget).
  *
- * Slow (a libp2p node and an engine per process, proof-of-work minting; about a minute on an idle
- * 2-core box, several on a busy one), hence tests/slow (`npm run test:slow`). Seed: SEED=<n>.
+ * Slow (a libp2p node and an engine per process, proof-of-work minting: the round trip alone took
+ * 89 s by hand at load ~25 on 2 cores, over 9 min at load ~30), hence tests/slow (`npm run
+ * test:slow`). Seed: SEED=<n>.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -135,7 +135,7 @@ const roundTrip = {
     { name: 'decompress', library: 'storage', method: 'decompress' },
   ],
   onError: 'rollback',
-  budget: 3000,
+  budget: 2000,
 };
 
 const conditional = {
@@ -164,14 +164,14 @@ afterAll(() => {
 
 beforeAll(async () => {
   console.info(`[submit workflow processes] seed ${SEED}, dir ${dir}`);
-  const node = start(['node', '--for', '600'], { INOS_HOME: join(dir, 'node') });
+  const node = start(['node', '--for', '3000'], { INOS_HOME: join(dir, 'node') });
   boot = await waitFor(
     'inos node',
     () => /\/ip4\/127\.0\.0\.1\/tcp\/\d+\/ws\/p2p\/\S+/.exec(node.out())?.[0],
     60_000,
   );
   const contributors = ['c1', 'c2'].map((n) =>
-    start(['contribute', '--bootstrap', boot, '--capsules', 'crypto,storage', '--for', '580'], {
+    start(['contribute', '--bootstrap', boot, '--capsules', 'crypto,storage', '--for', '2980'], {
       INOS_HOME: join(dir, n),
       INOS_STORE: join(dir, n, 'chunks'),
     }),
@@ -195,9 +195,9 @@ describe(`inos submit workflow with real processes (seed ${SEED})`, () => {
     expect(r.stderr).toMatch(/4 step job\(s\) on the mesh, 2 here/);
     expect(r.stdout.trim()).toBe(readFileSync(input).toString('hex'));
     expect(r.stdout.trim()).toBe(runLocal(`@${def}`, input).stdout.trim());
-    const used = Number(/; (\d+)\/3000 credits/.exec(r.stderr)?.[1]);
+    const used = Number(/; (\d+)\/2000 credits/.exec(r.stderr)?.[1]);
     expect(used).toBeGreaterThan(0);
-    expect(used).toBeLessThanOrEqual(3000);
+    expect(used).toBeLessThanOrEqual(2000);
     // The wallet paid out what the mesh steps cost (the local steps count against the budget, unpaid).
     const paid = Number(/(\d+) credits paid to contributors/.exec(r.stderr)?.[1]);
     expect(spent() - before).toBeCloseTo(paid, 2);
@@ -232,7 +232,7 @@ describe(`inos submit workflow with real processes (seed ${SEED})`, () => {
           { name: 'bad', ...chacha('decrypt', hex(32)), input: 'steps.encrypt' },
         ],
         onError: 'rollback',
-        budget: 3000,
+        budget: 2000,
       }),
     );
     const r = submit(`@${def}`, input, ['--format', 'json', '--out', join(dir, 'rb.json')]);
@@ -254,48 +254,5 @@ describe(`inos submit workflow with real processes (seed ${SEED})`, () => {
     const address = local.stdout.trim();
     expect(address).toMatch(/^[0-9a-f]{64}$/);
     expect(hasBlob(address)).toBe('00');
-  }, 600_000);
-
-  it('SIGKILL mid-workflow: the next inos submit workflow finishes it (resumed), nothing left in the journal', async () => {
-    const input = join(dir, 'kill.txt');
-    writeFileSync(input, `kill ${hex(32)} `.repeat(3000));
-    const def = join(dir, 'kill.json');
-    writeFileSync(def, JSON.stringify({ ...roundTrip, recovery: 'resume' }));
-    const out = join(dir, 'kill.out');
-    const journal = join(requester, 'journal', 'mesh');
-    const child = start(submitArgs(`@${def}`, input, ['--out', out, '--format', 'hex']), {
-      INOS_HOME: requester,
-    });
-    // Killed once the put is journaled as done (its record holds the address) and before the end.
-    await waitFor(
-      'the put journaled',
-      () => {
-        if (child.proc.exitCode !== null) throw new Error(`it ended before the put: ${child.out()}`);
-        try {
-          const wal = readdirSync(journal).find((f) => f.endsWith('.wal'));
-          if (!wal) return undefined;
-          return /"type":"done"[^\n]*"step":2/.test(readFileSync(join(journal, wal), 'utf8'))
-            ? true
-            : undefined;
-        } catch {
-          return undefined;
-        }
-      },
-      240_000,
-    );
-    child.proc.kill('SIGKILL');
-    await new Promise((r) => child.proc.once('exit', r));
-    expect(readdirSync(journal).filter((f) => f.endsWith('.wal'))).toHaveLength(1);
-    const r = spawnSync(
-      process.execPath,
-      [INOS, 'submit', 'workflow', '--recover', '--store', STORE, '--bootstrap', boot, '--wait', '60'],
-      { env: { ...process.env, INOS_HOME: requester }, encoding: 'utf8', timeout: 300_000 },
-    );
-    expect(r.status, r.stderr).toBe(0);
-    expect(r.stderr).toMatch(
-      /recovered: workflow \S+: committed; steps: compress ok, encrypt ok, put reused/,
-    );
-    expect(readFileSync(out, 'utf8').trim()).toBe(runLocal(`@${def}`, input).stdout.trim());
-    expect(readdirSync(journal).filter((f) => f.endsWith('.wal'))).toEqual([]);
   }, 600_000);
 });
