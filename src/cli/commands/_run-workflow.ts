@@ -6,7 +6,7 @@
  * (or `--recover`) finishes what a killed process left: resumes or rolls back, per the workflow.
  */
 import { closeSync, fstatSync, openSync, readFileSync, readSync, statSync, writeSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { Capsule } from '../../capsules/capsule.ts';
 import type { ArenaInput } from '../../engine/job-engine.ts';
 import { CapsuleRegistry } from '../../engine/registry.ts';
@@ -20,6 +20,7 @@ import {
   planWorkflow,
   type InputDescriptor,
   type Workflow,
+  type WorkflowEngine,
   type WorkflowResult,
 } from '../../workflow/index.ts';
 import { CliInputError, EXIT_FAILURE, EXIT_OK } from '../cli-error.ts';
@@ -65,8 +66,56 @@ Options:
 Before it starts, every run finishes the journal's unfinished workflows (printed on stderr).
 Exit status: 0 committed; 1 aborted, rolled back or failed; 2 bad definition or arguments.`;
 
+export const SUBMIT_WORKFLOW_USAGE = `Usage: inos submit workflow --params JSON|@FILE [--in FILE] [--bootstrap MULTIADDR] [--budget N]
+         [--redundancy K] [--deadline 60s] [--mint] [--wait SECONDS] [run workflow's options]
+
+The same workflow definition as \`inos run workflow\`, but each step is a market job on the mesh
+(offered to contributors, verified by K identities, paid from this machine's wallet), except the
+steps that use a chunk store (storage.put, get, has, delete): those run on this machine's engine
+and store, so a rollback deletes what was stored where it was stored.
+
+  --bootstrap ADDR   an \`inos node\` to join; repeatable; default $INOS_BOOTSTRAP
+  --budget N         credits the whole workflow may spend (default: the definition's budget, else the
+                     sum of its steps' cost caps); each mesh step escrows its share of what is left
+  --redundancy K     identities that must agree on each mesh step's output, 1 to 5 (default 2)
+  --deadline D       how long one run may take before it goes to another contributor (default 60s)
+  --mint             first mint what the budget needs if the wallet holds less
+  --wait SECONDS     how long to look for contributors before giving up (default 10)
+  --journal DIR      the write-ahead journal (default: $INOS_HOME/journal/mesh); the next
+                     \`inos submit workflow\` (or --recover) finishes what a killed one left
+  --workers N        this machine's worker threads for the store-bound steps (default 1)
+  --params, --in, --out, --format, --store, --metrics, --recover: as \`inos run workflow\`
+
+Exit status: 0 committed; 1 aborted, rolled back or failed (or no contributor); 2 bad definition,
+arguments, or not enough credits without --mint.`;
+
+/** What `inos submit workflow` adds: the mesh behind the orchestrator (src/cli/commands/submit.ts). */
+export type OpenMesh = (
+  local: WorkflowEngine,
+  o: MeshArgs,
+  registry: CapsuleRegistry,
+  io: CliIo,
+) => Promise<{ engine: WorkflowEngine; close(): Promise<void> } | number>;
+
+export interface MeshArgs {
+  bootstrap: string[];
+  redundancy: number;
+  deadlineMs: number;
+  mint: boolean;
+  waitMs: number;
+  /** The workflow to run (null with --recover): its budget and the libraries its mesh steps need. */
+  workflow: Workflow | null;
+}
+
 interface Options {
   params?: string;
+  /** `inos submit workflow` only. */
+  bootstrap: string[];
+  budget?: number;
+  redundancy: number;
+  deadlineMs: number;
+  mint: boolean;
+  waitMs: number;
   in?: string;
   out?: string;
   format: 'raw' | 'hex' | 'json';
@@ -77,10 +126,27 @@ interface Options {
   recover: boolean;
 }
 
-function parse(args: readonly string[]): Options {
-  const o: Options = { format: 'raw', workers: 2, recover: false };
+const MESH_FLAGS = ['--bootstrap', '--budget', '--redundancy', '--deadline', '--wait'];
+
+function parse(args: readonly string[], mesh: boolean, env: NodeJS.ProcessEnv = process.env): Options {
+  const o: Options = {
+    format: 'raw',
+    workers: mesh ? 1 : 2,
+    recover: false,
+    bootstrap: [],
+    redundancy: 2,
+    deadlineMs: 60_000,
+    mint: false,
+    waitMs: 10_000,
+  };
+  const usage = mesh ? SUBMIT_WORKFLOW_USAGE : WORKFLOW_USAGE;
   const fail = (m: string): never => {
-    throw new CliInputError(`${m}\n\n${WORKFLOW_USAGE}`);
+    throw new CliInputError(`${m}\n\n${usage}`);
+  };
+  const whole = (flag: string, v: string, min: number, max: number): number => {
+    if (!/^\d+$/.test(v) || Number(v) < min || Number(v) > max)
+      fail(`${flag} must be a whole number from ${min} to ${max}; got ${JSON.stringify(v)}`);
+    return Number(v);
   };
   const seen = new Set<string>();
   for (let i = 0; i < args.length; i++) {
@@ -89,20 +155,37 @@ function parse(args: readonly string[]): Options {
       o.recover = true;
       continue;
     }
+    if (mesh && a === '--mint') {
+      o.mint = true;
+      continue;
+    }
     const eq = a.indexOf('=');
     const flag = a.startsWith('--') && eq > 0 ? a.slice(0, eq) : a;
     const value = a.startsWith('--') && eq > 0 ? a.slice(eq + 1) : args[++i];
     if (
       !['--params', '--in', '--out', '--format', '--store', '--journal', '--metrics', '--workers'].includes(
         flag,
-      )
+      ) &&
+      !(mesh && MESH_FLAGS.includes(flag))
     )
       fail(`unknown argument ${JSON.stringify(a)}`);
-    if (seen.has(flag)) fail(`${flag} given twice`);
+    if (seen.has(flag) && flag !== '--bootstrap') fail(`${flag} given twice`);
     seen.add(flag);
     if (value === undefined) fail(`${flag} needs a value`);
     const v = value as string;
-    if (flag === '--format') {
+    if (flag === '--bootstrap') o.bootstrap.push(v);
+    else if (flag === '--budget') o.budget = whole(flag, v, 1, 1_000_000);
+    else if (flag === '--redundancy') o.redundancy = whole(flag, v, 1, 5);
+    else if (flag === '--wait') o.waitMs = whole(flag, v, 0, 600) * 1000;
+    else if (flag === '--deadline') {
+      const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(v);
+      const ms = m ? Number(m[1]) * (m[2] === 'ms' ? 1 : m[2] === 'm' ? 60_000 : 1000) : NaN;
+      if (!(ms >= 100 && ms <= 3_600_000))
+        fail(
+          `--deadline must be a duration from 100ms to 60m such as 60s, 500ms or 2m; got ${JSON.stringify(v)}`,
+        );
+      o.deadlineMs = Math.round(ms);
+    } else if (flag === '--format') {
       if (v !== 'raw' && v !== 'hex' && v !== 'json') fail('--format must be raw, hex or json');
       o.format = v as Options['format'];
     } else if (flag === '--workers') {
@@ -111,6 +194,8 @@ function parse(args: readonly string[]): Options {
     } else o[flag.slice(2) as 'params' | 'in' | 'out' | 'store' | 'journal' | 'metrics'] = v;
   }
   if (!o.recover && o.params === undefined) fail('--params is required (the workflow definition)');
+  if (mesh && o.bootstrap.length === 0 && env['INOS_BOOTSTRAP'])
+    o.bootstrap.push(...env['INOS_BOOTSTRAP'].split(/\s+/).filter(Boolean));
   return o;
 }
 
@@ -197,13 +282,16 @@ export async function runWorkflowCommand(
   io: CliIo,
   start: StartWorkflowEngine,
   capsules: readonly Capsule[],
+  mesh?: OpenMesh,
 ): Promise<number> {
-  const o = parse(args);
+  const o = parse(args, mesh !== undefined);
+  const name = mesh ? 'inos submit workflow' : 'inos run workflow';
   const registry = new CapsuleRegistry(capsules);
   let workflow: Workflow | null = null;
   if (!o.recover) {
     try {
       workflow = parseWorkflowJson(readDefinition(o.params!));
+      if (o.budget !== undefined) workflow = { ...workflow, budget: o.budget };
       planWorkflow(workflow, registry); // before any thread starts: a typo costs nothing
     } catch (err) {
       if (err instanceof WorkflowDefinitionError) throw new CliInputError(err.message);
@@ -217,13 +305,22 @@ export async function runWorkflowCommand(
       }
     }
   }
-  const journal = new FileJournal(o.journal ?? defaultJournalDir());
+  // Each command recovers only its own workflows: a mesh workflow's steps must not rerun locally.
+  const journal = new FileJournal(
+    o.journal ?? (mesh ? join(defaultJournalDir(), 'mesh') : defaultJournalDir()),
+  );
   const metrics = new Metrics();
   const engine = await start({ storeDir: o.store ?? defaultStoreDir(), workers: o.workers });
   let result: WorkflowResult | null = null;
+  let market: { engine: WorkflowEngine; close(): Promise<void> } | null = null;
   try {
     await engine.ready();
-    const orch = new Orchestrator(engine.engine, registry, { journal, metrics });
+    if (mesh) {
+      const opened = await mesh(engine.engine, { ...o, workflow }, registry, io);
+      if (typeof opened === 'number') return opened;
+      market = opened;
+    }
+    const orch = new Orchestrator(market?.engine ?? engine.engine, registry, { journal, metrics });
     const recovered = await orch.recover(
       async (input) => {
         if (input.kind === 'none') return null;
@@ -239,9 +336,9 @@ export async function runWorkflowCommand(
           ),
       },
     );
-    for (const r of recovered) io.writeStderr(`inos run workflow: recovered: ${summary(r)}\n`);
+    for (const r of recovered) io.writeStderr(`${name}: recovered: ${summary(r)}\n`);
     if (o.recover) {
-      if (recovered.length === 0) io.writeStderr('inos run workflow: nothing to recover\n');
+      if (recovered.length === 0) io.writeStderr(`${name}: nothing to recover\n`);
       return recovered.every((r) => r.status === 'committed' || r.status === 'rolledBack')
         ? EXIT_OK
         : EXIT_FAILURE;
@@ -262,13 +359,14 @@ export async function runWorkflowCommand(
       if (input) engine.engine.release(input.block);
     }
   } finally {
+    await market?.close();
     await engine.dispose();
     await journal.close();
     const problem = recordMetrics(o.metrics ?? defaultMetricsFile(), metrics);
-    if (problem) io.writeStderr(`inos run workflow: metrics not saved: ${problem}\n`);
+    if (problem) io.writeStderr(`${name}: metrics not saved: ${problem}\n`);
   }
   if (!result) return EXIT_FAILURE;
-  io.writeStderr(`inos run workflow: ${summary(result)}\n`);
+  io.writeStderr(`${name}: ${summary(result)}\n`);
   if (o.format === 'json') {
     const { output: _output, meta: _meta, ...report } = result;
     write(o.out, io, `${JSON.stringify({ ...report, output: reportOutput })}\n`);

@@ -14,6 +14,12 @@ import type { Command } from '../registry.ts';
 import { WalletFile } from '../wallet-file.ts';
 
 const PRELOAD = ['crypto', 'storage', 'pow'];
+/**
+ * How often the advert is republished: just under the mesh's gossip limit per origin (one message
+ * per 10 s, burst 2; src/mesh/protocol/guard.ts). Every 2 s, as before, got a contributor banned by
+ * its \`inos node\` for flooding about 15 s after it started.
+ */
+const ADVERT_EVERY_MS = 11_000;
 const LIBRARIES = builtinCapsules.map((c) => c.library).sort();
 
 const USAGE = `Usage: inos contribute [--bootstrap MULTIADDR]... [--workers N] [--capsules LIST] [--for SECONDS]
@@ -155,13 +161,13 @@ export const contributeCommand: Command = {
     contributor.start();
     io.writeStdout(`contributing ${wallet.nodeId} ${peer.port.self}\n`);
     const advertise = () => {
-      void contributor.advertise(30_000).catch((err: unknown) => line(`advert failed: ${String(err)}`));
+      void contributor.advertise(45_000).catch((err: unknown) => line(`advert failed: ${String(err)}`));
       // Pledges of results nobody paid for (the requester left) are redeemed once due.
       void contributor.redeemDue().catch((err: unknown) => line(`redeem failed: ${String(err)}`));
     };
     advertise();
     await new Promise<void>((resolve) => {
-      const tick = setInterval(advertise, 2000);
+      const tick = setInterval(advertise, ADVERT_EVERY_MS);
       const stop = (): void => {
         clearInterval(tick);
         process.off('SIGINT', stop);

@@ -17,7 +17,11 @@ import { checkBootstrap } from '../mesh-peer.ts';
 import type { Command } from '../registry.ts';
 import { DEFAULT_BUDGET, MAX_ESCROWED, Requester, type SubmitJob } from '../requester.ts';
 import { WalletFile } from '../wallet-file.ts';
+import { planWorkflow } from '../../workflow/index.ts';
+import { MeshWorkflowEngine, runsHere } from '../mesh-workflow-engine.ts';
+import { startNodeEngine } from '../node-engine.ts';
 import { progressBar } from './_progress.ts';
+import { runWorkflowCommand, SUBMIT_WORKFLOW_USAGE, type OpenMesh } from './_run-workflow.ts';
 import { EXIT_BY_STATUS } from './run.ts';
 
 const USAGE = `Usage: inos submit <library> <method> [--in FILE|DIR|-] [--params JSON|@FILE] [--budget N]
@@ -179,11 +183,94 @@ async function inputs(src: string | undefined, io: CliIo): Promise<{ name: strin
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 
+/**
+ * `inos submit workflow`: the wallet must hold the workflow's whole budget (every step's escrow comes
+ * out of it; --mint mints what is missing), contributors must offer the mesh steps' libraries, then
+ * the orchestrator runs on MeshWorkflowEngine.
+ */
+const openMesh: OpenMesh = async (local, o, registry, io) => {
+  checkBootstrap(o.bootstrap, SUBMIT_WORKFLOW_USAGE);
+  const file = await WalletFile.open();
+  const plan = o.workflow ? planWorkflow(o.workflow, registry) : null;
+  const remote = plan
+    ? [
+        ...new Set(
+          plan.steps
+            .filter((s) => !runsHere(registry, s.step.library, s.step.method))
+            .map((s) => s.step.library),
+        ),
+      ]
+    : [];
+  if (plan && remote.length > 0) {
+    const need = plan.budget * MICRO_CREDITS_PER_CREDIT;
+    const have = (await file.wallet.balance()).available;
+    if (have < need) {
+      const missing = Math.ceil((need - have) / MICRO_CREDITS_PER_CREDIT);
+      if (!o.mint) {
+        io.writeStderr(
+          `inos submit workflow: not enough credits: ${credits(have)} available, the workflow's budget is ` +
+            `${plan.budget}. Missing ${missing}: run \`inos wallet mint --credits ${missing}\`, or pass --mint.\n`,
+        );
+        return EXIT_BAD_INPUT;
+      }
+      const { mintInto } = await import('./wallet.ts');
+      await mintInto(file, missing, io, process.stderr.isTTY === true);
+    }
+  }
+  const requester = await Requester.open({ bootstrap: o.bootstrap, wallet: file });
+  try {
+    // --recover alone: no definition to read libraries from; wait for the first advert of any.
+    const until = Date.now() + o.waitMs;
+    while (!plan && requester.peer.node.adverts.size === 0 && Date.now() < until)
+      await new Promise((r) => setTimeout(r, 200));
+    for (const library of remote) {
+      if ((await requester.discover(library, o.waitMs)) > 0) continue;
+      io.writeStderr(
+        `inos submit workflow: no contributor offers ${library}; 0 peers have it ` +
+          `(${requester.peer.port.peers().length} connected, waited ${o.waitMs / 1000} s)\n`,
+      );
+      await requester.close();
+      return EXIT_FAILURE;
+    }
+  } catch (err) {
+    await requester.close();
+    throw err;
+  }
+  const engine = new MeshWorkflowEngine(local, requester, registry, {
+    redundancy: o.redundancy,
+    deadlineMs: o.deadlineMs,
+    onEvent: (e, step) => {
+      if (process.env['INOS_DEBUG'])
+        io.writeStderr(
+          `[submit workflow] ${step} ${e.kind} ${e.contributor?.slice(0, 16) ?? ''} ${e.detail ?? ''}\n`,
+        );
+    },
+  });
+  return {
+    engine,
+    close: async () => {
+      io.writeStderr(
+        `inos submit workflow: ${engine.stats.marketJobs} step job(s) on the mesh, ${engine.stats.localJobs} here; ` +
+          `${engine.stats.paidCredits} credits paid to contributors\n`,
+      );
+      await requester.close();
+    },
+  };
+};
+
 export const submitCommand: Command = {
   name: 'submit',
   summary: 'run jobs on the mesh’s contributors, verified by a quorum and paid from this wallet',
-  usage: USAGE,
+  usage: `${USAGE}\n\n${SUBMIT_WORKFLOW_USAGE}`,
   async run(args, io) {
+    if (args[0] === 'workflow')
+      return runWorkflowCommand(
+        args.slice(1),
+        io,
+        ({ storeDir, workers }) => startNodeEngine({ workers: workers ?? 1, storeDir, preload: [] }),
+        builtinCapsules,
+        openMesh,
+      );
     const o = parseSubmitArgs(args);
     checkBootstrap(o.bootstrap, USAGE);
     const items = await inputs(o.in, io);
