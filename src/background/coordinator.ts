@@ -48,6 +48,8 @@ export type CoordinatorExcluded =
   | 'offscreen/job-done'
   | 'market/job'
   | 'market/receive'
+  | 'market/pledge'
+  | 'market/redeem'
   | 'market/jobs'
   | 'workflow/start'
   | 'workflow/status'

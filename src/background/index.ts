@@ -62,6 +62,8 @@ export function startBackground(api: WxtBrowser): Coordinator {
   const market = new MarketContributorBridge({
     queue,
     receive: (bundle, work) => wallet.receive(bundle, work),
+    acceptPledge: (bundle) => wallet.acceptPledge(bundle),
+    redeem: (bundle, result, work) => wallet.redeem(bundle, result, work),
     changed: () => void scheduler.tick().catch((err: unknown) => log('scheduler tick failed', err)),
     now: Date.now,
   });

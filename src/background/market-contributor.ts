@@ -24,6 +24,10 @@ export interface MarketContributorBridgeDeps {
   queue: Promise<JobQueue>;
   /** Audits and books a payment bundle; micro-credits booked, or throws the ledger's reason. */
   receive(bundle: unknown, work: { cpuMs: number }): Promise<number>;
+  /** Audits an assignment's escrow pledge (ledger Payments.acceptPledge). */
+  acceptPledge(bundle: unknown): Promise<{ redeemAfter: number; amount: number }>;
+  /** Redeems a pledge whose requester left (ledger Payments.redeem); micro-credits booked. */
+  redeem(bundle: unknown, result: string, work: { cpuMs: number }): Promise<number>;
   /** A job's record changed: fill (or stop over-filling) the worker slots. */
   changed(): void;
   now: () => number;
@@ -131,15 +135,35 @@ export class MarketContributorBridge {
     return { credits };
   }
 
+  /** Audits the escrow pledge an assignment carries, before its job runs. */
+  onPledge(req: { bundle: unknown }): Promise<{ redeemAfter: number; amount: number }> {
+    return this.deps.acceptPledge(req?.bundle);
+  }
+
+  /** A pledge's job is marked paid under the assignment's job id, like a payment. */
+  async onRedeem(req: { bundle: unknown; result: string; cpuMs: number }): Promise<{ credits: number }> {
+    const cpuMs = Number.isFinite(req?.cpuMs) && req.cpuMs >= 0 ? Math.round(req.cpuMs) : 0;
+    const credits = await this.deps.redeem(req?.bundle, String(req?.result ?? ''), { cpuMs });
+    const pledge = (req.bundle as { pledge?: { ledger?: unknown; jobId?: unknown } } | null)?.pledge;
+    if (typeof pledge?.ledger === 'string' && typeof pledge.jobId === 'string')
+      await (await this.deps.queue).markPaid(marketJobKey(pledge.ledger, pledge.jobId), credits);
+    return { credits };
+  }
+
   async jobs(): Promise<{ jobs: MarketJobView[] }> {
     const queue = await this.deps.queue;
     return { jobs: (await queue.recent('market', MARKET_JOBS_SHOWN)).map((j) => viewOf(j, this.deps.now())) };
   }
 
-  handlers(): Pick<Handlers<'background'>, 'market/job' | 'market/receive' | 'market/jobs'> {
+  handlers(): Pick<
+    Handlers<'background'>,
+    'market/job' | 'market/receive' | 'market/pledge' | 'market/redeem' | 'market/jobs'
+  > {
     return {
       'market/job': (n) => this.onJob(n),
       'market/receive': (r) => this.onReceive(r),
+      'market/pledge': (r) => this.onPledge(r),
+      'market/redeem': (r) => this.onRedeem(r),
       'market/jobs': () => this.jobs(),
     };
   }

@@ -123,6 +123,23 @@ export class Wallet {
     }
   }
 
+  /** Audits an assignment's escrow pledge (ledger Payments.acceptPledge); nothing is booked yet. */
+  async acceptPledge(bundle: unknown): Promise<{ redeemAfter: number; amount: number }> {
+    await this.ready;
+    const p = await this.payments.acceptPledge(bundle);
+    return { redeemAfter: p.redeemAfter, amount: p.amount };
+  }
+
+  /** Redeems a pledge whose requester left (ledger Payments.redeem); returns the micro-credits. */
+  async redeem(bundle: unknown, result: string, work: { cpuMs: number }): Promise<number> {
+    await this.ready;
+    try {
+      return (await this.payments.redeem(bundle, result, work)).credits;
+    } finally {
+      await this.refresh();
+    }
+  }
+
   handlers(): Pick<Handlers<'background'>, WalletKeys> {
     return {
       'earnings/get': async ({ utcOffsetMin }) => {

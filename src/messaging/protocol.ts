@@ -208,6 +208,16 @@ export interface BackgroundProtocol {
    * the ledger's reason (forged, replayed, uncovered, double spend…).
    */
   'market/receive': { req: { bundle: unknown; cpuMs: number }; res: { credits: number } };
+  /**
+   * offscreen → background: the escrow pledge an assignment carries (a small signed PledgeBundle),
+   * audited by the ledger before the job runs; answers when and how much it may redeem.
+   */
+  'market/pledge': { req: { bundle: unknown }; res: { redeemAfter: number; amount: number } };
+  /**
+   * offscreen → background: redeems a pledge whose requester left (after its redeemAfter), with the
+   * BLAKE3 hex of the result this browser returned; answers the micro-credits booked.
+   */
+  'market/redeem': { req: { bundle: unknown; result: string; cpuMs: number }; res: { credits: number } };
   /** The paid mesh jobs this browser ran lately, newest first, each with what became of it. */
   'market/jobs': { req: undefined; res: { jobs: MarketJobView[] } };
   /** offscreen → background: the host booted and asks what it should be doing. */

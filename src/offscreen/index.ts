@@ -73,6 +73,10 @@ export function startComputeHost(api: WxtBrowser, spawnWorker: (index: number) =
       sendTo(api.runtime, 'background', 'market/job', { ...n, instanceId: host?.instanceId ?? '' }),
     receive: async (bundle, work) =>
       (await sendTo(api.runtime, 'background', 'market/receive', { bundle, cpuMs: work.cpuMs })).credits,
+    acceptPledge: (bundle) => sendTo(api.runtime, 'background', 'market/pledge', { bundle }),
+    redeem: async (bundle, result, work) =>
+      (await sendTo(api.runtime, 'background', 'market/redeem', { bundle, result, cpuMs: work.cpuMs }))
+        .credits,
     testHooks,
     log: (msg, err) => console.warn(`[inos offscreen market] ${msg}`, err ?? ''),
   });

@@ -8,7 +8,9 @@
  * goes back inline or as chunks this node serves (MeshHost.marketChunks). Only small notices cross
  * runtime messaging: `market/job` (the background records the job as holding a worker) and
  * `market/receive` (the requester's signed payment bundle, audited and booked by the background's
- * ledger).
+ * ledger); `market/pledge` and `market/redeem` carry the assignment's escrow pledge (audited before
+ * the job runs) and, when the requester left without paying, its redemption after redeemAfter.
+ * Pledges are held in this document's memory: one that a closed document held is not redeemed.
  */
 import { builtinCapsules } from '../capsules/builtin';
 import type { JobEngine } from '../engine/job-engine';
@@ -41,6 +43,10 @@ export interface MarketIntakeDeps {
   notify: (n: Omit<MarketJobNotice, 'instanceId'>) => Promise<unknown>;
   /** Audits and books a payment bundle in the background's ledger; micro-credits booked. */
   receive: (bundle: unknown, work: { cpuMs: number }) => Promise<number>;
+  /** Audits an assignment's escrow pledge in the background's ledger. */
+  acceptPledge: (bundle: unknown) => Promise<{ redeemAfter: number; amount: number }>;
+  /** Redeems a due pledge (the requester left) in the background's ledger; micro-credits booked. */
+  redeem: (bundle: unknown, result: string, work: { cpuMs: number }) => Promise<number>;
   /** Test builds only: lets `test/market-tamper` make this contributor corrupt its outputs. */
   testHooks?: boolean;
   log?: (msg: string, err?: unknown) => void;
@@ -63,6 +69,7 @@ export class MarketIntake {
   #signer: Promise<MarketSigner> | null = null;
   #tamper = false;
   #attaching = false;
+  #redeeming = false;
   /** The last events, newest last (diagnostics and tests). */
   readonly events: ContributorEvent[] = [];
 
@@ -84,8 +91,20 @@ export class MarketIntake {
     return on;
   }
 
-  /** Attaches to the mesh node now running (call often: the node may be recreated). */
+  /**
+   * Attaches to the mesh node now running (call often: the node may be recreated), and redeems the
+   * pledges of results whose requester never paid, once due.
+   */
   sync(): void {
+    if (this.#contributor !== null && !this.#redeeming) {
+      this.#redeeming = true;
+      void this.#contributor
+        .redeemDue()
+        .catch((err: unknown) => this.deps.log?.('market intake: redeeming a pledge failed', err))
+        .finally(() => {
+          this.#redeeming = false;
+        });
+    }
     const node = this.deps.mesh.meshNode;
     if (node === this.#node || this.#attaching) return;
     this.#contributor?.stop();
@@ -141,6 +160,8 @@ export class MarketIntake {
       },
       run: (job, signal) => this.#run(job, signal),
       receive: (bundle, work) => this.deps.receive(bundle, work),
+      acceptPledge: (bundle) => this.deps.acceptPledge(bundle),
+      redeem: (bundle, result, work) => this.deps.redeem(bundle, result, work),
       ...(this.deps.testHooks ? { tamper: (o: Uint8Array) => (this.#tamper ? corrupt(o) : o) } : {}),
       onEvent: (e) => this.#event(e),
     });

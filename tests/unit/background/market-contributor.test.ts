@@ -32,6 +32,8 @@ async function setup(slots = 2) {
   const bridge = new MarketContributorBridge({
     queue,
     receive: (b, w) => wallet.receive(b, w),
+    acceptPledge: (b) => wallet.acceptPledge(b),
+    redeem: (b, r, w) => wallet.redeem(b, r, w),
     changed: () => {},
     now: () => clock,
   });
@@ -116,5 +118,31 @@ describe('paid mesh jobs in the background (market-contributor.ts)', () => {
       reason: '',
       requester: requester.nodeId,
     });
+  });
+
+  it('a requester that left pays from escrow: the pledge is audited before the run and redeemed once after redeemAfter', async () => {
+    const { wallet, bridge } = await setup();
+    const requester = await MarketWallet.open(new IDBFactory(), { now: () => clock });
+    await requester.mint(3, undefined, undefined, MINT_BITS);
+    const pay = requester.requesterPayments();
+    const jobId = 'beef02';
+    const hold = await pay.hold(jobId, 2_000_000);
+    const redeemAfter = clock + 60_000;
+    const bundle = await pay.pledge!(hold.id, wallet.nodeId, 1_000_000, {
+      jobId,
+      capsule: 'crypto',
+      method: 'sha256',
+      redeemAfter,
+    });
+    expect(await bridge.onPledge({ bundle })).toEqual({ redeemAfter, amount: 1_000_000 });
+    await bridge.onJob({ ...notice('running', jobId), requester: requester.nodeId });
+    await bridge.onJob({ ...notice('returned', jobId), requester: requester.nodeId, status: 'ok' });
+    const result = 'ab'.repeat(32);
+    await expect(bridge.onRedeem({ bundle, result, cpuMs: 2 })).rejects.toThrow(/redeemed from/);
+    clock = redeemAfter + 1;
+    expect(await bridge.onRedeem({ bundle, result, cpuMs: 2 })).toEqual({ credits: 1_000_000 });
+    await expect(bridge.onRedeem({ bundle, result, cpuMs: 2 })).rejects.toThrow(/already has a receipt/);
+    expect(wallet.balance().credits).toBe(1);
+    expect((await bridge.jobs()).jobs[0]).toMatchObject({ state: 'paid', credits: 1_000_000 });
   });
 });
