@@ -444,6 +444,16 @@ export class JobEngine {
                 ? 'cancelled'
                 : 'timeout';
           const ran = now - p.dispatchedAt;
+          if (loading && !p.stopReason) {
+            // The job never started: its capsule's library was still loading (a busy machine).
+            this.settle(p, {
+              status: 'timeout',
+              error: `the worker was still loading the ${p.sub.library} library after ${Math.round(silent)} ms without a heartbeat (the machine is busy) and was replaced; the job never started: submit it again`,
+              costUsed: 0,
+            });
+            this.restart(i);
+            continue;
+          }
           this.settle(p, {
             status: p.stopReason ? status : 'internalError',
             error: p.stopReason
