@@ -19,7 +19,9 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const JOBS = Number(process.env['SOAK_JOBS'] ?? 1000);
 const SEED = Number(process.env['SEED'] ?? 0x50a4);
 const WORKERS = Number(process.env['SOAK_WORKERS'] ?? 2);
-const node = startNodeEngine({ workers: WORKERS, preload: ['image'], storeDir: null });
+// No preload: as in the extension, each worker (and each recycled one) loads wasm-vips on its first
+// image job (capsule.ts `load`), so the soak also covers that path.
+const node = startNodeEngine({ workers: WORKERS, storeDir: null });
 await node.ready(120_000);
 const rnd = prng(SEED);
 const pick = <T>(xs: readonly T[]) => xs[Math.floor(rnd() * xs.length)]!;
@@ -28,9 +30,9 @@ async function run(
   method: string,
   input: Uint8Array,
   params: object,
-): Promise<{ ok: boolean; status: string; bytes: Uint8Array }> {
+): Promise<{ ok: boolean; status: string; bytes: Uint8Array; error: string }> {
   const r = await node.engine.submit({ library: 'image', method, params: JSON.stringify(params), input });
-  return { ok: r.status === 'ok', status: r.status, bytes: r.output };
+  return { ok: r.status === 'ok', status: r.status, bytes: r.output, error: r.error };
 }
 
 async function makeInput(): Promise<Uint8Array> {
@@ -84,6 +86,7 @@ const inputs: Uint8Array[] = [];
 for (let i = 0; i < 24; i++) inputs.push(await makeInput());
 const statuses: Record<string, number> = {};
 let failed = 0;
+const errors: Record<string, number> = {};
 let maxRss = rss();
 let done = 0;
 const t0 = performance.now();
@@ -104,7 +107,13 @@ await Promise.all(
       // AVIF output is limited to 4 MP; those refusals (badInput) are expected answers, not failures.
       const r = await run(method, input, params);
       statuses[r.status] = (statuses[r.status] ?? 0) + 1;
-      if (!r.ok && r.status !== 'badInput') failed++;
+      if (!r.ok && r.status !== 'badInput') {
+        failed++;
+        // What failed and why, grouped by message (sizes and ms stripped) so a cause can be traced.
+        const key = `${r.status} ${method}: ${r.error.replace(/\d+/g, 'N').slice(0, 160)}`;
+        errors[key] = (errors[key] ?? 0) + 1;
+        console.log(`[soak:image] job ${done}: ${r.status} ${method} ${JSON.stringify(params)}: ${r.error}`);
+      }
       maxRss = Math.max(maxRss, rss());
       if (++done % 100 === 0) sample();
     }
@@ -113,7 +122,7 @@ await Promise.all(
 const result = {
   bench: 'image-memory',
   date: new Date().toISOString(),
-  mode: `engine, ${WORKERS} worker threads, image preloaded`,
+  mode: `engine, ${WORKERS} worker threads, wasm-vips loaded on each worker's first image job`,
   seed: SEED,
   jobs: JOBS,
   seconds: Math.round((performance.now() - t0) / 1000),
@@ -123,6 +132,7 @@ const result = {
   max_rss_mib: maxRss,
   statuses,
   failed_jobs: failed,
+  errors,
   samples,
 };
 await node.dispose();

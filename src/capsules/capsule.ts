@@ -173,6 +173,16 @@ export interface Capsule {
    * replaced before its next job. The other reason to recycle, memory, is `limits.wasmHighWaterBytes`.
    */
   wantsRecycle?(): boolean;
+  /**
+   * Loads this capsule's library in the current worker (compiling wasm, starting its threads). The
+   * worker calls it before the capsule's first job on that thread, never at start-up, so a capsule
+   * the user opted out of (or nobody sends) costs nothing. While it runs the job's clocks are
+   * stopped on both sides (the requester pays for the job, not for our cold start; the job's latency
+   * still includes it) and the heartbeat is kept by a timer, with LOAD_SILENT_MS of silence allowed
+   * (a synchronous compile). Must be idempotent; a rejection is retried on the next job, whose own
+   * run then reports the error.
+   */
+  load?(): Promise<void>;
 }
 
 /** Declares a method with its params type inferred from the schema. */

@@ -35,8 +35,8 @@ export interface NodeEngineOptions {
   /** Chunk store quota, bytes; default 1 GiB. */
   quotaBytes?: number;
   /**
-   * Capsule libraries each worker loads before it reports ready (today: `image`, whose wasm-vips takes
-   * ~0.5-3 s to start; loaded inside a job, that time would count against the job's 5 s).
+   * Capsule libraries each worker loads (capsule.ts `load`) before it reports ready, e.g. the one
+   * library `inos run` will use. Others load on their first job, outside its clock.
    */
   preload?: readonly string[];
   /** Let GPU capsules (shader) use WebGPU through Dawn; default false. */

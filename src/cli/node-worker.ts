@@ -9,7 +9,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { builtinCapsules } from '../capsules/builtin.ts';
 import type { CapsuleServices } from '../capsules/capsule.ts';
-import { loadVips, setVipsLoader } from '../capsules/image/vips-loader.ts';
+import { setVipsLoader } from '../capsules/image/vips-loader.ts';
 import { nodeVipsLoader } from '../capsules/image/vips-node.ts';
 import { nodeBrotliLoader } from '../capsules/storage/brotli-node.ts';
 import type { ChunkStore } from '../capsules/storage/chunk-store.ts';
@@ -63,14 +63,13 @@ if (parentPort) {
   useNodeOrt();
   const services = servicesFor(workerData as NodeWorkerData | undefined);
   const data = workerData as NodeWorkerData | undefined;
-  // The job loop parks in Atomics.wait, so an async load could not progress between jobs: load first.
-  const preloaded = data?.preload?.includes('image')
-    ? loadVips().then(
-        () => undefined,
-        // A failed load is retried (and reported) by the first image job.
-        () => undefined,
-      )
-    : Promise.resolve();
+  // Libraries the host asked for ahead (`inos run <library>`) load before the worker reports ready;
+  // the others load on their first job (capsule.ts `load`). A failed load is retried by that job.
+  const preloaded = Promise.all(
+    builtinCapsules.flatMap((c) =>
+      c.load && data?.preload?.includes(c.library) ? [c.load().catch(() => undefined)] : [],
+    ),
+  );
   parentPort.once('message', async (init: WorkerInit) => {
     if (init?.kind !== 'init') return;
     await preloaded;
@@ -79,8 +78,6 @@ if (parentPort) {
     // The same switch as the browser pool's: the engine's host says whether the GPU may be used.
     const gpuDevice = () =>
       Atomics.load(control, CTRL.GPU_ALLOWED) === 1 ? devices() : Promise.resolve(null);
-    // Rapier is not loaded ahead here: measured, crypto jobs then lost heartbeats in the CLI tests; a
-    // physics job loads it (and warms a world in checkpointed pieces) on first use.
     runWorker(init, {
       capsules: builtinCapsules,
       services: { ...services, gpuDevice, mlModel: nodeModels },

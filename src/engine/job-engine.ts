@@ -15,7 +15,7 @@
  * they continue on resume, so no job is lost or run twice.
  */
 import { BadInputError } from '../capsules/capsule';
-import { LIFECYCLE_CODE, WORKER_SLOT, workerReadyValue, type Layout } from '../sab/layout';
+import { LIFECYCLE_CODE, WORKER_SLOT, WORKER_STATE, workerReadyValue, type Layout } from '../sab/layout';
 import { Arena, workerOwner, type ArenaRef } from '../sab/arena';
 import { RingBuffer } from '../sab/ring-buffer';
 import { decodeJobResult, encodeJobRequest, type PayloadData } from '../wire';
@@ -51,6 +51,12 @@ export const GRACE_MS = 100;
  */
 export const DEFAULT_WASM_HIGH_WATER_BYTES = 256 * 1024 * 1024;
 export const HEARTBEAT_TIMEOUT_MS = 3_000;
+/**
+ * Longest a worker in the `loading` state (a capsule's `load()` before its first job there) may go
+ * without a heartbeat: a library's compile or parse can be one synchronous stretch (Rapier's 4 MB
+ * module took over 3 s in Chromium on a busy 2-core machine). The job's clock is stopped meanwhile.
+ */
+export const LOAD_SILENT_MS = 30_000;
 const WATCH_MS = 20;
 const RECOVER_AFTER_MS = 50;
 
@@ -417,19 +423,25 @@ export class JobEngine {
     const now = this.clock();
     // While paused or suspended, running jobs are parked inside their checkpoints: their clocks stop.
     const code = this.pool.lifecycleCode();
-    if (this.lastSupervised && (code === LIFECYCLE_CODE.paused || code === LIFECYCLE_CODE.suspended))
-      for (const p of this.running) if (p && !p.cancelledAt) p.dispatchedAt += now - this.lastSupervised;
+    const parked = code === LIFECYCLE_CODE.paused || code === LIFECYCLE_CODE.suspended;
+    const since = this.lastSupervised ? now - this.lastSupervised : 0;
     this.lastSupervised = now;
     for (let i = 0; i < this.running.length; i++) {
       const p = this.running[i];
       const silent = this.pool.silentFor(i);
+      // A worker loading its capsule's library (capsule.ts `load`): the job's clock has not started.
+      const loading = Atomics.load(this.pool.slot(i), WORKER_SLOT.STATE) === WORKER_STATE.loading;
+      if (p && !p.cancelledAt && (parked || loading)) p.dispatchedAt += since;
+      // A stop asked for mid-load is seen at the job's first checkpoint, once the load is over.
+      if (p && p.cancelledAt && loading) p.cancelledAt += since;
       // Under a duty cycle a job needs proportionally more wall time for the same CPU time.
       const duty = Math.max(1, this.pool.throttle().dutyPercent || 100);
       const wallLimit = duty >= 100 ? (p?.limitMs ?? 0) : ((p?.limitMs ?? 0) * 100) / duty + 1_000;
       if (p && !p.cancelledAt && now - p.dispatchedAt > wallLimit)
         this.requestStop(p, p.limitMs === p.budget ? 'budget' : 'timeout');
       const overdue = p && p.cancelledAt && now - p.cancelledAt > GRACE_MS;
-      if (overdue || silent > (p?.silentMs ?? HEARTBEAT_TIMEOUT_MS)) {
+      const silentLimit = loading ? LOAD_SILENT_MS : (p?.silentMs ?? HEARTBEAT_TIMEOUT_MS);
+      if (overdue || silent > silentLimit) {
         if (p) {
           this.running[i] = null;
           const status: JobStatus =
@@ -439,6 +451,16 @@ export class JobEngine {
                 ? 'cancelled'
                 : 'timeout';
           const ran = now - p.dispatchedAt;
+          if (loading && !p.stopReason) {
+            // The job never started: its capsule's library was still loading (a busy machine).
+            this.settle(p, {
+              status: 'timeout',
+              error: `the worker was still loading the ${p.sub.library} library after ${Math.round(silent)} ms without a heartbeat (the machine is busy) and was replaced; the job never started: submit it again`,
+              costUsed: 0,
+            });
+            this.restart(i);
+            continue;
+          }
           this.settle(p, {
             status: p.stopReason ? status : 'internalError',
             error: p.stopReason

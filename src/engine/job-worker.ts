@@ -80,6 +80,8 @@ export async function runWorker(init: WorkerInit, env: WorkerEnv): Promise<void>
    */
   const wasmMemories: Array<{ ref: WeakRef<WebAssembly.Memory>; mark: number | undefined }> = [];
   const seenMemories = new WeakSet<WebAssembly.Memory>();
+  /** Capsules whose `load()` has succeeded on this thread. */
+  const loadedLibraries = new Set<string>();
   /**
    * After each job: WASM_BYTES = the memories under the engine's worker-wide mark (the host compares),
    * RECYCLE = 1 when a memory passed its own capsule's mark or the job's capsule wants a new thread.
@@ -214,6 +216,28 @@ export async function runWorker(init: WorkerInit, env: WorkerEnv): Promise<void>
     setState(WORKER_STATE.idle);
   }
 
+  /**
+   * A capsule's library is loaded on its first job in this worker (capsule.ts `load`), in the
+   * `loading` state: the host stops the job's clock and allows LOAD_SILENT_MS of silence meanwhile.
+   * A timer keeps the heartbeat while the load awaits; a failed load is left for the job to report.
+   */
+  async function loadLibrary(library: string): Promise<void> {
+    const capsule = registry.get(library);
+    if (!capsule?.load || loadedLibraries.has(library)) return;
+    setState(WORKER_STATE.loading);
+    const timer = setInterval(() => Atomics.add(slot, WORKER_SLOT.HEARTBEAT, 1), BEAT_EVERY_MS);
+    try {
+      await capsule.load();
+      loadedLibraries.add(library);
+    } catch {
+      // The job's own run loads again and reports the error.
+    } finally {
+      clearInterval(timer);
+      Atomics.add(slot, WORKER_SLOT.HEARTBEAT, 1);
+      setState(WORKER_STATE.busy);
+    }
+  }
+
   async function runOne(
     frame: Uint8Array,
     myOrdinal: number,
@@ -244,6 +268,7 @@ export async function runWorker(init: WorkerInit, env: WorkerEnv): Promise<void>
     }
     let out: ArenaRef | null = null;
     Atomics.store(slot, WORKER_SLOT.CAPSULE, (tableIndex.get(req.library) ?? -1) + 1);
+    await loadLibrary(library);
     const outcome = await execute(registry, {
       library: req.library,
       method: req.method,

@@ -1,8 +1,7 @@
 /** Browser Worker entry: receives the shared buffer once, then runs the job loop (job-worker.ts). */
 import brotliWasmUrl from 'brotli-wasm-web/brotli_wasm_bg.wasm?url';
 import { builtinCapsules } from '../capsules/builtin';
-import { preloadPhysics } from '../capsules/physics';
-import { loadVips, setVipsLoader, webVipsLoader } from '../capsules/image/vips-loader';
+import { setVipsLoader, webVipsLoader } from '../capsules/image/vips-loader';
 import { gpuDeviceProvider } from '../capsules/shader/device';
 import { setBrotliLoader, webBrotliLoader, type BrotliWebGlue } from '../capsules/storage/brotli-loader';
 import { remoteChunkStore } from '../capsules/storage/store-client';
@@ -40,22 +39,14 @@ self.onmessage = (e: MessageEvent<WorkerInit & { storePort?: MessagePort }>) => 
   const gpuDevice = () => (gpuAllowed() ? devices() : Promise.resolve(null));
   // The offscreen document's chunk store owner (store-owner.ts); absent in hosts without a store.
   const chunkStore = init.storePort ? remoteChunkStore(init.storePort, init.sab) : undefined;
-  // Rapier (4 MB of JS, inline wasm) is loaded before the worker joins the pool: in Chromium its
-  // first load is synchronous work no job could beat through (3 s heartbeat; measured failing at load ~30).
-  // wasm-vips too: compiling vips.wasm + vips-heif.wasm, starting its thread Workers and the warm-up
-  // took 6-9 s in Chromium on the busy 2-core test machine, more than an image job's 5 s. A failed
-  // load does not keep the worker out of the pool: image jobs then retry it and report the error.
-  Promise.all([
-    preloadPhysics(),
-    loadVips().catch((err: unknown) => console.error('[inos worker] wasm-vips did not load', err)),
-  ])
-    .then(() =>
-      runWorker(init, {
-        capsules: builtinCapsules,
-        services: { powGpu, gpuDevice, mlModel: bundledModels, ...(chunkStore ? { chunkStore } : {}) },
-      }),
-    )
-    .catch((err: unknown) => {
-      console.error('[inos worker] stopped with an error', err);
-    });
+  // No library is loaded here: Rapier (4 MB of JS) and wasm-vips (256 MiB of memory, 6 thread
+  // Workers, 6-9 s to start in Chromium on a busy 2-core machine) load on the first job that needs
+  // them (capsule.ts `load`, run by the job loop with the job's clock stopped), so a capsule the user
+  // opted out of never costs its memory or start-up.
+  runWorker(init, {
+    capsules: builtinCapsules,
+    services: { powGpu, gpuDevice, mlModel: bundledModels, ...(chunkStore ? { chunkStore } : {}) },
+  }).catch((err: unknown) => {
+    console.error('[inos worker] stopped with an error', err);
+  });
 };

@@ -137,6 +137,8 @@ export const WORKER_STATE = {
   stopping: 4,
   stopped: 5,
   crashed: 6,
+  /** Loading a capsule's library before that capsule's first job here (capsule.ts `load`). */
+  loading: 7,
 } as const;
 
 /**

@@ -22,7 +22,7 @@ import { RoleClient } from './role-client.ts';
 export const STORE_NAME = 'inos-selftest';
 /** Two pool workers even on a 2-core machine: dispatch across workers is part of what is checked. */
 export const POOL_WORKERS = 2;
-// Browser pool workers load Rapier before READY (pool-worker.ts): seconds on a busy machine.
+// Generous for a busy machine; pool workers load no library before READY (capsule.ts `load`).
 const READY_TIMEOUT_MS = 60_000;
 
 export interface SelfTestSpawners {

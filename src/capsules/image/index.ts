@@ -27,7 +27,7 @@ import {
   SIMPLE_OPS,
   type Operation,
 } from './params.ts';
-import { encode, guarded, normalise, runPipeline, type OutputOptions } from './pipeline.ts';
+import { encode, guarded, normalise, runPipeline, watchProgress, type OutputOptions } from './pipeline.ts';
 import {
   loadVips,
   MEMORY_HIGH_WATER_BYTES,
@@ -53,8 +53,8 @@ const MAX_OUTPUT = 50 * MIB;
 
 /** Runs `body` with the loaded module and frees every libvips object it made, whatever happens. */
 async function withVips<T>(ctx: JobContext, body: (vips: VipsModule) => T): Promise<T> {
-  // The first job in a worker may have to load wasm-vips (unless the host preloaded it): keep the
-  // heartbeat going while that runs; a timeout it causes surfaces at the checkpoint after it.
+  // The worker has loaded wasm-vips before the job (imageCapsule.load); a load that failed there is
+  // tried again here, with the heartbeat kept, and its error reported as the job's.
   const beat = setInterval(() => {
     try {
       ctx.checkpoint();
@@ -126,10 +126,17 @@ export const imageCapsule: Capsule = {
   version: '1.0.0',
   summary:
     'Resize, crop, blur, colour ops, rotate/flip and JPEG/PNG/WebP/AVIF codecs (libvips in WebAssembly)',
+  // wasm-vips (vips.wasm + vips-heif.wasm, 256 MiB of memory, 6 thread Workers) is loaded by the
+  // worker before the first image job on a thread, outside the job's clock; never at start-up.
+  load: () => loadVips().then(() => undefined),
   limits: {
     maxInputBytes: MAX_INPUT,
     maxOutputBytes: MAX_OUTPUT,
     timeoutMs: 5_000,
+    // libvips' write calls beat through its progress reports (pipeline.ts watchProgress), but a
+    // stretch between two reports (an AVIF frame's encode) is one wasm call: on a busy machine that
+    // may pass 3 s of silence, so the job's own 5 s limit decides (a timeout, never an "unresponsive").
+    maxSilentMs: 5_000,
     maxMemoryBytes: MEMORY_MAX_BYTES,
     wasmHighWaterBytes: MEMORY_HIGH_WATER_BYTES,
     // 5 s of CPU plus the data moved: 10 MiB in, 50 MiB out.
@@ -211,7 +218,7 @@ export const imageCapsule: Capsule = {
             ).copy({
               interpretation: channels <= 2 ? 'b-w' : 'srgb',
             });
-            return encode(vips, im, target, p.quality);
+            return encode(vips, im, target, p.quality, ctx.checkpoint);
           });
         }),
     }),
@@ -228,7 +235,7 @@ export const imageCapsule: Capsule = {
               throw new BadInputError(
                 `the decoded pixels would be ${bytes} bytes (${im.width}×${im.height}×${im.bands}); decode produces at most ${MAX_OUTPUT}`,
               );
-            const px = im.writeToMemory();
+            const px = watchProgress(im, ctx.checkpoint, () => im.writeToMemory());
             return new Uint8Array(px.buffer, px.byteOffset, px.byteLength);
           });
         }),

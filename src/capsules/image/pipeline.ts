@@ -14,7 +14,7 @@
  *   a Triangle (bilinear) resample — the shape of the Rust `image` crate's Gaussian filter (σ 0.5,
  *   stretched when reducing), not its exact weights.
  */
-import { BadInputError } from '../capsule.ts';
+import { BadInputError, JobStopped } from '../capsule.ts';
 import {
   assertPixels,
   AVIF_MAX_PIXELS,
@@ -46,7 +46,7 @@ export function guarded<T>(what: string, fn: () => T): T {
   try {
     return fn();
   } catch (err) {
-    if (err instanceof BadInputError) throw err;
+    if (err instanceof BadInputError || err instanceof JobStopped) throw err;
     throw new BadInputError(`${what}: ${vipsMessage(err)}`, { cause: err });
   }
 }
@@ -215,36 +215,70 @@ function needsRandomAccess(ops: readonly Operation[]): boolean {
   );
 }
 
+/**
+ * libvips computes every pixel inside the one call that writes the result (a save, writeToMemory),
+ * where no checkpoint of ours can run: on a busy machine that call went past the engine's 3 s
+ * heartbeat and the worker was replaced as unresponsive (34 internal errors in the 1000-job soak).
+ * libvips reports its progress from that call on this thread (the image's eval signal, wasm-vips'
+ * `onProgress`, every few tiles): `watchProgress` runs the job's checkpoint there, which keeps the
+ * heartbeat and sees a cancel, a timeout or the memory limit. A stop is not thrown through wasm:
+ * it sets the image's `kill` flag (libvips then ends the write with an error) and `write` rethrows it.
+ */
+export function watchProgress<T>(im: VipsImage, checkpoint: () => void, write: () => T): T {
+  let stop: unknown = null;
+  im.onProgress = () => {
+    if (stop !== null) return;
+    try {
+      checkpoint();
+    } catch (err) {
+      stop = err;
+      im.kill = true;
+    }
+  };
+  let out: T;
+  try {
+    out = write();
+  } catch (err) {
+    throw stop ?? err;
+  }
+  if (stop !== null) throw stop;
+  return out;
+}
+
 export function encode(
   vips: VipsModule,
   im: VipsImage,
   format: Format,
   quality: number | undefined,
+  checkpoint: () => void = () => {},
 ): Uint8Array {
   assertPixels(im.width, im.height, 'the output');
   if (format === 'png') {
     if (quality !== undefined)
       throw new BadInputError('quality applies to jpeg, webp and avif; png is lossless (leave quality out)');
-    return im.pngsaveBuffer({ compression: 6, keep: 'none' });
+    return watchProgress(im, checkpoint, () => im.pngsaveBuffer({ compression: 6, keep: 'none' }));
   }
   const Q = quality ?? DEFAULT_QUALITY[format];
   if (format === 'jpeg') {
     const flat = hasAlpha(im) ? im.flatten({ background: [255] }) : im;
-    return flat.jpegsaveBuffer({ Q, keep: 'none' });
+    return watchProgress(flat, checkpoint, () => flat.jpegsaveBuffer({ Q, keep: 'none' }));
   }
-  if (format === 'webp') return im.webpsaveBuffer({ Q, keep: 'none', effort: 4 });
+  if (format === 'webp')
+    return watchProgress(im, checkpoint, () => im.webpsaveBuffer({ Q, keep: 'none', effort: 4 }));
   if (im.width * im.height > AVIF_MAX_PIXELS)
     throw new BadInputError(
       `an avif output may have at most ${AVIF_MAX_PIXELS} pixels (AVIF encoding is slow); this one is ` +
         `${im.width}×${im.height}: resize it first or choose jpeg, png or webp`,
     );
   void vips;
-  return im.heifsaveBuffer({ Q, compression: 'av1', effort: 0, bitdepth: 8, keep: 'none' });
+  return watchProgress(im, checkpoint, () =>
+    im.heifsaveBuffer({ Q, compression: 'av1', effort: 0, bitdepth: 8, keep: 'none' }),
+  );
 }
 
 /**
- * Decode → operations → encode. `checkpoint` runs between the stages (libvips does the work inside
- * the encode call, where it cannot be interrupted; the engine's watchdog covers that).
+ * Decode → operations → encode. `checkpoint` runs between the stages and, through libvips' progress
+ * reports, inside the encode call where the pixels are computed (watchProgress).
  */
 export function runPipeline(
   vips: VipsModule,
@@ -261,6 +295,6 @@ export function runPipeline(
   checkpoint();
   const target = out.format ?? format;
   return guarded(`corrupt or unreadable ${format} input, or it cannot be encoded as ${target}`, () =>
-    encode(vips, im, target, out.quality),
+    encode(vips, im, target, out.quality, checkpoint),
   );
 }

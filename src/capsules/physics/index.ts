@@ -172,6 +172,8 @@ export const physicsCapsule: Capsule = {
   },
   // After a Rust panic (a wasm trap) Rapier's heap is in an unknown state: a fresh thread.
   wantsRecycle: () => panicked,
+  // Rapier is loaded by the worker before the first physics job on a thread, outside its clock.
+  load: () => loadRapier().then(() => undefined),
   methods: {
     simulate: method({
       params: z.strictObject({ scene: sceneJson.optional(), steps, trajectoryEvery: every.optional() }),
@@ -259,7 +261,7 @@ export const physicsCapsule: Capsule = {
   },
 };
 
-/** Loads Rapier ahead of the first job (the browser pool worker calls it before READY); never rejects. */
+/** Loads Rapier ahead of the first job (hosts that want it warm before any job); never rejects. */
 export async function preloadPhysics(): Promise<void> {
   await loadRapier().catch(() => {});
 }

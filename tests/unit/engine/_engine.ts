@@ -3,7 +3,7 @@ import { JobEngine } from '../../../src/engine/job-engine';
 import { CapsuleRegistry } from '../../../src/engine/registry';
 import { WorkerPool } from '../../../src/pool/worker-pool';
 import { computeLayout, createBus, LIFECYCLE_CODE } from '../../../src/sab/layout';
-import { recycleCapsule, testCapsule } from './_test-capsule';
+import { lazyCapsule, recycleCapsule, testCapsule } from './_test-capsule';
 import { startTsWorker } from '../sab/_ts-worker';
 
 /** A real engine over real worker_threads sharing one SharedArrayBuffer, with the test capsule loaded. */
@@ -17,7 +17,10 @@ export async function startEngine(workers = 2) {
   });
   pool.start();
   pool.setLifecycle(LIFECYCLE_CODE.running);
-  const engine = new JobEngine(pool, new CapsuleRegistry([...builtinCapsules, testCapsule, recycleCapsule]));
+  const engine = new JobEngine(
+    pool,
+    new CapsuleRegistry([...builtinCapsules, testCapsule, recycleCapsule, lazyCapsule]),
+  );
   // Wait until every worker is up, so timings in tests measure jobs, not thread start-up.
   const deadline = Date.now() + 20_000;
   while (pool.aliveCount() < workers) {

@@ -83,6 +83,11 @@ export const testCapsule: Capsule = {
         for (;;);
       },
     }),
+    lazyLoads: method({
+      params: z.object({}).strict(),
+      summary: "how many times this worker ran the lazy capsule's load() (one byte)",
+      run: () => Uint8Array.of(lazyLoads),
+    }),
     fail: method({
       params: z.object({}).strict(),
       summary: 'throws',
@@ -134,6 +139,33 @@ export const recycleCapsule: Capsule = {
       params: z.object({}).strict(),
       summary: 'does nothing',
       run() {},
+    }),
+  },
+};
+
+/** Times `lazyCapsule.load()` ran on this worker thread. */
+let lazyLoads = 0;
+/** How long the lazy capsule's library takes to "load": three times its jobs' time limit. */
+export const LAZY_LOAD_MS = 600;
+
+/**
+ * A capsule with a library to load (capsule.ts `load`), as image (wasm-vips) and physics (Rapier)
+ * have: the load takes LAZY_LOAD_MS, longer than a job's 200 ms limit, in awaited steps.
+ */
+export const lazyCapsule: Capsule = {
+  library: 'lazytest',
+  version: '1',
+  summary: 'engine lazy-load test jobs',
+  limits: { maxInputBytes: 0, maxOutputBytes: 16, timeoutMs: 200, maxMemoryBytes: 1 << 26, costCap: 100_000 },
+  async load() {
+    for (let t = 0; t < 4; t++) await new Promise((r) => setTimeout(r, LAZY_LOAD_MS / 4));
+    lazyLoads++;
+  },
+  methods: {
+    loads: method({
+      params: z.object({}).strict(),
+      summary: 'how many times load() ran on this worker (one byte)',
+      run: () => Uint8Array.of(lazyLoads),
     }),
   },
 };
