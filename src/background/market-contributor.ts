@@ -10,6 +10,7 @@
  * - `market/receive`: a requester's payment bundle, audited and booked by the ledger this worker
  *   owns (Payments.receive); the job's record remembers what it paid, once.
  */
+import { PLEDGE_VOIDED_REASON } from '../ledger';
 import type { Handlers } from '../messaging/messenger';
 import type { MarketJobNotice, MarketJobView } from '../messaging/protocol';
 import type { JobQueue, QueuedJob } from '../scheduler/job-queue';
@@ -61,6 +62,9 @@ export function viewOf(j: QueuedJob, now: number): MarketJobView {
     method: j.method,
     at: j.finishedAt ?? j.createdAt,
   };
+  // A pay of 0 closes the escrow pledge of a result the requester did not accept (a void).
+  if (j.paid === 0)
+    return { ...base, state: 'not paid', credits: 0, reason: `not paid: ${PLEDGE_VOIDED_REASON}` };
   if (j.paid !== undefined) return { ...base, state: 'paid', credits: j.paid, reason: '' };
   if (j.state === 'dispatched')
     return { ...base, state: 'running', credits: 0, reason: 'running: paid once the requester verifies it' };
