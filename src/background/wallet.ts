@@ -7,6 +7,7 @@ import {
   MICRO_CREDITS_PER_CREDIT,
   Minter,
   openLedgerDb,
+  Payments,
   ReceiptIssuer,
   saveIdentity,
   type CompactReport,
@@ -34,6 +35,7 @@ export class Wallet {
   private identity!: Identity;
   private ledger!: Ledger;
   private minter!: Minter;
+  private payments!: Payments;
   /** Settled micro-credits, cached for the status line (refreshed after every change). */
   private balanceMicro = 0;
   private hasHistory = false;
@@ -61,6 +63,7 @@ export class Wallet {
     });
     const issuer = new ReceiptIssuer(this.ledger, identity, { now: this.now });
     this.minter = new Minter(issuer, { verify: verifyBoundProof, estimate: (p) => proofCredits(p.bits) });
+    this.payments = new Payments(this.ledger, issuer);
     await this.refresh();
   }
 
@@ -105,6 +108,22 @@ export class Wallet {
     } finally {
       await this.refresh();
     }
+  }
+
+  /** The ledger and its escrow/payments, for the requester side (src/background/market-requester.ts). */
+  async market(): Promise<{
+    ledger: Ledger;
+    payments: Payments;
+    nodeId: string;
+    changed: () => Promise<void>;
+  }> {
+    await this.ready;
+    return {
+      ledger: this.ledger,
+      payments: this.payments,
+      nodeId: this.nodeId,
+      changed: () => this.refresh(),
+    };
   }
 
   handlers(): Pick<Handlers<'background'>, WalletKeys> {

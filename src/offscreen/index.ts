@@ -1,10 +1,11 @@
 import type { WxtBrowser } from 'wxt/browser';
-import { serve } from '../messaging/messenger';
+import { sendTo, serve } from '../messaging/messenger';
 import type { PoolWorker } from '../pool/worker-pool';
 import type { BatteryLike } from './battery-watcher';
 import { ComputeHost } from './compute-host';
 import type { PressureObserverCtor } from './pressure-watcher';
 import { MeshHost } from './mesh-host';
+import { MarketRequesterHost } from './market-requester';
 import { WorkflowHost } from './workflow-host';
 import { meshTestHandlers } from './mesh-test-hooks';
 import { openBrowserChunkStore } from '../capsules/storage/open-browser-store';
@@ -53,6 +54,27 @@ export function startComputeHost(api: WxtBrowser, spawnWorker: (index: number) =
         : null;
     },
     log: (msg, err) => console.warn(`[inos offscreen mesh] ${msg}`, err ?? ''),
+  });
+  // The "Submit work" page's requester: files and results over a BroadcastChannel, the wallet's
+  // escrow and payments in the background (runtime messages carry only those small calls).
+  new MarketRequesterHost({
+    mesh,
+    loadIdentity: async () => {
+      const db = await openLedgerDb({ indexedDB });
+      try {
+        return await loadOrCreateIdentity(db);
+      } finally {
+        db.close();
+      }
+    },
+    payments: {
+      hold: (jobId, budget) => sendTo(api.runtime, 'background', 'market/hold', { jobId, budget }),
+      pay: async (holdId, payee, amount, what) =>
+        (await sendTo(api.runtime, 'background', 'market/pay', { holdId, payee, amount, ...what })).bundle,
+      release: (holdId, reason) =>
+        sendTo(api.runtime, 'background', 'market/release', { holdId, ...(reason ? { reason } : {}) }),
+    },
+    log: (msg, err) => console.warn(`[inos offscreen submit] ${msg}`, err ?? ''),
   });
   const host = new ComputeHost({
     runtime: api.runtime,

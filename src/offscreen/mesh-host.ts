@@ -25,6 +25,7 @@ import { toHex, type ChunkSource } from '../mesh/protocol/chunk-exchange';
 import type { CapsuleOffer, GpuInfo } from '../mesh/protocol/frames';
 import type { MeshNode } from '../mesh/protocol/node';
 import { MemoryReputationStore, type ReputationStore } from '../mesh/protocol/reputation-store';
+import { MemoryChunks } from '../trade/chunk-store';
 
 /** A bootstrap that failed is retried after this long (the popup says so). */
 export const RETRY_MS = 20_000;
@@ -70,6 +71,8 @@ export class MeshHost {
   port: Libp2pPort | null = null;
   live: LiveMesh | null = null;
   readonly bans = new BanList();
+  /** Bytes served while a market job needs them (a submitted job's input), before the chunk store. */
+  readonly memoryChunks = new MemoryChunks();
   #bootstrap: string[] = [];
   #lastError: string | null = null;
   #nextRetryAt: number | null = null;
@@ -152,6 +155,8 @@ export class MeshHost {
   #source(): ChunkSource {
     return {
       get: async (hash) => {
+        const held = this.memoryChunks.get(hash);
+        if (held !== undefined) return held;
         if (this.deps.openChunkStore === undefined) return undefined;
         const store = await this.chunkStore();
         const address = toHex(hash);
