@@ -112,7 +112,7 @@ try {
   await waitFor(
     `${REDUNDANCY} contributors advertising crypto`,
     () => (requester.market.offering('crypto').length >= REDUNDANCY ? true : undefined),
-    120_000,
+    240_000,
   );
 
   const before = await file.wallet.balance();
