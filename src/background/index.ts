@@ -3,6 +3,7 @@ import { sendTo, serve, type Handlers } from '../messaging/messenger';
 import { JobQueue } from '../scheduler/job-queue';
 import { Scheduler } from './scheduler';
 import { Wallet } from './wallet';
+import { marketRequesterHandlers } from './market-requester';
 import { Coordinator, LIFT_TIMER, SNOOZE_TIMER, type CoordinatorDeps } from './coordinator';
 import { chromeCpuSource } from './cpu-source';
 import { chromeIdleSource, OverridableIdleSource, type IdleSource } from './idle-source';
@@ -72,6 +73,7 @@ export function startBackground(api: WxtBrowser): Coordinator {
     ...wallet.handlers(),
     ...workflows.handlers(),
     ...market.handlers(),
+    ...marketRequesterHandlers(wallet, () => offscreen.ensure()),
     'offscreen/job-done': (done) => scheduler.onJobDone(done),
   };
   // The popup's earnings carry the paid mesh jobs too (requester, capsule, credits, why a zero).

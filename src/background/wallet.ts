@@ -140,6 +140,22 @@ export class Wallet {
     }
   }
 
+  /** The ledger and its escrow/payments, for the requester side (src/background/market-requester.ts). */
+  async market(): Promise<{
+    ledger: Ledger;
+    payments: Payments;
+    nodeId: string;
+    changed: () => Promise<void>;
+  }> {
+    await this.ready;
+    return {
+      ledger: this.ledger,
+      payments: this.payments,
+      nodeId: this.nodeId,
+      changed: () => this.refresh(),
+    };
+  }
+
   handlers(): Pick<Handlers<'background'>, WalletKeys> {
     return {
       'earnings/get': async ({ utcOffsetMin }) => {

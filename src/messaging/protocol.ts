@@ -10,6 +10,7 @@ import type { Throttle } from '../scheduler/policy';
 import type { BatteryReport, Pressure } from '../scheduler/signals';
 import type { LedgerSummary } from '../ledger/summary';
 import type { LedgerEntry } from '../ledger/receipt';
+import type { PaymentBundle } from '../ledger/payments';
 import type { MetricsExport } from '../workflow/metrics';
 import type { WorkflowProgress, WorkflowResultView } from '../workflow/idb-state';
 
@@ -183,6 +184,18 @@ export interface BackgroundProtocol {
    * kept with their reason and shown in the popup; the error names the reason.
    */
   'ledger/append': { req: { record: unknown }; res: { id: string; state: string } };
+  /**
+   * The requester's wallet for the "Submit work" page (src/background/market-requester.ts): balance,
+   * and the escrow hold / payer-signed payment / release the offscreen MarketRequester asks for.
+   * Amounts are integer micro-credits. Input and output bytes never travel here (SUBMIT_CHANNEL).
+   */
+  'market/balance': { req: undefined; res: MarketBalance };
+  'market/hold': { req: { jobId: string; budget: number }; res: { id: string } };
+  'market/pay': {
+    req: { holdId: string; payee: string; amount: number; jobId: string; capsule: string; method: string };
+    res: { bundle: PaymentBundle };
+  };
+  'market/release': { req: { holdId: string; reason?: string }; res: { released: true } };
   /** Test builds only: drive the idle state (null: follow chrome.idle again). */
   'test/set-idle': { req: { state: 'active' | 'idle' | 'locked' | null }; res: Status };
   /** Test builds only: pins "the rest of the machine's CPU use" (percent), or null for the real reading. */
@@ -367,6 +380,75 @@ export interface MeshFetchRes {
   /** Where the fetch's time went: request phases summed over requests (ms), and our verify time. */
   phases?: { requests: number; openMs: number; writeMs: number; readMs: number; closeMs: number };
 }
+
+export interface MarketBalance {
+  nodeId: string;
+  /** Micro-credits: settled received − paid; `held` is in escrow; `available` = balance − held. */
+  balance: number;
+  held: number;
+  available: number;
+  spent: number;
+}
+
+/**
+ * The "Submit work" page ↔ the offscreen document's market requester (src/offscreen/market-requester.ts).
+ * Both are same-origin extension pages: a BroadcastChannel carries the files' bytes and the results
+ * by structured clone, so bulk bytes never go through runtime messaging.
+ */
+export const SUBMIT_CHANNEL = 'inos-submit';
+
+export interface SubmitCapsuleInfo {
+  library: string;
+  methods: { name: string; summary: string; schema: Record<string, unknown> | null }[];
+}
+
+export type SubmitChannelRequest =
+  | { type: 'hello' }
+  | {
+      type: 'submit';
+      runId: string;
+      capsule: string;
+      method: string;
+      /** JSON object text. */
+      params: string;
+      budget: number;
+      redundancy: number;
+      deadlineMs: number;
+      /** One job per file, results in this order; no file: one job without input. */
+      files: { name: string; bytes: Uint8Array }[];
+    }
+  | { type: 'cancel'; runId: string };
+
+export type SubmitChannelReply =
+  | {
+      type: 'ready';
+      /** The mesh node runs (null: it does not, and why). */
+      mesh: { peers: number; adverts: number } | null;
+      meshError: string | null;
+      capsules: SubmitCapsuleInfo[];
+    }
+  | {
+      type: 'event';
+      runId: string;
+      index: number;
+      kind: string;
+      contributor?: string;
+      credits?: number;
+      detail?: string;
+    }
+  | {
+      type: 'result';
+      runId: string;
+      index: number;
+      status: string;
+      error: string;
+      output: Uint8Array | null;
+      /** Micro-credits paid for this job. */
+      paid: number;
+      contributors: string[];
+    }
+  | { type: 'done'; runId: string; cancelled: boolean }
+  | { type: 'refused'; runId: string; message: string };
 
 export interface ProtocolByTarget {
   background: BackgroundProtocol;

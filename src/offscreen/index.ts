@@ -5,6 +5,7 @@ import type { BatteryLike } from './battery-watcher';
 import { ComputeHost } from './compute-host';
 import type { PressureObserverCtor } from './pressure-watcher';
 import { MeshHost } from './mesh-host';
+import { MarketRequesterHost } from './market-requester';
 import { WorkflowHost } from './workflow-host';
 import { meshTestHandlers } from './mesh-test-hooks';
 import { openBrowserChunkStore } from '../capsules/storage/open-browser-store';
@@ -55,18 +56,33 @@ export function startComputeHost(api: WxtBrowser, spawnWorker: (index: number) =
     },
     log: (msg, err) => console.warn(`[inos offscreen mesh] ${msg}`, err ?? ''),
   });
+  const loadIdentity = async () => {
+    const db = await openLedgerDb({ indexedDB });
+    try {
+      return await loadOrCreateIdentity(db);
+    } finally {
+      db.close();
+    }
+  };
+  // The "Submit work" page's requester: files and results over a BroadcastChannel, the wallet's
+  // escrow and payments in the background (runtime messages carry only those small calls).
+  new MarketRequesterHost({
+    mesh,
+    loadIdentity,
+    payments: {
+      hold: (jobId, budget) => sendTo(api.runtime, 'background', 'market/hold', { jobId, budget }),
+      pay: async (holdId, payee, amount, what) =>
+        (await sendTo(api.runtime, 'background', 'market/pay', { holdId, payee, amount, ...what })).bundle,
+      release: (holdId, reason) =>
+        sendTo(api.runtime, 'background', 'market/release', { holdId, ...(reason ? { reason } : {}) }),
+    },
+    log: (msg, err) => console.warn(`[inos offscreen submit] ${msg}`, err ?? ''),
+  });
   let host: ComputeHost | null = null;
   // Paid mesh jobs from requesters, on this document's mesh node and engine.
   const market = new MarketIntake({
     mesh,
-    loadSigner: async () => {
-      const db = await openLedgerDb({ indexedDB });
-      try {
-        return await loadOrCreateIdentity(db);
-      } finally {
-        db.close();
-      }
-    },
+    loadSigner: loadIdentity,
     engine: () => host?.jobEngine ?? null,
     limits: () => host?.marketLimits() ?? { decline: 'the compute host is starting', optOut: [], workers: 0 },
     notify: (n) =>

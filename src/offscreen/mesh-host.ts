@@ -73,6 +73,8 @@ export class MeshHost {
   port: Libp2pPort | null = null;
   live: LiveMesh | null = null;
   readonly bans = new BanList();
+  /** Bytes served while a market job needs them (a submitted job's input), before the chunk store. */
+  readonly memoryChunks = new MemoryChunks();
   #bootstrap: string[] = [];
   #lastError: string | null = null;
   #nextRetryAt: number | null = null;
@@ -161,7 +163,8 @@ export class MeshHost {
    * the last SERVED_CACHE_BYTES served in memory: a store read decrypts and re-hashes on this thread.
    */
   #source(): ChunkSource {
-    // Market outputs (in memory until paid) first, then the store through the cache.
+    // What the market holds in memory first (inputs of jobs submitted here, outputs of paid jobs
+    // run here), then the store through the cache.
     const stored = cachedSource(
       {
         get: async (hash) => {
@@ -172,7 +175,9 @@ export class MeshHost {
       },
       SERVED_CACHE_BYTES,
     );
-    return { get: (hash) => this.marketChunks.get(hash) ?? stored.get(hash) };
+    return {
+      get: (hash) => this.marketChunks.get(hash) ?? this.memoryChunks.get(hash) ?? stored.get(hash),
+    };
   }
 
   async #start(): Promise<void> {

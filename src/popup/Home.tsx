@@ -51,6 +51,15 @@ export function Home({
         >
           Metrics
         </a>
+        <a
+          class="link metrics-link"
+          href="/submit.html"
+          target="_blank"
+          rel="noopener"
+          data-testid="open-submit"
+        >
+          Submit work
+        </a>
       </header>
 
       <StatusCard status={status} error={statusError} onStatus={onStatus} />

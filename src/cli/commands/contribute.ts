@@ -9,6 +9,7 @@ import { JOB_STATUSES, MarketContributor, type JobStatus } from '../../trade/ind
 import { credits, shortId } from '../../trade/market-wallet.ts';
 import { CliInputError, EXIT_OK } from '../cli-error.ts';
 import { defaultStoreDir, startNodeEngine } from '../node-engine.ts';
+import { bootstrapOrLocal } from '../local-node.ts';
 import { checkBootstrap, startMeshPeer } from '../mesh-peer.ts';
 import type { Command } from '../registry.ts';
 import { WalletFile } from '../wallet-file.ts';
@@ -27,7 +28,8 @@ const USAGE = `Usage: inos contribute [--bootstrap MULTIADDR]... [--workers N] [
 Runs paid jobs for requesters on the INOS mesh with this machine's engine, and books what they pay
 into this machine's wallet ($INOS_HOME/wallet.json; \`inos wallet\` shows it).
 
-  --bootstrap ADDR   an \`inos node\` to join (the first line it prints); repeatable; default $INOS_BOOTSTRAP
+  --bootstrap ADDR   an \`inos node\` to join (the first line it prints); repeatable; default $INOS_BOOTSTRAP,
+                     else the local \`inos node\` ($INOS_HOME/node.json)
   --workers N        worker threads, 1 to 16 (default 1): jobs it runs at once
   --capsules LIST    comma-separated capsule libraries it offers (default: all of ${LIBRARIES.join(', ')})
   --for SECONDS      stop by itself after this long (scripts and tests)
@@ -103,6 +105,7 @@ export const contributeCommand: Command = {
   usage: USAGE,
   async run(args, io) {
     const opts = parseContributeArgs(args);
+    opts.bootstrap = bootstrapOrLocal(opts.bootstrap, USAGE);
     checkBootstrap(opts.bootstrap, USAGE);
     const file = await WalletFile.open();
     const wallet = file.wallet;

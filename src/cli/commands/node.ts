@@ -18,6 +18,7 @@ import { startLiveMesh, type LiveMesh } from '../../mesh/libp2p/live-mesh.ts';
 import type { ChunkStore } from '../../capsules/storage/chunk-store.ts';
 import { openDirChunkStore } from '../../capsules/storage/open-dir-store.ts';
 import { dataDir } from '../data-dir.ts';
+import { removeLocalNode, writeLocalNode } from '../local-node.ts';
 import { defaultStoreDir } from '../node-engine.ts';
 import { meshTransports, nodeListen } from '../../mesh/libp2p/transports.ts';
 import { CliInputError, EXIT_OK } from '../cli-error.ts';
@@ -41,7 +42,8 @@ Runs a relay + bootstrap + DHT peer of the INOS mesh.
   --reputation FILE    where peer reputation is kept across restarts (default: reputation.json in
                        $INOS_HOME, else ~/.local/share/inos).
 
-stdout line 1: the multiaddrs browsers bootstrap from, space separated.
+stdout line 1: the multiaddrs browsers bootstrap from, space separated; they are also written to
+$INOS_HOME/node.json (removed on exit), which \`inos submit\` and \`inos contribute\` use without --bootstrap.
 Then once a second: peers, relay reservations, gossip messages per second, advert topic peers,
 peers whose capability advert we hold.
 For a public node (browsers refuse plain ws:// to public hosts), see README "Running a public inos node".`;
@@ -162,6 +164,8 @@ export const nodeCommand: Command = {
       allowPrivateAddresses: isPrivateHost(opts.host) || opts.bootstrap.some((b) => isPrivateHost(hostOf(b))),
     });
     io.writeStdout(`${node.getMultiaddrs().map(String).join(' ')}\n`);
+    // `inos submit` / `inos contribute` without --bootstrap join the node named here.
+    writeLocalNode(node.getMultiaddrs().map(String));
 
     const storeDir = opts.store ?? defaultStoreDir();
     let store: Promise<ChunkStore> | null = null;
@@ -217,6 +221,7 @@ export const nodeCommand: Command = {
       process.on('SIGTERM', stop);
       if (Number.isFinite(opts.forSeconds)) setTimeout(stop, opts.forSeconds * 1000).unref();
     });
+    removeLocalNode();
     await live.stop();
     await node.stop();
     return EXIT_OK;

@@ -13,6 +13,7 @@ import { credits } from '../../trade/market-wallet.ts';
 import type { JobDone } from '../../trade/index.ts';
 import { CliInputError, EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK } from '../cli-error.ts';
 import type { CliIo } from '../io.ts';
+import { bootstrapOrLocal } from '../local-node.ts';
 import { checkBootstrap } from '../mesh-peer.ts';
 import type { Command } from '../registry.ts';
 import { DEFAULT_BUDGET, MAX_ESCROWED, Requester, type SubmitJob } from '../requester.ts';
@@ -38,7 +39,8 @@ each run used from this machine's wallet ($INOS_HOME/wallet.json; see \`inos wal
   --deadline D        how long one run may take before it goes to another contributor: 60s, 500ms, 2m (default 60s)
   --out DIR|FILE|-    where outputs go: - (default) stdout, in input order; a directory (one file per
                       job, named after its input file, or job-N.out); a FILE for a single job
-  --bootstrap ADDR    an \`inos node\` to join (the first line it prints); default $INOS_BOOTSTRAP
+  --bootstrap ADDR    an \`inos node\` to join (the first line it prints); default $INOS_BOOTSTRAP,
+                      else the local \`inos node\` ($INOS_HOME/node.json)
   --json              one JSON line per finished job on stdout (index, status, costUsed, credits paid,
                       contributors, output hex when --out is not given) instead of the raw outputs
   --mint              first mint what every job's full escrow needs (bound proof-of-work on this machine)
@@ -272,6 +274,7 @@ export const submitCommand: Command = {
         openMesh,
       );
     const o = parseSubmitArgs(args);
+    o.bootstrap = bootstrapOrLocal(o.bootstrap, USAGE);
     checkBootstrap(o.bootstrap, USAGE);
     const items = await inputs(o.in, io);
     const toDir =

@@ -54,7 +54,7 @@ describe('inos submit arguments', () => {
     expect(() => parseSubmitArgs(['crypto', 'sha256', '--redundancy', '9'], {})).toThrow(/from 1 to 5/);
   });
 
-  it('without a bootstrap peer says how to get one (exit 2)', async () => {
+  it('without a bootstrap peer or a local node says how to get one (exit 2)', async () => {
     const home = mkdtempSync(join(tmpdir(), 'inos-submit-'));
     const before = process.env['INOS_HOME'];
     process.env['INOS_HOME'] = home;
@@ -63,7 +63,7 @@ describe('inos submit arguments', () => {
     try {
       const io = memoryIo();
       expect(await main(['submit', 'crypto', 'sha256'], io)).toBe(2);
-      expect(io.stderr()).toMatch(/no bootstrap peer: start `inos node`/);
+      expect(io.stderr()).toMatch(/no local inos node: start one with `inos node` or pass --bootstrap/);
     } finally {
       if (before === undefined) delete process.env['INOS_HOME'];
       else process.env['INOS_HOME'] = before;
