@@ -65,7 +65,8 @@ describe('the Submit work page', () => {
     await expect
       .poll(() => page.getByTestId('submit-host').textContent(), { timeout: 30_000 })
       .toMatch(/Mesh: [1-9]\d* peer\(s\) connected/);
-    expect(await page.getByTestId('submit-balance').textContent()).toBe('0.00 credits available');
+    // Local proof-of-work may already have earned something (test builds mint fast): read it.
+    expect(await page.getByTestId('submit-balance').textContent()).toMatch(/^\d+\.\d\d credits available$/);
 
     // The capsule catalog comes from the offscreen document; pow.search's params become fields.
     await page.getByTestId('submit-capsule').selectOption('pow');
@@ -85,17 +86,22 @@ describe('the Submit work page', () => {
         buffer: Buffer.from(`file ${i} `.repeat(100 + i)),
       })),
     );
-    await page.getByTestId('submit-budget').fill('10');
+    // 2 jobs in escrow at once × budget 1,000,000 × redundancy 2 = 4,000,000 credits: more than a
+    // fresh profile's proof-of-work earns during this test.
+    await page.getByTestId('submit-budget').fill('1000000');
     await page.getByTestId('submit-redundancy').fill('2');
     await page.getByTestId('submit-go').click();
     const error = page.getByTestId('submit-error');
     await expect.poll(() => error.textContent(), { timeout: 10_000 }).toMatch(/Not enough credits/);
-    // 2 jobs in escrow at once × budget 10 × redundancy 2 = 40 credits, none available.
-    expect(await error.textContent()).toContain('0.00 available, 40.00 needed');
-    expect(await error.textContent()).toContain('Missing 40.00');
-    // Nothing was held: the balance is untouched and no job started.
+    const text = (await error.textContent()) ?? '';
+    const m = /Not enough credits: (\d+\.\d\d) available, 4000000\.00 needed .*Missing (\d+\.\d\d)/.exec(
+      text,
+    );
+    expect(m, text).not.toBeNull();
+    expect(Number(m![1]) + Number(m![2])).toBeCloseTo(4_000_000, 2);
+    // Nothing was held and no job started.
     const b = await ext.ask('market/balance');
-    expect(b).toMatchObject({ balance: 0, held: 0 });
+    expect(b).toMatchObject({ held: 0 });
     expect(await page.getByTestId('submit-progress').count()).toBe(0);
   }, 90_000);
 });
