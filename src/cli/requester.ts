@@ -49,6 +49,9 @@ export interface RequesterOpenOptions {
   wallet?: string | WalletFile;
 }
 
+/** How long a job that needs another contributor waits for a new advert (MarketRequesterOptions). */
+export const NEWCOMER_WAIT_MS = 30_000;
+
 export class Requester {
   private constructor(
     readonly file: WalletFile,
@@ -65,6 +68,8 @@ export class Requester {
       signer: file.wallet.identity,
       payments: file.wallet.requesterPayments(),
       samePeer,
+      // A fresh requester learns contributors one advert at a time: wait for one more before giving up.
+      newcomerWaitMs: NEWCOMER_WAIT_MS,
     });
     return new Requester(file, peer, market);
   }

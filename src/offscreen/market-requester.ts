@@ -84,6 +84,8 @@ export class MarketRequesterHost {
         signer: identity,
         payments: this.#d.payments,
         samePeer,
+        // Adverts arrive one by one: a job that needs another contributor waits for one.
+        newcomerWaitMs: 30_000,
       });
       this.#node = node;
     }

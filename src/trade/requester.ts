@@ -135,6 +135,13 @@ export interface MarketRequesterOptions {
   newJobId?: () => string;
   /** Added to a run's deadline to give its pledge's redeemAfter; default PLEDGE_GRACE_MS. */
   pledgeGraceMs?: number;
+  /**
+   * When a job needs another contributor and every known one was tried, wait this long (wall clock)
+   * for a new advert before giving up. Adverts arrive one by one (each peer refreshes on its own
+   * schedule), so a requester that just joined may know one contributor when it needs two.
+   * Default 0: give up at once (the simulations run on virtual time).
+   */
+  newcomerWaitMs?: number;
 }
 
 interface Candidate {
@@ -555,7 +562,11 @@ export class MarketRequester {
   /** The best open candidate with a free worker, taken (tried + in flight) before it is returned. */
   async #nextCandidate(capsule: string, tried: Set<PeerIdString>): Promise<Candidate | undefined> {
     for (;;) {
-      const open = this.offering(capsule).filter((c) => !tried.has(c.peer));
+      let open = this.offering(capsule).filter((c) => !tried.has(c.peer));
+      for (let waited = 0; open.length === 0 && waited < (this.#o.newcomerWaitMs ?? 0); waited += 500) {
+        await new Promise((r) => setTimeout(r, 500));
+        open = this.offering(capsule).filter((c) => !tried.has(c.peer));
+      }
       if (open.length === 0) return undefined;
       const free = open.find((c) => (this.#inflight.get(c.peer) ?? 0) < c.workers);
       if (free !== undefined) {
