@@ -150,23 +150,7 @@ export class Payments {
       return refuse('unbacked', `the pledge is to ${pledge.payee.slice(0, 12)}…, not to this wallet`);
     if (await this.isBanned(pledge.ledger))
       return refuse('double-spend', `payer ${pledge.ledger.slice(0, 12)}… signed a fork earlier; refused`);
-    const known = await this.#knownFork({ pay: pledge, chains: bundle.chains });
-    if (known !== null) {
-      await this.#storeFork(known);
-      return refuse(
-        'double-spend',
-        `payer ${known.ledger.slice(0, 12)}… signed two records at seq ${known.seq} (a fork)`,
-      );
-    }
-    const audit = auditPayment(pledge, {
-      chains: bundle.chains,
-      verifyProof: this.#ledger.verifyProof,
-      banned: () => false,
-    });
-    if (audit.fork !== undefined) await this.#storeFork(audit.fork);
-    if (audit.check === undefined) return refuse('uncovered', 'the bundle holds no chain for the payer');
-    if (!audit.check.ok) return refuse(audit.check.code, audit.check.detail);
-    await this.#remember(bundle.chains, pledge);
+    await this.#auditChains(pledge, bundle.chains, refuse);
   }
 
   release(holdId: string, reason = 'job finished: unspent budget returned'): Promise<HoldView> {
@@ -212,23 +196,7 @@ export class Payments {
         'double-spend',
         `payer ${pay.ledger.slice(0, 12)}… signed a fork earlier; its payments are refused`,
       );
-    const known = await this.#knownFork(bundle);
-    if (known !== null) {
-      await this.#storeFork(known);
-      return refuse(
-        'double-spend',
-        `payer ${known.ledger.slice(0, 12)}… signed two records at seq ${known.seq} (a fork)`,
-      );
-    }
-    const audit = auditPayment(pay, {
-      chains: bundle.chains,
-      verifyProof: this.#ledger.verifyProof,
-      banned: () => false,
-    });
-    if (audit.fork !== undefined) await this.#storeFork(audit.fork);
-    if (audit.check === undefined) return refuse('uncovered', 'the bundle holds no chain for the payer');
-    if (!audit.check.ok) return refuse(audit.check.code, audit.check.detail);
-    await this.#remember(bundle.chains, pay);
+    await this.#auditChains(pay, bundle.chains, refuse);
     if (pay.amount === 0) {
       // A void: the pledge is closed without pay; this zero receipt also keeps it from being redeemed.
       return this.#issuer.issue({
@@ -320,6 +288,31 @@ export class Payments {
     const parsed = await this.#parseBundle({ pay: b['pledge'], chains: b['chains'] }, 'pledge');
     if (parsed.pay.kind !== 'pledge') throw new Error('unreachable: #parseBundle checked the kind');
     return { pledge: parsed.pay, chains: parsed.chains };
+  }
+
+  /**
+   * What a pay and a pledge both go through: no fork against records seen before, the payer's chain
+   * in the bundle covers the record (auditPayment), and then the chains are remembered. `refuse`
+   * throws, booking the refusal with the caller's receipt.
+   */
+  async #auditChains(
+    rec: Pay | Pledge,
+    chains: Record<string, LedgerEntry[]>,
+    refuse: (code: ReceiptRejectedError['reason'], detail: string) => Promise<never>,
+  ): Promise<void> {
+    const known = await this.#knownFork({ pay: rec, chains });
+    if (known !== null) {
+      await this.#storeFork(known);
+      return refuse(
+        'double-spend',
+        `payer ${known.ledger.slice(0, 12)}… signed two records at seq ${known.seq} (a fork)`,
+      );
+    }
+    const audit = auditPayment(rec, { chains, verifyProof: this.#ledger.verifyProof, banned: () => false });
+    if (audit.fork !== undefined) await this.#storeFork(audit.fork);
+    if (audit.check === undefined) return refuse('uncovered', 'the bundle holds no chain for the payer');
+    if (!audit.check.ok) return refuse(audit.check.code, audit.check.detail);
+    await this.#remember(chains, rec);
   }
 
   /** A record in the bundle that conflicts with one seen before at the same (ledger, seq). */
