@@ -190,16 +190,21 @@ describe('paid mesh jobs run by three browsers', () => {
   it('mixed jobs from `inos submit --mint`: outputs equal inos run, each browser paid and shown, nothing paid twice', async () => {
     const rand = prng(SEED);
     const bytes = (n: number) => Uint8Array.from({ length: n }, () => Math.floor(rand() * 256));
+    // `inos submit --in DIR` takes the files in name order: zero-padded names keep it the index order.
+    const pad = (i: number) => String(i).padStart(3, '0');
     const hashDir = join(dir, 'in-hash');
     const packDir = join(dir, 'in-pack');
     mkdirSync(hashDir);
     mkdirSync(packDir);
     const nHash = Math.ceil(JOBS / 2);
     const nPack = Math.max(1, JOBS - nHash - 1);
-    for (let i = 0; i < nHash; i++) writeFileSync(join(hashDir, `f${i}.bin`), bytes(300 + i * 70_000));
+    for (let i = 0; i < nHash; i++) writeFileSync(join(hashDir, `f${pad(i)}.bin`), bytes(300 + i * 70_000));
     // The first compresses to more than the 256 KiB inline limit: its output returns as chunks.
     for (let i = 0; i < nPack; i++)
-      writeFileSync(join(packDir, `p${i}.bin`), i === 0 ? bytes(400_000) : 'INOS market '.repeat(200 + i));
+      writeFileSync(
+        join(packDir, `p${pad(i)}.bin`),
+        i === 0 ? bytes(400_000) : 'INOS market '.repeat(200 + i),
+      );
     const powParams = JSON.stringify({
       header: '00'.repeat(80),
       nonceStart: 0,
@@ -220,14 +225,14 @@ describe('paid mesh jobs run by three browsers', () => {
       {
         args: ['crypto', 'sha256', '--in', hashDir],
         expect: [...Array(nHash).keys()].map((i) =>
-          local('crypto', 'sha256', '{}', join(hashDir, `f${i}.bin`)),
+          local('crypto', 'sha256', '{}', join(hashDir, `f${pad(i)}.bin`)),
         ),
       },
       {
         args: ['storage', 'compress', '--in', packDir],
         budget: 300,
         expect: [...Array(nPack).keys()].map((i) =>
-          local('storage', 'compress', '{}', join(packDir, `p${i}.bin`)),
+          local('storage', 'compress', '{}', join(packDir, `p${pad(i)}.bin`)),
         ),
       },
       { args: ['pow', 'search', '--params', powParams], expect: [local('pow', 'search', powParams)] },
