@@ -7,6 +7,7 @@
 import { builtinCapsules } from '../../capsules/builtin.ts';
 import { JOB_STATUSES, MarketContributor, type JobStatus } from '../../trade/index.ts';
 import { credits, shortId } from '../../trade/market-wallet.ts';
+import { readFlags } from './_shared.ts';
 import { CliInputError, EXIT_OK } from '../cli-error.ts';
 import { defaultStoreDir, startNodeEngine } from '../node-engine.ts';
 import { bootstrapOrLocal } from '../local-node.ts';
@@ -55,41 +56,51 @@ export function parseContributeArgs(
     forSeconds: Infinity,
     corrupt: false,
   };
-  for (let i = 0; i < args.length; i++) {
-    const [flag, inline] = (args[i] ?? '').split(/=(.*)/s, 2) as [string, string | undefined];
-    const value = (): string => {
-      const v = inline ?? args[++i];
-      if (v === undefined || v === '') throw new CliInputError(`${flag} needs a value\n\n${USAGE}`);
-      return v;
-    };
-    if (flag === '--bootstrap') out.bootstrap.push(value());
-    else if (flag === '--workers') {
-      const v = value();
-      const n = Number(v);
-      if (!/^\d+$/.test(v) || n < 1 || n > 16)
-        throw new CliInputError(`--workers must be a whole number from 1 to 16, got ${JSON.stringify(v)}`);
-      out.workers = n;
-    } else if (flag === '--capsules') {
-      const list = value()
-        .split(',')
-        .map((s) => s.trim())
-        .filter(Boolean);
-      const unknown = list.filter((c) => !LIBRARIES.includes(c));
-      if (list.length === 0 || unknown.length > 0)
-        throw new CliInputError(
-          `--capsules: unknown capsule ${JSON.stringify(unknown[0] ?? '')}; allowed: ${LIBRARIES.join(', ')}`,
-        );
-      out.capsules = list;
-    } else if (flag === '--for') {
-      const n = Number(value());
-      if (!(n > 0)) throw new CliInputError('--for needs a positive number of seconds, e.g. --for 30');
-      out.forSeconds = n;
-    } else if (flag === '--test-corrupt-outputs') {
-      // A dishonest contributor for the quorum tests; refused anywhere else.
-      if (env['INOS_TEST_FLAGS'] !== '1')
-        throw new CliInputError('--test-corrupt-outputs is a test-only switch (it needs INOS_TEST_FLAGS=1)');
-      out.corrupt = true;
-    } else throw new CliInputError(`unknown option ${JSON.stringify(flag)}\n\n${USAGE}`);
+  const flags = readFlags(
+    args,
+    {
+      '--bootstrap': 'list',
+      '--workers': 'value',
+      '--capsules': 'value',
+      '--for': 'value',
+      '--test-corrupt-outputs': 'switch',
+    },
+    USAGE,
+  );
+  out.bootstrap.push(...(flags.lists.get('--bootstrap') ?? []));
+  const workers = flags.values.get('--workers');
+  if (workers !== undefined) {
+    const n = Number(workers);
+    if (!/^\d+$/.test(workers) || n < 1 || n > 16)
+      throw new CliInputError(
+        `--workers must be a whole number from 1 to 16, got ${JSON.stringify(workers)}`,
+      );
+    out.workers = n;
+  }
+  const capsules = flags.values.get('--capsules');
+  if (capsules !== undefined) {
+    const list = capsules
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
+    const unknown = list.filter((c) => !LIBRARIES.includes(c));
+    if (list.length === 0 || unknown.length > 0)
+      throw new CliInputError(
+        `--capsules: unknown capsule ${JSON.stringify(unknown[0] ?? '')}; allowed: ${LIBRARIES.join(', ')}`,
+      );
+    out.capsules = list;
+  }
+  const forText = flags.values.get('--for');
+  if (forText !== undefined) {
+    const n = Number(forText);
+    if (!(n > 0)) throw new CliInputError('--for needs a positive number of seconds, e.g. --for 30');
+    out.forSeconds = n;
+  }
+  if (flags.switches.has('--test-corrupt-outputs')) {
+    // A dishonest contributor for the quorum tests; refused anywhere else.
+    if (env['INOS_TEST_FLAGS'] !== '1')
+      throw new CliInputError('--test-corrupt-outputs is a test-only switch (it needs INOS_TEST_FLAGS=1)');
+    out.corrupt = true;
   }
   if (out.bootstrap.length === 0 && env['INOS_BOOTSTRAP'])
     out.bootstrap.push(...env['INOS_BOOTSTRAP'].split(/\s+/).filter(Boolean));

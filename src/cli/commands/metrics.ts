@@ -1,6 +1,7 @@
 /** `inos metrics`: latency percentiles, success, SLO violations, budgets and copies of past runs. */
 import { rmSync } from 'node:fs';
-import { CliInputError, EXIT_OK } from '../cli-error.ts';
+import { readFlags } from './_shared.ts';
+import { EXIT_OK } from '../cli-error.ts';
 import { defaultMetricsFile } from '../data-dir.ts';
 import { loadMetrics } from '../metrics-file.ts';
 import type { Command } from '../registry.ts';
@@ -21,17 +22,10 @@ export const metricsCommand: Command = {
   summary: 'latency percentiles, success rate, SLO violations and copies of past jobs',
   usage: USAGE,
   async run(args, io) {
-    let json = false;
-    let reset = false;
-    let file = defaultMetricsFile();
-    for (let i = 0; i < args.length; i++) {
-      const a = args[i]!;
-      if (a === '--json') json = true;
-      else if (a === '--reset') reset = true;
-      else if (a === '--metrics' && args[i + 1] !== undefined) file = args[++i]!;
-      else if (a.startsWith('--metrics=')) file = a.slice(10);
-      else throw new CliInputError(`unknown argument ${JSON.stringify(a)}\n\n${USAGE}`);
-    }
+    const flags = readFlags(args, { '--json': 'switch', '--reset': 'switch', '--metrics': 'value' }, USAGE);
+    const json = flags.switches.has('--json');
+    const reset = flags.switches.has('--reset');
+    const file = flags.values.get('--metrics') ?? defaultMetricsFile();
     if (reset) {
       rmSync(file, { force: true });
       io.writeStderr(`inos metrics: cleared ${file}\n`);

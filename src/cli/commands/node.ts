@@ -21,6 +21,7 @@ import { dataDir } from '../data-dir.ts';
 import { removeLocalNode, writeLocalNode } from '../local-node.ts';
 import { defaultStoreDir } from '../node-engine.ts';
 import { meshTransports, nodeListen } from '../../mesh/libp2p/transports.ts';
+import { readFlags } from './_shared.ts';
 import { CliInputError, EXIT_OK } from '../cli-error.ts';
 import type { CliIo } from '../io.ts';
 import type { Command } from '../registry.ts';
@@ -68,44 +69,49 @@ export function parseNodeArgs(args: readonly string[]): NodeArgs {
     store: undefined,
     reputation: undefined,
   };
-  for (let i = 0; i < args.length; i++) {
-    const [flag, inline] = (args[i] ?? '').split(/=(.*)/s, 2) as [string, string | undefined];
-    const value = (): string => {
-      const v = inline ?? args[++i];
-      if (v === undefined || v === '') throw new CliInputError(`${flag} needs a value\n\n${USAGE}`);
-      return v;
-    };
-    if (flag === '--listen') {
-      const v = value();
-      const m = /^(\[[0-9a-fA-F:]+\]|[0-9.]+):(\d{1,5})$/.exec(v);
-      const port = Number(m?.[2]);
-      if (!m || port > 65535) {
-        throw new CliInputError(
-          `--listen ${JSON.stringify(v)} is not HOST:PORT with an IPv4 or [IPv6] address and a port 0-65535 (e.g. 127.0.0.1:4001)`,
-        );
-      }
-      out.host = m[1]!.replace(/^\[|\]$/g, '');
-      out.port = port;
-    } else if (flag === '--key') out.keyFile = value();
-    else if (flag === '--bootstrap') {
-      const v = value();
-      try {
-        if (multiaddr(v).getComponents().at(-1)?.name !== 'p2p')
-          throw new Error('no /p2p/<PeerId> at the end');
-      } catch (err) {
-        throw new CliInputError(
-          `--bootstrap ${JSON.stringify(v)} is not a multiaddr ending in /p2p/<PeerId> (${(err as Error).message})`,
-        );
-      }
-      out.bootstrap.push(v);
-    } else if (flag === '--for') {
-      const n = Number(value());
-      if (!(n > 0)) throw new CliInputError(`--for needs a positive number of seconds, e.g. --for 30`);
-      out.forSeconds = n;
-    } else if (flag === '--store') out.store = value();
-    else if (flag === '--reputation') out.reputation = value();
-    else throw new CliInputError(`unknown option ${JSON.stringify(flag)}\n\n${USAGE}`);
+  const flags = readFlags(
+    args,
+    {
+      '--listen': 'value',
+      '--key': 'value',
+      '--bootstrap': 'list',
+      '--for': 'value',
+      '--store': 'value',
+      '--reputation': 'value',
+    },
+    USAGE,
+  );
+  const listen = flags.values.get('--listen');
+  if (listen !== undefined) {
+    const m = /^(\[[0-9a-fA-F:]+\]|[0-9.]+):(\d{1,5})$/.exec(listen);
+    const port = Number(m?.[2]);
+    if (!m || port > 65535) {
+      throw new CliInputError(
+        `--listen ${JSON.stringify(listen)} is not HOST:PORT with an IPv4 or [IPv6] address and a port 0-65535 (e.g. 127.0.0.1:4001)`,
+      );
+    }
+    out.host = m[1]!.replace(/^\[|\]$/g, '');
+    out.port = port;
   }
+  out.keyFile = flags.values.get('--key');
+  for (const v of flags.lists.get('--bootstrap') ?? []) {
+    try {
+      if (multiaddr(v).getComponents().at(-1)?.name !== 'p2p') throw new Error('no /p2p/<PeerId> at the end');
+    } catch (err) {
+      throw new CliInputError(
+        `--bootstrap ${JSON.stringify(v)} is not a multiaddr ending in /p2p/<PeerId> (${(err as Error).message})`,
+      );
+    }
+    out.bootstrap.push(v);
+  }
+  const forText = flags.values.get('--for');
+  if (forText !== undefined) {
+    const n = Number(forText);
+    if (!(n > 0)) throw new CliInputError(`--for needs a positive number of seconds, e.g. --for 30`);
+    out.forSeconds = n;
+  }
+  out.store = flags.values.get('--store');
+  out.reputation = flags.values.get('--reputation');
   return out;
 }
 

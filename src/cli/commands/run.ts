@@ -23,6 +23,7 @@ import {
 import type { JobOutcome } from '../../engine/job-engine.ts';
 import { CapsuleRegistry } from '../../engine/registry.ts';
 import { MAX_PARAMS_BYTES } from '../../engine/validate.ts';
+import { readFlags } from './_shared.ts';
 import { CliInputError, EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK } from '../cli-error.ts';
 import type { CliIo } from '../io.ts';
 import { defaultStoreDir, startNodeEngine, type NodeEngine } from '../node-engine.ts';
@@ -194,30 +195,15 @@ function wholeNumber(flag: string, text: string, min: number, max: number): numb
 }
 
 export function parseRunArgs(args: readonly string[]): RunOptions {
+  const flags = readFlags(
+    args,
+    Object.fromEntries(Object.keys(FLAGS).map((f) => [f, 'value' as const])),
+    USAGE,
+    { positional: true },
+  );
   const values: Partial<Record<(typeof FLAGS)[Flag], string>> = {};
-  const positional: string[] = [];
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i]!;
-    if (!arg.startsWith('-') || arg === '-') {
-      positional.push(arg);
-      continue;
-    }
-    const eq = arg.indexOf('=');
-    const flag = eq > 0 ? arg.slice(0, eq) : arg;
-    if (!Object.hasOwn(FLAGS, flag))
-      fail(`unknown option ${JSON.stringify(flag)}; allowed: ${Object.keys(FLAGS).join(', ')}`);
-    const key = FLAGS[flag as Flag];
-    let value: string | undefined;
-    if (eq > 0) value = arg.slice(eq + 1);
-    else {
-      value = args[i + 1];
-      // `--in -` is stdin; a following `--flag` means this one's value was forgotten.
-      if (value === undefined || (value.startsWith('--') && value.length > 2)) fail(`${flag} needs a value`);
-      i++;
-    }
-    if (values[key] !== undefined) fail(`${flag} was given twice`);
-    values[key] = value;
-  }
+  for (const [flag, value] of flags.values) values[FLAGS[flag as Flag]] = value;
+  const positional = flags.positional;
   const [library, method, ...extra] = positional;
   if (library === undefined || method === undefined)
     fail(`expected <library> <method>, got ${positional.length} argument(s)`);
@@ -229,9 +215,6 @@ export function parseRunArgs(args: readonly string[]): RunOptions {
   const format = values.format ?? 'raw';
   if (!(FORMATS as readonly string[]).includes(format))
     fail(`--format must be one of ${FORMATS.join(', ')}; got ${JSON.stringify(format)}`);
-  if (values.in === '') fail('--in needs a file name, or - for stdin');
-  if (values.out === '') fail('--out needs a file name, or - for stdout');
-  if (values.store === '') fail('--store needs a directory');
   return {
     library,
     method,

@@ -11,6 +11,7 @@ import { builtinCapsules } from '../../capsules/builtin.ts';
 import { MICRO_CREDITS_PER_CREDIT } from '../../ledger/index.ts';
 import { credits } from '../../trade/market-wallet.ts';
 import type { JobDone } from '../../trade/index.ts';
+import { readFlags } from './_shared.ts';
 import { CliInputError, EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK } from '../cli-error.ts';
 import type { CliIo } from '../io.ts';
 import { bootstrapOrLocal } from '../local-node.ts';
@@ -77,46 +78,53 @@ function duration(text: string): number {
 }
 
 export function parseSubmitArgs(args: readonly string[], env: NodeJS.ProcessEnv = process.env): SubmitArgs {
-  const pos: string[] = [];
-  const o: Partial<SubmitArgs> & { bootstrap: string[] } = { bootstrap: [] };
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i]!;
-    if (!a.startsWith('--')) {
-      pos.push(a);
-      continue;
+  const flags = readFlags(
+    args,
+    {
+      '--in': 'value',
+      '--params': 'value',
+      '--budget': 'value',
+      '--redundancy': 'value',
+      '--deadline': 'value',
+      '--out': 'value',
+      '--bootstrap': 'list',
+      '--json': 'switch',
+      '--mint': 'switch',
+      '--wait': 'value',
+    },
+    USAGE,
+    { positional: true },
+  );
+  const whole = (flag: string, min: number, max: number): number | undefined => {
+    const v = flags.values.get(flag);
+    if (v === undefined) return undefined;
+    const n = Number(v);
+    if (!/^\d+$/.test(v) || n < min || n > max)
+      fail(`${flag} must be a whole number from ${min} to ${max}; got ${JSON.stringify(v)}`);
+    return n;
+  };
+  const pos = flags.positional;
+  const o: Partial<SubmitArgs> & { bootstrap: string[] } = {
+    bootstrap: [...(flags.lists.get('--bootstrap') ?? [])],
+    in: flags.values.get('--in'),
+    out: flags.values.get('--out'),
+    budget: whole('--budget', 1, 1_000_000),
+    redundancy: whole('--redundancy', 1, 5),
+    json: flags.switches.has('--json') || undefined,
+    mint: flags.switches.has('--mint') || undefined,
+  };
+  const deadline = flags.values.get('--deadline');
+  if (deadline !== undefined) o.deadlineMs = duration(deadline);
+  const wait = whole('--wait', 0, 600);
+  if (wait !== undefined) o.waitMs = wait * 1000;
+  const paramsFlag = flags.values.get('--params');
+  if (paramsFlag?.startsWith('@')) {
+    try {
+      o.params = readFileSync(paramsFlag.slice(1), 'utf8');
+    } catch (err) {
+      fail(`cannot read --params ${paramsFlag}: ${err instanceof Error ? err.message : String(err)}`);
     }
-    const [flag, inline] = a.split(/=(.*)/s, 2) as [string, string | undefined];
-    const value = (): string => {
-      const v = inline ?? args[++i];
-      if (v === undefined || v === '' || (v.startsWith('--') && v.length > 2)) fail(`${flag} needs a value`);
-      return v;
-    };
-    const whole = (v: string, min: number, max: number): number => {
-      const n = Number(v);
-      if (!/^\d+$/.test(v) || n < min || n > max)
-        fail(`${flag} must be a whole number from ${min} to ${max}; got ${JSON.stringify(v)}`);
-      return n;
-    };
-    if (flag === '--in') o.in = value();
-    else if (flag === '--params') {
-      const v = value();
-      if (v.startsWith('@')) {
-        try {
-          o.params = readFileSync(v.slice(1), 'utf8');
-        } catch (err) {
-          fail(`cannot read --params ${v}: ${err instanceof Error ? err.message : String(err)}`);
-        }
-      } else o.params = v;
-    } else if (flag === '--budget') o.budget = whole(value(), 1, 1_000_000);
-    else if (flag === '--redundancy') o.redundancy = whole(value(), 1, 5);
-    else if (flag === '--deadline') o.deadlineMs = duration(value());
-    else if (flag === '--out') o.out = value();
-    else if (flag === '--bootstrap') o.bootstrap.push(value());
-    else if (flag === '--json') o.json = true;
-    else if (flag === '--mint') o.mint = true;
-    else if (flag === '--wait') o.waitMs = whole(value(), 0, 600) * 1000;
-    else fail(`unknown option ${JSON.stringify(flag)}`);
-  }
+  } else o.params = paramsFlag;
   const [library, method, ...extra] = pos;
   if (library === undefined || method === undefined)
     fail(`expected <library> <method>, got ${pos.length} argument(s)`);
