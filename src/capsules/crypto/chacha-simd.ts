@@ -1,22 +1,30 @@
 /**
- * ChaCha20 (RFC 8439 §2.4) and Poly1305 (§2.5) as a generated WebAssembly module: ChaCha20 computes
+ * ChaCha20 (RFC 8439 §2.4) and Poly1305 (§2.5) as a generated WebAssembly module. ChaCha20 computes
  * 4 blocks at once, one block per i32x4 lane (the 16 state words are 16 v128 locals, rotations by 16
  * and 8 are byte shuffles), then transposes the lanes into 4 consecutive 64-byte blocks and XORs them
- * into the data. Poly1305 is the 32-bit-limb algorithm (5 limbs of 26 bits, 64-bit products) on i64
- * scalars: WebAssembly has no 64×64→128 multiply.
+ * into the data. Poly1305 uses 5 limbs of 26 bits on i64 scalars (WebAssembly has no 64×64→128
+ * multiply) and absorbs two blocks per carry chain: h ← (h + m1)·r² + m2·r.
+ * `seal` is the encryption loop: ChaCha20 of one 256-byte pass woven statement by statement with
+ * Poly1305 of the previous pass's ciphertext. The two use different register files (xmm against
+ * general-purpose) and different execution units, so on this kernel's test machine (AMD EPYC, Node 20)
+ * the MAC costs almost nothing on top of the cipher — provided TurboFan keeps them interleaved, which
+ * the scratch stores of KernelOptions.anchors force.
  *
  * Why generated WASM: noble's pure-JS ChaCha20 + Poly1305 ran at 0.025–0.04× OpenSSL
  * (`openssl speed -evp chacha20-poly1305`); libsodium-wrappers 0.7.15 (its WebAssembly build) measured
  * 63 MB/s on 1 MiB here. The bytes are generated like the proof-of-work kernel's (../pow/_wasm.ts):
  * no prebuilt binary, `WebAssembly.Module` of local bytes under the 'wasm-unsafe-eval' CSP source.
- * The module is < 4 KiB, so Chrome compiles it synchronously even on a document's main thread.
+ * The module is ~18 KiB (the round loop is unrolled 5 times): current Chrome compiles up to 8 MiB
+ * synchronously on a document's main thread (it used to be 4 KiB); tests/e2e/browser-engine and
+ * bench:chacha's page part check that it compiles on selftest.html.
  *
  * Memory (one 64 KiB page + DATA_BYTES): bytes 0..63 the ChaCha20 state words 0..15 (word 12, the
  * counter, is passed to `xor` instead); 64..103 Poly1305's r as 5 i64 limbs; 128..167 the accumulator
- * h as 5 i64 limbs; DATA.. DATA + DATA_BYTES + 256 the data (256 bytes of slack: `xor` always writes
- * whole groups of 4 blocks).
+ * h; 168..207 r²; 208..231 scratch for the ordering stores; DATA.. DATA + DATA_BYTES + 256 the data
+ * (256 bytes of slack: `xor` always writes whole passes of 4 blocks).
  * Exports: `xor(ptr, blocks, counter)` XORs the keystream of blocks counter .. counter+blocks−1 into
- * memory at ptr; `mac(ptr, blocks)` absorbs `blocks` 16-byte blocks at ptr (each with the 2^128 bit).
+ * memory at ptr; `mac(ptr, blocks)` absorbs `blocks` 16-byte blocks at ptr (each with the 2^128 bit);
+ * `seal(ptr, passes, counter)` does both, MACing the ciphertext, on `passes` × 256 bytes.
  */
 import { ByteWriter, I32, OP, SIMD, V128 } from '../pow/_wasm.ts';
 
@@ -38,7 +46,6 @@ const OPS = {
   br: 0x0c,
 } as const;
 const V = { load: 0x00, load32_splat: 0x09, store: 0x0b } as const;
-const SIMD_MORE = { i32x4_replace_lane: 0x1c } as const;
 
 export const STATE = 0;
 export const POLY_R = 64;
@@ -52,11 +59,6 @@ export const DATA_BYTES = 64 << 10;
 
 /** Generator choices that bench-chacha compares; the kernel uses DEFAULT_OPTIONS. */
 export interface KernelOptions {
-  /**
-   * 'lanes': 4 blocks, one per i32x4 lane (16 state words in 16 v128 locals, transposed at the end);
-   * 'rows': 3 blocks of 4 rows each (12 v128 locals, rows b, c, d turned for the diagonal round).
-   */
-  layout: 'lanes' | 'rows';
   /** ChaCha20 double rounds per iteration of the round loop (10: no loop). */
   doubleRoundsPerIteration: 5 | 10;
   /**
@@ -67,7 +69,7 @@ export interface KernelOptions {
    */
   anchors: boolean;
 }
-export const DEFAULT_OPTIONS: KernelOptions = { layout: 'lanes', doubleRoundsPerIteration: 5, anchors: true };
+export const DEFAULT_OPTIONS: KernelOptions = { doubleRoundsPerIteration: 5, anchors: true };
 
 const ROTL16 = [2, 3, 0, 1, 6, 7, 4, 5, 10, 11, 8, 9, 14, 15, 12, 13];
 const ROTL8 = [3, 0, 1, 2, 7, 4, 5, 6, 11, 8, 9, 10, 15, 12, 13, 14];
@@ -154,7 +156,7 @@ interface ChachaLocals {
   x: number;
 }
 
-interface Layout {
+interface ChachaPass {
   /** ChaCha20 blocks per pass. */
   blocks: number;
   /** v128 locals from ChachaLocals.x on. */
@@ -203,7 +205,7 @@ function anchorV128(a: Asm, l: number): void {
 }
 
 /** 4 blocks, block i in lane i: locals x..x+15 the state words, x+16..x+19 transpose temporaries. */
-const LANES: Layout = {
+const LANES: ChachaPass = {
   blocks: 4,
   v128s: 20,
   setup(a, L) {
@@ -289,85 +291,6 @@ function lanesWord(a: Asm, L: ChachaLocals, w: number): void {
   }
 }
 
-/** 3 blocks of 4 rows: block i's row r in local x + 4 i + r. */
-const ROWS: Layout = {
-  blocks: 3,
-  v128s: 12,
-  setup(a, L) {
-    for (let r = 0; r < 4; r++) {
-      for (let i = 0; i < 3; i++) {
-        stateRow(a, L, r, i);
-        a.set(L.x + 4 * i + r);
-        a.cut();
-      }
-    }
-  },
-  doubleRound(a, L, o) {
-    const row = (i: number, r: number): number => L.x + 4 * i + r;
-    const steps = (p: number, q: number, d: number, n: number): void => {
-      for (let i = 0; i < 3; i++) step(a, row(i, p), row(i, q), row(i, d), n);
-    };
-    // Rows b, c, d turned by 1, 2, 3 lanes line the diagonals up as columns.
-    const turn = (r: number, lanes: number[]): void => {
-      for (let i = 0; i < 3; i++) {
-        a.get(row(i, r));
-        a.get(row(i, r));
-        a.shuffle(lanes32(lanes));
-        a.set(row(i, r));
-        a.cut();
-      }
-    };
-    const round = (): void => {
-      steps(0, 1, 3, 16);
-      steps(2, 3, 1, 12);
-      steps(0, 1, 3, 8);
-      steps(2, 3, 1, 7);
-    };
-    round();
-    turn(1, [1, 2, 3, 0]);
-    turn(2, [2, 3, 0, 1]);
-    turn(3, [3, 0, 1, 2]);
-    round();
-    turn(1, [3, 0, 1, 2]);
-    turn(2, [2, 3, 0, 1]);
-    turn(3, [1, 2, 3, 0]);
-    if (o.anchors) for (let i = 0; i < 3; i++) anchorV128(a, row(i, 0));
-  },
-  finish(a, L) {
-    for (let i = 0; i < 3; i++) {
-      for (let r = 0; r < 4; r++) {
-        const off = 64 * i + 16 * r;
-        a.get(L.ptr);
-        a.get(L.ptr);
-        a.mem(V.load, 0, off);
-        a.get(L.x + 4 * i + r);
-        stateRow(a, L, r, i);
-        a.simd(SIMD.i32x4_add);
-        a.simd(SIMD.v128_xor);
-        a.mem(V.store, 0, off);
-        a.cut();
-      }
-    }
-  },
-};
-
-/** Row r (0..3) of block i's input state: row 3 lane 0 is the counter + i. */
-function stateRow(a: Asm, L: ChachaLocals, r: number, i: number): void {
-  a.i32(0);
-  a.mem(V.load, 0, STATE + 16 * r);
-  if (r === 3) {
-    a.get(L.ctr);
-    if (i > 0) {
-      a.i32(i);
-      a.op(OP.i32_add);
-    }
-    a.simd(SIMD_MORE.i32x4_replace_lane);
-    a.op(0);
-  }
-}
-
-const layoutOf = (o: KernelOptions): Layout => (o.layout === 'rows' ? ROWS : LANES);
-
 /** `block; loop; if (local <= 0) break;` … `br 0; end; end` around `body`. */
 function whilePositive(a: Asm, counter: number, body: () => void): void {
   a.op(OP.block, OP.void, OP.loop, OP.void);
@@ -399,7 +322,7 @@ function repeat(a: Asm, counter: number, n: number, body: () => void): void {
 /** `xor(ptr, blocks, counter)` in whole passes: up to 3 blocks' bytes past the last block are overwritten. */
 function xorBody(o: KernelOptions): Asm {
   const a = new Asm();
-  const lay = layoutOf(o);
+  const lay = LANES;
   const L: ChachaLocals = { ptr: 0, ctr: 2, x: 4 };
   const BLOCKS = 1,
     ROUND = 3;
@@ -611,7 +534,7 @@ function macBody(): Asm {
  */
 function sealBody(o: KernelOptions): Asm {
   const a = new Asm();
-  const lay = layoutOf(o);
+  const lay = LANES;
   const group = 64 * lay.blocks;
   const GROUPS = 1,
     ROUND = 3,
@@ -681,7 +604,7 @@ export function buildChachaPolyBytes(o: KernelOptions = DEFAULT_OPTIONS): Uint8A
     fn(
       [
         [1, I32],
-        [layoutOf(o).v128s, V128],
+        [LANES.v128s, V128],
       ],
       xorBody(o),
     ),
@@ -691,7 +614,7 @@ export function buildChachaPolyBytes(o: KernelOptions = DEFAULT_OPTIONS): Uint8A
     fn(
       [
         [2, I32],
-        [layoutOf(o).v128s, V128],
+        [LANES.v128s, V128],
         [POLY_I64S, I64],
       ],
       sealBody(o),
@@ -736,10 +659,7 @@ function leBig(bytes: Uint8Array): bigint {
 }
 
 /** Instantiates a compiled kernel module (buildChachaPolyBytes). */
-export function instantiate(
-  module: WebAssembly.Module,
-  o: KernelOptions = DEFAULT_OPTIONS,
-): ChachaPolyKernel {
+export function instantiate(module: WebAssembly.Module): ChachaPolyKernel {
   const ex = new WebAssembly.Instance(module, {}).exports;
   const memory = ex['mem'] as WebAssembly.Memory;
   const xor = ex['xor'] as (ptr: number, blocks: number, counter: number) => void;
@@ -753,7 +673,7 @@ export function instantiate(
     xor: (blocks, counter) => xor(DATA, blocks, counter | 0),
     mac: (blocks) => mac(DATA, blocks),
     seal: (groups, counter) => seal(DATA, groups, counter | 0),
-    groupBytes: 64 * layoutOf(o).blocks,
+    groupBytes: 64 * LANES.blocks,
     setKey(key, nonce) {
       for (let i = 0; i < 4; i++) view.setUint32(STATE + 4 * i, SIGMA[i]!, true);
       bytes.set(key, STATE + 16);
