@@ -142,10 +142,22 @@ export function chachaEncryptInto(
       for (let at = 0; at < v.length; at += DATA_BYTES) {
         const len = Math.min(DATA_BYTES, v.length - at);
         k.bytes.set(v.subarray(at, at + len), DATA);
-        // §2.8: the payload uses counters from 1 (0 made the one-time key).
-        k.xor(Math.ceil(len / 64), 1 + (off + at) / 64);
-        out.set(k.bytes.subarray(DATA, DATA + len), off + at);
-        kernelMacHere(k, len);
+        // §2.8: the payload uses counters from 1 (0 made the one-time key). Whole passes (groupBytes) are
+        // encrypted and MACed in one pass (seal); a shorter tail is XORed, then MACed zero-padded.
+        const counter = 1 + (off + at) / 64;
+        const groups = Math.floor(len / k.groupBytes);
+        const sealed = groups * k.groupBytes;
+        if (groups > 0) {
+          k.seal(groups, counter);
+          out.set(k.bytes.subarray(DATA, DATA + sealed), off + at);
+        }
+        const rest = len - sealed;
+        if (rest > 0) {
+          k.bytes.copyWithin(DATA, DATA + sealed, DATA + len);
+          k.xor(Math.ceil(rest / 64), counter + sealed / 64);
+          out.set(k.bytes.subarray(DATA, DATA + rest), off + at + sealed);
+          kernelMacHere(k, rest);
+        }
       }
     });
     out.set(kernelFinish(k, s, aad.length, n), n);

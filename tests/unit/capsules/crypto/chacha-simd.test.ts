@@ -2,12 +2,23 @@
  * The generated WebAssembly SIMD ChaCha20-Poly1305 kernel (src/capsules/crypto/chacha-simd.ts):
  * RFC 8439's ChaCha20 and Poly1305 test vectors on the kernel itself, then the AEAD against noble
  * (the 'js' backend) and OpenSSL (node:crypto) on seeded random inputs at every length that straddles a
- * block, a 64 KiB slab or a 256 KiB chunk, with AAD of random length. Set SEED=n to reproduce a failure.
+ * block, a 64 KiB slab or a 256 KiB chunk, with AAD of random length; `seal` (ChaCha20 and Poly1305
+ * woven) and `mac` (two blocks per carry) against BigInt arithmetic and `xor`, in every generator
+ * variant. Set SEED=n to reproduce a failure.
  */
 import * as nodeCrypto from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { chachaDecryptInto, chachaEncryptInto, TAG_BYTES } from '../../../../src/capsules/crypto/aead.ts';
-import { chachaPolyKernel, DATA, DATA_BYTES } from '../../../../src/capsules/crypto/chacha-simd.ts';
+import {
+  buildChachaPolyBytes,
+  chachaPolyKernel,
+  DATA,
+  DATA_BYTES,
+  DEFAULT_OPTIONS,
+  instantiate,
+  type ChachaPolyKernel,
+  type KernelOptions,
+} from '../../../../src/capsules/crypto/chacha-simd.ts';
 import { simdSupported } from '../../../../src/capsules/pow/dsha256-simd.ts';
 import { prng, seedFromEnv } from '../../_prng.ts';
 import { need } from '../../../_tools.ts';
@@ -81,6 +92,65 @@ describe.skipIf(!need('WebAssembly SIMD', simdSupported(), 'the ChaCha20-Poly130
         hex(Uint8Array.from(Buffer.from(want.toString(16).padStart(32, '0'), 'hex')).reverse()),
       );
     });
+
+    /** Poly1305 of whole 16-byte blocks (each with the 2^128 bit), h only (no s), in BigInt. */
+    function polyRef(r: Uint8Array, msg: Uint8Array): bigint {
+      const le = (b: Uint8Array) => BigInt('0x' + (hex(b.slice().reverse()) || '0'));
+      const rr = le(r) & 0x0ffffffc0ffffffc0ffffffc0fffffffn;
+      const p = (1n << 130n) - 5n;
+      let acc = 0n;
+      for (let i = 0; i < msg.length; i += 16)
+        acc = ((acc + le(msg.subarray(i, i + 16)) + (1n << 128n)) * rr) % p;
+      return acc;
+    }
+    const tagWithZeroS = (kk: ChachaPolyKernel) => polyRefTag(kk.polyFinish(new Uint8Array(16)));
+    const polyRefTag = (t: Uint8Array) => hex(t);
+    const refTag = (v: bigint) => {
+      let t = v & ((1n << 128n) - 1n);
+      const out = new Uint8Array(16);
+      for (let i = 0; i < 16; i++, t >>= 8n) out[i] = Number(t & 0xffn);
+      return hex(out);
+    };
+
+    const variants: [string, KernelOptions][] = [
+      ['default', DEFAULT_OPTIONS],
+      ['without anchors', { ...DEFAULT_OPTIONS, anchors: false }],
+      ['round loop unrolled 10×', { ...DEFAULT_OPTIONS, doubleRoundsPerIteration: 10 }],
+    ];
+    for (const [name, options] of variants) {
+      it(`${name}: mac of 0..9 and 4,096 blocks equals BigInt Poly1305; seal equals xor then mac`, () => {
+        const kk = instantiate(
+          new WebAssembly.Module(buildChachaPolyBytes(options) as Uint8Array<ArrayBuffer>),
+        );
+        const rand = prng(SEED + 2);
+        for (const blocks of [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 4096]) {
+          const r = randomBytes(rand, 16);
+          const msg = randomBytes(rand, blocks * 16);
+          kk.polyInit(r);
+          kk.bytes.set(msg, DATA);
+          kk.mac(blocks);
+          expect(tagWithZeroS(kk), `mac of ${blocks} blocks`).toBe(refTag(polyRef(r, msg)));
+        }
+        for (const passes of [1, 2, 3, 5, DATA_BYTES / kk.groupBytes]) {
+          const key = randomBytes(rand, 32);
+          const nonce = randomBytes(rand, 12);
+          const r = randomBytes(rand, 16);
+          const counter = 1 + ((rand() * 1000) >>> 0);
+          const n = passes * kk.groupBytes;
+          const pt = randomBytes(rand, n);
+          const ct = pt.slice();
+          kk.xorInPlace(key, nonce, counter, ct);
+          kk.setKey(key, nonce);
+          kk.polyInit(r);
+          kk.bytes.set(pt, DATA);
+          kk.seal(passes, counter);
+          expect(hex(kk.bytes.subarray(DATA, DATA + n)), `seal of ${passes} passes: ciphertext`).toBe(
+            hex(ct),
+          );
+          expect(tagWithZeroS(kk), `seal of ${passes} passes: MAC`).toBe(refTag(polyRef(r, ct)));
+        }
+      });
+    }
 
     const SIZES = [0, 1, 15, 16, 17, 63, 64, 65, 255, 256, 257, 1000, DATA_BYTES - 1, DATA_BYTES + 65];
     SIZES.push((256 << 10) + 63, 1 << 20, (1 << 20) + 1);
