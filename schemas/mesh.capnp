@@ -26,6 +26,19 @@ struct Advert {
   # Share of the CPU budget currently allowed, 0.0 to 1.0 (the popup's throttle times idle state).
 }
 
+struct AdvertSolicit {
+  # Published on the gossip topic "inos/adverts/solicit/1" by a node that has just gained its first
+  # advert-topic neighbour (it joined, or came back after being cut off). Gossip keeps no history, so
+  # without it the newcomer would learn each advert only at that node's periodic refresh; every node
+  # that accepts a solicit republishes its own current advert, within its own gossip rate limit.
+  # Receivers rate-limit solicits per origin (PeerGuard), so a solicit flood is no amplifier.
+  version @0 :UInt16;
+  peerId @1 :Text;
+  # The publisher's libp2p PeerId (base58btc); must equal the gossip message's signer.
+  timestampMs @2 :UInt64;
+  # Publisher's wall clock, Unix milliseconds; a solicit far from the receiver's clock is ignored.
+}
+
 struct CapsuleOffer {
   name @0 :Text;
   # Capsule name as registered in src/capsules/builtin.ts, e.g. "hash"; at most 64 bytes.

@@ -97,6 +97,11 @@ export const layouts = {
       {"kind":"slot","name":"gpu","type":{"kind":"struct","structName":"mesh.capnp:Gpu"},"offset":2},
       {"kind":"slot","name":"throttle","type":{"kind":"float32"},"offset":6}
     ]},
+    "mesh.capnp:AdvertSolicit": {"kind":"struct","id":"e9dd621bf7fbef71","dataWords":2,"pointerCount":1,"discriminantCount":0,"discriminantOffset":0, "fields": [
+      {"kind":"slot","name":"version","type":{"kind":"uint16"},"offset":0},
+      {"kind":"slot","name":"peerId","type":{"kind":"text"},"offset":0},
+      {"kind":"slot","name":"timestampMs","type":{"kind":"uint64"},"offset":1}
+    ]},
     "mesh.capnp:CapsuleOffer": {"kind":"struct","id":"f8b5a7191808a697","dataWords":1,"pointerCount":1,"discriminantCount":0,"discriminantOffset":0, "fields": [
       {"kind":"slot","name":"name","type":{"kind":"text"},"offset":0},
       {"kind":"slot","name":"version","type":{"kind":"uint32"},"offset":0}

@@ -121,6 +121,48 @@ export class Advert extends $.Struct {
   }
   override toString(): string { return "Advert_" + super.toString(); }
 }
+/**
+* Published on the gossip topic "inos/adverts/solicit/1" by a node that has just gained its first
+* advert-topic neighbour (it joined, or came back after being cut off). Gossip keeps no history, so
+* without it the newcomer would learn each advert only at that node's periodic refresh; every node
+* that accepts a solicit republishes its own current advert, within its own gossip rate limit.
+* Receivers rate-limit solicits per origin (PeerGuard), so a solicit flood is no amplifier.
+*
+*/
+export class AdvertSolicit extends $.Struct {
+  static override readonly _capnp = {
+    displayName: "AdvertSolicit",
+    id: "e9dd621bf7fbef71",
+    size: new $.ObjectSize(16, 1),
+  };
+  get version(): number {
+    return $.utils.getUint16(0, this);
+  }
+  set version(value: number) {
+    $.utils.setUint16(0, value, this);
+  }
+  /**
+* The publisher's libp2p PeerId (base58btc); must equal the gossip message's signer.
+*
+*/
+  get peerId(): string {
+    return $.utils.getText(0, this);
+  }
+  set peerId(value: string) {
+    $.utils.setText(0, value, this);
+  }
+  /**
+* Publisher's wall clock, Unix milliseconds; a solicit far from the receiver's clock is ignored.
+*
+*/
+  get timestampMs(): bigint {
+    return $.utils.getUint64(8, this);
+  }
+  set timestampMs(value: bigint) {
+    $.utils.setUint64(8, value, this);
+  }
+  override toString(): string { return "AdvertSolicit_" + super.toString(); }
+}
 export class CapsuleOffer extends $.Struct {
   static override readonly _capnp = {
     displayName: "CapsuleOffer",

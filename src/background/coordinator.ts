@@ -230,6 +230,23 @@ export class Coordinator {
     }
   }
 
+  /**
+   * Tells a running document the settings it acts on (opt-outs, bootstrap peers) at once, so its
+   * mesh advert follows an opt-out change within the gossip rate limit instead of at the next
+   * heartbeat. A document created just now pulls them with offscreen/hello instead.
+   */
+  private async pushSettings(): Promise<void> {
+    try {
+      if ((await this.deps.offscreen.ensure()) !== 'existing') return;
+      await this.deps.toOffscreen('settings/apply', {
+        optOut: [...this.settings.optOut],
+        bootstrap: [...this.settings.mesh.bootstrap],
+      });
+    } catch (err) {
+      this.deps.log?.('settings push not delivered', err);
+    }
+  }
+
   get lifecycle(): LifecycleState {
     return this.state;
   }
@@ -333,6 +350,7 @@ export class Coordinator {
         this.settings = updateSettings(this.settings, patch);
         await this.deps.durable.write(SETTINGS_KEY, this.settings);
         this.deps.idle.setDetectionInterval(this.settings.idleAfterSec);
+        await this.pushSettings();
         await this.reevaluate();
         return this.settings;
       },

@@ -13,7 +13,7 @@ import { hexToBytes } from '@noble/hashes/utils.js';
 import { isPrivateAddr } from '../mesh/libp2p/bootstrap-addr.ts';
 import { createMeshNode, type MeshLibp2p } from '../mesh/libp2p/create-node.ts';
 import { BanList, Libp2pPort } from '../mesh/libp2p/libp2p-port.ts';
-import { DirectDialPort } from '../mesh/libp2p/live-mesh.ts';
+import { DirectDialPort, solicitOnJoin } from '../mesh/libp2p/live-mesh.ts';
 import { installNodePolyfills } from '../mesh/libp2p/node-polyfills.ts';
 import { meshTransports, nodeListen } from '../mesh/libp2p/transports.ts';
 import { MeshNode } from '../mesh/protocol/node.ts';
@@ -74,6 +74,8 @@ export async function startMeshPeer(identity: Identity, bootstrap: readonly stri
   const chunks = new MemoryChunks();
   const node = new MeshNode(new DirectDialPort(port, libp2p), { source: chunks });
   await node.start();
+  // Ask for everyone's advert once we have a neighbour, instead of waiting for their refresh.
+  const stopSoliciting = solicitOnJoin(libp2p, node.adverts);
   const dials = bootstrap.map((b) =>
     libp2p.dial(multiaddr(b)).then(
       () => null,
@@ -82,6 +84,7 @@ export async function startMeshPeer(identity: Identity, bootstrap: readonly stri
   );
   const failed = (await Promise.all(dials)).filter((x): x is string => x !== null);
   if (failed.length === bootstrap.length && bootstrap.length > 0) {
+    stopSoliciting();
     await libp2p.stop();
     throw new CliInputError(`could not reach any bootstrap peer:\n  ${failed.join('\n  ')}`);
   }
@@ -91,6 +94,7 @@ export async function startMeshPeer(identity: Identity, bootstrap: readonly stri
     node,
     chunks,
     async stop() {
+      stopSoliciting();
       node.stop();
       await libp2p.stop();
     },

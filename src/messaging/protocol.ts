@@ -288,6 +288,11 @@ export interface MarketJobView {
 export interface OffscreenProtocol {
   'lifecycle/apply': { req: { lifecycle: LifecycleState }; res: { applied: number } };
   'throttle/apply': { req: Throttle; res: { workers: number; dutyPercent: number; gpu: boolean } };
+  /**
+   * The settings the document acts on changed (pushed by settings/set, so a new opt-out reaches the
+   * mesh advert at once rather than with the next heartbeat).
+   */
+  'settings/apply': { req: { optOut: string[]; bootstrap: string[] }; res: { applied: true } };
   /** Queue a job; the result comes back as offscreen/job-done. A repeated job id is ignored. */
   /** `hostId`: the instanceId of the host that took the order (its jobs die with it). */
   'jobs/submit': { req: JobOrder; res: { accepted: boolean; duplicate: boolean; hostId: string } };
@@ -344,7 +349,13 @@ export interface OffscreenProtocol {
   };
   'test/mesh-adverts': {
     req: undefined;
-    res: { peers: string[]; capsules: Record<string, string[]>; workers: Record<string, number> };
+    res: {
+      peers: string[];
+      capsules: Record<string, string[]>;
+      workers: Record<string, number>;
+      /** Periodic advert refresh ticks of this node so far (an advert seen before one came from a change). */
+      refreshes: number;
+    };
   };
   'test/mesh-dht': { req: { op: 'put' | 'get'; key: string; value?: string }; res: { value: string | null } };
   /**

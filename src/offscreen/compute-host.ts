@@ -384,6 +384,12 @@ export class ComputeHost {
       'lifecycle/apply': ({ lifecycle }) => ({ applied: this.apply(lifecycle) }),
       'diagnostics/get': () => this.diagnostics(),
       'throttle/apply': (t) => this.applyThrottle(t),
+      'settings/apply': ({ optOut, bootstrap }) => {
+        this.optOut = optOut;
+        this.advertise();
+        void this.deps.mesh?.setBootstrap(bootstrap).catch((err) => this.deps.log?.('mesh failed', err));
+        return { applied: true };
+      },
       'jobs/submit': (order) => {
         const r = this.jobs.submit(order);
         if (r.accepted) this.firstJobAt ??= this.deps.now();

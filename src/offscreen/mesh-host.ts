@@ -212,7 +212,6 @@ export class MeshHost {
         refreshMs: ADVERT_REFRESH_MS,
         ...(this.deps.log ? { log: this.deps.log } : {}),
       });
-      node.addEventListener('self:peer:update', () => void this.live?.republish());
       await this.#connect();
     } catch (err) {
       this.#lastError = `mesh node failed to start: ${err instanceof Error ? err.message : String(err)}`;
@@ -247,7 +246,6 @@ export class MeshHost {
       this.#nextRetryAt = Date.now() + RETRY_MS;
       this.#timer = setTimeout(() => void this.#connect(), RETRY_MS);
     }
-    if (failures.length < results.length) await this.live?.republish();
   }
 
   report(): MeshReport {

@@ -138,7 +138,7 @@ export function meshTestHandlers(mesh: MeshHost, enabled: () => boolean): MeshTe
         capsules[p] = a.capsules.map((c) => c.name);
         workers[p] = a.workers;
       }
-      return { peers, capsules, workers };
+      return { peers, capsules, workers, refreshes: l.counters.refreshes };
     },
     'test/mesh-dial': async ({ peer, addr }) => {
       const { node } = live();

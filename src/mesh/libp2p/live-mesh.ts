@@ -6,17 +6,22 @@
  *   streams, so we dial its `/p2p-circuit/webrtc` address (the WebRTC upgrade) before asking it for
  *   anything, and retry a dial that times out (upstream WebRTC dials fail a few % of the time,
  *   shared/MESH.md §1.3);
- * - our advert is republished when a new peer subscribes to the advert topic (gossip keeps no
- *   history, so a late joiner would otherwise wait for the periodic refresh) and every refreshMs;
+ * - when we gain our first gossip neighbour (we joined, or came back) we publish an advert
+ *   solicitation, and every node answers with its current advert (adverts.ts): gossip keeps no
+ *   history, so we would otherwise learn each advert only at its publisher's periodic refresh. A
+ *   newcomer's subscription is seen only by its direct neighbours (the relay), never by the browsers
+ *   behind it, which is why "republish when a peer subscribes" could not do this;
+ * - our advert is republished every refreshMs, on a change, and when an answer owed to a solicit
+ *   waits for our send budget;
  * - reputation is flushed to its store every flushMs and on stop.
  */
 import type { Connection, PeerId } from '@libp2p/interface';
 import { peerIdFromString } from '@libp2p/peer-id';
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr';
 import { MeshError } from '../protocol/errors.ts';
-import { ADVERTS_TOPIC, CHUNKS_PROTOCOL, type StreamProtocol } from '../protocol/ids.ts';
+import { ADVERTS_TOPIC, CHUNKS_PROTOCOL, SOLICIT_TOPIC, type StreamProtocol } from '../protocol/ids.ts';
 import { MeshNode } from '../protocol/node.ts';
-import type { AdvertInput } from '../protocol/adverts.ts';
+import type { AdvertInput, AdvertTable } from '../protocol/adverts.ts';
 import type { ChunkSource } from '../protocol/chunk-exchange.ts';
 import type { GuardLimits } from '../protocol/guard.ts';
 import type {
@@ -33,10 +38,50 @@ import type { ReputationStore } from '../protocol/reputation-store.ts';
 import type { MeshLibp2p } from './create-node.ts';
 import type { Libp2pPort, RequestTimings } from './libp2p-port.ts';
 
-/** Shortest gap between two of our adverts when republishing for newcomers. */
-export const MIN_REPUBLISH_MS = 5_000;
-/** Origins remembered for "new peer, republish" (beyond it, newcomers wait for the periodic refresh). */
-const MAX_ORIGINS_TRACKED = 10_000;
+/**
+ * How long after gaining its first neighbour a node solicits adverts: one gossipsub heartbeat (1 s),
+ * so that the neighbour has grafted us into its topic mesh and forwards the answers to us.
+ */
+export const SOLICIT_DELAY_MS = 1_000;
+
+/**
+ * Publishes an advert solicitation whenever this node goes from no solicit-topic neighbour to one
+ * (start, or back after being cut off), and calls `onJoin` then (startLiveMesh publishes our own
+ * advert: the others have not seen it either). Used by startLiveMesh and by the CLI's market peers
+ * (src/cli/mesh-peer.ts). Returns the disposer.
+ */
+export function solicitOnJoin(
+  node: MeshLibp2p,
+  adverts: AdvertTable,
+  log?: (msg: string, err?: unknown) => void,
+  onJoin?: () => void,
+): () => void {
+  const pubsub = node.services.pubsub;
+  let alone = true;
+  let timer: ReturnType<typeof setTimeout> | null = null;
+  const onSubscription = (
+    ev: CustomEvent<{ subscriptions: { topic: string; subscribe: boolean }[] }>,
+  ): void => {
+    if (!alone || timer !== null) return;
+    if (!ev.detail.subscriptions.some((s) => s.topic === SOLICIT_TOPIC && s.subscribe)) return;
+    alone = false;
+    timer = setTimeout(() => {
+      timer = null;
+      void adverts.solicit().catch((err: unknown) => log?.('advert solicitation not published', err));
+      onJoin?.();
+    }, SOLICIT_DELAY_MS);
+  };
+  const onDisconnect = (): void => {
+    if (pubsub.getSubscribers(SOLICIT_TOPIC).length === 0) alone = true;
+  };
+  pubsub.addEventListener('subscription-change', onSubscription as unknown as EventListener);
+  node.addEventListener('peer:disconnect', onDisconnect);
+  return () => {
+    if (timer !== null) clearTimeout(timer);
+    pubsub.removeEventListener('subscription-change', onSubscription as unknown as EventListener);
+    node.removeEventListener('peer:disconnect', onDisconnect);
+  };
+}
 
 /** One attempt to reach a peer directly; a timed-out attempt is retried up to DIAL_ATTEMPTS times. */
 export const DIAL_TIMEOUT_MS = 10_000;
@@ -247,8 +292,11 @@ export interface LiveMeshOptions {
 export interface LiveMesh {
   readonly mesh: MeshNode;
   readonly port: DirectDialPort;
-  /** Gossip messages seen on the advert topic since start (for the status line's rate). */
-  readonly counters: { advertsReceived: number; advertsPublished: number };
+  /**
+   * Gossip messages seen on the advert topic since start (for the status line's rate), adverts we
+   * sent, and periodic refresh ticks so far (solicitation counters are on mesh.adverts.counters).
+   */
+  readonly counters: { advertsReceived: number; advertsPublished: number; refreshes: number };
   /** Publishes our advert now (after a capability change); resolves false when there is none or no peer. */
   republish(): Promise<boolean>;
   stop(): Promise<void>;
@@ -263,53 +311,38 @@ export async function startLiveMesh(opts: LiveMeshOptions): Promise<LiveMesh> {
     onBan: (peer, until) => opts.log?.(`banned ${peer} until ${new Date(until).toISOString()}`),
   });
   await mesh.start(store);
-  const counters = { advertsReceived: 0, advertsPublished: 0 };
-  let lastPublished = -Infinity;
+  const counters = { advertsReceived: 0, advertsPublished: 0, refreshes: 0 };
   const republish = async (): Promise<boolean> => {
     const input = opts.advert();
     if (input === null || node.getPeers().length === 0) return false;
     try {
-      await mesh.adverts.publish(input);
-      lastPublished = Date.now();
-      counters.advertsPublished++;
-      return true;
+      const sent = await mesh.adverts.publish(input);
+      if (sent !== null) counters.advertsPublished++;
+      return sent !== null;
     } catch (err) {
       opts.log?.('advert not published', err);
       return false;
     }
   };
-  // Gossip keeps no history: a peer that joined after our last advert has not seen it. So we publish
-  // again soon when a new peer subscribes to the advert topic next to us, or when an advert arrives
-  // from an origin we have not heard before (it joined somewhere else in the mesh). Debounced, and
-  // at most once per MIN_REPUBLISH_MS, so a burst of joins costs one message per node.
-  let soon: ReturnType<typeof setTimeout> | null = null;
-  const republishSoon = (): void => {
-    if (soon !== null) return;
-    const wait = Math.max(1_000, lastPublished + MIN_REPUBLISH_MS - Date.now());
-    soon = setTimeout(() => {
-      soon = null;
+  // An advert that waited for our send budget (a change or a solicit answer right after another
+  // advert) goes out as soon as a token is there, with what we offer by then.
+  let owed: ReturnType<typeof setTimeout> | null = null;
+  mesh.adverts.onOwed = (waitMs) => {
+    if (owed !== null) return;
+    owed = setTimeout(() => {
+      owed = null;
       void republish();
-    }, wait);
+    }, waitMs + 50);
   };
-  const origins = new Set<PeerIdString>();
-  const countAdverts = mesh.port.subscribe(ADVERTS_TOPIC, (msg) => {
+  const countAdverts = mesh.port.subscribe(ADVERTS_TOPIC, () => {
     counters.advertsReceived++;
-    // AdvertTable's validator ran first (subscribed in mesh.start): only an accepted advert counts.
-    const accepted = mesh.adverts.get(msg.from) !== undefined;
-    if (accepted && !origins.has(msg.from) && origins.size < MAX_ORIGINS_TRACKED) {
-      origins.add(msg.from);
-      republishSoon();
-    }
     return 'accept';
   });
-  const onSubscription = (
-    ev: CustomEvent<{ subscriptions: { topic: string; subscribe: boolean }[] }>,
-  ): void => {
-    if (ev.detail.subscriptions.some((s) => s.topic === ADVERTS_TOPIC && s.subscribe)) republishSoon();
-  };
-  const pubsub = node.services.pubsub;
-  pubsub.addEventListener('subscription-change', onSubscription as unknown as EventListener);
-  const refresh = setInterval(() => void republish(), opts.refreshMs ?? 60_000);
+  const stopSoliciting = solicitOnJoin(node, mesh.adverts, opts.log, () => void republish());
+  const refresh = setInterval(() => {
+    counters.refreshes++;
+    void republish();
+  }, opts.refreshMs ?? 60_000);
   const flush = setInterval(
     () => void mesh.flush(store).catch((err: unknown) => opts.log?.('reputation not saved', err)),
     opts.flushMs ?? 10_000,
@@ -323,8 +356,9 @@ export async function startLiveMesh(opts: LiveMeshOptions): Promise<LiveMesh> {
     async stop() {
       clearInterval(refresh);
       clearInterval(flush);
-      if (soon !== null) clearTimeout(soon);
-      pubsub.removeEventListener('subscription-change', onSubscription as unknown as EventListener);
+      if (owed !== null) clearTimeout(owed);
+      mesh.adverts.onOwed = null;
+      stopSoliciting();
       countAdverts();
       mesh.stop();
       await mesh.flush(store).catch((err: unknown) => opts.log?.('reputation not saved', err));

@@ -36,6 +36,8 @@ export const LIMITS = {
   messageBytes: 1024,
   /** Receivers cap an advert's ttl at this. */
   advertTtlMs: 10 * 60_000,
+  /** Largest advert solicitation frame (a PeerId and a timestamp: under 200 bytes). */
+  solicitBytes: 512,
 } as const;
 
 export interface CapsuleOffer {
@@ -57,6 +59,12 @@ export interface AdvertFrame {
   gpu: GpuInfo;
   /** 0..1; Float32 on the wire, so it reads back as Math.fround(throttle). */
   throttle: number;
+}
+
+/** "I just joined: republish your advert" (schemas/mesh.capnp AdvertSolicit). */
+export interface AdvertSolicitFrame {
+  peerId: string;
+  timestampMs: bigint;
 }
 
 export type RpcStatus = 'ok' | 'badRequest' | 'unknownMethod' | 'busy' | 'failed';
@@ -223,6 +231,26 @@ export function decodeAdvert(input: Uint8Array): Decoded<AdvertFrame> {
       gpu,
       throttle,
     };
+  });
+}
+
+// ---- AdvertSolicit ----
+
+export function encodeSolicit(f: AdvertSolicitFrame): Uint8Array {
+  if (f.peerId.length === 0 || byteLength(f.peerId) > LIMITS.peerIdBytes)
+    throw new EncodeError('AdvertSolicit.peerId', `1 to ${LIMITS.peerIdBytes} bytes`);
+  return encodeChecked(
+    { version: FRAME_VERSION, peerId: f.peerId, timestampMs: f.timestampMs },
+    'AdvertSolicit',
+    LIMITS.solicitBytes,
+  );
+}
+
+export function decodeSolicit(input: Uint8Array): Decoded<AdvertSolicitFrame> {
+  return decodeWith('AdvertSolicit', input, LIMITS.solicitBytes, 'AdvertSolicit', (o) => {
+    const peerId = text(o.peerId, 'AdvertSolicit.peerId', LIMITS.peerIdBytes);
+    if (peerId.length === 0) bad('AdvertSolicit.peerId', 'empty');
+    return { peerId, timestampMs: big(o.timestampMs, 'AdvertSolicit.timestampMs') };
   });
 }
 

@@ -17,19 +17,31 @@ export interface GuardLimits {
   streamBurst: number;
   /** Inbound streams one peer may have open at once. */
   concurrentStreams: number;
+  /** Advert solicitations per second per origin, sustained (a node solicits when it joins). */
+  solicitsPerSecond: number;
+  solicitBurst: number;
 }
 
 /**
- * Adverts are the only gossip today: a node publishes on change and every 60 s, at most once per
- * 10 s, so one per 10 s sustained with a burst of 2 never touches an honest origin. A low burst
- * matters: every message an origin gets accepted is forwarded to the whole network.
+ * Adverts (and solicitations, with their own bucket) are the only gossip today: a node publishes on
+ * change, on a solicitation and every 60 s, through a SendBudget with these very numbers (adverts.ts),
+ * so one per 10 s sustained with a burst of 5 never touches an honest origin. The burst is 5, not
+ * 2, so that a node that just advertised on joining can still answer the solicits of the relay and
+ * of the peers that join right after it (tests/unit/mesh/libp2p/solicit.test.ts: with 2 or 3, the
+ * late joiner's answer waited 6–7 s for a token). A low burst still matters: every message an origin
+ * gets accepted is forwarded to the whole network.
  */
 export const DEFAULT_GUARD_LIMITS: GuardLimits = {
   messagesPerSecond: 0.1,
-  messageBurst: 2,
+  messageBurst: 5,
   streamsPerSecond: 20,
   streamBurst: 40,
   concurrentStreams: 8,
+  // A node solicits once when it gains its first neighbour; a flapping link may do it a few times.
+  // Every accepted solicit makes each node republish (within its own advert rate), so solicits are
+  // held far below adverts: one per 30 s sustained.
+  solicitsPerSecond: 1 / 30,
+  solicitBurst: 2,
 };
 
 interface Bucket {
@@ -37,11 +49,50 @@ interface Bucket {
   at: number;
 }
 
+/**
+ * A token bucket for our own messages, with the same rule receivers apply to us (PeerGuard), so
+ * what we send is never dropped (and never counted against us) for rate.
+ */
+export class SendBudget {
+  private tokens: number;
+  private at: number;
+
+  constructor(
+    private readonly now: () => number,
+    private readonly perSecond: number,
+    private readonly burst: number,
+  ) {
+    this.tokens = burst;
+    this.at = now();
+  }
+
+  private refill(): void {
+    const t = this.now();
+    this.tokens = Math.min(this.burst, this.tokens + ((t - this.at) / 1000) * this.perSecond);
+    this.at = t;
+  }
+
+  /** Takes a token if one is there. */
+  take(): boolean {
+    this.refill();
+    if (this.tokens < 1) return false;
+    this.tokens -= 1;
+    return true;
+  }
+
+  /** Milliseconds until a token is there (0: now). */
+  waitMs(): number {
+    this.refill();
+    return this.tokens >= 1 ? 0 : Math.ceil(((1 - this.tokens) / this.perSecond) * 1000);
+  }
+}
+
 /** Forgets idle peers' buckets beyond this many, oldest first, so memory stays bounded. */
 const MAX_TRACKED = 4096;
 
 export class PeerGuard {
   private readonly messages = new Map<PeerIdString, Bucket>();
+  private readonly solicits = new Map<PeerIdString, Bucket>();
   private readonly streams = new Map<PeerIdString, Bucket>();
   private readonly open = new Map<PeerIdString, number>();
   readonly limits: GuardLimits;
@@ -77,6 +128,14 @@ export class PeerGuard {
   /** A gossip message from `origin`: false means drop it (verdict 'ignore'); the origin is penalised. */
   admitMessage(origin: PeerIdString): boolean {
     if (this.take(this.messages, origin, this.limits.messagesPerSecond, this.limits.messageBurst))
+      return true;
+    this.reputation.record(origin, 'flood');
+    return false;
+  }
+
+  /** An advert solicitation from `origin`: false means drop it ('ignore'); the origin is penalised. */
+  admitSolicit(origin: PeerIdString): boolean {
+    if (this.take(this.solicits, origin, this.limits.solicitsPerSecond, this.limits.solicitBurst))
       return true;
     this.reputation.record(origin, 'flood');
     return false;

@@ -16,6 +16,11 @@ export const KAD_PROTOCOL = '/inos/kad/1.0.0';
  */
 export const ADVERTS_PROTOCOL = '/inos/adverts/1';
 export const ADVERTS_TOPIC = 'inos/adverts/1';
+/**
+ * Advert solicitations (AdvertSolicit frames): a node that gains its first advert-topic neighbour
+ * asks everyone to republish, since gossip keeps no history (adverts.ts).
+ */
+export const SOLICIT_TOPIC = 'inos/adverts/solicit/1';
 
 export const MESH_PROTOCOLS = [RPC_PROTOCOL, CHUNKS_PROTOCOL, KAD_PROTOCOL, ADVERTS_PROTOCOL] as const;
 /** Protocols a MeshPort carries streams for (the DHT and gossip run inside libp2p itself). */

@@ -90,53 +90,15 @@ function walletOf(home: string): { spent: number; nodeId: string } {
   };
 }
 
-/**
- * Gossip keeps no history and a browser republishes its advert every 2 minutes, or at once when
- * what it offers changes: a fresh requester process learns of the browsers sooner when each
- * changes its opt-outs (a capsule no job here uses), which is what a user's settings change does.
- */
-async function nudgeAdverts(stop: { done: boolean }): Promise<void> {
-  let flip = false;
-  while (!stop.done) {
-    flip = !flip;
-    for (const b of browsers) {
-      const s = await b.ask('settings/get').catch(() => null);
-      if (s) await b.ask('settings/set', { ...s, optOut: flip ? ['physics'] : [] }).catch(() => undefined);
-    }
-    // The guard allows an origin one gossip message per 10 s sustained (src/mesh/protocol/guard.ts).
-    await new Promise((r) => setTimeout(r, 15_000));
-  }
-  for (const b of browsers) {
-    const s = await b.ask('settings/get').catch(() => null);
-    if (s) await b.ask('settings/set', { ...s, optOut: [] }).catch(() => undefined);
-  }
-}
-
 const REQUESTER_ENV = () => ({ INOS_HOME: join(dir, 'requester'), INOS_DEBUG: '1' });
 
+// The requester learns the browsers' adverts by soliciting them when it joins (adverts.ts); it no
+// longer needs the browsers to toggle an opt-out to re-advertise.
 async function submit(args: string[], budget = 100) {
-  const stop = { done: false };
-  const nudging = nudgeAdverts(stop);
-  try {
-    return await inos(
-      [
-        'submit',
-        ...args,
-        '--bootstrap',
-        boot,
-        '--budget',
-        String(budget),
-        '--json',
-        '--mint',
-        '--wait',
-        '90',
-      ],
-      REQUESTER_ENV(),
-    );
-  } finally {
-    stop.done = true;
-    await nudging;
-  }
+  return inos(
+    ['submit', ...args, '--bootstrap', boot, '--budget', String(budget), '--json', '--mint', '--wait', '90'],
+    REQUESTER_ENV(),
+  );
 }
 
 interface Line {

@@ -178,6 +178,21 @@ describe('Coordinator', () => {
     expect(c.status()).toMatchObject({ reason: 'waiting-for-idle', text: 'Waiting for idle' });
   });
 
+  it('pushes an opt-out change to a running document at once (its advert follows), not with the next heartbeat', async () => {
+    const c = newCoordinator();
+    await c.dispatch({ type: 'user-contribute' });
+    sent = [];
+    await c.handlers()['settings/set']({ optOut: ['pow'] }, null);
+    expect(sent.filter((m) => m.type === 'settings/apply')).toEqual([
+      { type: 'settings/apply', req: { optOut: ['pow'], bootstrap: c.currentSettings.mesh.bootstrap } },
+    ]);
+    // No document: the one created now pulls the settings with offscreen/hello; nothing is pushed.
+    docExists = false;
+    sent = [];
+    await c.handlers()['settings/set']({ optOut: [] }, null);
+    expect(sent.filter((m) => m.type === 'settings/apply')).toEqual([]);
+  });
+
   it('snoozes for an hour and resumes by itself', async () => {
     const c = newCoordinator();
     const s = await c.handlers()['lifecycle/snooze']({ minutes: 60 }, null);

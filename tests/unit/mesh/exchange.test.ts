@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { ADVERTS_TOPIC, CHUNKS_PROTOCOL, RPC_PROTOCOL } from '../../../src/mesh/protocol/ids.ts';
 import { encodeAdvert, type AdvertFrame } from '../../../src/mesh/protocol/frames.ts';
 import { MeshNode } from '../../../src/mesh/protocol/node.ts';
+import { DEFAULT_GUARD_LIMITS } from '../../../src/mesh/protocol/guard.ts';
 import { toHex } from '../../../src/mesh/protocol/chunk-exchange.ts';
 import { mulberry32, randomBytes } from '../../../src/mesh/sim/prng.ts';
 import { SimNetwork } from '../../../src/mesh/sim/network.ts';
@@ -153,7 +154,8 @@ describe('adverts', () => {
           data: encodeAdvert(base('p4', BigInt(100 + i), net.sched.now)),
         }),
       );
-    expect(verdicts.filter((v) => v === 'accept')).toHaveLength(2); // the burst; then 1 per 10 s
+    // The burst (DEFAULT_GUARD_LIMITS.messageBurst), then 1 per 10 s.
+    expect(verdicts.filter((v) => v === 'accept')).toHaveLength(DEFAULT_GUARD_LIMITS.messageBurst);
     expect(nodes[0]!.reputation.isBanned('p4')).toBe(true);
   });
 });

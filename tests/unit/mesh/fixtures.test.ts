@@ -1,12 +1,12 @@
 /**
- * The v1 mesh fixtures (tests/fixtures/frames/v1/{Advert,RpcFrame,ChunkFrame,...}.bin, written by the
+ * The v1 mesh fixtures (tests/fixtures/frames/v1/{Advert,AdvertSolicit,RpcFrame,ChunkFrame,...}.bin, written by the
  * reference capnp tool from the .txt beside each) decode with our codecs to the values in the .txt,
  * and capnp still produces the same bytes. Never regenerate a v1 fixture to make a test pass.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { decodeAdvert, decodeChunk, decodeRpc } from '../../../src/mesh/protocol/frames.ts';
+import { decodeAdvert, decodeChunk, decodeRpc, decodeSolicit } from '../../../src/mesh/protocol/frames.ts';
 import { decodeDynamic, OUR_LAYOUTS } from '../../../src/wire/index.ts';
 import { needTools } from '../../_tools.ts';
 import { capnp, REPO, schemaPath } from '../wire/_support/capnp-tool.ts';
@@ -17,6 +17,7 @@ const A = new Uint8Array(32).fill(0x11);
 const B = new Uint8Array(32).fill(0x22);
 const STRUCTS = [
   'Advert',
+  'AdvertSolicit',
   'CapsuleOffer',
   'Gpu',
   'RpcFrame',
@@ -46,6 +47,10 @@ describe('mesh v1 fixtures', () => {
         gpu: { available: true, vendor: 'nvidia', architecture: 'hopper' },
         throttle: 0.5,
       },
+    });
+    expect(decodeSolicit(read('AdvertSolicit.bin'))).toEqual({
+      ok: true,
+      frame: { peerId: '12D3KooWGzxzKZYveHXtpG6AsrUJBcWxHBFS2HsEoGTxrMLvKXtf', timestampMs: 1800000000000n },
     });
     expect(decodeRpc(read('RpcFrame.bin'))).toEqual({
       ok: true,

@@ -32,7 +32,14 @@ function fakeWorker(inits: WorkerInit[]): PoolWorker {
   };
 }
 
-function setup(opts: { isolated?: boolean; cores?: number; lifecycle?: LifecycleState } = {}) {
+function setup(
+  opts: {
+    isolated?: boolean;
+    cores?: number;
+    lifecycle?: LifecycleState;
+    mesh?: ConstructorParameters<typeof ComputeHost>[0]['mesh'];
+  } = {},
+) {
   const bus = runtimeBus();
   const calls: Array<{ type: string; req: unknown }> = [];
   let lifecycle = opts.lifecycle ?? initialLifecycle(0);
@@ -59,6 +66,7 @@ function setup(opts: { isolated?: boolean; cores?: number; lifecycle?: Lifecycle
     spawnWorker: () => fakeWorker(inits),
     getBattery: undefined,
     now: Date.now,
+    ...(opts.mesh ? { mesh: opts.mesh } : {}),
   });
   serve(ep, 'offscreen', host.handlers());
   return { host, calls, inits, caller: bus.endpoint(), setLifecycle: (l: LifecycleState) => (lifecycle = l) };
@@ -90,6 +98,37 @@ describe('ComputeHost', () => {
     const d = host.diagnostics();
     expect(d.workers.every((w) => w.ready === w.expectedReady)).toBe(true);
     expect(d.battery).toMatchObject({ supported: false });
+    host.dispose();
+  });
+
+  it('applies pushed settings at once: a new opt-out reaches the mesh advert without a heartbeat', async () => {
+    const caps: string[][] = [];
+    const boots: string[][] = [];
+    const { host, caller, calls } = setup({
+      mesh: {
+        setBootstrap: async (l) => void boots.push([...l]),
+        report: () => ({
+          peerId: null,
+          peers: 0,
+          relay: false,
+          addrs: [],
+          lastError: null,
+          retryInS: null,
+          adverts: 0,
+        }),
+        setCapabilities: (c) => void caps.push([...c.optOut]),
+      },
+    });
+    await host.start();
+    const beats = calls.filter((c) => c.type === 'heartbeat').length;
+    const res = await sendTo(caller, 'offscreen', 'settings/apply', {
+      optOut: ['pow'],
+      bootstrap: ['/ip4/127.0.0.1/tcp/1/ws/p2p/x'],
+    });
+    expect(res).toEqual({ applied: true });
+    expect(caps.at(-1)).toEqual(['pow']);
+    expect(boots.at(-1)).toEqual(['/ip4/127.0.0.1/tcp/1/ws/p2p/x']);
+    expect(calls.filter((c) => c.type === 'heartbeat').length).toBe(beats);
     host.dispose();
   });
 

@@ -1,7 +1,7 @@
 /**
  * startLiveMesh (what the offscreen document and `inos node` run) on real libp2p nodes over the
  * memory transport: a hub with a DHT server and three peers. A peer that joins after the others have
- * advertised still learns their adverts at once (republish on a new subscriber / new origin, not the
+ * advertised still learns their adverts at once (it solicits them when it joins, adverts.ts; not the
  * periodic refresh, which is set to an hour here); chunks announced as provider records are fetched
  * from the two holders and verified; reputation reaches its store on stop; capability adverts leave
  * out opted-out capsules.
