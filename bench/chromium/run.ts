@@ -172,6 +172,7 @@ async function main(): Promise<void> {
         batch_p50: number;
         p99: number;
         codec_us: number;
+        host_spin_hit_rate: number | null;
       }> = [];
       for (let round = 0; round < ROUNDS; round++)
         for (const v of VARIANTS) {
@@ -186,6 +187,10 @@ async function main(): Promise<void> {
             batch_p50: d.batchP50Us,
             p99: d.p99Us,
             codec_us: d.codecUs,
+            host_spin_hit_rate:
+              d.hostSpinHits + d.hostSpinMisses + d.hostSpinSkips > 0
+                ? r2(d.hostSpinHits / (d.hostSpinHits + d.hostSpinMisses + d.hostSpinSkips))
+                : null,
           });
         }
       const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1] ?? Number.NaN;
@@ -201,6 +206,8 @@ async function main(): Promise<void> {
           p50_us_median: med(mine.map((r) => r.p50)),
           batch_p50_us_median: r2(med(mine.map((r) => r.batch_p50))),
           p99_us_median: med(mine.map((r) => r.p99)),
+          host_spin_hit_rate:
+            mine[0]?.host_spin_hit_rate == null ? null : r2(med(mine.map((r) => r.host_spin_hit_rate ?? 0))),
           p50_vs_none_ratio: ratio('p50'),
           batch_p50_vs_none_ratio: ratio('batch_p50'),
         };
@@ -216,7 +223,7 @@ async function main(): Promise<void> {
         table,
         runs,
         meta: meta({
-          definition: `empty-job round trip (crypto.sha256 of 0 bytes) through the JobEngine on selftest.html (dispatchLatency), ${DISPATCH_JOBS} sequential jobs per run after a warm-up; ${ROUNDS} interleaved rounds of the variants; p50/p99 of per-job times (5 µs clock steps), batch_p50 = median over batches of 50 jobs of the batch mean; codec_us = the page's encodeJobRequest + decodeJobResult per job; workers also keep the ring's adaptive 2,000-poll spin before Atomics.wait`,
+          definition: `empty-job round trip (crypto.sha256 of 0 bytes) through the JobEngine on selftest.html (dispatchLatency), ${DISPATCH_JOBS} sequential jobs per run after a warm-up; ${ROUNDS} interleaved rounds of the variants; p50/p99 of per-job times (5 µs clock steps), batch_p50 = median over batches of 50 jobs of the batch mean; codec_us = the page's encodeJobRequest + decodeJobResult per job; host_spin_hit_rate = share of the page's post-dispatch spins that caught the result (misses and skips of a collapsed budget are the rest); workers also keep the ring's adaptive 2,000-poll spin before Atomics.wait`,
         }),
       };
       merge('dispatch.json', { chromium: dispatchSpin });

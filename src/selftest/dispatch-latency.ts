@@ -11,6 +11,7 @@
  * the engine does for every job, timed over many repetitions.
  */
 import { decodeJobResult, encodeJobRequest, encodeJobResult } from '../wire/index.ts';
+import { AdaptiveSpin } from '../sab/adaptive-spin.ts';
 import { percentile, round } from './_stats.ts';
 import type { SelfTestHost } from './host.ts';
 
@@ -35,6 +36,10 @@ export interface DispatchLatency {
   batchP50Us: number;
   /** Page-side codec per job: encodeJobRequest + decodeJobResult of frames like the engine's (µs). */
   codecUs: number;
+  /** The page's spins after a dispatch during the timed jobs: caught the result / ran out / skipped. */
+  hostSpinHits: number;
+  hostSpinMisses: number;
+  hostSpinSkips: number;
   /** Every job returned status ok and the SHA-256 of the empty string. */
   allCorrect: boolean;
   workersUsed: number[];
@@ -77,7 +82,9 @@ async function measure(engine: Engine, n: number, spin: DispatchSpin): Promise<D
   const workers = new Set<number>();
   let allCorrect = true;
   let batchStart = 0;
+  const spins = { ...AdaptiveSpin.stats };
   for (let i = 0; i < warmup + n; i++) {
+    if (i === warmup) Object.assign(spins, AdaptiveSpin.stats);
     const t = performance.now();
     if (i >= warmup && (i - warmup) % BATCH === 0) {
       if (i > warmup) batches.push(((t - batchStart) * 1000) / BATCH);
@@ -103,6 +110,9 @@ async function measure(engine: Engine, n: number, spin: DispatchSpin): Promise<D
     meanUs: round(lat.reduce((s, x) => s + x, 0) / lat.length),
     minUs: round(Math.min(...lat)),
     batchP50Us: round(batches.length ? percentile(batches, 50) : percentile(lat, 50)),
+    hostSpinHits: AdaptiveSpin.stats.hits - spins.hits,
+    hostSpinMisses: AdaptiveSpin.stats.misses - spins.misses,
+    hostSpinSkips: AdaptiveSpin.stats.skips - spins.skips,
     codecUs: round(codecUs()),
     allCorrect,
     workersUsed: [...workers].sort(),
