@@ -22,6 +22,7 @@ import type { Page } from 'playwright-core';
 import { findChromium } from '../../scripts/find-chromium.mjs';
 import { launchWithExtension, TEST_EXTENSION_DIR } from '../../scripts/launch.mjs';
 import { pickBackend } from '../../src/capsules/pow/search-gpu.ts';
+import { DISPATCH_SPIN_DEFAULTS } from '../../src/sab/layout.ts';
 import type { SelfTestGlobal, SelfTestInfo } from '../../src/selftest/index.ts';
 
 const RESULTS = join(dirname(fileURLToPath(import.meta.url)), '..', 'results');
@@ -75,10 +76,10 @@ async function openSelfTest(
   return page;
 }
 
-function dispatch(page: Page, hostSpin?: number) {
+function dispatch(page: Page, spin?: { workerUs: number; hostUs: number }) {
   return page.evaluate(
-    ([n, spin]) => (globalThis as unknown as SelfTestGlobal).inosSelfTest.dispatchLatency(n, spin),
-    [DISPATCH_JOBS, hostSpin] as const,
+    ([n, s]) => (globalThis as unknown as SelfTestGlobal).inosSelfTest.dispatchLatency(n, s ?? undefined),
+    [DISPATCH_JOBS, spin ?? null] as const,
   );
 }
 
@@ -149,30 +150,85 @@ async function main(): Promise<void> {
     }
 
     if (suites.includes('dispatch')) {
-      // The page's spin before Atomics.waitAsync (RingBuffer.asyncSpinIterations) against none (the
-      // default), interleaved, best p50 of each: other processes only ever slow a run down.
-      const SPIN = 2000;
-      const SPINS = [0, SPIN, 20_000];
-      const runs: Array<{ spin: number; p50: number; p99: number }> = [];
-      for (let round = 0; round < 3; round++)
-        for (const spin of SPINS) {
-          const d = await dispatch(page, spin);
-          runs.push({ spin, p50: d.p50Us, p99: d.p99Us });
+      // The dispatch path's bounded spins (CTRL.WORKER_SPIN_US: a worker polls its inbox after a job;
+      // HOST_SPIN_US: the page polls the outbox after a dispatch) against none, each alone, the
+      // defaults and a longer pair; 3 interleaved rounds. Ratios are against "none" of the same round
+      // (median of the 3), so load from other processes cancels out as far as it can.
+      const D = DISPATCH_SPIN_DEFAULTS;
+      const VARIANTS: Array<{ name: string; workerUs: number; hostUs: number }> = [
+        { name: 'none', workerUs: 0, hostUs: 0 },
+        { name: 'worker', workerUs: D.workerUs, hostUs: 0 },
+        { name: 'host', workerUs: 0, hostUs: D.hostUs },
+        { name: 'defaults', workerUs: D.workerUs, hostUs: D.hostUs },
+        { name: 'long', workerUs: 200, hostUs: 200 },
+      ];
+      const ROUNDS = 3;
+      const runs: Array<{
+        round: number;
+        variant: string;
+        worker_us: number;
+        host_us: number;
+        p50: number;
+        batch_p50: number;
+        p99: number;
+        codec_us: number;
+        host_spin_hit_rate: number | null;
+      }> = [];
+      for (let round = 0; round < ROUNDS; round++)
+        for (const v of VARIANTS) {
+          const d = await dispatch(page, { workerUs: v.workerUs, hostUs: v.hostUs });
+          if (!d.allCorrect) throw new Error(`dispatch variant ${v.name}: a job returned a wrong result`);
+          runs.push({
+            round,
+            variant: v.name,
+            worker_us: d.spin.workerUs,
+            host_us: d.spin.hostUs,
+            p50: d.p50Us,
+            batch_p50: d.batchP50Us,
+            p99: d.p99Us,
+            codec_us: d.codecUs,
+            host_spin_hit_rate:
+              d.hostSpinHits + d.hostSpinMisses + d.hostSpinSkips > 0
+                ? r2(d.hostSpinHits / (d.hostSpinHits + d.hostSpinMisses + d.hostSpinSkips))
+                : null,
+          });
         }
-      const best = (spin: number) => Math.min(...runs.filter((r) => r.spin === spin).map((r) => r.p50));
+      const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1] ?? Number.NaN;
+      const of = (name: string, round: number) => runs.find((r) => r.variant === name && r.round === round)!;
+      const table = VARIANTS.map((v) => {
+        const mine = runs.filter((r) => r.variant === v.name);
+        const ratio = (key: 'p50' | 'batch_p50') =>
+          r2(med(mine.map((r) => r[key] / Math.max(1e-9, of('none', r.round)[key]))));
+        return {
+          variant: v.name,
+          worker_us: v.workerUs,
+          host_us: v.hostUs,
+          p50_us_median: med(mine.map((r) => r.p50)),
+          batch_p50_us_median: r2(med(mine.map((r) => r.batch_p50))),
+          p99_us_median: med(mine.map((r) => r.p99)),
+          host_spin_hit_rate:
+            mine[0]?.host_spin_hit_rate == null ? null : r2(med(mine.map((r) => r.host_spin_hit_rate ?? 0))),
+          p50_vs_none_ratio: ratio('p50'),
+          batch_p50_vs_none_ratio: ratio('batch_p50'),
+        };
+      });
+      const def = table.find((t) => t.variant === 'defaults')!;
       const dispatchSpin = {
-        dispatch_p50_us_nospin: best(0),
-        dispatch_p50_us_spin2000: best(SPIN),
-        spin2000_vs_nospin_p50_ratio: r2(best(SPIN) / best(0)),
-        dispatch_p50_us_spin20000: best(20_000),
-        spin20000_vs_nospin_p50_ratio: r2(best(20_000) / best(0)),
+        defaults: { worker_us: D.workerUs, host_us: D.hostUs },
+        dispatch_p50_us_defaults: def.p50_us_median,
+        dispatch_batch_p50_us_defaults: def.batch_p50_us_median,
+        defaults_vs_none_p50_ratio: def.p50_vs_none_ratio,
+        defaults_vs_none_batch_p50_ratio: def.batch_p50_vs_none_ratio,
+        page_codec_us_per_job: r2(med(runs.map((r) => r.codec_us))),
+        table,
         runs,
         meta: meta({
-          definition: `empty-job round trip through the JobEngine on selftest.html (as dispatchLatency), ${DISPATCH_JOBS} jobs per run; 3 interleaved rounds of host spin ${SPINS.join(', ')} polls before Atomics.waitAsync; workers spin as before (RingBuffer.spinIterations 2000)`,
+          definition: `empty-job round trip (crypto.sha256 of 0 bytes) through the JobEngine on selftest.html (dispatchLatency), ${DISPATCH_JOBS} sequential jobs per run after a warm-up; ${ROUNDS} interleaved rounds of the variants; p50/p99 of per-job times (5 µs clock steps), batch_p50 = median over batches of 50 jobs of the batch mean; codec_us = the page's encodeJobRequest + decodeJobResult per job; host_spin_hit_rate = share of the page's post-dispatch spins that caught the result (misses and skips of a collapsed budget are the rest); workers also keep the ring's adaptive 2,000-poll spin before Atomics.wait`,
         }),
       };
       merge('dispatch.json', { chromium: dispatchSpin });
-      console.table(runs);
+      console.table(table);
+      console.log(`load average (1 min) before/after: ${r2(loadStart)} / ${r2(loadavg()[0] ?? 0)}`);
     }
 
     if (suites.includes('chacha')) {

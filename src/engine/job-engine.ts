@@ -15,7 +15,16 @@
  * they continue on resume, so no job is lost or run twice.
  */
 import { BadInputError } from '../capsules/capsule';
-import { LIFECYCLE_CODE, WORKER_SLOT, WORKER_STATE, workerReadyValue, type Layout } from '../sab/layout';
+import {
+  controlWords,
+  CTRL,
+  LIFECYCLE_CODE,
+  WORKER_SLOT,
+  WORKER_STATE,
+  workerReadyValue,
+  type Layout,
+} from '../sab/layout';
+import { AdaptiveSpin } from '../sab/adaptive-spin';
 import { Arena, workerOwner, type ArenaRef } from '../sab/arena';
 import { RingBuffer } from '../sab/ring-buffer';
 import { decodeJobResult, encodeJobRequest, type PayloadData } from '../wire';
@@ -138,6 +147,11 @@ export class JobEngine {
   private watch: ReturnType<typeof setInterval> | null = null;
   private seq = 0;
   private closed = false;
+  private readonly control: Int32Array;
+  private readonly resultSpin = new AdaptiveSpin();
+  /** Jobs handed to workers so far, and its value at the last spin (one bounded spin per dispatch). */
+  private dispatches = 0;
+  private spunAt = -1;
   /** See DEFAULT_WASM_HIGH_WATER_BYTES; a host may lower it (a small device) or raise it. */
   wasmHighWaterBytes = DEFAULT_WASM_HIGH_WATER_BYTES;
   /** Workers replaced for their WebAssembly memory. */
@@ -149,6 +163,7 @@ export class JobEngine {
     private readonly clock: () => number = () => performance.now(),
   ) {
     const { sab, layout } = pool;
+    this.control = controlWords(sab, layout);
     this.arena = new Arena(sab, layout);
     this.running = Array.from({ length: layout.workers }, () => null);
     this.ordinals = Array.from({ length: layout.workers }, () => 0);
@@ -158,7 +173,9 @@ export class JobEngine {
 
   /** Jobs dispatched and not yet settled (a drain completes when this reaches 0). */
   get inFlight(): number {
-    return this.running.filter(Boolean).length;
+    let n = 0;
+    for (const p of this.running) if (p) n++;
+    return n;
   }
 
   get queued(): number {
@@ -273,24 +290,57 @@ export class JobEngine {
 
   private arm(): void {
     if (!this.watch) this.watch = setInterval(() => this.tick(), WATCH_MS);
-    for (let i = 0; i < this.running.length; i++) if (this.running[i]) void this.awaitResult(i);
+    if (this.inFlight > 0) void this.awaitResults();
   }
 
-  private readonly waiting = new Set<number>();
+  private awaiting = false;
 
-  /** Wakes as soon as worker i publishes into its outbox (Atomics.waitAsync: legal on any thread). */
-  private async awaitResult(i: number): Promise<void> {
-    if (this.waiting.has(i)) return;
-    this.waiting.add(i);
+  /**
+   * Wakes as soon as any worker publishes a result: one waiter on CTRL.OUTBOX_EPOCH for all workers
+   * (Atomics.waitAsync: legal on any thread), so one wake-up collects every result published
+   * meanwhile, and a worker pays for Atomics.notify only while the host sleeps (HOST_WAITING).
+   * After a dispatch it first spins for up to CTRL.HOST_SPIN_US (AdaptiveSpin): on a page, a
+   * waitAsync wake-up is a task on the event loop, tens of µs in Chromium.
+   */
+  private async awaitResults(): Promise<void> {
+    if (this.awaiting) return;
+    this.awaiting = true;
     try {
-      while (this.running[i] && !this.closed) {
-        await this.outboxes[i]!.waitReadableAsync(WATCH_MS * 5);
+      // Let dispatch() hand out every job first: a spin here must not hold back the next worker's.
+      await undefined;
+      while (this.inFlight > 0 && !this.closed) {
+        const seen = Atomics.load(this.control, CTRL.OUTBOX_EPOCH);
+        if (this.collect() > 0) {
+          this.dispatch();
+          continue;
+        }
+        if (this.spinForResult(seen)) continue;
+        // The worker adds to the epoch after its frame is visible and then reads HOST_WAITING: a
+        // frame collect() misses below is followed by an add that waitAsync sees or that notifies.
+        Atomics.store(this.control, CTRL.HOST_WAITING, 1);
+        try {
+          if (this.collect() === 0) {
+            const r = Atomics.waitAsync(this.control, CTRL.OUTBOX_EPOCH, seen, WATCH_MS * 5);
+            if (r.async) await r.value;
+          }
+        } finally {
+          Atomics.store(this.control, CTRL.HOST_WAITING, 0);
+        }
         this.collect();
         this.dispatch();
       }
     } finally {
-      this.waiting.delete(i);
+      this.awaiting = false;
     }
+  }
+
+  /** One bounded spin per dispatch round; off under an in-use duty cap (the user's CPU comes first). */
+  private spinForResult(seen: number): boolean {
+    if (this.spunAt === this.dispatches) return false;
+    this.spunAt = this.dispatches;
+    const us = Atomics.load(this.control, CTRL.HOST_SPIN_US);
+    if (us <= 0 || Atomics.load(this.control, CTRL.DUTY_PERCENT) < 100) return false;
+    return this.resultSpin.spin(us, () => Atomics.load(this.control, CTRL.OUTBOX_EPOCH) !== seen);
   }
 
   private tick(): void {
@@ -355,11 +405,14 @@ export class JobEngine {
       p.ordinal = this.ordinals[i]!;
       p.dispatchedAt = this.clock();
       this.running[i] = p;
-      void this.awaitResult(i);
+      this.dispatches++;
+      void this.awaitResults();
     }
   }
 
-  private collect(): void {
+  /** Settles every result published so far; returns how many. */
+  private collect(): number {
+    let collected = 0;
     for (let i = 0; i < this.running.length; i++) {
       const p = this.running[i];
       if (!p) continue;
@@ -402,6 +455,7 @@ export class JobEngine {
         error = `unreadable result from worker ${i}: ${String(err)}`;
       }
       this.running[i] = null;
+      collected++;
       this.settle(p, { status, error, costUsed, output, ...(outputRef ? { outputRef } : {}) });
       // Idle now and holding nothing of ours: a worker whose WebAssembly memory grew past the mark
       // (the engine's, or its capsule's own: RECYCLE) or whose capsule asked for a fresh thread
@@ -415,6 +469,7 @@ export class JobEngine {
         this.restart(i);
       }
     }
+    return collected;
   }
 
   private lastSupervised = 0;

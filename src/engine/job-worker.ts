@@ -211,9 +211,15 @@ export async function runWorker(init: WorkerInit, env: WorkerEnv): Promise<void>
     // Back-pressure: the host drains the outbox; wait rather than drop a result.
     while (!outbox.write(bytes, PARK_MS)) beat();
     Atomics.add(slot, WORKER_SLOT.JOBS_DONE, 1);
+    // After the ring's HEAD store, so a host that saw the old epoch and then found no frame sleeps
+    // only if this add comes later, and then it has set HOST_WAITING first (all seq-cst).
     Atomics.add(control, CTRL.OUTBOX_EPOCH, 1);
-    Atomics.notify(control, CTRL.OUTBOX_EPOCH);
+    if (Atomics.load(control, CTRL.HOST_WAITING) !== 0) Atomics.notify(control, CTRL.OUTBOX_EPOCH);
     setState(WORKER_STATE.idle);
+    // Linger: the host often answers a result with the next job within µs, and a futex sleep and
+    // wake costs tens of µs. Bounded per job (never while idle) and off under an in-use duty cap.
+    const linger = Atomics.load(control, CTRL.WORKER_SPIN_US);
+    if (linger > 0 && Atomics.load(control, CTRL.DUTY_PERCENT) >= 100) inbox.spinReadable(linger);
   }
 
   /**

@@ -1,6 +1,8 @@
 import {
   CTRL,
   CONTROL_WORDS,
+  DISPATCH_SPIN_DEFAULTS,
+  DISPATCH_SPIN_MAX_US,
   WORKER_SLOT,
   WORKER_STATE,
   workerReadyValue,
@@ -69,6 +71,7 @@ export class WorkerPool {
 
   start(): void {
     this.setThrottle(this.layout.workers, 100);
+    this.setDispatchSpin(DISPATCH_SPIN_DEFAULTS);
     const now = performance.now();
     for (let i = 0; i < this.layout.workers; i++) {
       this.workers.push(this.launch(i, 0));
@@ -142,6 +145,27 @@ export class WorkerPool {
     Atomics.notify(this.control, CTRL.THROTTLE_EPOCH);
     Atomics.add(this.control, CTRL.LIFECYCLE_EPOCH, 1);
     Atomics.notify(this.control, CTRL.LIFECYCLE_EPOCH);
+  }
+
+  /**
+   * The bounded spins of the dispatch path (CTRL.WORKER_SPIN_US, HOST_SPIN_US), in µs per job; 0
+   * turns one off. Workers read theirs after each job, the engine after each dispatch.
+   */
+  setDispatchSpin(spin: { workerUs: number; hostUs: number }): void {
+    for (const [name, v] of Object.entries(spin))
+      if (!Number.isInteger(v) || v < 0 || v > DISPATCH_SPIN_MAX_US)
+        throw new RangeError(
+          `setDispatchSpin: ${name} must be an integer number of µs in 0..${DISPATCH_SPIN_MAX_US}; got ${String(v)}`,
+        );
+    Atomics.store(this.control, CTRL.WORKER_SPIN_US, spin.workerUs);
+    Atomics.store(this.control, CTRL.HOST_SPIN_US, spin.hostUs);
+  }
+
+  dispatchSpin(): { workerUs: number; hostUs: number } {
+    return {
+      workerUs: Atomics.load(this.control, CTRL.WORKER_SPIN_US),
+      hostUs: Atomics.load(this.control, CTRL.HOST_SPIN_US),
+    };
   }
 
   throttle(): { workers: number; dutyPercent: number; gpu: boolean } {

@@ -70,7 +70,10 @@ export const CTRL = {
   LIFECYCLE_EPOCH: 1,
   // Words 2, 4, 5 and 8 are reserved (were BUS_EPOCH, CANCEL_EPOCH, REGISTRY_EPOCH, JOB_SEQ: never
   // written, so removed from the map rather than documented as if they worked).
-  /** Bumped whenever any worker posts to its outbox. */
+  /**
+   * Bumped after a worker publishes a result into its outbox; the host's engine waits on this one
+   * word for all its workers (one wake-up collects every result published meanwhile).
+   */
   OUTBOX_EPOCH: 3,
   /** Bumped after the host (re)writes the capsule table (`writeCapsuleTable`). */
   CAPSULE_EPOCH: 6,
@@ -85,7 +88,29 @@ export const CTRL = {
   THROTTLE_EPOCH: 12,
   /** Throttle: 1 while the user's limits allow GPU capsules (by default only while idle). */
   GPU_ALLOWED: 13,
+  /**
+   * Dispatch latency: microseconds a worker polls its inbox after finishing a job before it may
+   * sleep in Atomics.wait (0: no linger). Only while DUTY_PERCENT is 100: an in-use cap spends no CPU
+   * on latency. Set by the pool (`DISPATCH_SPIN_DEFAULTS`).
+   */
+  WORKER_SPIN_US: 14,
+  /**
+   * Dispatch latency: microseconds the host's engine polls a worker's outbox right after handing it
+   * a job, before it yields to Atomics.waitAsync (a task hop on a page). Same rule as WORKER_SPIN_US.
+   */
+  HOST_SPIN_US: 15,
+  /** 1 while the host sleeps on OUTBOX_EPOCH: only then does a worker pay for Atomics.notify. */
+  HOST_WAITING: 16,
 } as const;
+
+/**
+ * The pool's defaults for CTRL.WORKER_SPIN_US / HOST_SPIN_US, chosen from `npm run bench:dispatch`
+ * (interleaved variants of the same run, bench/results/dispatch.json; see docs/PERFORMANCE.md).
+ * Each is a per-job bound: an idle worker never spins (see tests/unit/engine/idle-cpu.test.ts).
+ */
+export const DISPATCH_SPIN_DEFAULTS = { workerUs: 50, hostUs: 50 } as const;
+/** Upper bound accepted for either spin word: beyond a millisecond a sleep costs less than a spin. */
+export const DISPATCH_SPIN_MAX_US = 1_000;
 export const CONTROL_WORDS = 64;
 
 export const LIFECYCLE_CODE = { paused: 0, running: 1, draining: 2, suspended: 3, stopped: 4 } as const;

@@ -30,11 +30,10 @@
  * budget adapts: it halves after every spin that ended in a sleep, resets after a spin that caught
  * the frame, and once it has collapsed, every 16th wait probes with the full budget again.
  *
- * Async waits (Atomics.waitAsync: the document's engine awaiting results) can spin the same way
- * first, up to `RingBuffer.asyncSpinIterations` polls (off by default, see there): a waitAsync wake-up is a task on the page's event
- * loop, tens of µs in Chromium, while a result that lands within the spin is taken at once. The
- * adaptive budget keeps long jobs from paying for it (it collapses after a few missed spins).
+ * Async waits (Atomics.waitAsync) do not spin: a caller that expects a frame soon (the engine just
+ * after a dispatch) spins first with `spinReadable`, a bounded, adaptive poll that never sleeps.
  */
+import { AdaptiveSpin } from './adaptive-spin.ts';
 import { canBlock } from './can-block.ts';
 import {
   inboxOffset,
@@ -82,15 +81,7 @@ export class RingBuffer {
   private maxSpin = 2000;
   private spinBudget = 2000;
   private waitsSinceProbe = 0;
-  private asyncBudget = -1;
-  private asyncWaitsSinceProbe = 0;
-
-  /**
-   * Most index polls before an async wait yields the thread (all rings of this realm); 0: never spin.
-   * Off by default: on the loaded 2-core dev VM, `bench:chromium dispatch` could not tell 2,000 or
-   * 20,000 polls from none (docs/PERFORMANCE.md); a quiet machine should decide.
-   */
-  static asyncSpinIterations = 0;
+  private readonly lingerSpin = new AdaptiveSpin();
 
   /** Bytes a ring of `capacity` data bytes occupies (header + data). */
   static regionBytes(capacity: number): number {
@@ -331,6 +322,26 @@ export class RingBuffer {
     }
   }
 
+  /**
+   * Consumer: polls for a frame for up to `maxUs` microseconds and never sleeps (no Atomics.wait, so
+   * legal on a page's main thread too); true when a frame is available. The bounded spin a caller
+   * runs when a frame is expected shortly (a worker just after a job, the host just after a
+   * dispatch): a futex wake or a waitAsync task hop costs tens of µs. The clock is read every 64
+   * polls (performance.now() costs more than an Atomics.load).
+   *
+   * Adaptive (AdaptiveSpin): a spin that ran out halves the next one.
+   */
+  spinReadable(maxUs: number): boolean {
+    if (this.locate()) return true;
+    let seen = this.cachedHead;
+    return this.lingerSpin.spin(maxUs, () => {
+      if (Atomics.load(this.hdr, RING_HDR.HEAD) === seen) return false;
+      if (this.locate()) return true;
+      seen = this.cachedHead; // only padding was published: keep polling
+      return false;
+    });
+  }
+
   /** Sleeps until HEAD moves past what this consumer has seen or the deadline passes. */
   private sleep(index: number, flag: number, seen: number, left: number): void {
     let budget = this.spinBudget;
@@ -350,24 +361,6 @@ export class RingBuffer {
     Atomics.store(this.hdr, flag, 0);
   }
 
-  /** Polls the index for up to the adaptive async budget; true if it moved. */
-  private spinAsync(index: number, seen: number): boolean {
-    const max = RingBuffer.asyncSpinIterations;
-    if (max <= 0) return false;
-    let budget = this.asyncBudget < 0 || this.asyncBudget > max ? max : this.asyncBudget;
-    if (budget < 16 && ++this.asyncWaitsSinceProbe >= 16) {
-      budget = max;
-      this.asyncWaitsSinceProbe = 0;
-    }
-    for (let i = 0; i < budget; i++)
-      if (Atomics.load(this.hdr, index) !== seen) {
-        this.asyncBudget = max;
-        return true;
-      }
-    this.asyncBudget = budget >> 1;
-    return false;
-  }
-
   private async sleepAsync(
     index: number,
     flag: number,
@@ -375,7 +368,6 @@ export class RingBuffer {
     left: number,
     signal?: AbortSignal,
   ): Promise<void> {
-    if (this.spinAsync(index, seen)) return;
     Atomics.store(this.hdr, flag, 1);
     const onAbort = (): void => void Atomics.notify(this.hdr, index);
     signal?.addEventListener('abort', onAbort, { once: true });

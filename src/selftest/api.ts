@@ -7,7 +7,7 @@ import type { ArenaCheckResult } from './arena-check.ts';
 import type { BusBench, BusBenchOptions } from './bus-bench.ts';
 import type { ChachaThroughput } from './chacha-bench.ts';
 import type { CryptoVectorsResult } from './crypto-vectors.ts';
-import type { DispatchLatency } from './dispatch-latency.ts';
+import type { DispatchLatency, DispatchSpin } from './dispatch-latency.ts';
 import type { PhysicsGoldenResult } from './physics-check.ts';
 import type { PowBlockResult, PowCpuMhps, PowGpuResult } from './pow-check.ts';
 import type { RingCheckResult } from './ring-check.ts';
@@ -33,7 +33,7 @@ export interface SelfTestApi {
   arenaAcrossWorkers(opts?: { workers?: number; ops?: number }): Promise<ArenaCheckResult>;
   cryptoVectors(): Promise<CryptoVectorsResult>;
   chachaThroughput(bytes?: number, rounds?: number): Promise<ChachaThroughput>;
-  dispatchLatency(n: number, hostSpin?: number): Promise<DispatchLatency>;
+  dispatchLatency(n: number, spin?: Partial<DispatchSpin>): Promise<DispatchLatency>;
   busBench(opts?: BusBenchOptions): Promise<BusBench>;
   chunkStoreRoundTrip(): Promise<StoredBlob>;
   chunkStoreGet(address: string): Promise<ChunkGetResult>;

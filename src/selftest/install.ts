@@ -41,7 +41,7 @@ export function createSelfTest(spawn: SelfTestSpawners): SelfTestApi {
     arenaAcrossWorkers: (opts) => arenaAcrossWorkers(host, opts),
     cryptoVectors: () => cryptoVectors(host),
     chachaThroughput: async (bytes, rounds) => chachaThroughput(bytes, rounds),
-    dispatchLatency: (n, hostSpin) => dispatchLatency(host, n, hostSpin),
+    dispatchLatency: (n, spin) => dispatchLatency(host, n, spin),
     busBench: (opts) => busBench(host, opts),
     chunkStoreRoundTrip: () => chunkStoreRoundTrip(host),
     chunkStoreGet: (address) => chunkStoreGet(host, address),

@@ -1,3 +1,4 @@
+import { readlinkSync } from 'node:fs';
 import { z } from 'zod';
 import { method, type Capsule } from '../../../src/capsules/capsule';
 
@@ -25,6 +26,15 @@ export const testCapsule: Capsule = {
       summary: 'copies the input to the output',
       run(ctx) {
         ctx.output(ctx.input.length).set(ctx.input);
+      },
+    }),
+    threadId: method({
+      params: z.object({}).strict(),
+      summary: 'the Linux thread id of the worker that ran it (for per-thread CPU clocks in /proc)',
+      run(ctx) {
+        const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
+        const out = ctx.output(4);
+        new DataView(out.buffer, out.byteOffset, 4).setUint32(0, tid, true);
       },
     }),
     sum: method({

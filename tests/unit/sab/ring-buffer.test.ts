@@ -185,6 +185,17 @@ describe('RingBuffer waiting', () => {
     expect(r.read(5)).toEqual(frame(2, 1));
   });
 
+  it('spinReadable polls within its bound and never sleeps: false when empty, true once a frame is there', () => {
+    const { ring: r } = ring();
+    expect(r.spinReadable(0)).toBe(false);
+    // Many missed spins (the budget halves, then probes): each returns, none blocks or throws.
+    for (let k = 0; k < 40; k++) expect(r.spinReadable(20)).toBe(false);
+    r.tryWrite(frame(7, 3));
+    expect(r.spinReadable(0)).toBe(true);
+    expect(r.tryRead()).toEqual(frame(7, 3));
+    expect(r.spinReadable(Number.NaN)).toBe(false);
+  });
+
   it('aborts readAsync', async () => {
     const { ring: r } = ring();
     const ac = new AbortController();
