@@ -13,7 +13,7 @@ import type { PowBlockResult, PowCpuMhps, PowGpuResult } from './pow-check.ts';
 import type { RingCheckResult } from './ring-check.ts';
 import type { ShaderJobResult, ShaderMatmulResult } from './shader-check.ts';
 import type { MlJobResult } from './ml-check.ts';
-import type { ImageJobResult } from './image-check.ts';
+import type { ImageJobResult, PageMemory, PoolStart } from './image-check.ts';
 import type { BrotliResult, ChunkGetResult, StoredBlob, TamperResult } from './storage-check.ts';
 
 export interface SelfTestInfo {
@@ -47,6 +47,8 @@ export interface SelfTestApi {
   shaderMatmul(n: number, rounds?: number): Promise<ShaderMatmulResult>;
   mlJob(method: string, inputBase64: string, params?: string): Promise<MlJobResult>;
   imageJob(method: string, inputBase64: string, params?: string): Promise<ImageJobResult>;
+  poolStart(): Promise<PoolStart>;
+  pageMemory(): Promise<PageMemory>;
 }
 
 /** How Playwright reaches the API inside the page. */
@@ -68,6 +70,8 @@ export type {
   PowGpuResult,
   MlJobResult,
   ImageJobResult,
+  PageMemory,
+  PoolStart,
   RingCheckResult,
   ShaderJobResult,
   ShaderMatmulResult,

@@ -11,7 +11,7 @@ import { powBlocks, powCpuMhps, powGpu } from './pow-check.ts';
 import { ringAcrossWorkers } from './ring-check.ts';
 import { shaderJobs, shaderMatmul } from './shader-check.ts';
 import { mlJob } from './ml-check.ts';
-import { imageJob } from './image-check.ts';
+import { imageJob, pageMemory, poolStart } from './image-check.ts';
 import { brotliRoundTrip, chunkStoreGet, chunkStoreRoundTrip, chunkStoreTamper } from './storage-check.ts';
 
 function timerResolutionUs(): number {
@@ -55,6 +55,8 @@ export function createSelfTest(spawn: SelfTestSpawners): SelfTestApi {
     shaderMatmul: (n, rounds) => shaderMatmul(host, n, rounds),
     mlJob: (method, input, params) => mlJob(host, method, input, params),
     imageJob: (method, input, params) => imageJob(host, method, input, params),
+    poolStart: () => poolStart(host),
+    pageMemory: () => pageMemory(),
   };
 }
 
