@@ -21,7 +21,7 @@ import { MICRO_CREDITS_PER_CREDIT } from '../ledger/index.ts';
 import type { ArenaInput, JobOutcome, JobSubmission } from '../engine/job-engine.ts';
 import type { CapsuleRegistry } from '../engine/registry.ts';
 import type { JobDone, MarketEvent } from '../trade/index.ts';
-import type { WorkflowEngine } from '../workflow/index.ts';
+import type { InFlightStep, StepAttempt, WorkflowEngine } from '../workflow/index.ts';
 import type { SubmitJob, SubmitOptions } from './requester.ts';
 
 /** Methods that read or write this machine's chunk store: they run here, never on the mesh. */
@@ -37,6 +37,8 @@ export function runsHere(registry: CapsuleRegistry, library: string, method: str
 /** What this engine needs of the Requester (src/cli/requester.ts). */
 export interface MarketSubmitter {
   submit(jobs: readonly SubmitJob[], o: SubmitOptions): Promise<(JobDone | Error)[]>;
+  /** Closes the escrow of a job a stopped process left in flight; micro-credits it spent (Requester.settle). */
+  settle?(jobId: string): Promise<number>;
 }
 
 export interface MeshEngineOptions {
@@ -68,7 +70,19 @@ export class MeshWorkflowEngine implements WorkflowEngine {
     this.local.release(block);
   }
 
-  async submit(sub: JobSubmission): Promise<JobOutcome> {
+  /**
+   * A step a killed `inos submit workflow` left in flight: a market step's job id is the attempt's
+   * journaled ref, so its hold is found and closed; what it paid (and pledged) is what it spent, and
+   * the rest of its share goes back to the workflow's budget, so the resumed run can go on. A step
+   * run here spent no credits of the wallet, but is counted whole as before (a local budget bounds
+   * CPU time, not money).
+   */
+  async settleInFlight(job: InFlightStep): Promise<number> {
+    if (runsHere(this.registry, job.library, job.method) || !this.market.settle) return job.budget;
+    return Math.ceil((await this.market.settle(job.ref)) / MICRO_CREDITS_PER_CREDIT);
+  }
+
+  async submit(sub: JobSubmission, step?: StepAttempt): Promise<JobOutcome> {
     if (runsHere(this.registry, sub.library, sub.method)) {
       this.stats.localJobs++;
       return this.local.submit(sub);
@@ -110,6 +124,7 @@ export class MeshWorkflowEngine implements WorkflowEngine {
           method: sub.method,
           params: sub.params ?? '{}',
           ...(input ? { input } : {}),
+          ...(step ? { jobId: step.ref } : {}),
         },
       ],
       {

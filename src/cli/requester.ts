@@ -26,6 +26,8 @@ export interface SubmitJob {
   /** JSON text or a value to stringify; default {}. */
   params?: string | Record<string, unknown>;
   input?: Uint8Array;
+  /** The job's id on the market (its escrow hold carries it, see `settle`); default: a random one. */
+  jobId?: string;
 }
 
 export interface SubmitOptions {
@@ -93,6 +95,24 @@ export class Requester {
     return this.market.offering(capsule).length;
   }
 
+  /**
+   * What job `jobId`, left in flight by a process that stopped, spent from this wallet
+   * (micro-credits): its escrow hold, if it reached the wallet file, is closed now (the unpaid rest
+   * returns to the available balance; open pledges stay spent, their payees may redeem them).
+   * 0 when no hold of that job was saved.
+   */
+  async settle(jobId: string): Promise<number> {
+    const { ledger, payments } = this.file.wallet;
+    const entry = (await ledger.history()).find((e) => e.kind === 'hold' && e.jobId === jobId);
+    let view = entry ? await ledger.hold(entry.id) : undefined;
+    if (!view) return 0;
+    if (view.open) {
+      view = await payments.release(view.id, 'the requester restarted: the unpaid escrow returns');
+      await this.file.save();
+    }
+    return view.paid + (view.pledged ?? 0);
+  }
+
   /** Escrow of one job: its budget × redundancy (only the agreeing quorum is paid), micro-credits. */
   static holdOf(o: SubmitOptions = {}): number {
     return (o.budget ?? DEFAULT_BUDGET) * (o.redundancy ?? 2) * MICRO_CREDITS_PER_CREDIT;
@@ -154,6 +174,7 @@ export class Requester {
               method: j.method,
               params: typeof j.params === 'string' ? j.params : JSON.stringify(j.params ?? {}),
               ...(j.input ? { input: j.input } : {}),
+              ...(j.jobId !== undefined ? { jobId: j.jobId } : {}),
               budget: o.budget ?? DEFAULT_BUDGET,
               deadlineMs: o.deadlineMs ?? 60_000,
               redundancy: o.redundancy ?? 2,

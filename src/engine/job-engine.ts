@@ -171,6 +171,29 @@ export class JobEngine {
     this.outboxes = Array.from({ length: layout.workers }, (_, i) => RingBuffer.outbox(sab, layout, i));
   }
 
+  /** Workers held free for urgent jobs (see `reserve`). */
+  private reservedWorkers = 0;
+
+  /**
+   * Keeps `workers` workers for urgent jobs until the returned function is called: a job that is
+   * not urgent starts only on a free worker beyond them (urgent jobs running count toward them).
+   * For a chain of short urgent jobs with gaps between them (a workflow's steps, each submitted once
+   * the previous one's outcome is journaled): without it, a queued non-urgent job (the extension's
+   * next proof-of-work slice) takes the worker in each gap and every step waits a whole slice.
+   * A running job is never interrupted.
+   */
+  reserve(workers: number): () => void {
+    const n = Math.max(0, Math.floor(workers));
+    this.reservedWorkers += n;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.reservedWorkers -= n;
+      this.pump();
+    };
+  }
+
   /** Jobs dispatched and not yet settled (a drain completes when this reaches 0). */
   get inFlight(): number {
     let n = 0;
@@ -355,11 +378,24 @@ export class JobEngine {
 
   private dispatch(): void {
     if (this.closed || this.pool.lifecycleCode() !== LIFECYCLE_CODE.running) return;
+    const active = this.pool.throttle().workers;
+    const usable = (i: number) =>
+      !this.running[i] &&
+      !(active > 0 && i >= active) &&
+      Atomics.load(this.pool.slot(i), WORKER_SLOT.READY) === workerReadyValue(i);
+    // Urgent jobs already running count toward the reserve (a workflow step on one worker leaves the
+    // others to anyone, e.g. the chunk store's fanout helpers of that very step).
+    let hold = this.reservedWorkers;
+    let free = 0;
+    if (hold > 0)
+      for (let i = 0; i < this.running.length; i++) {
+        if (this.running[i]?.sub.urgent) hold--;
+        else if (usable(i)) free++;
+      }
     for (let i = 0; i < this.running.length && this.queue.length > 0; i++) {
-      if (this.running[i]) continue;
-      const active = this.pool.throttle().workers;
-      if (active > 0 && i >= active) continue;
-      if (Atomics.load(this.pool.slot(i), WORKER_SLOT.READY) !== workerReadyValue(i)) continue;
+      if (!usable(i)) continue;
+      // Urgent jobs sort first, so a non-urgent head means none is waiting: keep the reserve free.
+      if (hold > 0 && free <= hold && !this.queue[0]!.sub.urgent) return;
       const p = this.queue.shift()!;
       const input: PayloadData = p.input
         ? {
@@ -405,6 +441,8 @@ export class JobEngine {
       p.ordinal = this.ordinals[i]!;
       p.dispatchedAt = this.clock();
       this.running[i] = p;
+      free--;
+      if (p.sub.urgent) hold--;
       this.dispatches++;
       void this.awaitResults();
     }

@@ -56,6 +56,8 @@ export interface MarketJob {
   deadlineMs: number;
   /** Distinct identities that must agree (default 2; 1 = no verification). */
   redundancy?: number;
+  /** The job's id (32 hex digits; its escrow hold carries it); default: a fresh random one. */
+  jobId?: string;
 }
 
 export type MarketEventKind =
@@ -256,7 +258,7 @@ export class MarketRequester {
         `no contributor offers ${job.capsule}.${job.method}; 0 of the ${peers} connected peer(s) have it (${this.#o.node.adverts.size} advert(s) known)`,
       );
     }
-    const jobId = this.#o.newJobId?.() ?? bytesToHex(randomBytes(16));
+    const jobId = job.jobId ?? this.#o.newJobId?.() ?? bytesToHex(randomBytes(16));
     const budgetMicro = job.budget * MICRO_CREDITS_PER_CREDIT;
     // Only the quorum's members are paid, each at most the budget: redundancy × budget covers it.
     const hold = await this.#o.payments.hold(jobId, budgetMicro * redundancy);

@@ -43,6 +43,8 @@ export {
   type RunOptions,
   type StepReport,
   type WorkflowEngine,
+  type StepAttempt,
+  type InFlightStep,
   type WorkflowResult,
 } from './orchestrator.ts';
 export { planWorkflow, type Plan } from './validate.ts';

@@ -34,7 +34,15 @@ export type JournalRecord =
       /** The caller's own notes (e.g. the CLI's --out), returned on recovery. */
       meta: Record<string, unknown>;
     })
-  | (Base & { type: 'start'; step: number; key: string; attempt: number; budget: number })
+  | (Base & {
+      type: 'start';
+      step: number;
+      key: string;
+      attempt: number;
+      budget: number;
+      /** A fresh id for this attempt's job, handed to the engine (a market job's id: its escrow hold). */
+      ref?: string;
+    })
   | (Base & {
       type: 'done';
       step: number;

@@ -33,9 +33,31 @@ import type { Metrics } from './metrics.ts';
 import { compare, lookup, OutputFields, parseRef, resolveParams, type RefScope } from './references.ts';
 import { planWorkflow, type Plan, type PlannedStep, type Source } from './validate.ts';
 
+/** The step an attempt belongs to, handed to the engine with its job. */
+export interface StepAttempt {
+  /** The step's idempotency key, `<workflow id>/<step name>`. */
+  key: string;
+  /** This attempt's own id, journaled in its `start` record before the job is submitted. */
+  ref: string;
+}
+
+/** A job that started and left no outcome in the journal (the process stopped), as recovery finds it. */
+export interface InFlightStep extends StepAttempt {
+  library: string;
+  method: string;
+  /** Credits it was given. */
+  budget: number;
+}
+
 /** What the orchestrator needs of the engine (src/engine/job-engine.ts). */
 export interface WorkflowEngine {
-  submit(sub: JobSubmission): Promise<JobOutcome>;
+  submit(sub: JobSubmission, step?: StepAttempt): Promise<JobOutcome>;
+  /**
+   * On recovery: what a job left in flight by a stopped process really spent (credits, at most its
+   * budget), settling whatever it still holds (a market job's escrow: the unpaid rest returns).
+   * Absent: the whole budget counts as spent, so a resumed run can never overspend.
+   */
+  settleInFlight?(job: InFlightStep): Promise<number>;
   release(block: ArenaInput): void;
   allocInput(bytes: number): ArenaInput;
   readonly arenaStats?: { efficiency: number };
@@ -210,7 +232,9 @@ export class Orchestrator {
         await journal.compact(begin.wf);
         continue;
       }
-      const { prior, spent, rollingBack, lastStarted } = readRecords(records);
+      const { prior, spent: settled, open, rollingBack, lastStarted } = readRecords(records);
+      let spent = settled;
+      for (const job of open) spent += await this.spentInFlight(plan, job);
       const run = this.newRun(begin.wf, plan, prior, spent, undefined);
       const inDoubtOnce = plan.steps.filter(
         (s) => s.effect === 'once' && prior.get(s.index)?.started && !prior.get(s.index)?.done,
@@ -286,6 +310,24 @@ export class Orchestrator {
       await opts.onResult?.(r);
     }
     return results;
+  }
+
+  /** Credits a job the journal left in flight spent: the engine settles it, else all it was given. */
+  private async spentInFlight(plan: Plan, job: OpenJob): Promise<number> {
+    const ps = plan.steps[job.step];
+    if (!this.engine.settleInFlight || !ps || job.ref === undefined || job.compensation) return job.budget;
+    try {
+      const used = await this.engine.settleInFlight({
+        key: job.key,
+        ref: job.ref,
+        library: ps.step.library,
+        method: ps.step.method,
+        budget: job.budget,
+      });
+      return Number.isFinite(used) ? Math.max(0, Math.min(job.budget, Math.ceil(used))) : job.budget;
+    } catch {
+      return job.budget; // not settled: count it all, as without settle
+    }
   }
 
   private newRun(
@@ -429,20 +471,24 @@ export class Orchestrator {
         report.error = `the workflow's budget of ${run.plan.budget} credits is spent (${run.spent} used)`;
         return { ps, error: report.error };
       }
+      const ref = newRef();
       await this.journal(
-        { type: 'start', wf: run.id, at: Date.now(), step: index, key, attempt, budget },
+        { type: 'start', wf: run.id, at: Date.now(), step: index, key, attempt, budget, ref },
         run.plan,
       );
       run.reserved += budget;
-      const outcome = await this.engine.submit({
-        library: step.library,
-        method: step.method,
-        params: JSON.stringify(params),
-        ...(input.block ? { input: input.block } : input.view.length ? { input: input.view } : {}),
-        budget,
-        keepOutput: true,
-        ...(run.signal ? { signal: run.signal } : {}),
-      });
+      const outcome = await this.engine.submit(
+        {
+          library: step.library,
+          method: step.method,
+          params: JSON.stringify(params),
+          ...(input.block ? { input: input.block } : input.view.length ? { input: input.view } : {}),
+          budget,
+          keepOutput: true,
+          ...(run.signal ? { signal: run.signal } : {}),
+        },
+        { key, ref },
+      );
       run.reserved -= budget;
       run.spent += outcome.costUsed;
       run.copied += outcome.bytesCopied;
@@ -752,6 +798,15 @@ export class Orchestrator {
   }
 }
 
+interface OpenJob {
+  step: number;
+  key: string;
+  budget: number;
+  ref: string | undefined;
+  /** A compensation's job (never settled: counted whole). */
+  compensation: boolean;
+}
+
 function readRecords(records: JournalRecord[]) {
   const prior = new Map<number, Prior>();
   const get = (i: number) => {
@@ -762,27 +817,33 @@ function readRecords(records: JournalRecord[]) {
   let spent = 0;
   let rollingBack = false;
   let lastStarted = -1;
-  const open = new Map<string, number>();
+  const open = new Map<string, OpenJob>();
   for (const r of records) {
     if (r.type === 'start') {
       get(r.step).started = true;
       lastStarted = Math.max(lastStarted, r.step);
-      open.set(r.key, r.budget);
+      open.set(r.key, { step: r.step, key: r.key, budget: r.budget, ref: r.ref, compensation: false });
     } else if (r.type === 'done' || r.type === 'fail') {
       if (r.type === 'done') get(r.step).done = r;
       spent += r.costUsed;
       open.delete(r.key);
-    } else if (r.type === 'comp-start') open.set(r.key, r.budget);
+    } else if (r.type === 'comp-start')
+      open.set(r.key, { step: r.step, key: r.key, budget: r.budget, ref: undefined, compensation: true });
     else if (r.type === 'comp-done' || r.type === 'comp-fail') {
       if (r.type === 'comp-done') get(r.step).compensated = true;
       spent += r.costUsed;
       open.delete(r.key);
     } else if (r.type === 'rollback') rollingBack = true;
   }
-  // A job that started and left no outcome may have spent all it was given: count it, so the
-  // resumed run cannot overspend.
-  for (const b of open.values()) spent += b;
-  return { prior, spent, rollingBack, lastStarted };
+  // A job that started and left no outcome may have spent all it was given: recover() counts it
+  // all unless the engine settles it (WorkflowEngine.settleInFlight), so the resumed run cannot overspend.
+  return { prior, spent, open: [...open.values()], rollingBack, lastStarted };
+}
+
+function newRef(): string {
+  const r = new Uint8Array(16);
+  globalThis.crypto.getRandomValues(r);
+  return bytesToHex(r);
 }
 
 function inlineDescriptor(view: Uint8Array): InputDescriptor {

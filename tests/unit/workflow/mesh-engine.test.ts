@@ -8,6 +8,7 @@
  * requester does (src/trade/requester.ts); the real market with processes is
  * tests/slow/market/workflow.slow.test.ts. Seed: SEED=<n> (printed).
  */
+import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,6 +19,7 @@ import type { SubmitJob, SubmitOptions } from '../../../src/cli/requester.ts';
 import { CapsuleRegistry } from '../../../src/engine/registry.ts';
 import { MICRO_CREDITS_PER_CREDIT } from '../../../src/ledger/index.ts';
 import type { JobDone } from '../../../src/trade/index.ts';
+import { FileJournal } from '../../../src/workflow/file-journal.ts';
 import {
   Orchestrator,
   parseWorkflowJson,
@@ -210,4 +212,82 @@ describe('MeshWorkflowEngine', () => {
     expect(o.error).toMatch(/less than 1 credit for each of 3 runs/);
     expect(market.jobs).toEqual([]);
   });
+  it('a step left in flight by a killed process: its escrow is settled from the journal and the run resumes', async () => {
+    // A market of its own: each job's two runs are paid 1 credit each (sha256 of the input, computed
+    // here); the wallet's escrow is kept per job id as micro-credits paid from it.
+    const holds = new Map<string, number>();
+    let stalled!: () => void;
+    const midStep = new Promise<void>((r) => (stalled = r));
+    const done = (job: SubmitJob): JobDone => ({
+      jobId: job.jobId!,
+      status: 'ok',
+      output: createHash('sha256')
+        .update(job.input ?? new Uint8Array(0))
+        .digest(),
+      error: '',
+      outputHash: '',
+      paid: { c0: MICRO_CREDITS_PER_CREDIT, c1: MICRO_CREDITS_PER_CREDIT },
+      penalised: [],
+      runs: 2,
+      unchecked: false,
+    });
+    let submitted = 0;
+    const killed: MarketSubmitter = {
+      async submit(jobs) {
+        const job = jobs[0]!;
+        expect(job.jobId).toMatch(/^[0-9a-f]{32}$/);
+        if (++submitted === 2) {
+          // The second step: one run paid 1 credit, then the process is killed (it never answers).
+          holds.set(job.jobId!, MICRO_CREDITS_PER_CREDIT);
+          stalled();
+          return new Promise(() => {});
+        }
+        holds.set(job.jobId!, 2 * MICRO_CREDITS_PER_CREDIT);
+        return [done(job)];
+      },
+    };
+    const settled: string[] = [];
+    const restarted: MarketSubmitter = {
+      submit: async (jobs) => [done(jobs[0]!)],
+      settle: async (jobId) => {
+        settled.push(jobId);
+        return holds.get(jobId) ?? 0;
+      },
+    };
+    const dir = join(work, 'journal-killed');
+    const w = parseWorkflowJson(
+      JSON.stringify({
+        steps: ['h1', 'h2', 'h3'].map((name) => ({ name, library: 'crypto', method: 'sha256' })),
+        budget: 12,
+        onError: 'rollback',
+      }),
+    );
+    const input = text(64);
+    const opts = { redundancy: 2, deadlineMs: 60_000 };
+    void new Orchestrator(new MeshWorkflowEngine(e.engine, killed, registry, opts), registry, {
+      journal: new FileJournal(dir, 1_000_001, () => false),
+    }).run(w, { input });
+    await midStep;
+
+    // The restarted process (the killed pid is gone): recovery settles h2's hold, then resumes.
+    // Counted whole, h2's share (10 of the 10 left) would leave nothing: it rolled back before.
+    const journal = new FileJournal(dir, 1_000_002, (pid) => pid === 1_000_002);
+    const [r] = await new Orchestrator(
+      new MeshWorkflowEngine(e.engine, restarted, registry, opts),
+      registry,
+      {
+        journal,
+      },
+    ).recover(async (d) => (d.kind === 'inline' ? Buffer.from(d.hex, 'hex') : null));
+    expect(settled).toHaveLength(1);
+    expect(holds.get(settled[0]!)).toBe(MICRO_CREDITS_PER_CREDIT);
+    expect([r!.status, r!.recovered, r!.error]).toEqual(['committed', 'resumed', '']);
+    expect(r!.steps.map((x) => x.status)).toEqual(['ok', 'ok', 'ok']);
+    // h1 (2) and the killed attempt of h2 (1) before; h1 (pure: recomputed), h2 and h3 (2 each) after.
+    expect(r!.costUsed).toBe(2 + 1 + 2 + 2 + 2);
+    expect(r!.costUsed).toBeLessThanOrEqual(12);
+    const hash = (b: Uint8Array) => createHash('sha256').update(b).digest();
+    expect(Buffer.from(r!.output)).toEqual(hash(hash(hash(input))));
+    await journal.close();
+  }, 60_000);
 });

@@ -102,6 +102,7 @@ async function crashAfterFirstStep(recovery: 'resume' | 'rollback') {
   await first.attach(e.engine, registry);
   const { id } = await first.start({ definition: definition(file, recovery) });
   await dead;
+  first.close(); // the document is gone (its run never ends: its journal stopped answering)
   // The background's view while no document runs it: one unfinished workflow, step 0 done.
   const relay = new WorkflowRelay({
     ensureHost: async () => undefined,
@@ -202,5 +203,42 @@ describe('WorkflowHost (offscreen) with the IndexedDB journal', () => {
     expect(next.metricsExport().methods['pow.search']!.count).toBe(1);
     expect(next.metricsExport().workflows.count).toBe(1);
     next.close();
+  }, 60_000);
+  it("steps go before the scheduler's queued slice and no slice starts between two steps", async () => {
+    // One active worker, as in the extension on a 2-core machine: a slice runs, the next is queued.
+    e.pool.setThrottle(1, 100);
+    const n = names();
+    const file = join(work, `order-${n.journal}`);
+    const append = (line: string) => ({ library: 'wftest', method: 'append', params: { file, line } });
+    const stop = new AbortController();
+    const slice = e.engine.submit({
+      library: 'wftest',
+      method: 'work',
+      params: JSON.stringify({ ms: 10_000 }),
+      signal: stop.signal,
+    });
+    const next = e.engine.submit({ ...append('slice'), params: JSON.stringify(append('slice').params) });
+    const host = new WorkflowHost({
+      openJournal: () => IdbJournal.open(n.journal),
+      openState: () => WorkflowStateStore.open(n.state),
+    });
+    try {
+      while (e.engine.inFlight < 1) await new Promise((r) => setTimeout(r, 5));
+      await host.attach(e.engine, registry);
+      const { id } = await host.start({
+        definition: JSON.stringify({ steps: ['a', 'b', 'c'].map((x) => ({ name: x, ...append(x) })) }),
+      });
+      // The first step is queued behind the running slice too: let the slice go.
+      while (e.engine.queued < 2) await new Promise((r) => setTimeout(r, 5));
+      stop.abort();
+      expect((await slice).status).toBe('cancelled');
+      expect((await host.wait(id)!).status).toBe('committed');
+      expect((await next).status).toBe('ok');
+      expect(lines(file)).toEqual(['a', 'b', 'c', 'slice']);
+    } finally {
+      stop.abort();
+      e.pool.setThrottle(2, 100);
+      host.close();
+    }
   }, 60_000);
 });
