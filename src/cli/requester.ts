@@ -68,7 +68,7 @@ export class Requester {
       node: peer.node,
       chunks: peer.chunks,
       signer: file.wallet.identity,
-      payments: file.wallet.requesterPayments(),
+      payments: file.requesterPayments(),
       samePeer,
       // A fresh requester learns contributors one advert at a time: wait for one more before giving up.
       newcomerWaitMs: NEWCOMER_WAIT_MS,

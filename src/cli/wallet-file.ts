@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
 import { Identity, parseEntry, type LedgerEntry } from '../ledger/index.ts';
 import { MarketWallet } from '../trade/market-wallet.ts';
+import type { RequesterPayments } from '../trade/requester.ts';
 import { CliInputError } from './cli-error.ts';
 import { dataDir } from './data-dir.ts';
 
@@ -81,6 +82,29 @@ export class WalletFile {
     await file.save();
     rmSync(from.path, { force: true });
     return file;
+  }
+
+  /**
+   * The requester's escrow calls, each written to this file before it returns, so before its hold,
+   * pledge or pay can leave the process: a requester killed after sending a pledge must not come
+   * back without it and sign another record with the same sequence number (a fork its payees prove).
+   */
+  requesterPayments(): RequesterPayments {
+    const p = this.wallet.requesterPayments();
+    const ahead =
+      <A extends unknown[], R>(f: (...a: A) => Promise<R>) =>
+      async (...a: A): Promise<R> => {
+        const r = await f(...a);
+        await this.save();
+        return r;
+      };
+    const pledge = p.pledge;
+    return {
+      hold: ahead(p.hold),
+      pay: ahead(p.pay),
+      release: ahead(p.release),
+      ...(pledge !== undefined ? { pledge: ahead(pledge) } : {}),
+    };
   }
 
   /** Writes the whole wallet (atomically: temp file, then rename). Calls are queued. */

@@ -9,6 +9,7 @@ import { parseSubmitArgs } from '../../../src/cli/commands/submit.ts';
 import { memoryIo } from '../../../src/cli/io.ts';
 import { main } from '../../../src/cli/main.ts';
 import { WalletFile } from '../../../src/cli/wallet-file.ts';
+import { Identity } from '../../../src/ledger/index.ts';
 
 const EASY = targetToCompact(2n ** 256n / 2n ** 12n - 1n);
 
@@ -84,6 +85,26 @@ describe('inos contribute arguments', () => {
 });
 
 describe('the CLI wallet file', () => {
+  it('has every hold and pledge on disk before the bundle can leave (a killed requester cannot fork)', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'inos-wallet-')), 'wallet.json');
+    const a = await WalletFile.open(path);
+    const minted = await a.wallet.mint(1, undefined, undefined, EASY);
+    await a.save();
+    const payments = a.requesterPayments();
+    const hold = await payments.hold('job-killed', minted);
+    const payee = Identity.generate(0).nodeId;
+    await payments.pledge!(hold.id, payee, Math.floor(minted / 2), {
+      jobId: 'job-killed',
+      capsule: 'crypto',
+      method: 'sha256',
+      redeemAfter: Date.now() + 60_000,
+    });
+    // Read back as a restarted process would, with no save after the calls returned.
+    const kinds = (await (await WalletFile.open(path)).wallet.ledger.history()).map((e) => e.kind);
+    expect(kinds).toContain('hold');
+    expect(kinds).toContain('pledge');
+  });
+
   it('survives a restart (re-audited on open) and refuses an edited file', async () => {
     const path = join(mkdtempSync(join(tmpdir(), 'inos-wallet-')), 'wallet.json');
     const a = await WalletFile.open(path);
