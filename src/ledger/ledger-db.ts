@@ -22,8 +22,11 @@
  * | checkpoints | ledger        | Checkpoint     | signed compaction point: the chain up to seq is  |
  * |          |                  |                | archived; nothing older may be appended again   |
  * | archive  | [ledger, first]  | ArchiveSegment | compacted chain records, gzip'd JSON lines      |
+ * | audits   | ledger           | AuditedChain   | a payer's chain state as last audited here, so  |
+ * |          |                  |                | its next payment replays only what is new       |
  * Version 2 added totals … checkpoints and receipts.bySeq; the upgrade computes totals and slots
- * from the receipts of version 1. Version 3 added archive (compaction.ts).
+ * from the receipts of version 1. Version 3 added archive (compaction.ts), version 4 audits
+ * (incremental payer audits, payments.ts).
  *
  * The factory is injected (`indexedDB` in the service worker, a fake-indexeddb `IDBFactory` in
  * tests). Quirk: idb's `wrap()` recognises IndexedDB objects with `instanceof IDBIndex` etc., so
@@ -33,9 +36,10 @@ import { wrap, type DBSchema, type IDBPDatabase } from 'idb';
 import type { LedgerEntry, Pay, Pledge, PowProofRecord, ReceiptState } from './receipt.ts';
 import { applyReceipt, emptyTotals, type ChainTotals, type HoldView } from './totals.ts';
 import type { RejectionCode } from './receipt-rejected-error.ts';
+import type { AuditState } from './verify-history.ts';
 
 export const LEDGER_DB_NAME = 'inos-wallet';
-export const LEDGER_DB_VERSION = 3;
+export const LEDGER_DB_VERSION = 4;
 /** Width of a chart slot: every real UTC offset is a whole number of quarter hours. */
 export const SLOT_MS = 15 * 60_000;
 
@@ -155,6 +159,14 @@ export interface ArchiveSegment {
   gz: Uint8Array;
 }
 
+/** Another node's chain as this node last audited it (verify-history.ts AuditState). */
+export interface AuditedChain {
+  ledger: string;
+  seq: number;
+  state: AuditState;
+  auditedAt: number;
+}
+
 export interface LedgerDbSchema extends DBSchema {
   identity: { key: string; value: StoredIdentity };
   entries: { key: [string, number]; value: StoredEntry; indexes: { byId: string; byLedger: string } };
@@ -173,6 +185,7 @@ export interface LedgerDbSchema extends DBSchema {
   payments: { key: string; value: CheckedPayment };
   checkpoints: { key: string; value: Checkpoint };
   archive: { key: [string, number]; value: ArchiveSegment };
+  audits: { key: string; value: AuditedChain };
 }
 
 export type LedgerDb = IDBPDatabase<LedgerDbSchema>;
@@ -215,6 +228,7 @@ export async function openLedgerDb({
       if (event.oldVersion >= 1) migrateTotals(tx);
     }
     if (event.oldVersion < 3) db.createObjectStore('archive', { keyPath: ['ledger', 'firstSeq'] });
+    if (event.oldVersion < 4) db.createObjectStore('audits', { keyPath: 'ledger' });
   });
   const db = (await wrap(request)) as unknown as LedgerDb;
   // Another context opening a newer version must not wait on us forever: close, it reopens us.
