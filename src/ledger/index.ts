@@ -14,6 +14,7 @@
 export {
   type ArchiveSegment,
   type AuditedChain,
+  type KeptPledge,
   type ChainHead,
   type Checkpoint,
   type LedgerDb,

@@ -15,7 +15,7 @@
  * Every refusal is stored with its code (the popup shows it) and thrown as ReceiptRejectedError.
  */
 import type { Ledger } from './ledger.ts';
-import type { ReceiptView } from './ledger-db.ts';
+import type { KeptPledge, ReceiptView } from './ledger-db.ts';
 import { forkBetween, verifyForkProof, type ForkProof } from './fork.ts';
 import {
   entryHash,
@@ -126,7 +126,71 @@ export class Payments {
   async acceptPledge(input: unknown): Promise<Pledge> {
     const bundle = await this.#parsePledgeBundle(input);
     await this.#auditPledge(bundle);
-    return bundle.pledge;
+    const { pledge } = bundle;
+    const hash = entryHash(pledge);
+    // Kept in the database, not in a document's memory: redeemDue works after any restart.
+    if ((await this.#ledger.db.get('pledges', hash)) === undefined)
+      await this.#ledger.db.put('pledges', {
+        hash,
+        payer: pledge.ledger,
+        jobId: pledge.jobId,
+        pledge,
+        redeemAfter: pledge.redeemAfter,
+        state: 'open',
+      });
+    return pledge;
+  }
+
+  /** Records the hash of the result returned for a kept pledge's job (what a redemption names). */
+  async pledgeResult(
+    payer: string,
+    jobId: string,
+    result: string,
+    work: { cpuMs?: number } = {},
+  ): Promise<boolean> {
+    if (!/^[0-9a-f]{64}$/.test(result))
+      throw new RangeError(
+        'pledgeResult: result must be the BLAKE3 hash of the output, 64 lowercase hex digits',
+      );
+    const kept = await this.#ledger.db.getAllFromIndex('pledges', 'byJob', [payer, jobId]);
+    for (const k of kept)
+      if (k.state === 'open') await this.#ledger.db.put('pledges', { ...k, result, cpuMs: work.cpuMs ?? 0 });
+    return kept.length > 0;
+  }
+
+  /** The pledges this wallet keeps, in any state (tests, diagnostics). */
+  keptPledges(): Promise<KeptPledge[]> {
+    return this.#ledger.db.getAll('pledges');
+  }
+
+  /**
+   * Redeems every kept pledge that is due (redeemAfter passed, a result recorded, no pay named
+   * it). A refusal (the payer closed it, or it was booked already) is kept with its reason and
+   * not retried. Returns what was redeemed.
+   */
+  async redeemDue(now: number = this.#ledger.now()): Promise<KeptPledge[]> {
+    const all = await this.#ledger.db.getAll('pledges');
+    const done: KeptPledge[] = [];
+    for (const k of all) {
+      if (k.state !== 'open' || k.result === undefined || k.redeemAfter > now) continue;
+      try {
+        const view = await this.redeem({ pledge: k.pledge, chains: {} }, k.result, { cpuMs: k.cpuMs ?? 0 });
+        done.push({ ...k, state: 'redeemed', credits: view.credits });
+      } catch (err) {
+        if (!(err instanceof ReceiptRejectedError)) throw err;
+        await this.#ledger.db.put('pledges', {
+          ...k,
+          state: 'refused',
+          reason: `${err.reason}: ${err.detail}`,
+        });
+      }
+    }
+    return done;
+  }
+
+  async #closeKept(hash: string, state: 'paid' | 'redeemed', credits: number): Promise<void> {
+    const k = await this.#ledger.db.get('pledges', hash);
+    if (k !== undefined && k.state === 'open') await this.#ledger.db.put('pledges', { ...k, state, credits });
   }
 
   /**
@@ -144,6 +208,16 @@ export class Payments {
       throw new RangeError('redeem: result must be the BLAKE3 hash of the output, 64 lowercase hex digits');
     const bundle = await this.#parsePledgeBundle(input);
     const { pledge } = bundle;
+    const hash = entryHash(pledge);
+    const kept = await this.#ledger.db.get('pledges', hash);
+    if (kept?.state === 'redeemed') {
+      // Redeemed already (by redeemDue, or the other context): the same answer, not a second booking.
+      const booked = await this.#ledger.db.getFromIndex('receipts', 'byJob', [
+        this.#ledger.owner,
+        pledgeJobId(hash),
+      ]);
+      if (booked !== undefined) return booked;
+    }
     // The payer's chain as known here may have grown since the assignment (a later pay closing it).
     const stored = await this.#ledger.peerChain(pledge.ledger);
     const shown = bundle.chains[pledge.ledger] ?? [];
@@ -163,7 +237,9 @@ export class Payments {
     });
     const opts = { credits: pledge.amount, reason: REQUESTER_LEFT_REASON };
     await this.#issuer.transition(receipt.id, 'verified', opts);
-    return this.#issuer.transition(receipt.id, 'settled', opts);
+    const settled = await this.#issuer.transition(receipt.id, 'settled', opts);
+    await this.#closeKept(hash, 'redeemed', settled.credits);
+    return settled;
   }
 
   async #auditPledge(bundle: PledgeBundle): Promise<void> {
@@ -229,6 +305,8 @@ export class Payments {
         `payer ${pay.ledger.slice(0, 12)}… signed a fork earlier; its payments are refused`,
       );
     await this.#auditChains(pay, bundle.chains, refuse);
+    // A pay naming a kept pledge closes it: it is never redeemed as well.
+    if (pay.pledge !== undefined) await this.#closeKept(pay.pledge, 'paid', pay.amount);
     if (pay.amount === 0) {
       // A void: the pledge is closed without pay; this zero receipt also keeps it from being redeemed.
       return this.#issuer.issue({

@@ -14,7 +14,7 @@
  */
 import { judge, ownerOnly, type PaymentCheck } from './_judge.ts';
 import { forkBetween, type ForkProof } from './fork.ts';
-import type { ChainHead, ReceiptView } from './ledger-db.ts';
+import type { AuditState, ChainHead, ReceiptView } from './ledger-db.ts';
 import type { ProofVerifier } from './proof-verifier.ts';
 import {
   entryHash,
@@ -53,19 +53,7 @@ export interface VerifyHistoryOptions {
   onAudited?: (state: AuditState) => void;
 }
 
-/**
- * Everything `judge` needs to carry on a chain after `head` without replaying what came before:
- * totals, the holds, the receipts still open (final ones accept no transition, absent or present
- * alike), and every record id and receipt (issuer, jobId) seen (replays are refused).
- */
-export interface AuditState {
-  head: ChainHead;
-  totals: ChainTotals;
-  holds: HoldView[];
-  openReceipts: ReceiptView[];
-  ids: string[];
-  jobs: string[];
-}
+export type { AuditState } from './ledger-db.ts';
 
 export type HistoryCheck =
   | {
