@@ -54,6 +54,7 @@ export type CoordinatorExcluded =
   | 'market/receive'
   | 'market/pledge'
   | 'market/redeem'
+  | 'market/pledge-result'
   | 'market/jobs'
   | 'workflow/start'
   | 'workflow/status'

@@ -65,6 +65,8 @@ export function startBackground(api: WxtBrowser): Coordinator {
     receive: (bundle, work) => wallet.receive(bundle, work),
     acceptPledge: (bundle) => wallet.acceptPledge(bundle),
     redeem: (bundle, result, work) => wallet.redeem(bundle, result, work),
+    pledgeResult: (payer, jobId, result, work) => wallet.pledgeResult(payer, jobId, result, work),
+    redeemDue: () => wallet.redeemDue(),
     changed: () => void scheduler.tick().catch((err: unknown) => log('scheduler tick failed', err)),
     now: Date.now,
   });
@@ -120,6 +122,11 @@ export function startBackground(api: WxtBrowser): Coordinator {
           r.records > 0 &&
           log(`ledger: archived ${r.records} records (${r.receipts} receipts)`),
         (err: unknown) => log('ledger compaction failed', err),
+      );
+      // Escrow pledges whose requester left: redeemed here, whatever became of the document.
+      void market.redeemDue().then(
+        (n) => n > 0 && log(`market: redeemed ${n} escrow pledge(s) of requesters that left`),
+        (err: unknown) => log('redeeming escrow pledges failed', err),
       );
     } else if (alarm.name === LIFT_TIMER || alarm.name === SNOOZE_TIMER)
       void coordinator.ready.then(() => coordinator.reevaluate());

@@ -9,6 +9,10 @@
  *   failed, not requeued: its requester reissues it.
  * - `market/receive`: a requester's payment bundle, audited and booked by the ledger this worker
  *   owns (Payments.receive); the job's record remembers what it paid, once.
+ * - Escrow pledges: `market/pledge` audits one and the ledger keeps it (its database, not the
+ *   document's memory); `market/pledge-result` records the returned result's hash; `redeemDue`
+ *   (the reconcile alarm) redeems due ones even after the document or the browser restarted. A
+ *   pay naming the pledge closes it first; `market/redeem` from the document answers the same.
  */
 import { PLEDGE_VOIDED_REASON } from '../ledger';
 import type { Handlers } from '../messaging/messenger';
@@ -29,6 +33,10 @@ export interface MarketContributorBridgeDeps {
   acceptPledge(bundle: unknown): Promise<{ redeemAfter: number; amount: number }>;
   /** Redeems a pledge whose requester left (ledger Payments.redeem); micro-credits booked. */
   redeem(bundle: unknown, result: string, work: { cpuMs: number }): Promise<number>;
+  /** Records a returned job's result hash for its kept pledge (ledger Payments.pledgeResult). */
+  pledgeResult?(payer: string, jobId: string, result: string, work: { cpuMs: number }): Promise<boolean>;
+  /** Redeems the kept pledges that are due (ledger Payments.redeemDue). */
+  redeemDue?(): Promise<{ payer: string; jobId: string; credits: number }[]>;
   /** A job's record changed: fill (or stop over-filling) the worker slots. */
   changed(): void;
   now: () => number;
@@ -154,6 +162,31 @@ export class MarketContributorBridge {
     return { credits };
   }
 
+  /** The result hash of a returned job, kept with its pledge for redeemDue. */
+  async onPledgeResult(req: {
+    requester: string;
+    jobId: string;
+    result: string;
+  }): Promise<{ kept: boolean }> {
+    if (!HEX.test(String(req?.requester)) || !HEX.test(String(req?.jobId)))
+      throw new TypeError('market/pledge-result: requester and jobId must be lowercase hex (1..128 digits)');
+    if (!/^[0-9a-f]{64}$/.test(String(req.result)))
+      throw new TypeError('market/pledge-result: result must be a BLAKE3 hash, 64 lowercase hex digits');
+    if (this.deps.pledgeResult === undefined) return { kept: false };
+    const job = await (await this.deps.queue).get(marketJobKey(req.requester, req.jobId));
+    const cpuMs = job?.outcome?.costUsed ?? 0;
+    return { kept: await this.deps.pledgeResult(req.requester, req.jobId, req.result, { cpuMs }) };
+  }
+
+  /** Redeems due pledges (background alarm); each redeemed job shows as paid. Returns how many. */
+  async redeemDue(): Promise<number> {
+    if (this.deps.redeemDue === undefined) return 0;
+    const done = await this.deps.redeemDue();
+    const queue = await this.deps.queue;
+    for (const d of done) await queue.markPaid(marketJobKey(d.payer, d.jobId), d.credits);
+    return done.length;
+  }
+
   async jobs(): Promise<{ jobs: MarketJobView[] }> {
     const queue = await this.deps.queue;
     return { jobs: (await queue.recent('market', MARKET_JOBS_SHOWN)).map((j) => viewOf(j, this.deps.now())) };
@@ -161,13 +194,19 @@ export class MarketContributorBridge {
 
   handlers(): Pick<
     Handlers<'background'>,
-    'market/job' | 'market/receive' | 'market/pledge' | 'market/redeem' | 'market/jobs'
+    | 'market/job'
+    | 'market/receive'
+    | 'market/pledge'
+    | 'market/redeem'
+    | 'market/pledge-result'
+    | 'market/jobs'
   > {
     return {
       'market/job': (n) => this.onJob(n),
       'market/receive': (r) => this.onReceive(r),
       'market/pledge': (r) => this.onPledge(r),
       'market/redeem': (r) => this.onRedeem(r),
+      'market/pledge-result': (r) => this.onPledgeResult(r),
       'market/jobs': () => this.jobs(),
     };
   }

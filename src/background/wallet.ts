@@ -140,6 +140,31 @@ export class Wallet {
     }
   }
 
+  /** Records a returned job's result hash for its kept pledge (Payments.pledgeResult). */
+  async pledgeResult(
+    payer: string,
+    jobId: string,
+    result: string,
+    work: { cpuMs: number },
+  ): Promise<boolean> {
+    await this.ready;
+    return this.payments.pledgeResult(payer, jobId, result, work);
+  }
+
+  /** Redeems the kept pledges that are due (Payments.redeemDue): after any restart of anything. */
+  async redeemDue(): Promise<{ payer: string; jobId: string; credits: number }[]> {
+    await this.ready;
+    try {
+      return (await this.payments.redeemDue()).map((k) => ({
+        payer: k.payer,
+        jobId: k.jobId,
+        credits: k.credits ?? 0,
+      }));
+    } finally {
+      await this.refresh();
+    }
+  }
+
   /** The ledger and its escrow/payments, for the requester side (src/background/market-requester.ts). */
   async market(): Promise<{
     ledger: Ledger;

@@ -147,27 +147,13 @@ function judgeReceipt(r: Receipt, ctx: JudgeContext): Verdict {
   if (r.proof !== undefined && r.jobId !== proofJobId(r.proof))
     return no('bad-proof', `a proof's receipt has jobId ${proofJobId(r.proof)}, so one proof pays once`);
   if (r.payment !== undefined) {
-    const pay = r.payment;
-    if (pay.issuer !== pay.ledger || !verifyEntrySignature(pay))
-      return no('bad-signature', `the payment is not signed by its payer ${short(pay.ledger)} (forged)`);
-    if (pay.payee !== ctx.owner)
-      return no('unbacked', `the payment is to ${short(pay.payee)}, not to this wallet`);
-    if (r.jobId !== paymentJobId(pay))
-      return no('bad-proof', `a payment's receipt has jobId ${paymentJobId(pay)}, so one payment pays once`);
-    if (r.credits > pay.amount)
-      return no('unbacked', `${r.credits} micro-credits claimed, the payment is ${pay.amount}`);
+    const bad = checkBacking(r, r.payment, 'payment', paymentJobId(r.payment), ctx);
+    if (bad !== null) return bad;
   }
   if (r.pledge !== undefined) {
     const p = r.pledge;
-    if (p.issuer !== p.ledger || !verifyEntrySignature(p))
-      return no('bad-signature', `the pledge is not signed by its payer ${short(p.ledger)} (forged)`);
-    if (p.payee !== ctx.owner)
-      return no('unbacked', `the pledge is to ${short(p.payee)}, not to this wallet`);
-    const jobId = pledgeJobId(entryHash(p));
-    if (r.jobId !== jobId)
-      return no('bad-proof', `a redeemed pledge's receipt has jobId ${jobId}, so one pledge pays once`);
-    if (r.credits > p.amount)
-      return no('unbacked', `${r.credits} micro-credits claimed, the pledge is ${p.amount}`);
+    const bad = checkBacking(r, p, 'pledge', pledgeJobId(entryHash(p)), ctx);
+    if (bad !== null) return bad;
     if (r.issuedAt < p.redeemAfter)
       return no(
         'unbacked',
@@ -196,6 +182,26 @@ function judgeReceipt(r: Receipt, ctx: JudgeContext): Verdict {
   if (r.pledge !== undefined) view.pledge = r.pledge;
   if (r.result !== undefined) view.result = r.result;
   return { ok: true, view, totals: applyReceipt(ctx.totals, undefined, view) };
+}
+
+/** A receipt backed by a payer's pay or pledge: signed by the payer, to this wallet, one receipt each, ≤ its amount. */
+function checkBacking(
+  r: Receipt,
+  b: Pay | Pledge,
+  what: 'payment' | 'pledge',
+  jobId: string,
+  ctx: JudgeContext,
+): Verdict | null {
+  if (b.issuer !== b.ledger || !verifyEntrySignature(b))
+    return no('bad-signature', `the ${what} is not signed by its payer ${short(b.ledger)} (forged)`);
+  if (b.payee !== ctx.owner) return no('unbacked', `the ${what} is to ${short(b.payee)}, not to this wallet`);
+  if (r.jobId !== jobId) {
+    const whose = what === 'payment' ? "a payment's receipt" : "a redeemed pledge's receipt";
+    return no('bad-proof', `${whose} has jobId ${jobId}, so one ${what} pays once`);
+  }
+  if (r.credits > b.amount)
+    return no('unbacked', `${r.credits} micro-credits claimed, the ${what} is ${b.amount}`);
+  return null;
 }
 
 function judgeTransition(t: Transition, ctx: JudgeContext): Verdict {
@@ -293,26 +299,37 @@ function judgeHold(h: Hold, ctx: JudgeContext): Verdict {
   return { ok: true, hold, totals: applyHold(ctx.totals, h.budget) };
 }
 
-function judgePay(p: Pay, ctx: JudgeContext): Verdict {
-  const denied = ownerOnlySpends(p, ctx);
-  if (denied !== null) return denied;
+/** What a pay and a pledge both need: the owner signs, from an open hold of this ledger, to someone else. */
+function openHoldFor(e: Pay | Pledge, ctx: JudgeContext): { hold: HoldView } | { refused: Verdict } {
+  const denied = ownerOnlySpends(e, ctx);
+  if (denied !== null) return { refused: denied };
   const hold = ctx.hold;
-  if (hold === undefined || hold.ledger !== p.ledger)
-    return no('uncovered', `no hold ${p.holdId} in this ledger`);
-  if (!hold.open) return no('bad-transition', `hold ${p.holdId} is already released`);
-  if (p.payee === ctx.owner) return no('bad-transition', 'a wallet cannot pay itself');
+  if (hold === undefined || hold.ledger !== e.ledger)
+    return { refused: no('uncovered', `no hold ${e.holdId} in this ledger`) };
+  if (!hold.open) return { refused: no('bad-transition', `hold ${e.holdId} is already released`) };
+  if (e.payee === ctx.owner)
+    return {
+      refused: no('bad-transition', `a wallet cannot ${e.kind === 'pay' ? 'pay' : 'pledge to'} itself`),
+    };
+  return { hold };
+}
+
+function judgePay(p: Pay, ctx: JudgeContext): Verdict {
+  const open = openHoldFor(p, ctx);
+  if ('refused' in open) return open.refused;
+  const { hold } = open;
   const pledges = { ...hold.pledges };
   let pledged = hold.pledged ?? 0;
   if (p.pledge !== undefined) {
-    const open = pledges[p.pledge];
-    if (open === undefined)
+    const closed = pledges[p.pledge];
+    if (closed === undefined)
       return no('bad-transition', `hold ${p.holdId} has no open pledge ${short(p.pledge)} to close`);
-    if (open.payee !== p.payee)
+    if (closed.payee !== p.payee)
       return no(
         'bad-transition',
-        `pledge ${short(p.pledge)} is to ${short(open.payee)}, not ${short(p.payee)}`,
+        `pledge ${short(p.pledge)} is to ${short(closed.payee)}, not ${short(p.payee)}`,
       );
-    pledged -= open.amount;
+    pledged -= closed.amount;
     delete pledges[p.pledge];
   }
   if (hold.paid + pledged + p.amount > hold.budget)
@@ -328,13 +345,9 @@ function judgePay(p: Pay, ctx: JudgeContext): Verdict {
 }
 
 function judgePledge(p: Pledge, ctx: JudgeContext): Verdict {
-  const denied = ownerOnlySpends(p, ctx);
-  if (denied !== null) return denied;
-  const hold = ctx.hold;
-  if (hold === undefined || hold.ledger !== p.ledger)
-    return no('uncovered', `no hold ${p.holdId} in this ledger`);
-  if (!hold.open) return no('bad-transition', `hold ${p.holdId} is already released`);
-  if (p.payee === ctx.owner) return no('bad-transition', 'a wallet cannot pledge to itself');
+  const open = openHoldFor(p, ctx);
+  if ('refused' in open) return open.refused;
+  const { hold } = open;
   const pledged = hold.pledged ?? 0;
   if (hold.paid + pledged + p.amount > hold.budget)
     return no(

@@ -13,6 +13,8 @@
  */
 export {
   type ArchiveSegment,
+  type AuditedChain,
+  type KeptPledge,
   type ChainHead,
   type Checkpoint,
   type LedgerDb,
@@ -97,6 +99,7 @@ export {
 export { type ChainTotals, type HoldView, applyReceipt, emptyTotals } from './totals.ts';
 export { type ForkProof, type ForkCheck, verifyForkProof } from './fork.ts';
 export {
+  type BundleOptions,
   type PaymentBundle,
   type PledgeBundle,
   PLEDGE_VOIDED_REASON,
@@ -138,6 +141,7 @@ export {
   Minter,
 } from './mint.ts';
 export {
+  type AuditState,
   type HistoryCheck,
   type VerifyHistoryOptions,
   auditPayment,

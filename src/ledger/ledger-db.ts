@@ -22,8 +22,13 @@
  * | checkpoints | ledger        | Checkpoint     | signed compaction point: the chain up to seq is  |
  * |          |                  |                | archived; nothing older may be appended again   |
  * | archive  | [ledger, first]  | ArchiveSegment | compacted chain records, gzip'd JSON lines      |
+ * | audits   | ledger           | AuditedChain   | a payer's chain state as last audited here, so  |
+ * |          |                  |                | its next payment replays only what is new       |
+ * | pledges  | hash             | KeptPledge     | escrow pledges accepted here, until paid or     |
+ * |          |                  |                | redeemed (index byJob [payer, jobId])           |
  * Version 2 added totals … checkpoints and receipts.bySeq; the upgrade computes totals and slots
- * from the receipts of version 1. Version 3 added archive (compaction.ts).
+ * from the receipts of version 1. Version 3 added archive (compaction.ts), version 4 audits
+ * (incremental payer audits) and pledges (kept until redeemed), payments.ts.
  *
  * The factory is injected (`indexedDB` in the service worker, a fake-indexeddb `IDBFactory` in
  * tests). Quirk: idb's `wrap()` recognises IndexedDB objects with `instanceof IDBIndex` etc., so
@@ -35,7 +40,7 @@ import { applyReceipt, emptyTotals, type ChainTotals, type HoldView } from './to
 import type { RejectionCode } from './receipt-rejected-error.ts';
 
 export const LEDGER_DB_NAME = 'inos-wallet';
-export const LEDGER_DB_VERSION = 3;
+export const LEDGER_DB_VERSION = 4;
 /** Width of a chart slot: every real UTC offset is a whole number of quarter hours. */
 export const SLOT_MS = 15 * 60_000;
 
@@ -155,6 +160,45 @@ export interface ArchiveSegment {
   gz: Uint8Array;
 }
 
+/**
+ * Everything `judge` needs to carry on a chain after `head` without replaying what came before:
+ * totals, the holds, the receipts still open (final ones accept no transition, absent or present
+ * alike), and every record id and receipt (issuer, jobId) seen (replays are refused).
+ */
+export interface AuditState {
+  head: ChainHead;
+  totals: ChainTotals;
+  holds: HoldView[];
+  openReceipts: ReceiptView[];
+  ids: string[];
+  jobs: string[];
+}
+
+/** Another node's chain as this node last audited it (verify-history.ts). */
+export interface AuditedChain {
+  ledger: string;
+  seq: number;
+  state: AuditState;
+  auditedAt: number;
+}
+
+/** A pledge this wallet accepted (payments.ts): redeemable with `result` from redeemAfter on. */
+export interface KeptPledge {
+  /** entryHash of the pledge. */
+  hash: string;
+  payer: string;
+  jobId: string;
+  pledge: Pledge;
+  redeemAfter: number;
+  /** BLAKE3 hex of the result returned for it; absent until the run returned one. */
+  result?: string;
+  cpuMs?: number;
+  /** open: waits for a pay or redeemAfter; paid: a pay named it; redeemed: booked from escrow; refused: redeeming was refused (reason). */
+  state: 'open' | 'paid' | 'redeemed' | 'refused';
+  credits?: number;
+  reason?: string;
+}
+
 export interface LedgerDbSchema extends DBSchema {
   identity: { key: string; value: StoredIdentity };
   entries: { key: [string, number]; value: StoredEntry; indexes: { byId: string; byLedger: string } };
@@ -173,6 +217,8 @@ export interface LedgerDbSchema extends DBSchema {
   payments: { key: string; value: CheckedPayment };
   checkpoints: { key: string; value: Checkpoint };
   archive: { key: [string, number]; value: ArchiveSegment };
+  audits: { key: string; value: AuditedChain };
+  pledges: { key: string; value: KeptPledge; indexes: { byJob: [string, string] } };
 }
 
 export type LedgerDb = IDBPDatabase<LedgerDbSchema>;
@@ -215,6 +261,10 @@ export async function openLedgerDb({
       if (event.oldVersion >= 1) migrateTotals(tx);
     }
     if (event.oldVersion < 3) db.createObjectStore('archive', { keyPath: ['ledger', 'firstSeq'] });
+    if (event.oldVersion < 4) {
+      db.createObjectStore('audits', { keyPath: 'ledger' });
+      db.createObjectStore('pledges', { keyPath: 'hash' }).createIndex('byJob', ['payer', 'jobId']);
+    }
   });
   const db = (await wrap(request)) as unknown as LedgerDb;
   // Another context opening a newer version must not wait on us forever: close, it reopens us.

@@ -237,6 +237,20 @@ export class Ledger {
   }
 
   /**
+   * The chain's records after `seq` (0: all of it, as history()). Reads only live rows when `seq`
+   * is at or after the compaction checkpoint; else the archive too.
+   */
+  async historySince(seq: number): Promise<LedgerEntry[]> {
+    const cp = await this.checkpoint();
+    if (cp === undefined || seq < cp.seq) return (await this.history()).filter((e) => e.seq > seq);
+    const rows = await this.#db.getAll(
+      'entries',
+      IDBKeyRange.bound([this.owner, seq + 1], [this.owner, Infinity]),
+    );
+    return rows.map((r) => r.entry);
+  }
+
+  /**
    * Archives the closed prefix of the chain older than `olderThanMs` (compaction.ts) under a
    * checkpoint signed by `signer` (the owner). Balances and history() are unchanged.
    */

@@ -15,7 +15,7 @@
  * Every refusal is stored with its code (the popup shows it) and thrown as ReceiptRejectedError.
  */
 import type { Ledger } from './ledger.ts';
-import type { ReceiptView } from './ledger-db.ts';
+import type { KeptPledge, ReceiptView } from './ledger-db.ts';
 import { forkBetween, verifyForkProof, type ForkProof } from './fork.ts';
 import {
   entryHash,
@@ -29,7 +29,7 @@ import {
 import type { ReceiptIssuer } from './receipt-issuer.ts';
 import { ReceiptRejectedError } from './receipt-rejected-error.ts';
 import type { HoldView } from './totals.ts';
-import { auditPayment } from './verify-history.ts';
+import { auditPayment, type AuditState } from './verify-history.ts';
 
 export interface PaymentBundle {
   pay: Pay;
@@ -41,6 +41,14 @@ export interface PaymentBundle {
 export interface PledgeBundle {
   pledge: Pledge;
   chains: Record<string, LedgerEntry[]>;
+}
+
+export interface BundleOptions {
+  /**
+   * The payee's audited head of this wallet's chain (`Payments.auditedHead` on the payee's side,
+   * told in its claim or ack): only records after it are sent. Default 0: the whole chain.
+   */
+  since?: number;
 }
 
 /** The reason a redeemed pledge's receipt carries: the popup shows it on the job. */
@@ -68,9 +76,32 @@ export class Payments {
     payee: string,
     amount: number,
     what: { jobId: string; capsule: string; method: string; pledge?: string },
+    opts: BundleOptions = {},
   ): Promise<PaymentBundle> {
     const pay = await this.#issuer.pay(holdId, payee, amount, what);
-    return { pay, chains: await this.chainsFor(this.#ledger.owner, await this.#ledger.history()) };
+    return { pay, chains: await this.#chains(opts) };
+  }
+
+  /**
+   * The chains a bundle carries: this wallet's own from `since` + 1 on (the payee's audited head;
+   * 0 or absent: the whole chain) and, whole, those of the payers it was paid by, recursively.
+   */
+  async #chains(opts: BundleOptions): Promise<Record<string, LedgerEntry[]>> {
+    const since = opts.since ?? 0;
+    if (!Number.isSafeInteger(since) || since < 0)
+      throw new RangeError(`bundle: since must be a seq (a whole number ≥ 0), got ${String(since)}`);
+    const own = await this.#ledger.historySince(since);
+    // The payers of records before `since` were audited by the payee with those records.
+    return this.chainsFor(this.#ledger.owner, own);
+  }
+
+  /**
+   * The seq up to which this wallet audited `payer`'s chain (0: never): what the payer may send
+   * its next bundle from (`pay(…, {since})`). A payer that sends less gets a refusal that says
+   * which seq is missing.
+   */
+  async auditedHead(payer: string): Promise<number> {
+    return (await this.#ledger.db.get('audits', payer))?.seq ?? 0;
   }
 
   /**
@@ -82,9 +113,10 @@ export class Payments {
     payee: string,
     amount: number,
     what: { jobId: string; capsule: string; method: string; redeemAfter: number },
+    opts: BundleOptions = {},
   ): Promise<PledgeBundle> {
     const pledge = await this.#issuer.pledge(holdId, payee, amount, what);
-    return { pledge, chains: await this.chainsFor(this.#ledger.owner, await this.#ledger.history()) };
+    return { pledge, chains: await this.#chains(opts) };
   }
 
   /**
@@ -94,7 +126,71 @@ export class Payments {
   async acceptPledge(input: unknown): Promise<Pledge> {
     const bundle = await this.#parsePledgeBundle(input);
     await this.#auditPledge(bundle);
-    return bundle.pledge;
+    const { pledge } = bundle;
+    const hash = entryHash(pledge);
+    // Kept in the database, not in a document's memory: redeemDue works after any restart.
+    if ((await this.#ledger.db.get('pledges', hash)) === undefined)
+      await this.#ledger.db.put('pledges', {
+        hash,
+        payer: pledge.ledger,
+        jobId: pledge.jobId,
+        pledge,
+        redeemAfter: pledge.redeemAfter,
+        state: 'open',
+      });
+    return pledge;
+  }
+
+  /** Records the hash of the result returned for a kept pledge's job (what a redemption names). */
+  async pledgeResult(
+    payer: string,
+    jobId: string,
+    result: string,
+    work: { cpuMs?: number } = {},
+  ): Promise<boolean> {
+    if (!/^[0-9a-f]{64}$/.test(result))
+      throw new RangeError(
+        'pledgeResult: result must be the BLAKE3 hash of the output, 64 lowercase hex digits',
+      );
+    const kept = await this.#ledger.db.getAllFromIndex('pledges', 'byJob', [payer, jobId]);
+    for (const k of kept)
+      if (k.state === 'open') await this.#ledger.db.put('pledges', { ...k, result, cpuMs: work.cpuMs ?? 0 });
+    return kept.length > 0;
+  }
+
+  /** The pledges this wallet keeps, in any state (tests, diagnostics). */
+  keptPledges(): Promise<KeptPledge[]> {
+    return this.#ledger.db.getAll('pledges');
+  }
+
+  /**
+   * Redeems every kept pledge that is due (redeemAfter passed, a result recorded, no pay named
+   * it). A refusal (the payer closed it, or it was booked already) is kept with its reason and
+   * not retried. Returns what was redeemed.
+   */
+  async redeemDue(now: number = this.#ledger.now()): Promise<KeptPledge[]> {
+    const all = await this.#ledger.db.getAll('pledges');
+    const done: KeptPledge[] = [];
+    for (const k of all) {
+      if (k.state !== 'open' || k.result === undefined || k.redeemAfter > now) continue;
+      try {
+        const view = await this.redeem({ pledge: k.pledge, chains: {} }, k.result, { cpuMs: k.cpuMs ?? 0 });
+        done.push({ ...k, state: 'redeemed', credits: view.credits });
+      } catch (err) {
+        if (!(err instanceof ReceiptRejectedError)) throw err;
+        await this.#ledger.db.put('pledges', {
+          ...k,
+          state: 'refused',
+          reason: `${err.reason}: ${err.detail}`,
+        });
+      }
+    }
+    return done;
+  }
+
+  async #closeKept(hash: string, state: 'paid' | 'redeemed', credits: number): Promise<void> {
+    const k = await this.#ledger.db.get('pledges', hash);
+    if (k !== undefined && k.state === 'open') await this.#ledger.db.put('pledges', { ...k, state, credits });
   }
 
   /**
@@ -112,6 +208,16 @@ export class Payments {
       throw new RangeError('redeem: result must be the BLAKE3 hash of the output, 64 lowercase hex digits');
     const bundle = await this.#parsePledgeBundle(input);
     const { pledge } = bundle;
+    const hash = entryHash(pledge);
+    const kept = await this.#ledger.db.get('pledges', hash);
+    if (kept?.state === 'redeemed') {
+      // Redeemed already (by redeemDue, or the other context): the same answer, not a second booking.
+      const booked = await this.#ledger.db.getFromIndex('receipts', 'byJob', [
+        this.#ledger.owner,
+        pledgeJobId(hash),
+      ]);
+      if (booked !== undefined) return booked;
+    }
     // The payer's chain as known here may have grown since the assignment (a later pay closing it).
     const stored = await this.#ledger.peerChain(pledge.ledger);
     const shown = bundle.chains[pledge.ledger] ?? [];
@@ -131,7 +237,9 @@ export class Payments {
     });
     const opts = { credits: pledge.amount, reason: REQUESTER_LEFT_REASON };
     await this.#issuer.transition(receipt.id, 'verified', opts);
-    return this.#issuer.transition(receipt.id, 'settled', opts);
+    const settled = await this.#issuer.transition(receipt.id, 'settled', opts);
+    await this.#closeKept(hash, 'redeemed', settled.credits);
+    return settled;
   }
 
   async #auditPledge(bundle: PledgeBundle): Promise<void> {
@@ -197,6 +305,8 @@ export class Payments {
         `payer ${pay.ledger.slice(0, 12)}… signed a fork earlier; its payments are refused`,
       );
     await this.#auditChains(pay, bundle.chains, refuse);
+    // A pay naming a kept pledge closes it: it is never redeemed as well.
+    if (pay.pledge !== undefined) await this.#closeKept(pay.pledge, 'paid', pay.amount);
     if (pay.amount === 0) {
       // A void: the pledge is closed without pay; this zero receipt also keeps it from being redeemed.
       return this.#issuer.issue({
@@ -300,7 +410,14 @@ export class Payments {
     chains: Record<string, LedgerEntry[]>,
     refuse: (code: ReceiptRejectedError['reason'], detail: string) => Promise<never>,
   ): Promise<void> {
-    const known = await this.#knownFork({ pay: rec, chains });
+    const audited = new Map<string, AuditState>();
+    await Promise.all(
+      Object.keys(chains).map(async (id) => {
+        const row = await this.#ledger.db.get('audits', id);
+        if (row !== undefined) audited.set(id, row.state);
+      }),
+    );
+    const known = await this.#knownFork({ pay: rec, chains }, audited);
     if (known !== null) {
       await this.#storeFork(known);
       return refuse(
@@ -308,19 +425,38 @@ export class Payments {
         `payer ${known.ledger.slice(0, 12)}… signed two records at seq ${known.seq} (a fork)`,
       );
     }
-    const audit = auditPayment(rec, { chains, verifyProof: this.#ledger.verifyProof, banned: () => false });
+    const passed = new Map<string, AuditState>();
+    const audit = auditPayment(rec, {
+      chains,
+      verifyProof: this.#ledger.verifyProof,
+      banned: () => false,
+      audited: (id) => audited.get(id),
+      onAudited: (st) => {
+        if ((passed.get(st.head.ledger)?.head.seq ?? -1) < st.head.seq) passed.set(st.head.ledger, st);
+      },
+    });
     if (audit.fork !== undefined) await this.#storeFork(audit.fork);
     if (audit.check === undefined) return refuse('uncovered', 'the bundle holds no chain for the payer');
-    if (!audit.check.ok) return refuse(audit.check.code, audit.check.detail);
-    await this.#remember(chains, rec);
+    if (!audit.check.ok) {
+      const head = audited.get(rec.ledger)?.head.seq ?? 0;
+      const hint =
+        audit.check.code === 'uncovered'
+          ? ` (this wallet audited the payer's chain up to seq ${head}: send the records after it)`
+          : '';
+      return refuse(audit.check.code, audit.check.detail + hint);
+    }
+    await this.#remember(chains, rec, audited, passed);
   }
 
   /** A record in the bundle that conflicts with one seen before at the same (ledger, seq). */
-  async #knownFork(bundle: {
-    pay: Pay | Pledge;
-    chains: Record<string, LedgerEntry[]>;
-  }): Promise<ForkProof | null> {
-    const all = [bundle.pay, ...Object.values(bundle.chains).flat()];
+  async #knownFork(
+    bundle: { pay: Pay | Pledge; chains: Record<string, LedgerEntry[]> },
+    audited: ReadonlyMap<string, AuditState>,
+  ): Promise<ForkProof | null> {
+    // Below an audited head only the head's own record is compared: the chain shown links to it
+    // or is replayed whole; a second record at any later seq is compared with what was stored.
+    const fresh = (e: LedgerEntry) => e.seq >= (audited.get(e.ledger)?.head.seq ?? 0);
+    const all = [bundle.pay, ...Object.values(bundle.chains).flat()].filter(fresh);
     for (const e of all) {
       const seen = await this.#ledger.db.get('peers', [e.ledger, e.seq]);
       if (seen !== undefined && seen.hash !== entryHash(e)) {
@@ -331,14 +467,24 @@ export class Payments {
     return null;
   }
 
-  async #remember(chains: Record<string, LedgerEntry[]>, pay: Pay | Pledge): Promise<void> {
-    const tx = this.#ledger.db.transaction(['peers', 'payments'], 'readwrite');
+  async #remember(
+    chains: Record<string, LedgerEntry[]>,
+    pay: Pay | Pledge,
+    audited: ReadonlyMap<string, AuditState>,
+    passed: ReadonlyMap<string, AuditState>,
+  ): Promise<void> {
+    const tx = this.#ledger.db.transaction(['peers', 'payments', 'audits'], 'readwrite');
     const now = this.#ledger.now();
     const writes: Promise<unknown>[] = [];
+    for (const [id, st] of passed) {
+      if (id === this.#ledger.owner || st.head.seq <= (audited.get(id)?.head.seq ?? 0)) continue;
+      writes.push(tx.objectStore('audits').put({ ledger: id, seq: st.head.seq, state: st, auditedAt: now }));
+    }
     for (const [id, records] of Object.entries(chains)) {
       if (id === this.#ledger.owner) continue;
+      const known = audited.get(id)?.head.seq ?? 0;
       for (const e of records) {
-        if (e.ledger !== id) continue;
+        if (e.ledger !== id || e.seq <= known) continue;
         writes.push(
           tx
             .objectStore('peers')

@@ -18,6 +18,7 @@ import {
   type ReceiptState,
   type Signer,
   type UnsignedEntry,
+  type LedgerEntry,
 } from './receipt.ts';
 import type { HoldView } from './totals.ts';
 
@@ -173,24 +174,14 @@ export class ReceiptIssuer {
     amount: number,
     what: { jobId: string; capsule: string; method: string; pledge?: string },
   ): Promise<Pay> {
-    return this.#serial(async () => {
-      const head = await this.#ledger.head();
-      const pay = signEntry(
-        {
-          ...this.#base(head),
-          kind: 'pay' as const,
-          holdId,
-          payee,
-          amount,
-          jobId: what.jobId,
-          capsule: what.capsule,
-          method: what.method,
-          ...(what.pledge !== undefined ? { pledge: what.pledge } : {}),
-        },
-        this.#signer,
-      );
-      await this.#ledger.appendAny(pay);
-      return pay;
+    const { pledge, ...job } = what;
+    return this.#payOut({
+      kind: 'pay',
+      holdId,
+      payee,
+      amount,
+      ...job,
+      ...(pledge !== undefined ? { pledge } : {}),
     });
   }
 
@@ -204,24 +195,18 @@ export class ReceiptIssuer {
     amount: number,
     what: { jobId: string; capsule: string; method: string; redeemAfter: number },
   ): Promise<Pledge> {
+    return this.#payOut({ kind: 'pledge', holdId, payee, amount, ...what });
+  }
+
+  /** Signs a pay or pledge at the head, appends it and returns the signed record. */
+  #payOut<K extends 'pay' | 'pledge'>(
+    body: Omit<Extract<UnsignedEntry, { kind: K }>, keyof ChainBase>,
+  ): Promise<Extract<LedgerEntry, { kind: K }>> {
     return this.#serial(async () => {
       const head = await this.#ledger.head();
-      const pledge = signEntry(
-        {
-          ...this.#base(head),
-          kind: 'pledge' as const,
-          holdId,
-          payee,
-          amount,
-          jobId: what.jobId,
-          capsule: what.capsule,
-          method: what.method,
-          redeemAfter: what.redeemAfter,
-        },
-        this.#signer,
-      );
-      await this.#ledger.appendAny(pledge);
-      return pledge;
+      const record = signEntry({ ...this.#base(head), ...body } as UnsignedEntry, this.#signer);
+      await this.#ledger.appendAny(record);
+      return record as Extract<LedgerEntry, { kind: K }>;
     });
   }
 

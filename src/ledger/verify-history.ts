@@ -14,7 +14,7 @@
  */
 import { judge, ownerOnly, type PaymentCheck } from './_judge.ts';
 import { forkBetween, type ForkProof } from './fork.ts';
-import type { ChainHead, ReceiptView } from './ledger-db.ts';
+import type { AuditState, ChainHead, ReceiptView } from './ledger-db.ts';
 import type { ProofVerifier } from './proof-verifier.ts';
 import {
   entryHash,
@@ -42,7 +42,18 @@ export interface VerifyHistoryOptions {
   banned?: (id: string) => boolean;
   /** Replay only records with seq ≤ upTo. */
   upTo?: number;
+  /**
+   * Incremental audits (payments.ts): a chain's state as this auditor last audited it. A chain
+   * shown from (or through) that head is replayed only after it: the record after the head must
+   * link to its hash (seq + 1, prev), exactly as the live ledger appends. A chain that does not
+   * reach back to the head is replayed from its first record (and must start at seq 1).
+   */
+  audited?: (ledger: string) => AuditState | undefined;
+  /** Called with each chain's state after it passed (up to the seq it was audited to). */
+  onAudited?: (state: AuditState) => void;
 }
+
+export type { AuditState } from './ledger-db.ts';
 
 export type HistoryCheck =
   | {
@@ -81,8 +92,36 @@ function replay(
   const holds = new Map<string, HoldView>();
   let totals = emptyTotals(opts.owner);
   let head: ChainHead = { ledger: opts.owner, seq: 0, hash: ZERO_HASH };
+  let start = 0;
+  const from = resumePoint(records, opts);
+  if (from !== undefined) {
+    const { state } = from;
+    if (opts.upTo !== undefined && opts.upTo <= state.head.seq) {
+      // Already audited through upTo: the shown record there is the audited one (same hash at the head).
+      const at = linkedBack(from.shownAt, state.head.seq, opts.upTo);
+      if (at !== undefined)
+        return {
+          ok: true,
+          head: { ledger: opts.owner, seq: at.seq, hash: entryHash(at) },
+          receipts: state.openReceipts,
+          balance: state.totals.balance,
+          pending: state.totals.pending,
+          totals: state.totals,
+          holds: state.holds,
+        };
+    } else {
+      for (const id of state.ids) ids.add(id);
+      for (const j of state.jobs) jobs.add(j);
+      for (const r of state.openReceipts) receipts.set(r.id, r);
+      for (const h of state.holds) holds.set(h.id, h);
+      totals = state.totals;
+      head = state.head;
+      start = from.index;
+    }
+  }
 
   for (const [index, record] of records.entries()) {
+    if (index < start) continue;
     let entry: LedgerEntry;
     try {
       entry = parseEntry(record);
@@ -137,6 +176,17 @@ function replay(
     head = { ledger: opts.owner, seq: entry.seq, hash: entryHash(entry) };
   }
 
+  if (opts.onAudited !== undefined && head.seq > 0) {
+    const open = [...receipts.values()].filter((r) => r.state === 'estimated' || r.state === 'verified');
+    opts.onAudited({
+      head,
+      totals,
+      holds: [...holds.values()],
+      openReceipts: open,
+      ids: [...ids],
+      jobs: [...jobs],
+    });
+  }
   return {
     ok: true,
     head,
@@ -146,6 +196,57 @@ function replay(
     totals,
     holds: [...holds.values()],
   };
+}
+
+/**
+ * The record shown at `seq`, when the records shown from there to `headSeq` link by hash (each
+ * one's prev is the hash of the one before): then it is the record the audited head commits to.
+ */
+function linkedBack(
+  shownAt: (seq: number) => LedgerEntry | undefined,
+  headSeq: number,
+  seq: number,
+): LedgerEntry | undefined {
+  let cur = shownAt(headSeq);
+  for (let s = headSeq - 1; s >= seq && cur !== undefined; s--) {
+    const before = shownAt(s);
+    if (before === undefined || cur.prev !== entryHash(before)) return undefined;
+    cur = before;
+  }
+  return cur;
+}
+
+/**
+ * Where an incremental replay of `records` starts: the index of the first record after the audited
+ * head, when the records shown reach it — either the head itself is shown with the audited hash,
+ * or the first record shown is the one right after it (its link to the head is checked by judge).
+ * A record shown at the head with another hash is left to the fork check (payments.ts), and the
+ * replay starts from the beginning.
+ */
+function resumePoint(
+  records: readonly unknown[],
+  opts: VerifyHistoryOptions,
+): { state: AuditState; index: number; shownAt: (seq: number) => LedgerEntry | undefined } | undefined {
+  const state = opts.audited?.(opts.owner);
+  if (state === undefined || state.head.ledger !== opts.owner || records.length === 0) return undefined;
+  const first = (records[0] as { seq?: unknown } | null)?.seq;
+  if (typeof first !== 'number') return undefined;
+  const shownAt = (seq: number): LedgerEntry | undefined => {
+    const raw = records[seq - first];
+    if (raw === undefined) return undefined;
+    try {
+      const e = parseEntry(raw);
+      return e.seq === seq ? e : undefined;
+    } catch {
+      return undefined;
+    }
+  };
+  const { seq, hash } = state.head;
+  if (first === seq + 1) return { state, index: 0, shownAt };
+  if (first > seq) return undefined;
+  const atHead = shownAt(seq);
+  if (atHead === undefined || entryHash(atHead) !== hash) return undefined;
+  return { state, index: seq - first + 1, shownAt };
 }
 
 /**

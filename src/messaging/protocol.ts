@@ -231,6 +231,14 @@ export interface BackgroundProtocol {
    * BLAKE3 hex of the result this browser returned; answers the micro-credits booked.
    */
   'market/redeem': { req: { bundle: unknown; result: string; cpuMs: number }; res: { credits: number } };
+  /**
+   * offscreen → background: the BLAKE3 hex of the result returned for a job, so the background
+   * redeems its kept pledge (if any) when due, whether or not this document still exists.
+   */
+  'market/pledge-result': {
+    req: { requester: string; jobId: string; result: string };
+    res: { kept: boolean };
+  };
   /** The paid mesh jobs this browser ran lately, newest first, each with what became of it. */
   'market/jobs': { req: undefined; res: { jobs: MarketJobView[] } };
   /** offscreen → background: the host booted and asks what it should be doing. */

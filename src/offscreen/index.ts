@@ -93,6 +93,7 @@ export function startComputeHost(api: WxtBrowser, spawnWorker: (index: number) =
     redeem: async (bundle, result, work) =>
       (await sendTo(api.runtime, 'background', 'market/redeem', { bundle, result, cpuMs: work.cpuMs }))
         .credits,
+    pledgeResult: (r) => sendTo(api.runtime, 'background', 'market/pledge-result', r),
     testHooks,
     log: (msg, err) => console.warn(`[inos offscreen market] ${msg}`, err ?? ''),
   });

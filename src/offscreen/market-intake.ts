@@ -10,7 +10,8 @@
  * `market/receive` (the requester's signed payment bundle, audited and booked by the background's
  * ledger); `market/pledge` and `market/redeem` carry the assignment's escrow pledge (audited before
  * the job runs) and, when the requester left without paying, its redemption after redeemAfter.
- * Pledges are held in this document's memory: one that a closed document held is not redeemed.
+ * Accepted pledges are kept in the background's ledger database, and each returned result's hash is
+ * sent there (`market/pledge-result`): the background redeems due ones even after this document closed.
  */
 import { builtinCapsules } from '../capsules/builtin';
 import type { JobEngine } from '../engine/job-engine';
@@ -47,6 +48,8 @@ export interface MarketIntakeDeps {
   acceptPledge: (bundle: unknown) => Promise<{ redeemAfter: number; amount: number }>;
   /** Redeems a due pledge (the requester left) in the background's ledger; micro-credits booked. */
   redeem: (bundle: unknown, result: string, work: { cpuMs: number }) => Promise<number>;
+  /** Tells the background the result hash of a returned job, so it can redeem its pledge itself. */
+  pledgeResult?: (r: { requester: string; jobId: string; result: string }) => Promise<unknown>;
   /** Test builds only: lets `test/market-tamper` make this contributor corrupt its outputs. */
   testHooks?: boolean;
   log?: (msg: string, err?: unknown) => void;
@@ -136,6 +139,10 @@ export class MarketIntake {
   }
 
   #event(e: ContributorEvent): void {
+    if (e.kind === 'returned' && e.result !== undefined)
+      void this.deps
+        .pledgeResult?.({ requester: e.requester, jobId: e.jobId, result: e.result })
+        .catch((err: unknown) => this.deps.log?.('market/pledge-result not delivered', err));
     this.events.push(e);
     if (this.events.length > 200) this.events.shift();
   }

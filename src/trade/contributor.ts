@@ -62,6 +62,8 @@ export interface ContributorEvent {
   requester: string;
   detail?: string;
   credits?: number;
+  /** 'returned': BLAKE3 hex of the output returned (what a pledge's redemption names), when it has one. */
+  result?: string;
 }
 
 export interface MarketContributorOptions {
@@ -290,6 +292,7 @@ export class MarketContributor {
         jobId: offer.jobId,
         requester: offer.requester,
         detail: run.status,
+        ...(p.result !== undefined ? { result: p.result } : {}),
       });
       return encodeResult(result);
     } finally {

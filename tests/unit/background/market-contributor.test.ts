@@ -8,6 +8,7 @@ import { targetToCompact } from '../../../src/capsules/pow/target';
 import type { JobOrder, MarketJobNotice } from '../../../src/messaging/protocol';
 import { JobQueue } from '../../../src/scheduler/job-queue';
 import { MarketWallet } from '../../../src/trade';
+import { entryHash, type PledgeBundle } from '../../../src/ledger';
 
 const EASY_BITS = 0x207fffff;
 /** 2^12 expected hashes a proof: a requester mints its few credits in milliseconds. */
@@ -34,6 +35,8 @@ async function setup(slots = 2) {
     receive: (b, w) => wallet.receive(b, w),
     acceptPledge: (b) => wallet.acceptPledge(b),
     redeem: (b, r, w) => wallet.redeem(b, r, w),
+    pledgeResult: (p, j, r, w) => wallet.pledgeResult(p, j, r, w),
+    redeemDue: () => wallet.redeemDue(),
     changed: () => {},
     now: () => clock,
   });
@@ -141,8 +144,86 @@ describe('paid mesh jobs in the background (market-contributor.ts)', () => {
     await expect(bridge.onRedeem({ bundle, result, cpuMs: 2 })).rejects.toThrow(/redeemed from/);
     clock = redeemAfter + 1;
     expect(await bridge.onRedeem({ bundle, result, cpuMs: 2 })).toEqual({ credits: 1_000_000 });
-    await expect(bridge.onRedeem({ bundle, result, cpuMs: 2 })).rejects.toThrow(/already has a receipt/);
+    // Asked again (the document and the background's alarm both redeem): the same answer, booked once.
+    expect(await bridge.onRedeem({ bundle, result, cpuMs: 2 })).toEqual({ credits: 1_000_000 });
     expect(wallet.balance().credits).toBe(1);
     expect((await bridge.jobs()).jobs[0]).toMatchObject({ state: 'paid', credits: 1_000_000 });
+  });
+
+  async function pledged(jobId: string) {
+    const env = await setup();
+    const requester = await MarketWallet.open(new IDBFactory(), { now: () => clock });
+    await requester.mint(3, undefined, undefined, MINT_BITS);
+    const pay = requester.requesterPayments();
+    const hold = await pay.hold(jobId, 2_000_000);
+    const redeemAfter = clock + 60_000;
+    const what = { jobId, capsule: 'crypto', method: 'sha256' };
+    const bundle = await pay.pledge!(hold.id, env.wallet.nodeId, 1_000_000, { ...what, redeemAfter });
+    await env.bridge.onPledge({ bundle });
+    await env.bridge.onJob({ ...notice('running', jobId), requester: requester.nodeId });
+    await env.bridge.onJob({
+      ...notice('returned', jobId),
+      requester: requester.nodeId,
+      status: 'ok',
+      costUsed: 7,
+    });
+    const result = 'cd'.repeat(32);
+    expect(await env.bridge.onPledgeResult({ requester: requester.nodeId, jobId, result })).toEqual({
+      kept: true,
+    });
+    return { ...env, requester, pay, hold, what, bundle, redeemAfter, result };
+  }
+
+  it('a pledge outlives the offscreen document and a restart: the background redeems it when due', async () => {
+    const { bridge, redeemAfter, requester, bundle, result } = await pledged('beef03');
+    // Not due yet: nothing happens.
+    expect(await bridge.redeemDue()).toBe(0);
+    // The document is gone (no market/redeem ever comes) and the service worker restarts: a new
+    // wallet and bridge over the same IndexedDB.
+    clock = redeemAfter + 1;
+    const wallet2 = new Wallet(globalThis.indexedDB, () => clock);
+    await wallet2.ready;
+    const queue2 = JobQueue.open();
+    const bridge2 = new MarketContributorBridge({
+      queue: queue2,
+      receive: (b, w) => wallet2.receive(b, w),
+      acceptPledge: (b) => wallet2.acceptPledge(b),
+      redeem: (b, r, w) => wallet2.redeem(b, r, w),
+      pledgeResult: (p, j, r, w) => wallet2.pledgeResult(p, j, r, w),
+      redeemDue: () => wallet2.redeemDue(),
+      changed: () => {},
+      now: () => clock,
+    });
+    expect(await bridge2.redeemDue()).toBe(1);
+    expect(wallet2.balance().credits).toBe(1);
+    expect((await bridge2.jobs()).jobs[0]).toMatchObject({
+      state: 'paid',
+      credits: 1_000_000,
+      requester: requester.nodeId,
+    });
+    expect(await bridge2.redeemDue()).toBe(0);
+    // A document that comes back and redeems too gets the same answer; nothing is booked twice.
+    expect(await bridge2.onRedeem({ bundle, result, cpuMs: 7 })).toEqual({ credits: 1_000_000 });
+    expect(wallet2.balance().credits).toBe(1);
+  });
+
+  it('a pay that names the kept pledge closes it: never redeemed as well', async () => {
+    const { wallet, bridge, pay, hold, what, bundle, redeemAfter } = await pledged('beef04');
+    const pledgeHash = entryHash((bundle as PledgeBundle).pledge);
+    const paid = await pay.pay(hold.id, wallet.nodeId, 600_000, { ...what, pledge: pledgeHash });
+    expect(await bridge.onReceive({ bundle: paid, cpuMs: 7 })).toEqual({ credits: 600_000 });
+    clock = redeemAfter + 1;
+    expect(await bridge.redeemDue()).toBe(0);
+    expect(wallet.balance().credits).toBe(0.6);
+  });
+
+  it('refuses a malformed pledge result with what is allowed', async () => {
+    const { bridge } = await setup();
+    await expect(
+      bridge.onPledgeResult({ requester: REQUESTER, jobId: 'c0ffee', result: 'xyz' }),
+    ).rejects.toThrow(/64 lowercase hex/);
+    await expect(
+      bridge.onPledgeResult({ requester: 'NOPE', jobId: 'c0ffee', result: 'ab'.repeat(32) }),
+    ).rejects.toThrow(/lowercase hex/);
   });
 });
