@@ -18,7 +18,7 @@ import { ADVERTS_TOPIC, CHUNKS_PROTOCOL, type StreamProtocol } from '../protocol
 import { MeshNode } from '../protocol/node.ts';
 import type { AdvertInput } from '../protocol/adverts.ts';
 import type { ChunkSource } from '../protocol/chunk-exchange.ts';
-import type { GuardLimits } from '../protocol/guard.ts';
+import { DEFAULT_GUARD_LIMITS, type GuardLimits } from '../protocol/guard.ts';
 import type {
   AbuseKind,
   FindProvidersOptions,
@@ -33,8 +33,14 @@ import type { ReputationStore } from '../protocol/reputation-store.ts';
 import type { MeshLibp2p } from './create-node.ts';
 import type { Libp2pPort, RequestTimings } from './libp2p-port.ts';
 
-/** Shortest gap between two of our adverts when republishing for newcomers. */
-export const MIN_REPUBLISH_MS = 5_000;
+/**
+ * Shortest gap between two of our adverts, whoever asks for one (a capability or address change, a
+ * newcomer, the refresh): every peer's guard admits one gossip message per origin per 10 s sustained
+ * (burst 2) and bans an origin after 5 refusals in a row (src/mesh/protocol/guard.ts, reputation.ts).
+ * With 5 s here and no gap at all for direct calls, browsers in the 30-job market test were banned
+ * by their relay and vanished from the mesh. The guard's period plus 1 s for timer and clock skew.
+ */
+export const MIN_REPUBLISH_MS = Math.ceil(1000 / DEFAULT_GUARD_LIMITS.messagesPerSecond) + 1_000;
 /** Origins remembered for "new peer, republish" (beyond it, newcomers wait for the periodic refresh). */
 const MAX_ORIGINS_TRACKED = 10_000;
 
@@ -240,6 +246,8 @@ export interface LiveMeshOptions {
   advert: () => AdvertInput | null;
   limits?: Partial<GuardLimits>;
   refreshMs?: number;
+  /** Shortest gap between two of our adverts (default MIN_REPUBLISH_MS; tests shorten it). */
+  minRepublishMs?: number;
   flushMs?: number;
   log?: (msg: string, err?: unknown) => void;
 }
@@ -249,7 +257,10 @@ export interface LiveMesh {
   readonly port: DirectDialPort;
   /** Gossip messages seen on the advert topic since start (for the status line's rate). */
   readonly counters: { advertsReceived: number; advertsPublished: number };
-  /** Publishes our advert now (after a capability change); resolves false when there is none or no peer. */
+  /**
+   * Publishes our advert (after a capability change): now, or at the end of the MIN_REPUBLISH_MS gap
+   * since the last one; resolves false when there is none or no peer.
+   */
   republish(): Promise<boolean>;
   stop(): Promise<void>;
 }
@@ -265,12 +276,13 @@ export async function startLiveMesh(opts: LiveMeshOptions): Promise<LiveMesh> {
   await mesh.start(store);
   const counters = { advertsReceived: 0, advertsPublished: 0 };
   let lastPublished = -Infinity;
-  const republish = async (): Promise<boolean> => {
+  const gapMs = opts.minRepublishMs ?? MIN_REPUBLISH_MS;
+  const publishNow = async (): Promise<boolean> => {
     const input = opts.advert();
     if (input === null || node.getPeers().length === 0) return false;
+    lastPublished = Date.now();
     try {
       await mesh.adverts.publish(input);
-      lastPublished = Date.now();
       counters.advertsPublished++;
       return true;
     } catch (err) {
@@ -278,19 +290,32 @@ export async function startLiveMesh(opts: LiveMeshOptions): Promise<LiveMesh> {
       return false;
     }
   };
+  // Every advert goes through here, at most one per MIN_REPUBLISH_MS: a request inside the gap waits
+  // for its end, and all requests that wait share one publish (of the advert current by then).
+  let soon: ReturnType<typeof setTimeout> | null = null;
+  let waiting: { promise: Promise<boolean>; resolve: (v: boolean) => void } | null = null;
+  const schedule = (atLeastMs: number): Promise<boolean> => {
+    if (waiting === null) {
+      let resolve: (v: boolean) => void = () => undefined;
+      const promise = new Promise<boolean>((r) => (resolve = r));
+      waiting = { promise, resolve };
+      const wait = Math.max(atLeastMs, lastPublished + gapMs - Date.now());
+      soon = setTimeout(() => {
+        const w = waiting;
+        soon = null;
+        waiting = null;
+        void publishNow().then((ok) => w?.resolve(ok));
+      }, wait);
+    }
+    return waiting.promise;
+  };
+  const republish = (): Promise<boolean> =>
+    waiting === null && Date.now() - lastPublished >= gapMs ? publishNow() : schedule(0);
   // Gossip keeps no history: a peer that joined after our last advert has not seen it. So we publish
   // again soon when a new peer subscribes to the advert topic next to us, or when an advert arrives
-  // from an origin we have not heard before (it joined somewhere else in the mesh). Debounced, and
-  // at most once per MIN_REPUBLISH_MS, so a burst of joins costs one message per node.
-  let soon: ReturnType<typeof setTimeout> | null = null;
-  const republishSoon = (): void => {
-    if (soon !== null) return;
-    const wait = Math.max(1_000, lastPublished + MIN_REPUBLISH_MS - Date.now());
-    soon = setTimeout(() => {
-      soon = null;
-      void republish();
-    }, wait);
-  };
+  // from an origin we have not heard before (it joined somewhere else in the mesh). Debounced (1 s)
+  // and within the gap, so a burst of joins costs one message per node.
+  const republishSoon = (): void => void schedule(1_000);
   const origins = new Set<PeerIdString>();
   const countAdverts = mesh.port.subscribe(ADVERTS_TOPIC, (msg) => {
     counters.advertsReceived++;
@@ -324,6 +349,8 @@ export async function startLiveMesh(opts: LiveMeshOptions): Promise<LiveMesh> {
       clearInterval(refresh);
       clearInterval(flush);
       if (soon !== null) clearTimeout(soon);
+      waiting?.resolve(false);
+      waiting = null;
       pubsub.removeEventListener('subscription-change', onSubscription as unknown as EventListener);
       countAdverts();
       mesh.stop();

@@ -16,7 +16,8 @@ import {
   type TransportFactory,
 } from '../../../../src/mesh/libp2p/create-node.ts';
 import { BanList, Libp2pPort } from '../../../../src/mesh/libp2p/libp2p-port.ts';
-import { startLiveMesh, type LiveMesh } from '../../../../src/mesh/libp2p/live-mesh.ts';
+import { MIN_REPUBLISH_MS, startLiveMesh, type LiveMesh } from '../../../../src/mesh/libp2p/live-mesh.ts';
+import { DEFAULT_GUARD_LIMITS } from '../../../../src/mesh/protocol/guard.ts';
 import { installNodePolyfills } from '../../../../src/mesh/libp2p/node-polyfills.ts';
 import { toHex, type ChunkSource } from '../../../../src/mesh/protocol/chunk-exchange.ts';
 import { MemoryReputationStore } from '../../../../src/mesh/protocol/reputation-store.ts';
@@ -36,7 +37,7 @@ interface Peer {
 const peers: Peer[] = [];
 const addr = (i: number, p: MeshLibp2p) => multiaddr(`/memory/live-${SEED}-${i}/p2p/${p.peerId}`);
 
-async function makePeer(i: number, advertise: boolean): Promise<Peer> {
+async function makePeer(i: number, advertise: boolean, minRepublishMs = 1_000): Promise<Peer> {
   const bans = new BanList();
   const node = await createMeshNode({
     secretKey: new Uint8Array(32).map(() => Math.floor(rand() * 256)),
@@ -71,6 +72,7 @@ async function makePeer(i: number, advertise: boolean): Promise<Peer> {
           }
         : null,
     refreshMs: 3_600_000,
+    minRepublishMs,
   });
   const p = { node, live, chunks, store };
   peers.push(p);
@@ -143,4 +145,24 @@ describe(`live mesh on memory-transport nodes (seed ${SEED})`, () => {
     peers.splice(peers.indexOf(c), 1);
     await c.node.stop();
   }, 60_000);
+
+  it('publishes at most one advert per gap, however often asked; the default gap is within the guard rate', async () => {
+    // Every peer's guard admits one gossip message per origin per 1/messagesPerSecond, and bans an
+    // origin after 5 refusals in a row: the default gap must never go below that period.
+    expect(MIN_REPUBLISH_MS).toBeGreaterThan(1000 / DEFAULT_GUARD_LIMITS.messagesPerSecond);
+    const hub = peers[0]!;
+    const p = await makePeer(4, true, 1_500);
+    await p.node.dial(addr(0, hub.node));
+    await until(() => hub.live.mesh.adverts.get(p.node.peerId.toString()) !== undefined, 'the hub seeing P');
+    const published = p.live.counters.advertsPublished;
+    // Ten asks at once (a settings change, address changes, newcomers…): one publish now or at the
+    // end of the gap, all the rest share one more.
+    const asks = Array.from({ length: 10 }, () => p.live.republish());
+    expect(p.live.counters.advertsPublished - published).toBeLessThanOrEqual(1);
+    expect((await Promise.all(asks)).every((ok) => ok)).toBe(true);
+    expect(p.live.counters.advertsPublished - published).toBeLessThanOrEqual(2);
+    expect(p.live.counters.advertsPublished - published).toBeGreaterThanOrEqual(1);
+    // The hub refused none of them: P is not penalised for flooding.
+    expect(hub.live.mesh.reputation.isBanned(p.node.peerId.toString())).toBe(false);
+  }, 30_000);
 });
