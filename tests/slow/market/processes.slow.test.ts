@@ -8,83 +8,29 @@
  * Slow (minutes on a busy 2-core box: four engines, a libp2p node each, real proof-of-work), hence
  * tests/slow (`npm run test:slow`).
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { prng, seedFromEnv } from '../../unit/_prng.ts';
+import { INOS, localRun, startContributor, startRelay, stopAll, walletOf as wallet } from './_procs.ts';
 
-const ROOT = join(import.meta.dirname, '../../..');
-const INOS = join(ROOT, 'bin/inos.mjs');
 const SEED = seedFromEnv(1127);
-const procs: ChildProcess[] = [];
 
-function start(args: string[], env: Record<string, string>): { proc: ChildProcess; out: () => string } {
-  const proc = spawn(process.execPath, [INOS, ...args], { env: { ...process.env, ...env } });
-  let out = '';
-  proc.stdout?.on('data', (d: Buffer) => (out += d.toString()));
-  proc.stderr?.on('data', (d: Buffer) => (out += d.toString()));
-  procs.push(proc);
-  return { proc, out: () => out };
-}
-
-async function waitFor<T>(what: string, fn: () => T | undefined, ms: number): Promise<T> {
-  const until = Date.now() + ms;
-  for (;;) {
-    const v = fn();
-    if (v !== undefined) return v;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
-
-function wallet(home: string): { balance: number; peer: number; spent: number; nodeId: string } {
-  const r = spawnSync(process.execPath, [INOS, 'wallet'], {
-    env: { ...process.env, INOS_HOME: home },
-    encoding: 'utf8',
-  });
-  const num = (label: string) => Number(new RegExp(`^${label}\\s+([0-9.]+)`, 'm').exec(r.stdout)?.[1]);
-  return {
-    balance: num('balance'),
-    peer: num('from peers'),
-    spent: num('spent'),
-    nodeId: /^node id\s+([0-9a-f]{64})/m.exec(r.stdout)?.[1] ?? '',
-  };
-}
-
-afterAll(() => {
-  for (const p of procs) if (p.exitCode === null) p.kill('SIGKILL');
-});
+afterAll(() => stopAll());
 
 describe(`market with real processes (seed ${SEED})`, () => {
   it('node + 3 contributors + 1 tamperer; submit --mint of mixed jobs; outputs equal inos run; books balance', async () => {
     console.info(`[market processes] seed ${SEED}`);
     const dir = mkdtempSync(join(tmpdir(), 'inos-market-'));
-    const node = start(['node', '--for', '400'], { INOS_HOME: join(dir, 'node') });
-    const boot = await waitFor(
-      'inos node',
-      () => /\/ip4\/127\.0\.0\.1\/tcp\/\d+\/ws\/p2p\/\S+/.exec(node.out())?.[0],
-      60_000,
-    );
+    const { boot } = await startRelay(dir, { forSeconds: 400 });
     const homes = ['c1', 'c2', 'c3', 'liar'].map((n) => join(dir, n));
-    const contributors = homes.map((home, i) =>
-      start(
-        [
-          'contribute',
-          '--bootstrap',
-          boot,
-          '--capsules',
-          'crypto,storage,pow',
-          '--for',
-          '380',
-          ...(i === 3 ? ['--test-corrupt-outputs'] : []),
-        ],
-        { INOS_HOME: home, INOS_STORE: join(home, 'chunks'), INOS_TEST_FLAGS: '1' },
+    await Promise.all(
+      homes.map((home, i) =>
+        startContributor(home, boot, { capsules: 'crypto,storage,pow', forSeconds: 380, corrupt: i === 3 }),
       ),
     );
-    for (const c of contributors)
-      await waitFor('a contributor', () => (/^contributing /m.test(c.out()) ? true : undefined), 180_000);
 
     // Mixed jobs: 4 sha256 over files, 4 compressions (one directory each), 2 proof-of-work searches.
     const rand = prng(SEED);
@@ -146,24 +92,7 @@ describe(`market with real processes (seed ${SEED})`, () => {
       return j;
     };
     const local = (lib: string[], params: string, input?: string) =>
-      spawnSync(
-        process.execPath,
-        [
-          INOS,
-          'run',
-          lib[0]!,
-          lib[1]!,
-          '--params',
-          params,
-          '--format',
-          'hex',
-          ...(input ? ['--in', input] : []),
-        ],
-        {
-          encoding: 'utf8',
-          env: { ...process.env, INOS_STORE: join(dir, 'local-chunks') },
-        },
-      ).stdout.trim();
+      localRun(lib[0]!, lib[1]!, params, input, join(dir, 'local-chunks'));
     for (const r of runs) {
       const res = submit(r.args);
       const lines = res.stdout
