@@ -108,7 +108,7 @@ export async function startContributor(
     { INOS_HOME: home, INOS_STORE: join(home, 'chunks'), ...(opts.corrupt ? { INOS_TEST_FLAGS: '1' } : {}) },
   );
   const nodeId = await Promise.race([
-    waitUntil('a contributor', () => /^contributing ([0-9a-f]{64})/m.exec(c.out())?.[1], 180_000),
+    waitUntil('a contributor', () => /^contributing ([0-9a-f]{64})/m.exec(c.out())?.[1], 360_000),
     c.exited.then((code) => {
       throw new Error(`inos contribute exited with ${code}:\n${c.out()}`);
     }),

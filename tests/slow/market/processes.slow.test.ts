@@ -24,11 +24,11 @@ describe(`market with real processes (seed ${SEED})`, () => {
   it('node + 3 contributors + 1 tamperer; submit --mint of mixed jobs; outputs equal inos run; books balance', async () => {
     console.info(`[market processes] seed ${SEED}`);
     const dir = mkdtempSync(join(tmpdir(), 'inos-market-'));
-    const { boot } = await startRelay(dir, { forSeconds: 400 });
+    const { boot } = await startRelay(dir, { forSeconds: 900 });
     const homes = ['c1', 'c2', 'c3', 'liar'].map((n) => join(dir, n));
-    await Promise.all(
+    const contributors = await Promise.all(
       homes.map((home, i) =>
-        startContributor(home, boot, { capsules: 'crypto,storage,pow', forSeconds: 380, corrupt: i === 3 }),
+        startContributor(home, boot, { capsules: 'crypto,storage,pow', forSeconds: 880, corrupt: i === 3 }),
       ),
     );
 
@@ -43,12 +43,14 @@ describe(`market with real processes (seed ${SEED})`, () => {
     for (let i = 0; i < 4; i++)
       writeFileSync(join(textDir, `t${i}.txt`), 'INOS market '.repeat(100 + i * 50));
     const requester = join(dir, 'requester');
+    // A run is charged its worker's wall time (docs/CREDITS.md): at load 35 on 2 cores a 500-byte
+    // sha256 ran out of a budget of 100 on 3 of 4 contributors ("no other contributor is left").
     const submit = (args: string[]) =>
       spawnSync(
         process.execPath,
-        [INOS, 'submit', ...args, '--bootstrap', boot, '--budget', '100', '--json', '--mint', '--wait', '60'],
+        [INOS, 'submit', ...args, '--bootstrap', boot, '--budget', '300', '--json', '--mint', '--wait', '60'],
         {
-          env: { ...process.env, INOS_HOME: requester },
+          env: { ...process.env, INOS_HOME: requester, INOS_DEBUG: '1' },
           encoding: 'utf8',
           timeout: 400_000,
         },
@@ -76,14 +78,19 @@ describe(`market with real processes (seed ${SEED})`, () => {
     const before = wallet(requester);
     let paidTotal = 0;
     const paidTo = new Map<string, number>();
-    const check = (line: string, expected: string) => {
+    // On a failure: the requester's event log and each contributor's last lines.
+    const why = (stderr: string) =>
+      [stderr.slice(-4000), ...contributors.map((c, i) => `--- ${homes[i]}\n${c.out().slice(-1500)}`)].join(
+        '\n',
+      );
+    const check = (line: string, expected: string, stderr: string) => {
       const j = JSON.parse(line) as {
         status: string;
         outputHash: string;
         output?: string;
         paid: Record<string, number>;
       };
-      expect(j.status, line).toBe('ok');
+      expect(j.status, `${line}\n${why(stderr)}`).toBe('ok');
       expect(j.output).toBe(expected);
       for (const [k, v] of Object.entries(j.paid)) {
         paidTotal += v;
@@ -103,7 +110,7 @@ describe(`market with real processes (seed ${SEED})`, () => {
       const byIndex = lines
         .map((l) => JSON.parse(l) as { index: number })
         .map((j, k) => [j.index, lines[k]!] as const);
-      for (const [i, line] of byIndex) check(line, local(r.lib, r.params, r.inputs[i]));
+      for (const [i, line] of byIndex) check(line, local(r.lib, r.params, r.inputs[i]), res.stderr);
     }
     for (let k = 0; k < 2; k++) {
       const res = submit(['pow', 'search', '--params', powParams]);
@@ -112,7 +119,7 @@ describe(`market with real processes (seed ${SEED})`, () => {
         .split('\n')
         .find((l) => l.startsWith('{'));
       expect(line, res.stderr).toBeDefined();
-      check(line!, local(['pow', 'search'], powParams));
+      check(line!, local(['pow', 'search'], powParams), res.stderr);
     }
     const after = wallet(requester);
     // The requester's balance fell by exactly what the contributors were paid (minting added the rest).
