@@ -141,7 +141,8 @@ try {
           params: '{}',
           ...(j.input ? { input: j.input } : {}),
           budget: 10_000,
-          deadlineMs: 60_000,
+          // The engine's deadline is a wall-clock time (as `inos run --deadline-ms` passes it).
+          deadlineMs: Date.now() + 60_000,
         });
         if (o.status !== 'ok') throw new Error(`local job ${i}: ${o.status} ${o.error}`);
         outs[i] = bytesToHex(o.output);
