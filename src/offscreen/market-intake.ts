@@ -27,6 +27,7 @@ import {
   type MarketSigner,
 } from '../trade';
 import type { MemoryChunks } from '../trade/chunk-store';
+import { corrupt } from '../trade/tamper';
 
 /** What the host allows now: a reason to decline every offer (paused…) or null, opt-outs, workers. */
 export interface IntakeLimits {
@@ -57,14 +58,6 @@ export interface MarketIntakeDeps {
 
 const asStatus = (s: string): JobStatus =>
   (JOB_STATUSES as readonly string[]).includes(s) ? (s as JobStatus) : 'internalError';
-
-/** What the dishonest test contributor returns instead of its output. */
-export function corrupt(output: Uint8Array): Uint8Array {
-  const out = new Uint8Array(output.length + 1);
-  out.set(output);
-  out[output.length] = 0x21;
-  return out;
-}
 
 export class MarketIntake {
   #node: MeshNode | null = null;

@@ -48,7 +48,10 @@ interface QueueSchema extends DBSchema {
 
 export const QUEUE_DB = 'inos-scheduler';
 export const MAX_ATTEMPTS = 3;
-/** Finished jobs kept for inspection; older ones are pruned. */
+/**
+ * Finished jobs kept for inspection, per source; older ones are pruned. Per source, so that hundreds
+ * of proof-of-work slices never push the paid jobs (what the popup lists with their payments) out.
+ */
 export const KEEP_FINISHED = 200;
 
 export class JobQueue {
@@ -264,11 +267,17 @@ export class JobQueue {
     return reaped;
   }
 
+  /** Deletes finished jobs beyond the newest KEEP_FINISHED of each source. */
   async prune(): Promise<void> {
     const finished = [...(await this.byState('done')), ...(await this.byState('failed'))].sort(
       (a, b) => (b.finishedAt ?? 0) - (a.finishedAt ?? 0),
     );
-    for (const j of finished.slice(KEEP_FINISHED)) await this.db.delete('jobs', j.id);
+    const kept = new Map<JobSource, number>();
+    for (const j of finished) {
+      const n = (kept.get(j.source) ?? 0) + 1;
+      kept.set(j.source, n);
+      if (n > KEEP_FINISHED) await this.db.delete('jobs', j.id);
+    }
   }
 
   async getMeta<T>(key: string): Promise<T | undefined> {

@@ -7,6 +7,7 @@
 export * from './frames.ts';
 export { MARKET_DOMAIN, signFrame, verifyFrame, type MarketSigner } from './signing.ts';
 export { CHUNK_BYTES, MemoryChunks, joinChunks } from './chunk-store.ts';
+export { corrupt } from './tamper.ts';
 export {
   BUSY_REASON,
   MARKET_METHODS,

@@ -7,6 +7,7 @@
 import { builtinCapsules } from '../../capsules/builtin.ts';
 import { JOB_STATUSES, MarketContributor, type JobStatus } from '../../trade/index.ts';
 import { credits, shortId } from '../../trade/market-wallet.ts';
+import { corrupt } from '../../trade/tamper.ts';
 import { readFlags } from './_shared.ts';
 import { CliInputError, EXIT_OK } from '../cli-error.ts';
 import { defaultStoreDir, startNodeEngine } from '../node-engine.ts';
@@ -164,7 +165,7 @@ export const contributeCommand: Command = {
         await file.save();
         return got;
       },
-      ...(opts.corrupt ? { tamper: (o: Uint8Array) => Uint8Array.from([...o, 0x21]) } : {}),
+      ...(opts.corrupt ? { tamper: corrupt } : {}),
       onEvent: (e) =>
         line(
           `${e.kind} ${e.jobId.slice(0, 12)} from ${shortId(e.requester)}` +

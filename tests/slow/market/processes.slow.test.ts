@@ -8,83 +8,29 @@
  * Slow (minutes on a busy 2-core box: four engines, a libp2p node each, real proof-of-work), hence
  * tests/slow (`npm run test:slow`).
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { prng, seedFromEnv } from '../../unit/_prng.ts';
+import { INOS, localRun, startContributor, startRelay, stopAll, walletOf as wallet } from './_procs.ts';
 
-const ROOT = join(import.meta.dirname, '../../..');
-const INOS = join(ROOT, 'bin/inos.mjs');
 const SEED = seedFromEnv(1127);
-const procs: ChildProcess[] = [];
 
-function start(args: string[], env: Record<string, string>): { proc: ChildProcess; out: () => string } {
-  const proc = spawn(process.execPath, [INOS, ...args], { env: { ...process.env, ...env } });
-  let out = '';
-  proc.stdout?.on('data', (d: Buffer) => (out += d.toString()));
-  proc.stderr?.on('data', (d: Buffer) => (out += d.toString()));
-  procs.push(proc);
-  return { proc, out: () => out };
-}
-
-async function waitFor<T>(what: string, fn: () => T | undefined, ms: number): Promise<T> {
-  const until = Date.now() + ms;
-  for (;;) {
-    const v = fn();
-    if (v !== undefined) return v;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
-
-function wallet(home: string): { balance: number; peer: number; spent: number; nodeId: string } {
-  const r = spawnSync(process.execPath, [INOS, 'wallet'], {
-    env: { ...process.env, INOS_HOME: home },
-    encoding: 'utf8',
-  });
-  const num = (label: string) => Number(new RegExp(`^${label}\\s+([0-9.]+)`, 'm').exec(r.stdout)?.[1]);
-  return {
-    balance: num('balance'),
-    peer: num('from peers'),
-    spent: num('spent'),
-    nodeId: /^node id\s+([0-9a-f]{64})/m.exec(r.stdout)?.[1] ?? '',
-  };
-}
-
-afterAll(() => {
-  for (const p of procs) if (p.exitCode === null) p.kill('SIGKILL');
-});
+afterAll(() => stopAll());
 
 describe(`market with real processes (seed ${SEED})`, () => {
   it('node + 3 contributors + 1 tamperer; submit --mint of mixed jobs; outputs equal inos run; books balance', async () => {
     console.info(`[market processes] seed ${SEED}`);
     const dir = mkdtempSync(join(tmpdir(), 'inos-market-'));
-    const node = start(['node', '--for', '400'], { INOS_HOME: join(dir, 'node') });
-    const boot = await waitFor(
-      'inos node',
-      () => /\/ip4\/127\.0\.0\.1\/tcp\/\d+\/ws\/p2p\/\S+/.exec(node.out())?.[0],
-      60_000,
-    );
+    const { boot } = await startRelay(dir, { forSeconds: 900 });
     const homes = ['c1', 'c2', 'c3', 'liar'].map((n) => join(dir, n));
-    const contributors = homes.map((home, i) =>
-      start(
-        [
-          'contribute',
-          '--bootstrap',
-          boot,
-          '--capsules',
-          'crypto,storage,pow',
-          '--for',
-          '380',
-          ...(i === 3 ? ['--test-corrupt-outputs'] : []),
-        ],
-        { INOS_HOME: home, INOS_STORE: join(home, 'chunks'), INOS_TEST_FLAGS: '1' },
+    const contributors = await Promise.all(
+      homes.map((home, i) =>
+        startContributor(home, boot, { capsules: 'crypto,storage,pow', forSeconds: 880, corrupt: i === 3 }),
       ),
     );
-    for (const c of contributors)
-      await waitFor('a contributor', () => (/^contributing /m.test(c.out()) ? true : undefined), 180_000);
 
     // Mixed jobs: 4 sha256 over files, 4 compressions (one directory each), 2 proof-of-work searches.
     const rand = prng(SEED);
@@ -97,12 +43,14 @@ describe(`market with real processes (seed ${SEED})`, () => {
     for (let i = 0; i < 4; i++)
       writeFileSync(join(textDir, `t${i}.txt`), 'INOS market '.repeat(100 + i * 50));
     const requester = join(dir, 'requester');
+    // A run is charged its worker's wall time (docs/CREDITS.md): at load 35 on 2 cores a 500-byte
+    // sha256 ran out of a budget of 100 on 3 of 4 contributors ("no other contributor is left").
     const submit = (args: string[]) =>
       spawnSync(
         process.execPath,
-        [INOS, 'submit', ...args, '--bootstrap', boot, '--budget', '100', '--json', '--mint', '--wait', '60'],
+        [INOS, 'submit', ...args, '--bootstrap', boot, '--budget', '300', '--json', '--mint', '--wait', '60'],
         {
-          env: { ...process.env, INOS_HOME: requester },
+          env: { ...process.env, INOS_HOME: requester, INOS_DEBUG: '1' },
           encoding: 'utf8',
           timeout: 400_000,
         },
@@ -130,14 +78,19 @@ describe(`market with real processes (seed ${SEED})`, () => {
     const before = wallet(requester);
     let paidTotal = 0;
     const paidTo = new Map<string, number>();
-    const check = (line: string, expected: string) => {
+    // On a failure: the requester's event log and each contributor's last lines.
+    const why = (stderr: string) =>
+      [stderr.slice(-4000), ...contributors.map((c, i) => `--- ${homes[i]}\n${c.out().slice(-1500)}`)].join(
+        '\n',
+      );
+    const check = (line: string, expected: string, stderr: string) => {
       const j = JSON.parse(line) as {
         status: string;
         outputHash: string;
         output?: string;
         paid: Record<string, number>;
       };
-      expect(j.status, line).toBe('ok');
+      expect(j.status, `${line}\n${why(stderr)}`).toBe('ok');
       expect(j.output).toBe(expected);
       for (const [k, v] of Object.entries(j.paid)) {
         paidTotal += v;
@@ -146,24 +99,7 @@ describe(`market with real processes (seed ${SEED})`, () => {
       return j;
     };
     const local = (lib: string[], params: string, input?: string) =>
-      spawnSync(
-        process.execPath,
-        [
-          INOS,
-          'run',
-          lib[0]!,
-          lib[1]!,
-          '--params',
-          params,
-          '--format',
-          'hex',
-          ...(input ? ['--in', input] : []),
-        ],
-        {
-          encoding: 'utf8',
-          env: { ...process.env, INOS_STORE: join(dir, 'local-chunks') },
-        },
-      ).stdout.trim();
+      localRun(lib[0]!, lib[1]!, params, input, join(dir, 'local-chunks'));
     for (const r of runs) {
       const res = submit(r.args);
       const lines = res.stdout
@@ -174,7 +110,7 @@ describe(`market with real processes (seed ${SEED})`, () => {
       const byIndex = lines
         .map((l) => JSON.parse(l) as { index: number })
         .map((j, k) => [j.index, lines[k]!] as const);
-      for (const [i, line] of byIndex) check(line, local(r.lib, r.params, r.inputs[i]));
+      for (const [i, line] of byIndex) check(line, local(r.lib, r.params, r.inputs[i]), res.stderr);
     }
     for (let k = 0; k < 2; k++) {
       const res = submit(['pow', 'search', '--params', powParams]);
@@ -183,7 +119,7 @@ describe(`market with real processes (seed ${SEED})`, () => {
         .split('\n')
         .find((l) => l.startsWith('{'));
       expect(line, res.stderr).toBeDefined();
-      check(line!, local(['pow', 'search'], powParams));
+      check(line!, local(['pow', 'search'], powParams), res.stderr);
     }
     const after = wallet(requester);
     // The requester's balance fell by exactly what the contributors were paid (minting added the rest).

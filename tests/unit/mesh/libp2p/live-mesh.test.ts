@@ -17,6 +17,7 @@ import {
 } from '../../../../src/mesh/libp2p/create-node.ts';
 import { BanList, Libp2pPort } from '../../../../src/mesh/libp2p/libp2p-port.ts';
 import { startLiveMesh, type LiveMesh } from '../../../../src/mesh/libp2p/live-mesh.ts';
+import { DEFAULT_GUARD_LIMITS } from '../../../../src/mesh/protocol/guard.ts';
 import { installNodePolyfills } from '../../../../src/mesh/libp2p/node-polyfills.ts';
 import { toHex, type ChunkSource } from '../../../../src/mesh/protocol/chunk-exchange.ts';
 import { MemoryReputationStore } from '../../../../src/mesh/protocol/reputation-store.ts';
@@ -143,4 +144,22 @@ describe(`live mesh on memory-transport nodes (seed ${SEED})`, () => {
     peers.splice(peers.indexOf(c), 1);
     await c.node.stop();
   }, 60_000);
+
+  it('however often asked, sends adverts no faster than every guard admits them: never banned for it', async () => {
+    // Every peer's guard admits DEFAULT_GUARD_LIMITS.messageBurst gossip messages per origin, then one
+    // per 1/messagesPerSecond, and bans an origin after 5 refusals in a row; our own send budget
+    // mirrors it (an advert over budget is owed and sent when a token is there).
+    const hub = peers[0]!;
+    const p = await makePeer(4, true);
+    await p.node.dial(addr(0, hub.node));
+    await until(() => hub.live.mesh.adverts.get(p.node.peerId.toString()) !== undefined, 'the hub seeing P');
+    const published = p.live.counters.advertsPublished;
+    // Twenty asks at once (a settings change, address changes, newcomers' solicits…).
+    await Promise.all(Array.from({ length: 20 }, () => p.live.republish()));
+    expect(p.live.counters.advertsPublished - published).toBeGreaterThanOrEqual(1);
+    expect(p.live.counters.advertsPublished - published).toBeLessThanOrEqual(
+      DEFAULT_GUARD_LIMITS.messageBurst,
+    );
+    expect(hub.live.mesh.reputation.isBanned(p.node.peerId.toString())).toBe(false);
+  }, 30_000);
 });
