@@ -204,6 +204,11 @@ export class ComputeHost {
 
   private sab: SharedArrayBuffer | null = null;
 
+  /** The one chunk store of this document (workers, mesh, market); null without a store. */
+  get chunkOwner(): ChunkStoreOwner | null {
+    return this.store;
+  }
+
   /** The chunk store owner; its helpers are `storage.put` jobs of single pieces on idle workers. */
   private startStore(): ChunkStoreOwner | null {
     if (!this.deps.openStore) return null;
@@ -220,6 +225,17 @@ export class ComputeHost {
         submit: async (input, params, signal) => {
           if (!this.engine) throw new Error('compute host not started');
           return this.engine.submit({ library: 'storage', method: 'put', params, input, signal });
+        },
+        // Chunks served to peers are decrypted and re-hashed on a worker, not on this document's thread.
+        read: (address, signal) => {
+          const { pool, engine } = this;
+          if (!pool || !engine || pool.lifecycleCode() !== LIFECYCLE_CODE.running) return null;
+          return engine.submit({
+            library: 'storage',
+            method: 'get',
+            params: JSON.stringify({ address }),
+            signal,
+          });
         },
       },
       log: (msg, err) => this.deps.log?.(msg, err),

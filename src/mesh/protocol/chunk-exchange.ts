@@ -17,40 +17,8 @@ import type { Reputation } from './reputation.ts';
 /** What we serve from: the chunk store, or a map in tests. Returns undefined when absent. */
 export interface ChunkSource {
   get(hash: Uint8Array): Uint8Array | undefined | Promise<Uint8Array | undefined>;
-}
-
-/**
- * A source that keeps the chunks it served last, up to `maxBytes`, least recently served dropped
- * first. The extension's store is sealed: every read decrypts and re-hashes the chunk on the main
- * thread (1.3-1.9 s per MiB on a loaded 2-core box, measured by bench:mesh), and a chunk set is
- * typically fetched by several peers (every contributor of a job), so each is read once.
- */
-export function cachedSource(source: ChunkSource, maxBytes: number): ChunkSource {
-  if (!Number.isInteger(maxBytes) || maxBytes < 0)
-    throw new RangeError(`cachedSource: maxBytes must be a non-negative integer, got ${maxBytes}`);
-  const cache = new Map<string, Uint8Array>();
-  let held = 0;
-  return {
-    async get(hash) {
-      const key = toHex(hash);
-      const hit = cache.get(key);
-      if (hit !== undefined) {
-        cache.delete(key);
-        cache.set(key, hit);
-        return hit;
-      }
-      const bytes = await source.get(hash);
-      if (bytes === undefined || bytes.length > maxBytes || cache.has(key)) return bytes;
-      cache.set(key, bytes);
-      held += bytes.length;
-      for (const [k, v] of cache) {
-        if (held <= maxBytes) break;
-        cache.delete(k);
-        held -= v.length;
-      }
-      return bytes;
-    },
-  };
+  /** Whether it holds the chunk, without reading it (a `have` answer); `get` is used when absent. */
+  has?(hash: Uint8Array): boolean | Promise<boolean>;
 }
 
 export interface FetchOptions {
@@ -146,7 +114,9 @@ export class ChunkExchange {
         return encodeChunk({ kind: 'block', hash: h, bytes });
       }
       const have: Uint8Array[] = [];
-      for (const h of want.hashes) if ((await this.source.get(h)) !== undefined) have.push(h);
+      for (const h of want.hashes)
+        if (this.source.has ? await this.source.has(h) : (await this.source.get(h)) !== undefined)
+          have.push(h);
       return encodeChunk({ kind: 'have', hashes: have });
     } finally {
       release();
