@@ -10,14 +10,25 @@ import { webSockets } from '@libp2p/websockets';
 import type { TransportFactory } from './create-node.ts';
 import { assertNoPublicIceServers } from './public-hosts.ts';
 
-export function meshTransports(iceServers: readonly RTCIceServer[] = []): TransportFactory[] {
+/**
+ * Largest WebRTC data channel message we send. @libp2p/webrtc defaults to 16 KiB; Chromium and
+ * node-datachannel take up to 256 KiB (their SCTP max-message-size), and any receiver reassembles
+ * messages of any size (a length-prefixed decoder, 4 MiB limit). bench:mesh measures 16/64/256 KiB.
+ */
+export const DATA_CHANNEL_MESSAGE_BYTES = 64 << 10;
+
+export function meshTransports(
+  iceServers: readonly RTCIceServer[] = [],
+  options: { messageBytes?: number } = {},
+): TransportFactory[] {
   const configured = iceServers.flatMap((s) => (Array.isArray(s.urls) ? s.urls : [s.urls]));
   assertNoPublicIceServers(iceServers, configured);
   const rtcConfiguration: RTCConfiguration = { iceServers: [...iceServers] };
+  const dataChannel = { maxMessageSize: options.messageBytes ?? DATA_CHANNEL_MESSAGE_BYTES };
   return [
     webSockets(),
-    webRTC({ rtcConfiguration }),
-    webRTCDirect({ rtcConfiguration }),
+    webRTC({ rtcConfiguration, dataChannel }),
+    webRTCDirect({ rtcConfiguration, dataChannel }),
     circuitRelayTransport(),
   ] as TransportFactory[];
 }
