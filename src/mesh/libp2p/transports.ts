@@ -11,11 +11,12 @@ import type { TransportFactory } from './create-node.ts';
 import { assertNoPublicIceServers } from './public-hosts.ts';
 
 /**
- * Largest WebRTC data channel message we send. @libp2p/webrtc defaults to 16 KiB; Chromium and
- * node-datachannel take up to 256 KiB (their SCTP max-message-size), and any receiver reassembles
- * messages of any size (a length-prefixed decoder, 4 MiB limit). bench:mesh measures 16/64/256 KiB.
+ * Largest WebRTC data channel message we send: @libp2p/webrtc's default, 16 KiB. Larger messages
+ * were tried (measured 2026-11-27, webrtc-direct Node→Node, node-datachannel 0.33): at 64 KiB the
+ * stream ended with "Unexpected EOF" before the first 1 MiB chunk arrived, at 16 KiB 4 × 1 MiB took
+ * 1.05 s; in three headless Chromium profiles the chunk wants went unanswered at 64 KiB as well.
  */
-export const DATA_CHANNEL_MESSAGE_BYTES = 64 << 10;
+export const DATA_CHANNEL_MESSAGE_BYTES = 16 << 10;
 
 export function meshTransports(
   iceServers: readonly RTCIceServer[] = [],
