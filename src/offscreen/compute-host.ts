@@ -226,17 +226,9 @@ export class ComputeHost {
           if (!this.engine) throw new Error('compute host not started');
           return this.engine.submit({ library: 'storage', method: 'put', params, input, signal });
         },
-        // Chunks served to peers are decrypted and re-hashed on a worker, not on this document's thread.
-        read: (address, signal) => {
-          const { pool, engine } = this;
-          if (!pool || !engine || pool.lifecycleCode() !== LIFECYCLE_CODE.running) return null;
-          return engine.submit({
-            library: 'storage',
-            method: 'get',
-            params: JSON.stringify({ address }),
-            signal,
-          });
-        },
+        // No `read`: served chunks are decrypted on this document's thread. A storage.get job per
+        // served chunk on the (duty-cycled) pool measured slower in bench:mesh (2026-11-28, load 21:
+        // browser→browser 0.02× a raw WebSocket, transfers incomplete) than reading here.
       },
       log: (msg, err) => this.deps.log?.(msg, err),
     });
