@@ -90,7 +90,14 @@ struct RpcResponse {
 }
 
 struct ChunkFrame {
-  # Frames on /inos/chunks/1 streams. A stream carries one request (want) and one answer (have, block or error).
+  # Frames on /inos/chunks/1 streams: a stream carries one request (want) and one answer (have, block
+  # or error), then closes.
+  # On /inos/chunks/2 streams (one long-lived stream per requester and provider): the requester
+  # writes wants, each with its own requestId, without waiting for answers (pipelined, at most 8
+  # unanswered); the provider answers every want with one frame carrying the same requestId, in
+  # any order. Either side may close the stream when idle; a want without an answer by the
+  # requester's deadline is given up (a late answer is dropped). A peer that does not speak
+  # /inos/chunks/2 refuses it in multistream-select and is asked over /inos/chunks/1.
   version @0 :UInt16;
   union {
     want @1 :ChunkWant;
@@ -98,6 +105,8 @@ struct ChunkFrame {
     block @3 :ChunkBlock;
     error @4 :ChunkError;
   }
+  requestId @5 :UInt32;
+  # /inos/chunks/2: chosen by the requester per want, echoed by the answer. 0 on /inos/chunks/1.
 }
 
 struct ChunkWant {

@@ -121,7 +121,8 @@ export const layouts = {
       {"kind":"slot","name":"want","type":{"kind":"struct","structName":"mesh.capnp:ChunkWant"},"offset":0,"discriminant":0},
       {"kind":"slot","name":"have","type":{"kind":"struct","structName":"mesh.capnp:ChunkHave"},"offset":0,"discriminant":1},
       {"kind":"slot","name":"block","type":{"kind":"struct","structName":"mesh.capnp:ChunkBlock"},"offset":0,"discriminant":2},
-      {"kind":"slot","name":"error","type":{"kind":"struct","structName":"mesh.capnp:ChunkError"},"offset":0,"discriminant":3}
+      {"kind":"slot","name":"error","type":{"kind":"struct","structName":"mesh.capnp:ChunkError"},"offset":0,"discriminant":3},
+      {"kind":"slot","name":"requestId","type":{"kind":"uint32"},"offset":1}
     ]},
     "mesh.capnp:ChunkHave": {"kind":"struct","id":"d87caadc4d61ead1","dataWords":0,"pointerCount":1,"discriminantCount":0,"discriminantOffset":0, "fields": [
       {"kind":"slot","name":"hashes","type":{"kind":"list","element":{"kind":"data"}},"offset":0}

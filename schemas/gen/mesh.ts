@@ -419,7 +419,14 @@ export class RpcResponse extends $.Struct {
   override toString(): string { return "RpcResponse_" + super.toString(); }
 }
 /**
-* Frames on /inos/chunks/1 streams. A stream carries one request (want) and one answer (have, block or error).
+* Frames on /inos/chunks/1 streams: a stream carries one request (want) and one answer (have, block
+* or error), then closes.
+* On /inos/chunks/2 streams (one long-lived stream per requester and provider): the requester
+* writes wants, each with its own requestId, without waiting for answers (pipelined, at most 8
+* unanswered); the provider answers every want with one frame carrying the same requestId, in
+* any order. Either side may close the stream when idle; a want without an answer by the
+* requester's deadline is given up (a late answer is dropped). A peer that does not speak
+* /inos/chunks/2 refuses it in multistream-select and is asked over /inos/chunks/1.
 *
 */
 export const ChunkFrame_Which = {
@@ -430,7 +437,14 @@ export const ChunkFrame_Which = {
 } as const;
 export type ChunkFrame_Which = (typeof ChunkFrame_Which)[keyof typeof ChunkFrame_Which];
 /**
-* Frames on /inos/chunks/1 streams. A stream carries one request (want) and one answer (have, block or error).
+* Frames on /inos/chunks/1 streams: a stream carries one request (want) and one answer (have, block
+* or error), then closes.
+* On /inos/chunks/2 streams (one long-lived stream per requester and provider): the requester
+* writes wants, each with its own requestId, without waiting for answers (pipelined, at most 8
+* unanswered); the provider answers every want with one frame carrying the same requestId, in
+* any order. Either side may close the stream when idle; a want without an answer by the
+* requester's deadline is given up (a late answer is dropped). A peer that does not speak
+* /inos/chunks/2 refuses it in multistream-select and is asked over /inos/chunks/1.
 *
 */
 export class ChunkFrame extends $.Struct {
@@ -548,6 +562,16 @@ export class ChunkFrame extends $.Struct {
   set error(value: ChunkError) {
     $.utils.setUint16(2, 3, this);
     $.utils.copyFrom(value, $.utils.getPointer(0, this));
+  }
+  /**
+* /inos/chunks/2: chosen by the requester per want, echoed by the answer. 0 on /inos/chunks/1.
+*
+*/
+  get requestId(): number {
+    return $.utils.getUint32(4, this);
+  }
+  set requestId(value: number) {
+    $.utils.setUint32(4, value, this);
   }
   override toString(): string { return "ChunkFrame_" + super.toString(); }
   which(): ChunkFrame_Which {

@@ -204,6 +204,11 @@ export class ComputeHost {
 
   private sab: SharedArrayBuffer | null = null;
 
+  /** The one chunk store of this document (workers, mesh, market); null without a store. */
+  get chunkOwner(): ChunkStoreOwner | null {
+    return this.store;
+  }
+
   /** The chunk store owner; its helpers are `storage.put` jobs of single pieces on idle workers. */
   private startStore(): ChunkStoreOwner | null {
     if (!this.deps.openStore) return null;
@@ -221,6 +226,9 @@ export class ComputeHost {
           if (!this.engine) throw new Error('compute host not started');
           return this.engine.submit({ library: 'storage', method: 'put', params, input, signal });
         },
+        // No `read`: served chunks are decrypted on this document's thread. A storage.get job per
+        // served chunk on the (duty-cycled) pool measured slower in bench:mesh (2026-11-28, load 21:
+        // browser→browser 0.02× a raw WebSocket, transfers incomplete) than reading here.
       },
       log: (msg, err) => this.deps.log?.(msg, err),
     });

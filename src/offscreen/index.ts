@@ -8,18 +8,17 @@ import { MeshHost } from './mesh-host';
 import { MarketRequesterHost } from './market-requester';
 import { WorkflowHost } from './workflow-host';
 import { meshTestHandlers } from './mesh-test-hooks';
-import { openBrowserChunkStore } from '../capsules/storage/open-browser-store';
 import { IdbReputationStore } from '../mesh/protocol/reputation-store';
 import { loadOrCreateIdentity, openLedgerDb } from '../ledger';
-import { openBrowserStoreCore } from '../capsules/storage/open-browser-store';
+import { migrateBrowserStore, openBrowserStoreCore } from '../capsules/storage/open-browser-store';
 import { STORE_QUOTA_BYTES } from './compute-host';
 import { MarketIntake } from './market-intake';
 
 export { ComputeHost, NotIsolatedError } from './compute-host';
 export { WorkflowHost } from './workflow-host';
 
-/** Chunks the mesh node may hold (served to peers, fetched from them); least recently used go first. */
-const MESH_CHUNK_QUOTA_BYTES = 256 << 20;
+/** The mesh's former store of its own, moved into 'inos-chunks' once and deleted. */
+const FORMER_MESH_STORE = 'inos-mesh-chunks';
 
 interface GpuAdapterLike {
   info?: { vendor?: string; architecture?: string };
@@ -41,10 +40,8 @@ export function startComputeHost(api: WxtBrowser, spawnWorker: (index: number) =
         db.close();
       }
     },
-    // Chunks we serve and fetch: a chunk store of the mesh's own (OPFS files, IndexedDB index). The
-    // workers' store ('inos-chunks') has its single writer in ComputeHost; one writer per store.
-    openChunkStore: () =>
-      openBrowserChunkStore({ quotaBytes: MESH_CHUNK_QUOTA_BYTES, name: 'inos-mesh-chunks' }),
+    // Chunks we serve and fetch: the document's one store ('inos-chunks'), owned by ComputeHost.
+    chunkOwner: () => host?.chunkOwner ?? null,
     openReputationStore: () => IdbReputationStore.open('inos-reputation'),
     gpuInfo: async () => {
       const gpu = (navigator as Navigator & { gpu?: { requestAdapter(): Promise<GpuAdapterLike | null> } })
@@ -107,7 +104,14 @@ export function startComputeHost(api: WxtBrowser, spawnWorker: (index: number) =
     getBattery: nav.getBattery ? () => nav.getBattery!() : undefined,
     now: Date.now,
     testHooks,
-    openStore: () => openBrowserStoreCore({ quotaBytes: STORE_QUOTA_BYTES }),
+    openStore: async () => {
+      const opened = await openBrowserStoreCore({ quotaBytes: STORE_QUOTA_BYTES });
+      // In the background: the store is usable at once; chunks not moved yet are served after.
+      void migrateBrowserStore(FORMER_MESH_STORE, opened)
+        .then((r) => r && console.info(`[inos offscreen] moved ${FORMER_MESH_STORE} into inos-chunks`, r))
+        .catch((err: unknown) => console.warn(`[inos offscreen] ${FORMER_MESH_STORE} not moved`, err));
+      return opened;
+    },
     ...(testHooks ? testPoolSize() : {}),
     ...(pressure ? { pressureObserver: pressure } : {}),
     log: (msg, err) => console.warn(`[inos offscreen] ${msg}`, err ?? ''),

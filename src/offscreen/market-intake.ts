@@ -26,7 +26,7 @@ import {
   type JobToRun,
   type MarketSigner,
 } from '../trade';
-import type { MemoryChunks } from '../trade/chunk-store';
+import type { ChunkHolder } from '../trade/chunk-store';
 import { corrupt } from '../trade/tamper';
 
 /** What the host allows now: a reason to decline every offer (paused…) or null, opt-outs, workers. */
@@ -37,7 +37,7 @@ export interface IntakeLimits {
 }
 
 export interface MarketIntakeDeps {
-  mesh: { readonly meshNode: MeshNode | null; readonly marketChunks: MemoryChunks };
+  mesh: { readonly meshNode: MeshNode | null; readonly marketChunks: ChunkHolder };
   /** The wallet identity (the same key as the PeerId: claims and results are signed by it). */
   loadSigner: () => Promise<MarketSigner>;
   engine: () => JobEngine | null;

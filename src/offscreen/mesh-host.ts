@@ -7,25 +7,26 @@
  *
  * On the node runs MeshNode (src/mesh/protocol, through src/mesh/libp2p/live-mesh.ts): capability
  * adverts on gossip (the capsules we run minus the user's opt-outs, workers, GPU, current throttle),
- * chunk exchange served from the extension's chunk store (OPFS + IndexedDB) with DHT provider
- * records, RPC, and reputation persisted in IndexedDB. `meshNode` is exposed so other features (the
+ * chunk exchange served from the document's one chunk store (ChunkStoreOwner: the workers', the
+ * mesh's and the market's chunks in one index under one quota; reads decrypt on a worker) with DHT
+ * provider records, RPC, and reputation persisted in IndexedDB. `meshNode` is exposed so other features (the
  * market) can register RPC methods on it. The background sees counts through the heartbeat
  * (MeshReport); bulk bytes never leave this document through runtime messages.
  */
 import { multiaddr } from '@multiformats/multiaddr';
 import type { MeshReport } from '../messaging/protocol';
-import type { ChunkStore } from '../capsules/storage/chunk-store';
+import type { ChunkStoreOwner } from '../capsules/storage/store-owner';
 import { createMeshNode, type MeshLibp2p } from '../mesh/libp2p/create-node';
 import { isPrivateAddr } from '../mesh/libp2p/bootstrap-addr';
 import { BanList, Libp2pPort } from '../mesh/libp2p/libp2p-port';
 import { startLiveMesh, type LiveMesh } from '../mesh/libp2p/live-mesh';
 import { BROWSER_LISTEN, meshTransports } from '../mesh/libp2p/transports';
 import type { AdvertInput } from '../mesh/protocol/adverts';
-import { cachedSource, toHex, type ChunkSource } from '../mesh/protocol/chunk-exchange';
+import type { ChunkSource } from '../mesh/protocol/chunk-exchange';
 import type { CapsuleOffer, GpuInfo } from '../mesh/protocol/frames';
 import type { MeshNode } from '../mesh/protocol/node';
 import { MemoryReputationStore, type ReputationStore } from '../mesh/protocol/reputation-store';
-import { MemoryChunks } from '../trade/chunk-store';
+import { HeldChunks } from './held-chunks';
 
 /** A bootstrap that failed is retried after this long (the popup says so). */
 export const RETRY_MS = 20_000;
@@ -34,8 +35,6 @@ const DIAL_TIMEOUT_MS = 10_000;
 /** Adverts live 10 minutes (LIMITS.advertTtlMs); we refresh well before. */
 const ADVERT_TTL_MS = 10 * 60_000;
 const ADVERT_REFRESH_MS = 2 * 60_000;
-/** Chunks served last, kept decrypted (a chunk deleted from the store may be served from here a while). */
-const SERVED_CACHE_BYTES = 32 << 20;
 
 /** What we offer, as the compute host knows it. */
 export interface MeshCapabilities {
@@ -52,8 +51,11 @@ export interface MeshCapabilities {
 export interface MeshHostDeps {
   /** The wallet's 32-byte Ed25519 secret key. */
   loadSecretKey: () => Promise<Uint8Array>;
-  /** The chunk store we serve chunks from and put fetched chunks in; opened on first use. */
-  openChunkStore?: () => Promise<ChunkStore>;
+  /**
+   * The document's chunk store owner (ComputeHost's), which we serve chunks from and put fetched
+   * chunks in; null while the compute host has not made it (then only held market chunks serve).
+   */
+  chunkOwner?: () => ChunkStoreOwner | null;
   /** Where reputation survives this document (IndexedDB); memory when absent (unit tests). */
   openReputationStore?: () => Promise<ReputationStore>;
   /** The GPU's vendor and architecture when WebGPU has an adapter; null without one. */
@@ -73,8 +75,12 @@ export class MeshHost {
   port: Libp2pPort | null = null;
   live: LiveMesh | null = null;
   readonly bans = new BanList();
-  /** Bytes served while a market job needs them (a submitted job's input), before the chunk store. */
-  readonly memoryChunks = new MemoryChunks();
+  /**
+   * The market's chunks (inputs of jobs submitted here, outputs of paid jobs run here), held in the
+   * chunk store until their job is done (held-chunks.ts). `memoryChunks` and `marketChunks` are the
+   * same holder under the names the requester and the contributor side use.
+   */
+  readonly heldChunks: HeldChunks;
   #bootstrap: string[] = [];
   #lastError: string | null = null;
   #nextRetryAt: number | null = null;
@@ -84,29 +90,29 @@ export class MeshHost {
   #allowPrivate = false;
   #caps: MeshCapabilities | null = null;
   #gpu: { vendor: string; architecture: string } | null = null;
-  #store: Promise<ChunkStore> | null = null;
-  /**
-   * Outputs of the paid jobs this browser ran (market-intake.ts), served to their requesters until
-   * paid; in memory, dropped with their job.
-   */
-  readonly marketChunks = new MemoryChunks();
 
-  constructor(private readonly deps: MeshHostDeps) {}
+  constructor(private readonly deps: MeshHostDeps) {
+    this.heldChunks = new HeldChunks(() => this.deps.chunkOwner?.() ?? null, deps.log);
+  }
+
+  get memoryChunks(): HeldChunks {
+    return this.heldChunks;
+  }
+
+  get marketChunks(): HeldChunks {
+    return this.heldChunks;
+  }
 
   /** The protocol node (adverts, chunks, RPC, reputation); null until the libp2p node runs. */
   get meshNode(): MeshNode | null {
     return this.live?.mesh ?? null;
   }
 
-  /** The chunk store this node serves from (opened once). */
-  chunkStore(): Promise<ChunkStore> {
-    const open = this.deps.openChunkStore;
-    if (open === undefined) return Promise.reject(new Error('this mesh host has no chunk store'));
-    this.#store ??= open().catch((err: unknown) => {
-      this.#store = null;
-      throw err;
-    });
-    return this.#store;
+  /** The chunk store owner this node serves from and fetches into. */
+  chunkOwner(): ChunkStoreOwner {
+    const owner = this.deps.chunkOwner?.() ?? null;
+    if (owner === null) throw new Error('this document has no chunk store (yet)');
+    return owner;
   }
 
   /** Starts the node (once) and dials `bootstrap`; a later call with another list re-dials. */
@@ -159,25 +165,11 @@ export class MeshHost {
   }
 
   /**
-   * Serves chunks from the store (one read; a missing or unreadable chunk is "not found"), keeping
-   * the last SERVED_CACHE_BYTES served in memory: a store read decrypts and re-hashes on this thread.
+   * Serves from the one store: held market chunks not stored yet from memory, everything else
+   * through the owner (index first, so a deleted chunk is not served; decrypted on a worker).
    */
   #source(): ChunkSource {
-    // What the market holds in memory first (inputs of jobs submitted here, outputs of paid jobs
-    // run here), then the store through the cache.
-    const stored = cachedSource(
-      {
-        get: async (hash) => {
-          if (this.deps.openChunkStore === undefined) return undefined;
-          const store = await this.chunkStore();
-          return store.get(toHex(hash)).catch(() => undefined);
-        },
-      },
-      SERVED_CACHE_BYTES,
-    );
-    return {
-      get: (hash) => this.marketChunks.get(hash) ?? this.memoryChunks.get(hash) ?? stored.get(hash),
-    };
+    return this.heldChunks;
   }
 
   async #start(): Promise<void> {

@@ -69,10 +69,9 @@ export function meshTestHandlers(mesh: MeshHost, enabled: () => boolean): MeshTe
       if (!Number.isInteger(chunkBytes) || chunkBytes < 1 || chunkBytes > MAX_TEST_CHUNK_BYTES)
         throw new Error(`chunkBytes must be an integer 1-${MAX_TEST_CHUNK_BYTES}`);
       const t0 = performance.now();
-      const store = await mesh.chunkStore();
+      const owner = mesh.chunkOwner();
       const hashes: string[] = [];
-      for (let i = 0; i < chunks; i++)
-        hashes.push(await store.put(testChunk(seed, i, chunkBytes), { quality: null }));
+      for (let i = 0; i < chunks; i++) hashes.push(await owner.putChunk(testChunk(seed, i, chunkBytes)));
       if (announce !== false) await l.mesh.chunks.announce(hashes.map(fromHex));
       return { hashes, ms: Math.round(performance.now() - t0) };
     },
@@ -95,7 +94,7 @@ export function meshTestHandlers(mesh: MeshHost, enabled: () => boolean): MeshTe
         readMs: Math.round(after.readMs - before.readMs),
         closeMs: Math.round(after.closeMs - before.closeMs),
       };
-      const store = await mesh.chunkStore();
+      const owner = mesh.chunkOwner();
       const hasher = blake3.create();
       let bytes = 0;
       for (const h of hashes) {
@@ -105,7 +104,7 @@ export function meshTestHandlers(mesh: MeshHost, enabled: () => boolean): MeshTe
         if (toHex(blake3(chunk)) !== h) throw new Error(`chunk ${h} does not hash to its address`);
         hasher.update(chunk);
         bytes += chunk.length;
-        await store.put(chunk, { quality: null });
+        await owner.putChunk(chunk);
       }
       const byPeer: MeshFetchRes['byPeer'] = {};
       for (const a of report.attempts) {

@@ -9,7 +9,18 @@ import { LIMITS } from '../mesh/protocol/frames.ts';
 
 export const CHUNK_BYTES = LIMITS.chunkBytes;
 
-export class MemoryChunks implements ChunkSource {
+/**
+ * Where a market node keeps the chunks it serves for a job: `put` splits and addresses them at once
+ * (the refs go into a signed frame), `drop` ends the hold when the job is done. MemoryChunks keeps
+ * them in memory (CLI peers, tests); the extension keeps them in its one chunk store
+ * (src/offscreen/held-chunks.ts).
+ */
+export interface ChunkHolder extends ChunkSource {
+  put(bytes: Uint8Array): Uint8Array[];
+  drop(refs: readonly Uint8Array[]): void;
+}
+
+export class MemoryChunks implements ChunkHolder {
   readonly #map = new Map<string, Uint8Array>();
 
   get(hash: Uint8Array): Uint8Array | undefined {

@@ -11,7 +11,7 @@ import { bytesToHex } from '@noble/hashes/utils.js';
 import type { MeshNode } from '../mesh/protocol/node.ts';
 import type { PeerIdString } from '../mesh/protocol/port.ts';
 import { REQUESTER_LEFT_REASON } from '../ledger/index.ts';
-import { joinChunks, type MemoryChunks } from './chunk-store.ts';
+import { joinChunks, type ChunkHolder } from './chunk-store.ts';
 import {
   decodeAssign,
   decodeOffer,
@@ -69,7 +69,7 @@ export interface ContributorEvent {
 export interface MarketContributorOptions {
   node: MeshNode;
   /** Chunks this node serves: the MeshNode's ChunkSource. */
-  chunks: MemoryChunks;
+  chunks: ChunkHolder;
   signer: MarketSigner;
   /** Capsule libraries it runs. */
   capsules: readonly { name: string; version: number }[];

@@ -30,7 +30,7 @@ import { Reputation } from '../market/reputation.ts';
 import { WorkUnit } from '../market/work-unit.ts';
 import type { MeshNode } from '../mesh/protocol/node.ts';
 import type { PeerIdString } from '../mesh/protocol/port.ts';
-import { joinChunks, type MemoryChunks } from './chunk-store.ts';
+import { joinChunks, type ChunkHolder } from './chunk-store.ts';
 import { BUSY_REASON, MARKET_METHODS } from './contributor.ts';
 import {
   decodeClaim,
@@ -127,7 +127,7 @@ export const PLEDGE_GRACE_MS = 10 * 60_000;
 
 export interface MarketRequesterOptions {
   node: MeshNode;
-  chunks: MemoryChunks;
+  chunks: ChunkHolder;
   signer: MarketSigner;
   payments: RequesterPayments;
   reputation?: Reputation;

@@ -6,6 +6,7 @@
  */
 import { ChunkStore, LocalStoreCore } from './chunk-store.ts';
 import { IdbIndex } from './idb-index.ts';
+import { migrateChunks, type MigrationReport } from './migrate.ts';
 import { OpfsBackend } from './opfs-backend.ts';
 
 export interface BrowserStoreOptions {
@@ -29,4 +30,35 @@ export async function openBrowserStoreCore(
   const core = new LocalStoreCore({ blobs, index, quotaBytes: opts.quotaBytes });
   const key = await core.loadOrCreateKey((n) => crypto.getRandomValues(new Uint8Array(n)));
   return { core, key };
+}
+
+/**
+ * Moves a former store `name` (e.g. the mesh's own 'inos-mesh-chunks') into `to` and deletes it
+ * (IndexedDB database and OPFS folder). Does nothing when no database of that name exists; a store
+ * that was not fully moved (a failure midway) is kept and moved again next time.
+ */
+export async function migrateBrowserStore(
+  name: string,
+  to: { core: LocalStoreCore; key: Uint8Array },
+): Promise<MigrationReport | null> {
+  const dbs = await indexedDB.databases();
+  if (!dbs.some((d) => d.name === name)) return null;
+  const [blobs, index] = await Promise.all([OpfsBackend.open(name), IdbIndex.open(name)]);
+  const core = new LocalStoreCore({ blobs, index, quotaBytes: Number.MAX_SAFE_INTEGER });
+  let report: MigrationReport;
+  try {
+    const key = await index.loadOrCreateKey(() => crypto.getRandomValues(new Uint8Array(32)));
+    report = await migrateChunks({ index, core, key }, to);
+  } finally {
+    await core.close();
+  }
+  await new Promise<void>((resolve, reject) => {
+    const req = indexedDB.deleteDatabase(name);
+    req.onsuccess = () => resolve();
+    req.onerror = () => reject(req.error ?? new Error(`could not delete the database ${name}`));
+    req.onblocked = () => resolve();
+  });
+  const top = await navigator.storage.getDirectory();
+  await top.removeEntry(name, { recursive: true }).catch(() => undefined);
+  return report;
 }

@@ -20,7 +20,7 @@
  */
 import { BadInputError } from '../capsule.ts';
 import type { ChunkMeta } from './backends.ts';
-import type { LocalStoreCore, StoreStats } from './chunk-store.ts';
+import { ChunkStore, parseAddress, type LocalStoreCore, type StoreStats } from './chunk-store.ts';
 
 /** Worker → owner. */
 export type StoreRequest = { id: number } & (
@@ -61,6 +61,15 @@ export interface FanoutHelpers {
     params: string,
     signal: AbortSignal,
   ): Promise<{ status: string; output: Uint8Array; worker: number; error: string }>;
+  /**
+   * Runs `storage.get` of one stored data chunk on some worker (decrypted and re-hashed there, off
+   * this thread), or returns null when no worker can take it now (the pool is paused or not started):
+   * the owner then reads it here.
+   */
+  read?(
+    address: string,
+    signal: AbortSignal,
+  ): Promise<{ status: string; output: Uint8Array; worker: number; error: string }> | null;
 }
 
 export interface StoreOwnerOptions {
@@ -103,6 +112,13 @@ export interface FanoutReport {
   workers: number[];
 }
 
+/** What a peer-facing read did (tests, diagnostics): on a worker, here, or not found. */
+export interface ServeCounts {
+  onWorker: number;
+  here: number;
+  missing: number;
+}
+
 export class ChunkStoreOwner {
   private opened: Promise<{ core: LocalStoreCore; key: Uint8Array }> | null = null;
   private readonly ports = new Map<number, MessagePort>();
@@ -110,6 +126,9 @@ export class ChunkStoreOwner {
   private taskSeq = 0;
   private closed = false;
   lastFanout: FanoutReport | null = null;
+  /** Pins with a lifetime (`hold`): address → expiry timers, one per hold. */
+  private readonly holds = new Map<string, Array<ReturnType<typeof setTimeout>>>();
+  readonly served: ServeCounts = { onWorker: 0, here: 0, missing: 0 };
 
   constructor(private readonly opts: StoreOwnerOptions) {}
 
@@ -137,10 +156,117 @@ export class ChunkStoreOwner {
 
   async close(): Promise<void> {
     this.closed = true;
+    for (const timers of this.holds.values()) for (const t of timers) clearTimeout(t);
+    this.holds.clear();
     for (const t of [...this.tasks.values()]) this.endTask(t);
     for (const p of this.ports.values()) p.close();
     this.ports.clear();
     if (this.opened) await (await this.opened.catch(() => null))?.core.close();
+  }
+
+  // ---- the mesh and the market: serving chunks to peers, holding chunks for a job ----
+
+  /**
+   * A chunk's verified content for a peer, or undefined when this store does not hold it. The index
+   * is asked first, on every read: a chunk removed (by a worker's storage.delete, eviction or
+   * `drop`) is unservable from that moment; nothing decrypted is cached. A data chunk is decrypted
+   * and re-hashed by a `storage.get` job on a worker when the pool runs; a manifest chunk (a few KiB,
+   * and storage.get would assemble its blob) or a paused pool: here.
+   */
+  async readChunk(address: string): Promise<Uint8Array | undefined> {
+    const a = parseAddress(address);
+    const { core, key } = await this.store();
+    const meta = await core.meta(a);
+    if (meta === undefined) {
+      this.served.missing++;
+      return undefined;
+    }
+    const job = meta.kind === 'data' ? this.opts.helpers?.read?.(a, new AbortController().signal) : null;
+    if (job) {
+      const r = await job;
+      if (r.status === 'ok') {
+        this.served.onWorker++;
+        return r.output;
+      }
+      // Removed meanwhile, or damaged (the worker's read removed it): not ours to serve.
+      if (!(await core.meta(a))) {
+        this.served.missing++;
+        return undefined;
+      }
+      this.opts.log?.(`chunk ${a} not read on a worker (${r.status}: ${r.error}); reading it here`);
+    }
+    try {
+      const bytes = await ChunkStore.over({ core, key }).get(a);
+      this.served.here++;
+      return bytes;
+    } catch {
+      this.served.missing++;
+      return undefined;
+    }
+  }
+
+  /** Whether the store holds `address` (index only). */
+  async hasChunk(address: string): Promise<boolean> {
+    const { core } = await this.store();
+    return (await core.meta(parseAddress(address))) !== undefined;
+  }
+
+  /**
+   * Stores one chunk (at most 16 MiB, stored as itself: its address is the BLAKE3 of `bytes`) and
+   * returns its address. Sealing runs in a `storage.put` job on a worker when the pool runs, else
+   * here. With `untilMs`, the chunk is pinned (no eviction) until then or until `release`: a job's
+   * inputs while it runs, a paid job's outputs until its requester fetched them or gave up.
+   */
+  async putChunk(bytes: Uint8Array, options: { untilMs?: number } = {}): Promise<string> {
+    const { core, key } = await this.store();
+    let address: string | null = null;
+    const helpers = this.opts.helpers;
+    if (helpers && helpers.sab() !== null && helpers.idle() > 0) {
+      const r = await helpers.submit(
+        bytes,
+        JSON.stringify({ quality: 1, chunkSize: Math.max(4096, bytes.length) }),
+        new AbortController().signal,
+      );
+      if (r.status === 'ok' && r.output.length === 32)
+        address = Array.from(r.output, (b) => b.toString(16).padStart(2, '0')).join('');
+      else this.opts.log?.(`a chunk was not stored on a worker (${r.status}: ${r.error}); storing it here`);
+    }
+    address ??= await ChunkStore.over({ core, key }).put(bytes, { quality: null });
+    if (options.untilMs !== undefined) this.hold(core, address, options.untilMs);
+    return address;
+  }
+
+  /** Ends the oldest hold on `address` (its job is done); the chunk stays, as any other, until evicted. */
+  release(address: string): void {
+    const timers = this.holds.get(address);
+    const t = timers?.shift();
+    if (t === undefined) return;
+    clearTimeout(t);
+    if (timers?.length === 0) this.holds.delete(address);
+    void this.core().then((core) => core.unpin(address));
+  }
+
+  /** Addresses held now (tests). */
+  heldCount(): number {
+    return this.holds.size;
+  }
+
+  private hold(core: LocalStoreCore, address: string, untilMs: number): void {
+    core.pin(address);
+    const timers = this.holds.get(address) ?? [];
+    const timer = setTimeout(
+      () => {
+        const list = this.holds.get(address);
+        const i = list?.indexOf(timer) ?? -1;
+        if (list === undefined || i < 0) return;
+        list.splice(i, 1);
+        if (list.length === 0) this.holds.delete(address);
+        core.unpin(address);
+      },
+      Math.max(0, Math.min(untilMs - Date.now(), 2 ** 31 - 1)),
+    );
+    timers.push(timer);
+    this.holds.set(address, timers);
   }
 
   private store(): Promise<{ core: LocalStoreCore; key: Uint8Array }> {

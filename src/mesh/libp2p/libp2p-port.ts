@@ -16,10 +16,12 @@ import { CID } from 'multiformats/cid';
 import * as raw from 'multiformats/codecs/raw';
 import { sha256 } from 'multiformats/hashes/sha2';
 import { MeshError } from '../protocol/errors.ts';
-import { KEY_BYTES, type StreamProtocol } from '../protocol/ids.ts';
+import { KEY_BYTES, type ChannelProtocol, type StreamProtocol } from '../protocol/ids.ts';
 import type {
   AbuseKind,
+  ChannelOptions,
   FindProvidersOptions,
+  FrameChannel,
   GossipMessage,
   GossipVerdict,
   MeshPort,
@@ -55,6 +57,10 @@ const RANK: Record<GossipVerdict, number> = { accept: 0, ignore: 1, reject: 2 };
 
 /** Most inbound streams of one protocol a single connection may hold open at once. */
 export const MAX_INBOUND_STREAMS_PER_CONNECTION = 16;
+/** Most long-lived channels (MeshPort.openChannel) of one protocol per connection and direction. */
+export const MAX_CHANNELS_PER_CONNECTION = 4;
+/** A served channel on which the peer sends nothing for this long is closed. */
+export const CHANNEL_IDLE_MS = 60_000;
 
 /**
  * The kad-dht CID under which provider records for a 32-byte key live: CIDv1(raw, sha2-256(key)).
@@ -270,6 +276,65 @@ export class Libp2pPort implements MeshPort {
     return () => void this.#node.unhandle(protocol);
   }
 
+  async openChannel(
+    peer: PeerIdString,
+    protocol: ChannelProtocol,
+    options: ChannelOptions,
+  ): Promise<FrameChannel> {
+    if (this.#bans.has(peer)) throw new MeshError('refused', `peer ${peer} is banned locally`, { peer });
+    const timeout = AbortSignal.timeout(options.timeoutMs);
+    const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
+    let id: PeerId;
+    try {
+      id = peerIdFromString(peer);
+    } catch (cause) {
+      throw new MeshError('unreachable', `${JSON.stringify(peer)} is not a PeerId`, { peer, cause });
+    }
+    const t0 = performance.now();
+    try {
+      const stream = await this.#node.dialProtocol(id, protocol, { signal });
+      this.timings.openMs += performance.now() - t0;
+      return frameChannel(peer, stream, options.maxFrameBytes, 0);
+    } catch (cause) {
+      if (options.signal?.aborted) throw new MeshError('aborted', 'channel open aborted', { peer, cause });
+      if (timeout.aborted)
+        throw new MeshError('timeout', `${peer} did not open ${protocol} within ${options.timeoutMs} ms`, {
+          peer,
+          cause,
+        });
+      throw new MeshError('unreachable', `could not open ${protocol} to ${peer}: ${String(cause)}`, {
+        peer,
+        cause,
+      });
+    }
+  }
+
+  handleChannel(
+    protocol: ChannelProtocol,
+    handler: (from: PeerIdString, channel: FrameChannel) => Promise<void>,
+    options: { maxFrameBytes: number },
+  ): () => void {
+    void this.#node.handle(
+      protocol,
+      async (stream, connection) => {
+        const from = connection.remotePeer.toString();
+        const channel = frameChannel(from, stream, options.maxFrameBytes, CHANNEL_IDLE_MS, (kind) =>
+          this.#reportAbuse(from, kind),
+        );
+        try {
+          await handler(from, channel);
+        } catch (err) {
+          channel.abort(err instanceof Error ? err : new Error(String(err)));
+        }
+      },
+      {
+        maxInboundStreams: MAX_CHANNELS_PER_CONNECTION,
+        maxOutboundStreams: MAX_CHANNELS_PER_CONNECTION,
+      },
+    );
+    return () => void this.#node.unhandle(protocol);
+  }
+
   async provide(key: Uint8Array): Promise<void> {
     const cid = await dhtCid(key);
     for await (const _ of this.#node.services.dht.provide(cid)) void _;
@@ -324,4 +389,56 @@ export class Libp2pPort implements MeshPort {
       }
     }
   }
+}
+
+/** A FrameChannel over one libp2p stream: length-prefixed frames, writes queued one after another. */
+function frameChannel(
+  peer: PeerIdString,
+  stream: Stream,
+  maxFrameBytes: number,
+  /** Reads given no signal give up after this long (served channels); 0: they wait. */
+  idleMs: number,
+  onAbuse?: (kind: AbuseKind) => void,
+): FrameChannel {
+  const lp = lpStream(stream, { maxDataLength: maxFrameBytes });
+  let writing: Promise<void> = Promise.resolve();
+  let closed = false;
+  return {
+    peer,
+    async read(given) {
+      const signal = given ?? (idleMs > 0 ? AbortSignal.timeout(idleMs) : undefined);
+      try {
+        return (await lp.read(signal ? { signal } : {})).subarray();
+      } catch (cause) {
+        const name = errName(cause);
+        if (name === 'InvalidDataLengthError' || name === 'InvalidDataLengthLengthError') {
+          onAbuse?.('oversize-frame');
+          stream.abort(cause instanceof Error ? cause : new Error(String(cause)));
+          throw new MeshError('oversize', `${peer} sent a frame over ${maxFrameBytes} bytes`, {
+            peer,
+            cause,
+          });
+        }
+        if (name === 'InvalidMessageLengthError') onAbuse?.('malformed-stream');
+        if (signal?.aborted) throw new MeshError('aborted', 'channel read aborted', { peer, cause });
+        throw new MeshError('unreachable', `the channel to ${peer} ended: ${String(cause)}`, { peer, cause });
+      }
+    },
+    write(frame) {
+      const next = writing.then(() => lp.write(frame, { signal: AbortSignal.timeout(30_000) }));
+      writing = next.catch(() => undefined);
+      return next.catch((cause: unknown) => {
+        throw new MeshError('unreachable', `writing to ${peer} failed: ${String(cause)}`, { peer, cause });
+      });
+    },
+    close() {
+      if (closed) return;
+      closed = true;
+      void writing.then(() => stream.close().catch(() => undefined));
+    },
+    abort(reason) {
+      closed = true;
+      stream.abort(reason);
+    },
+  };
 }

@@ -19,7 +19,13 @@ import type { Connection, PeerId } from '@libp2p/interface';
 import { peerIdFromString } from '@libp2p/peer-id';
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr';
 import { MeshError } from '../protocol/errors.ts';
-import { ADVERTS_TOPIC, CHUNKS_PROTOCOL, SOLICIT_TOPIC, type StreamProtocol } from '../protocol/ids.ts';
+import {
+  ADVERTS_TOPIC,
+  CHUNKS_PROTOCOL,
+  SOLICIT_TOPIC,
+  type ChannelProtocol,
+  type StreamProtocol,
+} from '../protocol/ids.ts';
 import { MeshNode } from '../protocol/node.ts';
 import type { AdvertInput, AdvertTable } from '../protocol/adverts.ts';
 import type { ChunkSource } from '../protocol/chunk-exchange.ts';
@@ -27,6 +33,8 @@ import type { GuardLimits } from '../protocol/guard.ts';
 import type {
   AbuseKind,
   FindProvidersOptions,
+  ChannelOptions,
+  FrameChannel,
   GossipMessage,
   GossipVerdict,
   MeshPort,
@@ -227,27 +235,7 @@ export class DirectDialPort implements MeshPort {
     frame: Uint8Array,
     options: RequestOptions,
   ): Promise<Uint8Array> {
-    let id: PeerId;
-    try {
-      id = peerIdFromString(peer);
-    } catch (cause) {
-      throw new MeshError('unreachable', `${JSON.stringify(peer)} is not a PeerId`, { peer, cause });
-    }
-    if (!this.node.getConnections(id).some(isDirect)) {
-      try {
-        await dialDirect(this.node, id, {
-          ...(options.signal ? { signal: options.signal } : {}),
-          onRetry: () => void this.dials.retried++,
-        });
-      } catch (cause) {
-        this.dials.failed++;
-        if (options.signal?.aborted) throw new MeshError('aborted', 'request aborted', { peer, cause });
-        throw new MeshError('unreachable', `could not reach ${peer} directly: ${String(cause)}`, {
-          peer,
-          cause,
-        });
-      }
-    }
+    await this.#direct(peer, options.signal);
     const reply = await this.inner.request(peer, protocol, frame, options);
     if (protocol === CHUNKS_PROTOCOL) this.chunksOk++;
     return reply;
@@ -255,6 +243,59 @@ export class DirectDialPort implements MeshPort {
 
   handle(protocol: StreamProtocol, handler: StreamHandler, options: { maxRequestBytes: number }): () => void {
     return this.inner.handle(protocol, handler, options);
+  }
+
+  /** Makes sure of a direct connection to `peer` (dialDirect, retried), or throws MeshError. */
+  async #direct(peer: PeerIdString, signal?: AbortSignal): Promise<void> {
+    let id: PeerId;
+    try {
+      id = peerIdFromString(peer);
+    } catch (cause) {
+      throw new MeshError('unreachable', `${JSON.stringify(peer)} is not a PeerId`, { peer, cause });
+    }
+    if (this.node.getConnections(id).some(isDirect)) return;
+    try {
+      await dialDirect(this.node, id, {
+        ...(signal ? { signal } : {}),
+        onRetry: () => void this.dials.retried++,
+      });
+    } catch (cause) {
+      this.dials.failed++;
+      if (signal?.aborted) throw new MeshError('aborted', 'request aborted', { peer, cause });
+      throw new MeshError('unreachable', `could not reach ${peer} directly: ${String(cause)}`, {
+        peer,
+        cause,
+      });
+    }
+  }
+
+  /** A long-lived stream over a direct connection (dialled first, as for a request). */
+  async openChannel(
+    peer: PeerIdString,
+    protocol: ChannelProtocol,
+    options: ChannelOptions,
+  ): Promise<FrameChannel> {
+    await this.#direct(peer, options.signal);
+    const channel = await this.inner.openChannel(peer, protocol, options);
+    return {
+      peer,
+      read: async (signal) => {
+        const frame = await channel.read(signal);
+        this.chunksOk++;
+        return frame;
+      },
+      write: (frame) => channel.write(frame),
+      close: () => channel.close(),
+      abort: (reason) => channel.abort(reason),
+    };
+  }
+
+  handleChannel(
+    protocol: ChannelProtocol,
+    handler: (from: PeerIdString, channel: FrameChannel) => Promise<void>,
+    options: { maxFrameBytes: number },
+  ): () => void {
+    return this.inner.handleChannel(protocol, handler, options);
   }
   provide(key: Uint8Array): Promise<void> {
     return this.inner.provide(key);

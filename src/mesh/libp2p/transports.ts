@@ -10,14 +10,26 @@ import { webSockets } from '@libp2p/websockets';
 import type { TransportFactory } from './create-node.ts';
 import { assertNoPublicIceServers } from './public-hosts.ts';
 
-export function meshTransports(iceServers: readonly RTCIceServer[] = []): TransportFactory[] {
+/**
+ * Largest WebRTC data channel message we send: @libp2p/webrtc's default, 16 KiB. Larger messages
+ * were tried (measured 2026-11-27, webrtc-direct Node→Node, node-datachannel 0.33): at 64 KiB the
+ * stream ended with "Unexpected EOF" before the first 1 MiB chunk arrived, at 16 KiB 4 × 1 MiB took
+ * 1.05 s; in three headless Chromium profiles the chunk wants went unanswered at 64 KiB as well.
+ */
+export const DATA_CHANNEL_MESSAGE_BYTES = 16 << 10;
+
+export function meshTransports(
+  iceServers: readonly RTCIceServer[] = [],
+  options: { messageBytes?: number } = {},
+): TransportFactory[] {
   const configured = iceServers.flatMap((s) => (Array.isArray(s.urls) ? s.urls : [s.urls]));
   assertNoPublicIceServers(iceServers, configured);
   const rtcConfiguration: RTCConfiguration = { iceServers: [...iceServers] };
+  const dataChannel = { maxMessageSize: options.messageBytes ?? DATA_CHANNEL_MESSAGE_BYTES };
   return [
     webSockets(),
-    webRTC({ rtcConfiguration }),
-    webRTCDirect({ rtcConfiguration }),
+    webRTC({ rtcConfiguration, dataChannel }),
+    webRTCDirect({ rtcConfiguration, dataChannel }),
     circuitRelayTransport(),
   ] as TransportFactory[];
 }

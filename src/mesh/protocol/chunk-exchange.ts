@@ -1,56 +1,30 @@
 /**
- * Chunk exchange over /inos/chunks/1. Chunks are addressed by their BLAKE3-256 digest (the chunk
+ * Chunk exchange over /inos/chunks/2, falling back to /inos/chunks/1. Chunks are addressed by their BLAKE3-256 digest (the chunk
  * store's address), announced as DHT provider records, and fetched from several providers at once:
  * up to `parallel` chunks are in flight, each sent to the best-ranked provider that has the fewest
  * of our requests open. Every block is re-hashed on arrival; a mismatch penalises the sender
  * ('bad-chunk', the heaviest outcome) and the chunk is asked of the next provider. Timeouts
  * penalise lightly; unreachable providers are skipped without penalty.
+ *
+ * Transport: on a port with channels (libp2p), the wants to one provider share one long-lived
+ * stream (a "lane"), pipelined with a requestId each and answered in any order, so a chunk costs no
+ * stream open (a new WebRTC data channel) and no FIN/FIN_ACK close. A provider that refuses
+ * /inos/chunks/2 is asked one stream per chunk on /inos/chunks/1 for V1_RETRY_MS. Both protocols
+ * are served.
  */
 import { blake3 } from '@noble/hashes/blake3.js';
-import { CHUNKS_PROTOCOL } from './ids.ts';
+import { CHUNKS_PROTOCOL, CHUNKS_PROTOCOL_V2 } from './ids.ts';
 import { MeshError, type MeshErrorCode } from './errors.ts';
-import { decodeChunk, encodeChunk, LIMITS } from './frames.ts';
+import { decodeChunk, encodeChunk, LIMITS, type ChunkFrame } from './frames.ts';
 import type { PeerGuard } from './guard.ts';
-import type { MeshPort, PeerIdString } from './port.ts';
+import type { FrameChannel, MeshPort, PeerIdString } from './port.ts';
 import type { Reputation } from './reputation.ts';
 
 /** What we serve from: the chunk store, or a map in tests. Returns undefined when absent. */
 export interface ChunkSource {
   get(hash: Uint8Array): Uint8Array | undefined | Promise<Uint8Array | undefined>;
-}
-
-/**
- * A source that keeps the chunks it served last, up to `maxBytes`, least recently served dropped
- * first. The extension's store is sealed: every read decrypts and re-hashes the chunk on the main
- * thread (1.3-1.9 s per MiB on a loaded 2-core box, measured by bench:mesh), and a chunk set is
- * typically fetched by several peers (every contributor of a job), so each is read once.
- */
-export function cachedSource(source: ChunkSource, maxBytes: number): ChunkSource {
-  if (!Number.isInteger(maxBytes) || maxBytes < 0)
-    throw new RangeError(`cachedSource: maxBytes must be a non-negative integer, got ${maxBytes}`);
-  const cache = new Map<string, Uint8Array>();
-  let held = 0;
-  return {
-    async get(hash) {
-      const key = toHex(hash);
-      const hit = cache.get(key);
-      if (hit !== undefined) {
-        cache.delete(key);
-        cache.set(key, hit);
-        return hit;
-      }
-      const bytes = await source.get(hash);
-      if (bytes === undefined || bytes.length > maxBytes || cache.has(key)) return bytes;
-      cache.set(key, bytes);
-      held += bytes.length;
-      for (const [k, v] of cache) {
-        if (held <= maxBytes) break;
-        cache.delete(k);
-        held -= v.length;
-      }
-      return bytes;
-    },
-  };
+  /** Whether it holds the chunk, without reading it (a `have` answer); `get` is used when absent. */
+  has?(hash: Uint8Array): boolean | Promise<boolean>;
 }
 
 export interface FetchOptions {
@@ -91,8 +65,95 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return true;
 }
 
+/** Wants a provider answers at once on one /inos/chunks/2 stream; more wait for a slot. */
+export const MAX_PIPELINED = 8;
+/** A provider that refused /inos/chunks/2 is asked over /inos/chunks/1 for this long. */
+export const V1_RETRY_MS = 10 * 60_000;
+
+/** One /inos/chunks/2 stream to a provider: wants written as asked, answers matched by requestId. */
+class Lane {
+  readonly pending = new Map<
+    number,
+    { resolve: (raw: Uint8Array) => void; reject: (e: MeshError) => void }
+  >();
+  broken: MeshError | null = null;
+
+  constructor(
+    readonly channel: FrameChannel,
+    private readonly onEnd: (lane: Lane) => void,
+  ) {
+    void this.readLoop();
+  }
+
+  ask(frame: Uint8Array, id: number, timeoutMs: number, signal?: AbortSignal): Promise<Uint8Array> {
+    if (this.broken) return Promise.reject(this.broken);
+    const peer = this.channel.peer;
+    return new Promise<Uint8Array>((resolve, reject) => {
+      const timer = AbortSignal.timeout(timeoutMs);
+      const both = signal ? AbortSignal.any([signal, timer]) : timer;
+      const done = () => {
+        this.pending.delete(id);
+        both.removeEventListener('abort', onAbort);
+      };
+      const onAbort = () => {
+        done();
+        reject(
+          signal?.aborted
+            ? new MeshError('aborted', 'fetch aborted', { peer })
+            : new MeshError('timeout', `${peer} did not answer a chunk want within ${timeoutMs} ms`, {
+                peer,
+              }),
+        );
+      };
+      both.addEventListener('abort', onAbort);
+      this.pending.set(id, {
+        resolve: (raw) => {
+          done();
+          resolve(raw);
+        },
+        reject: (e) => {
+          done();
+          reject(e);
+        },
+      });
+      this.channel.write(frame).catch((err: unknown) => this.end(asMeshError(err, peer)));
+    });
+  }
+
+  private async readLoop(): Promise<void> {
+    try {
+      for (;;) {
+        const raw = await this.channel.read();
+        const d = decodeChunk(raw);
+        // A frame that does not decode breaks the lane; askBlock's caller penalises the sender.
+        if (!d.ok) throw new MeshError('bad-frame', d.error.message, { peer: this.channel.peer });
+        // An answer to a want given up (timed out) is dropped.
+        this.pending.get(d.frame.requestId ?? 0)?.resolve(raw);
+      }
+    } catch (err) {
+      this.end(asMeshError(err, this.channel.peer));
+    }
+  }
+
+  end(err: MeshError): void {
+    if (this.broken) return;
+    this.broken = err;
+    this.onEnd(this);
+    if (err.code === 'bad-frame') this.channel.abort(err);
+    else this.channel.close();
+    for (const p of [...this.pending.values()]) p.reject(err);
+  }
+}
+
+const asMeshError = (err: unknown, peer: PeerIdString): MeshError =>
+  err instanceof MeshError ? err : new MeshError('unreachable', String(err), { peer, cause: err });
+
 export class ChunkExchange {
   private readonly inflight = new Map<PeerIdString, number>();
+  private readonly lanes = new Map<PeerIdString, Promise<Lane>>();
+  /** Providers that refused /inos/chunks/2, until when (port time). */
+  private readonly v1Only = new Map<PeerIdString, number>();
+  private nextId = 0;
 
   constructor(
     private readonly port: MeshPort,
@@ -103,51 +164,89 @@ export class ChunkExchange {
     private readonly hash: (bytes: Uint8Array) => Uint8Array = (b) => blake3(b),
   ) {}
 
-  /** Serves wants from peers; returns the disposer. */
+  /** Serves wants from peers on both protocols; returns the disposer. */
   serve(): () => void {
-    return this.port.handle(CHUNKS_PROTOCOL, (from, frame) => this.answer(from, frame), {
+    const v1 = this.port.handle(CHUNKS_PROTOCOL, (from, frame) => this.answer(from, frame), {
       maxRequestBytes: 4096,
     });
+    const v2 = this.port.handleChannel?.(
+      CHUNKS_PROTOCOL_V2,
+      (from, channel) => this.serveChannel(from, channel),
+      { maxFrameBytes: 4096 },
+    );
+    return () => {
+      v1();
+      v2?.();
+      this.close();
+    };
+  }
+
+  /** Answers the wants of one /inos/chunks/2 stream, up to MAX_PIPELINED at once, until it ends. */
+  private async serveChannel(from: PeerIdString, channel: FrameChannel): Promise<void> {
+    const running = new Set<Promise<void>>();
+    try {
+      for (;;) {
+        let frame: Uint8Array;
+        try {
+          frame = await channel.read();
+        } catch {
+          break; // ended, idle too long, or oversize (the port reported the abuse)
+        }
+        const task: Promise<void> = this.answer(from, frame)
+          .then((reply) => channel.write(reply))
+          .catch((err: unknown) => channel.abort(err instanceof Error ? err : new Error(String(err))))
+          .finally(() => running.delete(task));
+        running.add(task);
+        if (running.size >= MAX_PIPELINED) await Promise.race(running);
+      }
+      await Promise.allSettled(running);
+    } finally {
+      channel.close();
+    }
   }
 
   private async answer(from: PeerIdString, frame: Uint8Array): Promise<Uint8Array> {
     const zero = new Uint8Array(32);
+    // Decoded first so that every answer, refusals included, carries the want's requestId.
+    const d = decodeChunk(frame);
+    const requestId = d.ok ? (d.frame.requestId ?? 0) : 0;
+    const reply = (f: ChunkFrame) => encodeChunk({ ...f, requestId });
     // The port's gater refuses banned peers; this covers a ban that began while the stream opened.
     if (this.reputation.isBanned(from))
-      return encodeChunk({ kind: 'error', hash: zero, code: 'busy', message: 'refused' });
+      return reply({ kind: 'error', hash: zero, code: 'busy', message: 'refused' });
     const release = this.guard.admitStream(from);
     if (release === null)
-      return encodeChunk({
+      return reply({
         kind: 'error',
         hash: zero,
         code: 'busy',
         message: 'over the stream limits; retry later',
       });
     try {
-      const d = decodeChunk(frame);
       if (!d.ok || d.frame.kind !== 'want') {
         this.reputation.record(from, 'bad-frame');
         const message = d.ok ? `expected a want, got ${d.frame.kind}` : d.error.message;
-        return encodeChunk({ kind: 'error', hash: zero, code: 'badRequest', message });
+        return reply({ kind: 'error', hash: zero, code: 'badRequest', message });
       }
       const want = d.frame;
       if (want.sendBlock) {
         const h = want.hashes[0] as Uint8Array;
         const bytes = await this.source.get(h);
-        if (bytes === undefined)
-          return encodeChunk({ kind: 'error', hash: h, code: 'notFound', message: '' });
+        if (bytes === undefined) return reply({ kind: 'error', hash: h, code: 'notFound', message: '' });
         if (bytes.length > LIMITS.chunkBytes)
-          return encodeChunk({
+          return reply({
             kind: 'error',
             hash: h,
             code: 'tooLarge',
             message: `over ${LIMITS.chunkBytes} bytes`,
           });
-        return encodeChunk({ kind: 'block', hash: h, bytes });
+        return reply({ kind: 'block', hash: h, bytes });
       }
       const have: Uint8Array[] = [];
-      for (const h of want.hashes) if ((await this.source.get(h)) !== undefined) have.push(h);
-      return encodeChunk({ kind: 'have', hashes: have });
+      for (const h of want.hashes)
+        if (this.source.has ? await this.source.has(h) : (await this.source.get(h)) !== undefined)
+          have.push(h);
+      return reply({ kind: 'have', hashes: have });
     } finally {
       release();
     }
@@ -222,6 +321,81 @@ export class ChunkExchange {
     throw last;
   }
 
+  /** One want for a block: on the provider's lane (/inos/chunks/2), else its own /inos/chunks/1 stream. */
+  private async send(
+    peer: PeerIdString,
+    hash: Uint8Array,
+    timeoutMs: number,
+    signal?: AbortSignal,
+  ): Promise<Uint8Array> {
+    const lane = await this.lane(peer, timeoutMs, signal);
+    if (lane !== null) {
+      this.nextId = (this.nextId % 0xffff_ffff) + 1;
+      const id = this.nextId;
+      return lane.ask(
+        encodeChunk({ kind: 'want', hashes: [hash], sendBlock: true, requestId: id }),
+        id,
+        timeoutMs,
+        signal,
+      );
+    }
+    return this.port.request(
+      peer,
+      CHUNKS_PROTOCOL,
+      encodeChunk({ kind: 'want', hashes: [hash], sendBlock: true }),
+      {
+        timeoutMs,
+        maxResponseBytes: LIMITS.chunkFrameBytes,
+        ...(signal ? { signal } : {}),
+      },
+    );
+  }
+
+  /** The open lane to `peer` (opened once, shared by every want), or null: ask over /inos/chunks/1. */
+  private async lane(peer: PeerIdString, timeoutMs: number, signal?: AbortSignal): Promise<Lane | null> {
+    const open = this.port.openChannel?.bind(this.port);
+    if (open === undefined || (this.v1Only.get(peer) ?? 0) > this.port.now()) return null;
+    let lane = this.lanes.get(peer);
+    if (lane === undefined) {
+      lane = open(peer, CHUNKS_PROTOCOL_V2, {
+        maxFrameBytes: LIMITS.chunkFrameBytes,
+        timeoutMs,
+        ...(signal ? { signal } : {}),
+      }).then(
+        (channel) =>
+          new Lane(channel, (ended) => {
+            if (this.lanes.get(peer) === mine) this.lanes.delete(peer);
+            void ended;
+          }),
+      );
+      const mine = lane;
+      this.lanes.set(peer, lane);
+      lane.catch(() => {
+        if (this.lanes.get(peer) === mine) this.lanes.delete(peer);
+      });
+    }
+    try {
+      const l = await lane;
+      return l.broken ? null : l;
+    } catch (err) {
+      const cause = err instanceof Error ? err.cause : undefined;
+      if (!(cause instanceof Error && cause.name === 'UnsupportedProtocolError')) throw err;
+      // An older peer without /inos/chunks/2: one stream per want instead.
+      this.v1Only.set(peer, this.port.now() + V1_RETRY_MS);
+      return null;
+    }
+  }
+
+  /** Closes every lane (the node stops). */
+  close(): void {
+    for (const lane of this.lanes.values())
+      void lane.then(
+        (l) => l.end(new MeshError('aborted', 'the chunk exchange closed')),
+        () => undefined,
+      );
+    this.lanes.clear();
+  }
+
   /** Best reputation first, then fewest of our requests already open to it. */
   private pick(candidates: PeerIdString[]): PeerIdString | undefined {
     const ordered = this.reputation.order(candidates, this.random);
@@ -247,21 +421,12 @@ export class ChunkExchange {
   ): Promise<Uint8Array> {
     let raw: Uint8Array;
     try {
-      raw = await this.port.request(
-        peer,
-        CHUNKS_PROTOCOL,
-        encodeChunk({ kind: 'want', hashes: [hash], sendBlock: true }),
-        {
-          timeoutMs,
-          maxResponseBytes: LIMITS.chunkFrameBytes,
-          ...(signal ? { signal } : {}),
-        },
-      );
+      raw = await this.send(peer, hash, timeoutMs, signal);
     } catch (err) {
       const e =
         err instanceof MeshError ? err : new MeshError('unreachable', String(err), { peer, cause: err });
       if (e.code === 'timeout') this.reputation.record(peer, 'timeout');
-      if (e.code === 'oversize') this.reputation.record(peer, 'bad-frame');
+      if (e.code === 'oversize' || e.code === 'bad-frame') this.reputation.record(peer, 'bad-frame');
       throw e;
     }
     const d = decodeChunk(raw);

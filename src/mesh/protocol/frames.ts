@@ -75,11 +75,15 @@ export type RpcFrame =
 
 export type ChunkErrorCode = 'notFound' | 'tooLarge' | 'busy' | 'badRequest';
 export const CHUNK_ERROR_CODES: readonly ChunkErrorCode[] = ['notFound', 'tooLarge', 'busy', 'badRequest'];
-export type ChunkFrame =
+export type ChunkFrame = (
   | { kind: 'want'; hashes: Uint8Array[]; sendBlock: boolean }
   | { kind: 'have'; hashes: Uint8Array[] }
   | { kind: 'block'; hash: Uint8Array; bytes: Uint8Array }
-  | { kind: 'error'; hash: Uint8Array; code: ChunkErrorCode; message: string };
+  | { kind: 'error'; hash: Uint8Array; code: ChunkErrorCode; message: string }
+) & {
+  /** /inos/chunks/2: the want's id, echoed by its answer (uint32; 0 or absent on /inos/chunks/1). */
+  requestId?: number;
+};
 
 export type Decoded<T> = { ok: true; frame: T } | { ok: false; error: MeshError };
 
@@ -313,7 +317,10 @@ function checkHash(h: Uint8Array, path: string): void {
 }
 
 export function encodeChunk(f: ChunkFrame): Uint8Array {
-  const head = { version: FRAME_VERSION };
+  const requestId = f.requestId ?? 0;
+  if (!Number.isInteger(requestId) || requestId < 0 || requestId > 0xffff_ffff)
+    throw new EncodeError('ChunkFrame.requestId', 'an integer 0 to 2^32-1');
+  const head = { version: FRAME_VERSION, requestId };
   switch (f.kind) {
     case 'want':
     case 'have':
@@ -350,42 +357,48 @@ export function encodeChunk(f: ChunkFrame): Uint8Array {
 
 export function decodeChunk(input: Uint8Array): Decoded<ChunkFrame> {
   return decodeWith('ChunkFrame', input, LIMITS.chunkFrameBytes, 'ChunkFrame', (o): ChunkFrame => {
-    if (o.want !== undefined) {
-      const w = obj(o.want, 'ChunkFrame.want');
-      const hashes = list(w.hashes, 'ChunkWant.hashes', LIMITS.wantHashes).map((h, i) =>
-        hash(h, `ChunkWant.hashes[${i}]`),
-      );
-      const sendBlock = w.sendBlock === true;
-      if (hashes.length === 0) bad('ChunkWant.hashes', 'empty');
-      if (sendBlock && hashes.length !== 1) bad('ChunkWant.hashes', 'a block request names exactly one hash');
-      return { kind: 'want', hashes, sendBlock };
-    }
-    if (o.have !== undefined) {
-      const h = obj(o.have, 'ChunkFrame.have');
-      return {
-        kind: 'have',
-        hashes: list(h.hashes, 'ChunkHave.hashes', LIMITS.wantHashes).map((x, i) =>
-          hash(x, `ChunkHave.hashes[${i}]`),
-        ),
-      };
-    }
-    if (o.block !== undefined) {
-      const b = obj(o.block, 'ChunkFrame.block');
-      return {
-        kind: 'block',
-        hash: hash(b.hash, 'ChunkBlock.hash'),
-        bytes: bytes(b.bytes, 'ChunkBlock.bytes', LIMITS.chunkBytes),
-      };
-    }
-    if (o.error !== undefined) {
-      const e = obj(o.error, 'ChunkFrame.error');
-      return {
-        kind: 'error',
-        hash: hash(e.hash, 'ChunkError.hash'),
-        code: oneOf(e.code, CHUNK_ERROR_CODES, 'ChunkError.code'),
-        message: text(e.message, 'ChunkError.message', LIMITS.messageBytes),
-      };
-    }
-    return bad('ChunkFrame', 'no known member (want, have, block, error)');
+    const f = chunkMember(o);
+    const id = typeof o.requestId === 'number' ? o.requestId : 0;
+    return id === 0 ? f : { ...f, requestId: id };
   });
+}
+
+function chunkMember(o: WireObject): ChunkFrame {
+  if (o.want !== undefined) {
+    const w = obj(o.want, 'ChunkFrame.want');
+    const hashes = list(w.hashes, 'ChunkWant.hashes', LIMITS.wantHashes).map((h, i) =>
+      hash(h, `ChunkWant.hashes[${i}]`),
+    );
+    const sendBlock = w.sendBlock === true;
+    if (hashes.length === 0) bad('ChunkWant.hashes', 'empty');
+    if (sendBlock && hashes.length !== 1) bad('ChunkWant.hashes', 'a block request names exactly one hash');
+    return { kind: 'want', hashes, sendBlock };
+  }
+  if (o.have !== undefined) {
+    const h = obj(o.have, 'ChunkFrame.have');
+    return {
+      kind: 'have',
+      hashes: list(h.hashes, 'ChunkHave.hashes', LIMITS.wantHashes).map((x, i) =>
+        hash(x, `ChunkHave.hashes[${i}]`),
+      ),
+    };
+  }
+  if (o.block !== undefined) {
+    const b = obj(o.block, 'ChunkFrame.block');
+    return {
+      kind: 'block',
+      hash: hash(b.hash, 'ChunkBlock.hash'),
+      bytes: bytes(b.bytes, 'ChunkBlock.bytes', LIMITS.chunkBytes),
+    };
+  }
+  if (o.error !== undefined) {
+    const e = obj(o.error, 'ChunkFrame.error');
+    return {
+      kind: 'error',
+      hash: hash(e.hash, 'ChunkError.hash'),
+      code: oneOf(e.code, CHUNK_ERROR_CODES, 'ChunkError.code'),
+      message: text(e.message, 'ChunkError.message', LIMITS.messageBytes),
+    };
+  }
+  return bad('ChunkFrame', 'no known member (want, have, block, error)');
 }

@@ -8,6 +8,12 @@
 export const RPC_PROTOCOL = '/inos/rpc/1';
 /** Chunk exchange streams: one ChunkFrame want, one ChunkFrame have/block/error (frames.ts). */
 export const CHUNKS_PROTOCOL = '/inos/chunks/1';
+/**
+ * Chunk exchange on one long-lived stream per requester and provider: pipelined wants with a
+ * requestId each, answered in any order (schemas/mesh.capnp ChunkFrame). /inos/chunks/1 is still
+ * answered, and asked of peers that refuse this one.
+ */
+export const CHUNKS_PROTOCOL_V2 = '/inos/chunks/2';
 /** The private Kademlia DHT (kad-dht `protocol` option); never the public Amino DHT. */
 export const KAD_PROTOCOL = '/inos/kad/1.0.0';
 /**
@@ -22,9 +28,17 @@ export const ADVERTS_TOPIC = 'inos/adverts/1';
  */
 export const SOLICIT_TOPIC = 'inos/adverts/solicit/1';
 
-export const MESH_PROTOCOLS = [RPC_PROTOCOL, CHUNKS_PROTOCOL, KAD_PROTOCOL, ADVERTS_PROTOCOL] as const;
+export const MESH_PROTOCOLS = [
+  RPC_PROTOCOL,
+  CHUNKS_PROTOCOL,
+  CHUNKS_PROTOCOL_V2,
+  KAD_PROTOCOL,
+  ADVERTS_PROTOCOL,
+] as const;
 /** Protocols a MeshPort carries streams for (the DHT and gossip run inside libp2p itself). */
 export type StreamProtocol = typeof RPC_PROTOCOL | typeof CHUNKS_PROTOCOL;
+/** Protocols whose streams carry many frames each way (MeshPort.openChannel). */
+export type ChannelProtocol = typeof CHUNKS_PROTOCOL_V2;
 
 /** Frame version written today; decoders reject any other. */
 export const FRAME_VERSION = 1;

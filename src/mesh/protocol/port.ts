@@ -8,7 +8,7 @@
  * Peer ids are libp2p PeerId strings (base58btc of the Ed25519 identity). Frames are opaque bytes
  * here; frames.ts gives them meaning.
  */
-import type { StreamProtocol } from './ids.ts';
+import type { ChannelProtocol, StreamProtocol } from './ids.ts';
 
 export type PeerIdString = string;
 
@@ -38,6 +38,28 @@ export type StreamHandler = (
   frame: Uint8Array,
   signal: AbortSignal,
 ) => Promise<Uint8Array>;
+
+/**
+ * One stream carrying many length-prefixed frames each way (a pipelined protocol). Writes are
+ * serialised by the channel; one reader at a time.
+ */
+export interface FrameChannel {
+  readonly peer: PeerIdString;
+  /** The next frame; rejects (MeshError) when the stream ended, broke, or a frame was oversize. */
+  read(signal?: AbortSignal): Promise<Uint8Array>;
+  write(frame: Uint8Array): Promise<void>;
+  /** Closes our end gracefully (in the background; never waits on the remote). */
+  close(): void;
+  abort(reason: Error): void;
+}
+
+export interface ChannelOptions {
+  /** Largest frame either side may send; a bigger one breaks the channel. */
+  maxFrameBytes: number;
+  /** For opening the stream. */
+  timeoutMs: number;
+  signal?: AbortSignal;
+}
 
 export interface FindProvidersOptions {
   /** Stop after this many providers. */
@@ -75,6 +97,19 @@ export interface MeshPort {
    * handler runs (the stream is reset and the peer reported through `onAbuse`). Returns a disposer.
    */
   handle(protocol: StreamProtocol, handler: StreamHandler, options: { maxRequestBytes: number }): () => void;
+
+  /**
+   * Optional (ports without it are asked one request per stream): opens a long-lived stream to
+   * `peer`. Fails with MeshError 'unreachable' (no connection, or the peer does not speak
+   * `protocol`), 'refused', 'timeout', 'aborted'.
+   */
+  openChannel?(peer: PeerIdString, protocol: ChannelProtocol, options: ChannelOptions): Promise<FrameChannel>;
+  /** Serves inbound long-lived streams on `protocol`; the handler owns the channel until it returns. */
+  handleChannel?(
+    protocol: ChannelProtocol,
+    handler: (from: PeerIdString, channel: FrameChannel) => Promise<void>,
+    options: { maxFrameBytes: number },
+  ): () => void;
 
   /** Announces that we provide `key` (32 bytes; a libp2p port keys the DHT record by dhtCid(key)). */
   provide(key: Uint8Array): Promise<void>;
