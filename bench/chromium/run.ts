@@ -152,17 +152,20 @@ async function main(): Promise<void> {
     if (suites.includes('dispatch')) {
       // The dispatch path's bounded spins (CTRL.WORKER_SPIN_US: a worker polls its inbox after a job;
       // HOST_SPIN_US: the page polls the outbox after a dispatch) against none, each alone, the
-      // defaults and a longer pair; 3 interleaved rounds. Ratios are against "none" of the same round
-      // (median of the 3), so load from other processes cancels out as far as it can.
+      // defaults, a shorter and the longest pair; as many rounds as variants, each in a rotated order. Ratios are against "none" of the same round
+      // (median over the rounds), so load from other processes cancels out as far as it can.
       const D = DISPATCH_SPIN_DEFAULTS;
       const VARIANTS: Array<{ name: string; workerUs: number; hostUs: number }> = [
         { name: 'none', workerUs: 0, hostUs: 0 },
         { name: 'worker', workerUs: D.workerUs, hostUs: 0 },
         { name: 'host', workerUs: 0, hostUs: D.hostUs },
         { name: 'defaults', workerUs: D.workerUs, hostUs: D.hostUs },
-        { name: 'long', workerUs: 200, hostUs: 200 },
+        { name: 'short', workerUs: 50, hostUs: 50 },
+        { name: 'max', workerUs: 1000, hostUs: 1000 },
       ];
-      const ROUNDS = 3;
+      // Each round starts one variant later (a Latin-square order): in fixed order the later variants
+      // of every round measured faster whatever they were (a warm page), which decided nothing.
+      const ROUNDS = VARIANTS.length;
       const runs: Array<{
         round: number;
         variant: string;
@@ -175,7 +178,8 @@ async function main(): Promise<void> {
         host_spin_hit_rate: number | null;
       }> = [];
       for (let round = 0; round < ROUNDS; round++)
-        for (const v of VARIANTS) {
+        for (let k = 0; k < VARIANTS.length; k++) {
+          const v = VARIANTS[(round + k) % VARIANTS.length]!;
           const d = await dispatch(page, { workerUs: v.workerUs, hostUs: v.hostUs });
           if (!d.allCorrect) throw new Error(`dispatch variant ${v.name}: a job returned a wrong result`);
           runs.push({

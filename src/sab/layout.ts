@@ -107,8 +107,10 @@ export const CTRL = {
  * The pool's defaults for CTRL.WORKER_SPIN_US / HOST_SPIN_US, chosen from `npm run bench:dispatch`
  * (interleaved variants of the same run, bench/results/dispatch.json; see docs/PERFORMANCE.md).
  * Each is a per-job bound: an idle worker never spins (see tests/unit/engine/idle-cpu.test.ts).
+ * Quiet 2-core VM, Chromium, three runs at load 0.2–2: 200/200 µs gave p50 25/15/20 µs against
+ * 55/15/30 for 50/50 and 70–80 for none; 1000/1000 was no better (15/20).
  */
-export const DISPATCH_SPIN_DEFAULTS = { workerUs: 50, hostUs: 50 } as const;
+export const DISPATCH_SPIN_DEFAULTS = { workerUs: 200, hostUs: 200 } as const;
 /** Upper bound accepted for either spin word: beyond a millisecond a sleep costs less than a spin. */
 export const DISPATCH_SPIN_MAX_US = 1_000;
 export const CONTROL_WORDS = 64;
