@@ -157,23 +157,31 @@ export class Libp2pPort implements MeshPort {
     };
   }
 
-  async request(
+  /** An outgoing request's or channel's peer (not banned here, a valid PeerId) and its deadline. */
+  #target(
     peer: PeerIdString,
-    protocol: StreamProtocol,
-    frame: Uint8Array,
-    options: RequestOptions,
-  ): Promise<Uint8Array> {
+    options: { timeoutMs: number; signal?: AbortSignal | undefined },
+  ): { id: PeerId; signal: AbortSignal } {
     if (this.#bans.has(peer)) throw new MeshError('refused', `peer ${peer} is banned locally`, { peer });
-    if (options.signal?.aborted)
-      throw new MeshError('aborted', 'request aborted before it started', { peer });
-    const timeout = AbortSignal.timeout(options.timeoutMs);
-    const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
     let id: PeerId;
     try {
       id = peerIdFromString(peer);
     } catch (cause) {
       throw new MeshError('unreachable', `${JSON.stringify(peer)} is not a PeerId`, { peer, cause });
     }
+    const timeout = AbortSignal.timeout(options.timeoutMs);
+    return { id, signal: options.signal ? AbortSignal.any([options.signal, timeout]) : timeout };
+  }
+
+  async request(
+    peer: PeerIdString,
+    protocol: StreamProtocol,
+    frame: Uint8Array,
+    options: RequestOptions,
+  ): Promise<Uint8Array> {
+    if (options.signal?.aborted)
+      throw new MeshError('aborted', 'request aborted before it started', { peer });
+    const { id, signal } = this.#target(peer, options);
     let stream: Stream;
     const t = this.timings;
     let t0 = performance.now();
@@ -205,7 +213,8 @@ export class Libp2pPort implements MeshPort {
     } catch (cause) {
       stream.abort(cause instanceof Error ? cause : new Error(String(cause)));
       if (options.signal?.aborted) throw new MeshError('aborted', 'request aborted', { peer, cause });
-      if (timeout.aborted)
+      // options.signal was not aborted, so the timeout was.
+      if (signal.aborted)
         throw new MeshError('timeout', `${peer} did not answer ${protocol} within ${options.timeoutMs} ms`, {
           peer,
           cause,
@@ -281,15 +290,7 @@ export class Libp2pPort implements MeshPort {
     protocol: ChannelProtocol,
     options: ChannelOptions,
   ): Promise<FrameChannel> {
-    if (this.#bans.has(peer)) throw new MeshError('refused', `peer ${peer} is banned locally`, { peer });
-    const timeout = AbortSignal.timeout(options.timeoutMs);
-    const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
-    let id: PeerId;
-    try {
-      id = peerIdFromString(peer);
-    } catch (cause) {
-      throw new MeshError('unreachable', `${JSON.stringify(peer)} is not a PeerId`, { peer, cause });
-    }
+    const { id, signal } = this.#target(peer, options);
     const t0 = performance.now();
     try {
       const stream = await this.#node.dialProtocol(id, protocol, { signal });
@@ -297,7 +298,8 @@ export class Libp2pPort implements MeshPort {
       return frameChannel(peer, stream, options.maxFrameBytes, 0);
     } catch (cause) {
       if (options.signal?.aborted) throw new MeshError('aborted', 'channel open aborted', { peer, cause });
-      if (timeout.aborted)
+      // options.signal was not aborted, so the timeout was.
+      if (signal.aborted)
         throw new MeshError('timeout', `${peer} did not open ${protocol} within ${options.timeoutMs} ms`, {
           peer,
           cause,

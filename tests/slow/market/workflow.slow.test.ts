@@ -15,48 +15,21 @@
  * 89 s by hand at load ~25 on 2 cores, over 9 min at load ~30), hence tests/slow (`npm run
  * test:slow`). Seed: SEED=<n>.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { prng, seedFromEnv } from '../../unit/_prng.ts';
+import { INOS, startContributor, startRelay, stopAll, walletOf } from './_procs.ts';
 
-const ROOT = join(import.meta.dirname, '../../..');
-const INOS = join(ROOT, 'bin/inos.mjs');
 const SEED = seedFromEnv(0x13_2026);
-const procs: ChildProcess[] = [];
 const dir = mkdtempSync(join(tmpdir(), 'inos-mesh-wf-'));
 const requester = join(dir, 'requester');
 const STORE = join(requester, 'chunks');
 let boot = '';
 
-function start(args: string[], env: Record<string, string>): { proc: ChildProcess; out: () => string } {
-  const proc = spawn(process.execPath, [INOS, ...args], { env: { ...process.env, ...env } });
-  let out = '';
-  proc.stdout?.on('data', (d: Buffer) => (out += d.toString()));
-  proc.stderr?.on('data', (d: Buffer) => (out += d.toString()));
-  procs.push(proc);
-  return { proc, out: () => out };
-}
-
-async function waitFor<T>(what: string, fn: () => T | undefined, ms: number): Promise<T> {
-  const until = Date.now() + ms;
-  for (;;) {
-    const v = fn();
-    if (v !== undefined) return v;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
-
-const spent = (): number => {
-  const r = spawnSync(process.execPath, [INOS, 'wallet'], {
-    env: { ...process.env, INOS_HOME: requester },
-    encoding: 'utf8',
-  });
-  return Number(/^spent\s+([0-9.]+)/m.exec(r.stdout)?.[1] ?? NaN);
-};
+const spent = (): number => walletOf(requester).spent;
 
 const submitArgs = (def: string, input: string, extra: string[] = []) => [
   INOS,
@@ -158,26 +131,16 @@ const conditional = {
   budget: 1000,
 };
 
-afterAll(() => {
-  for (const p of procs) if (p.exitCode === null) p.kill('SIGKILL');
-});
+afterAll(() => stopAll());
 
 beforeAll(async () => {
   console.info(`[submit workflow processes] seed ${SEED}, dir ${dir}`);
-  const node = start(['node', '--for', '3000'], { INOS_HOME: join(dir, 'node') });
-  boot = await waitFor(
-    'inos node',
-    () => /\/ip4\/127\.0\.0\.1\/tcp\/\d+\/ws\/p2p\/\S+/.exec(node.out())?.[0],
-    60_000,
+  boot = (await startRelay(dir, { forSeconds: 3000 })).boot;
+  await Promise.all(
+    ['c1', 'c2'].map((n) =>
+      startContributor(join(dir, n), boot, { capsules: 'crypto,storage', forSeconds: 2980 }),
+    ),
   );
-  const contributors = ['c1', 'c2'].map((n) =>
-    start(['contribute', '--bootstrap', boot, '--capsules', 'crypto,storage', '--for', '2980'], {
-      INOS_HOME: join(dir, n),
-      INOS_STORE: join(dir, n, 'chunks'),
-    }),
-  );
-  for (const c of contributors)
-    await waitFor('a contributor', () => (/^contributing /m.test(c.out()) ? true : undefined), 180_000);
 }, 600_000);
 
 describe(`inos submit workflow with real processes (seed ${SEED})`, () => {
