@@ -33,12 +33,12 @@ const BITS = 0x1b0404cb;
 const HEADER = '00'.repeat(80);
 
 /** put the input → three searches → get it back by address: the output is the input. */
-function searchWorkflow(name: string, recovery: 'resume' | 'rollback'): string {
+function searchWorkflow(name: string, recovery: 'resume' | 'rollback', count = COUNT): string {
   const step = (i: number) => ({
     name: `search${i}`,
     library: 'pow',
     method: 'search',
-    params: { header: HEADER, nonceStart: i * COUNT, count: COUNT, bits: BITS },
+    params: { header: HEADER, nonceStart: i * count, count, bits: BITS },
     input: 'none',
   });
   return JSON.stringify({
@@ -224,7 +224,9 @@ describe('workflows in the extension', () => {
       // The document closed after the put: the new one resumes, the put is reused, not run again.
       const input = inputOf(2);
       const { id } = await ext.ask('workflow/start', {
-        definition: searchWorkflow('closed', 'resume'),
+        // Ten times the searches: on an idle machine 3 × COUNT ran out before closeDocument landed
+        // (the workflow committed in the old document, recovered "no").
+        definition: searchWorkflow('closed', 'resume', 10 * COUNT),
         inputHex: hex(input),
       });
       const mid = await waitFor(
