@@ -73,6 +73,7 @@ export function networkStatus(health: HostHealth, now: number): Status['network'
     ok: false,
     peerId: mesh.peerId,
     peers: 0,
+    ...(mesh.lastError ? { error: mesh.lastError.slice(0, 300) } : {}),
   };
 }
 

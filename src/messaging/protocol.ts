@@ -101,7 +101,14 @@ export interface Status {
   snoozeUntil: number | null;
   balance: { credits: number; note: string };
   /** The mesh, from the latest heartbeat: the popup's "Network" line. */
-  network: { text: string; ok: boolean; peerId: string | null; peers: number };
+  network: {
+    text: string;
+    ok: boolean;
+    peerId: string | null;
+    peers: number;
+    /** Why the node has no peers (the mesh's last error), when it has none and knows why. */
+    error?: string;
+  };
   now: number;
 }
 

@@ -16,7 +16,7 @@
 import { multiaddr } from '@multiformats/multiaddr';
 import type { MeshReport } from '../messaging/protocol';
 import type { ChunkStoreOwner } from '../capsules/storage/store-owner';
-import { createMeshNode, type MeshLibp2p } from '../mesh/libp2p/create-node';
+import { createMeshNode, type MeshLibp2p, type TransportFactory } from '../mesh/libp2p/create-node';
 import { isPrivateAddr } from '../mesh/libp2p/bootstrap-addr';
 import { BanList, Libp2pPort } from '../mesh/libp2p/libp2p-port';
 import { startLiveMesh, type LiveMesh } from '../mesh/libp2p/live-mesh';
@@ -61,6 +61,9 @@ export interface MeshHostDeps {
   /** The GPU's vendor and architecture when WebGPU has an adapter; null without one. */
   gpuInfo?: () => Promise<{ vendor: string; architecture: string } | null>;
   log?: (msg: string, err?: unknown) => void;
+  /** The node's transports and listen addresses; a browser's (WebRTC + relay) when absent. */
+  transports?: () => TransportFactory[];
+  listen?: readonly string[];
 }
 
 /** The capsule offers of an advert: semver major as the version, opted-out capsules left out. */
@@ -85,7 +88,9 @@ export class MeshHost {
   #lastError: string | null = null;
   #nextRetryAt: number | null = null;
   #timer: ReturnType<typeof setTimeout> | null = null;
-  #starting: Promise<void> | null = null;
+  /** The setBootstrap calls, applied one after the other. */
+  #applying: Promise<void> = Promise.resolve();
+  #startRetryAt = 0;
   #stopped = false;
   #allowPrivate = false;
   #caps: MeshCapabilities | null = null;
@@ -115,19 +120,33 @@ export class MeshHost {
     return owner;
   }
 
-  /** Starts the node (once) and dials `bootstrap`; a later call with another list re-dials. */
-  async setBootstrap(bootstrap: readonly string[]): Promise<void> {
+  /**
+   * Starts the node (once) and dials `bootstrap`; a later call with another list re-dials. Calls are
+   * applied one at a time in order (hello, every heartbeat and settings/apply all call this), so a
+   * list that arrives while the node is being made is checked against the node that comes out: a
+   * node made for public peers (its gater refuses loopback and private addresses) is remade when the
+   * list now names a private one, instead of dialing it through a gater that refuses it forever.
+   */
+  setBootstrap(bootstrap: readonly string[]): Promise<void> {
+    const run = this.#applying.then(() => this.#applyBootstrap([...bootstrap]));
+    this.#applying = run.catch(() => undefined);
+    return run;
+  }
+
+  async #applyBootstrap(bootstrap: string[]): Promise<void> {
+    if (this.#stopped) return;
     const changed = bootstrap.join(' ') !== this.#bootstrap.join(' ');
-    this.#bootstrap = [...bootstrap];
+    this.#bootstrap = bootstrap;
     // The connection gater and the DHT's address filter are fixed when the node is made: a switch
     // between public and private/loopback bootstrap peers needs a new node (same key, same PeerId).
-    if (this.node !== null && changed && bootstrap.some(isPrivateAddr) !== this.#allowPrivate) {
+    if (this.node !== null && bootstrap.some(isPrivateAddr) !== this.#allowPrivate) {
       const old = this.node;
       const live = this.live;
       this.node = null;
       this.port = null;
       this.live = null;
-      this.#starting = null;
+      if (this.#timer !== null) clearTimeout(this.#timer);
+      this.#timer = null;
       try {
         await live?.stop();
         await old.stop();
@@ -136,9 +155,12 @@ export class MeshHost {
       }
     }
     if (this.node === null) {
-      this.#starting ??= this.#start();
-      await this.#starting;
-    } else if (changed) void this.#connect();
+      // A start that failed (no key yet, a transport that would not listen) is tried again, but not
+      // on every heartbeat.
+      if (Date.now() < this.#startRetryAt) return;
+      await this.#start();
+      if (this.node === null) this.#startRetryAt = Date.now() + RETRY_MS;
+    } else if (changed) await this.#connect();
   }
 
   /** What we offer changed (throttle, opt-outs): a new advert when it differs from the last. */
@@ -184,8 +206,8 @@ export class MeshHost {
         ])) ?? null;
       const node = await createMeshNode({
         secretKey,
-        transports: meshTransports([]),
-        listen: BROWSER_LISTEN,
+        transports: this.deps.transports?.() ?? meshTransports([]),
+        listen: this.deps.listen ?? BROWSER_LISTEN,
         // At scale most browsers are DHT clients with Node peers as servers (MESH.md §1.6).
         dhtServer: false,
         allowPrivateAddresses: this.#allowPrivate,
@@ -227,6 +249,8 @@ export class MeshHost {
         node.dial(multiaddr(addr), { signal: AbortSignal.timeout(DIAL_TIMEOUT_MS) }),
       ),
     );
+    // The node was remade (another bootstrap list) while these dials ran: its own #connect reports.
+    if (this.node !== node) return;
     const failures = results.flatMap((r, i) =>
       r.status === 'rejected'
         ? [`${this.#bootstrap[i]}: ${r.reason instanceof Error ? r.reason.message : String(r.reason)}`]

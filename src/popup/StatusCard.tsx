@@ -99,6 +99,11 @@ export function StatusCard({ status, error, onStatus }: Props) {
           {status.network.text}
         </p>
       )}
+      {status && !status.network.ok && status.network.error && (
+        <p class="sub network-why" data-testid="network-error">
+          {status.network.error}
+        </p>
+      )}
       <Toggle
         on={status?.contribute ?? false}
         busy={busy || !status}

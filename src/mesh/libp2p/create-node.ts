@@ -24,6 +24,7 @@ import { noise } from '@libp2p/noise';
 import { ping, type Ping } from '@libp2p/ping';
 import { yamux } from '@libp2p/yamux';
 import { circuitRelayServer, type CircuitRelayService } from '@libp2p/circuit-relay-v2';
+import { isPrivate } from '@libp2p/utils';
 import { createLibp2p } from 'libp2p';
 import { KAD_PROTOCOL as DHT_PROTOCOL } from '../protocol/ids.ts';
 import { AGENT, DHT_NAMESPACE } from './protocol-ids.ts';
@@ -54,7 +55,7 @@ export interface MeshNodeOptions {
   dhtServer: boolean;
   /** Run a circuit-relay-v2 server (`inos node`). */
   relayServer?: boolean;
-  /** Dial and keep private/loopback addresses and plain `ws://` (tests, a loopback `inos node`). */
+  /** Dial and keep private/loopback addresses (tests, a loopback `inos node`); refused otherwise. */
   allowPrivateAddresses: boolean;
   /** gossipsub's application-specific score for a peer (from the reputation EMA). */
   appScore?: (peerId: string) => number;
@@ -88,7 +89,9 @@ function gater(opts: MeshNodeOptions): ConnectionGater {
   const deny = opts.denyPeer ?? (() => false);
   const byPeer = (peerId: PeerId): boolean => deny(peerId.toString());
   return {
-    ...(opts.allowPrivateAddresses ? { denyDialMultiaddr: () => false } : {}),
+    // The same rule in Node and the browser (libp2p's default differs: Node dials anything, a browser
+    // refuses private addresses and every ws://): private and loopback addresses only when allowed.
+    denyDialMultiaddr: opts.allowPrivateAddresses ? () => false : (ma) => isPrivate(ma),
     denyDialPeer: byPeer,
     denyInboundEncryptedConnection: byPeer,
     denyOutboundEncryptedConnection: byPeer,
