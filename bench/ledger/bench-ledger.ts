@@ -40,6 +40,7 @@ import {
   verifyBoundProof,
 } from '../../src/capsules/pow/proof.ts';
 import { searchCpu } from '../../src/capsules/pow/search-cpu.ts';
+import { ledgerAtScale } from './scale.ts';
 import {
   Identity,
   Ledger,
@@ -51,14 +52,9 @@ import {
   entryHash,
   signEntry,
   SCRYPT_PARAMS,
-  SLOT_MS,
-  applyReceipt,
-  emptyTotals,
   openLedgerDb,
-  summarize,
   type LedgerDb,
   type LedgerEntry,
-  type ReceiptView,
 } from '../../src/ledger/index.ts';
 
 const args = process.argv.slice(2);
@@ -156,120 +152,6 @@ async function auditBench(k: number) {
   };
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
-}
-
-async function time(fn: () => Promise<unknown>): Promise<number> {
-  const samples: number[] = [];
-  for (let i = 0; i < ROUNDS; i++) {
-    const t = performance.now();
-    await fn();
-    samples.push(performance.now() - t);
-  }
-  return median(samples);
-}
-
-async function populate(db: LedgerDb, owner: string): Promise<void> {
-  const sig = () => bytesToHex(randomBytes(64));
-  let totals = emptyTotals(owner);
-  const slots = new Map<number, { ledger: string; slot: number; credits: number; pending: number }>();
-  const BATCH = 5_000;
-  let seq = 0;
-  let prev = '0'.repeat(64);
-  for (let start = 0; start < N; start += BATCH) {
-    const tx = db.transaction(['entries', 'receipts'], 'readwrite');
-    const writes: Promise<unknown>[] = [];
-    for (let i = start; i < Math.min(N, start + BATCH); i++) {
-      const issuedAt = NOW - (N - i) * SPACING_MS; // one mint every 3 min, the last one now
-      const id = bytesToHex(randomBytes(16));
-      const header = bytesToHex(randomBytes(80));
-      const base = { v: 1 as const, ledger: owner, issuer: owner, issuedAt };
-      const receipt: LedgerEntry = {
-        ...base,
-        kind: 'receipt',
-        id,
-        seq: ++seq,
-        prev,
-        jobId: `pow:${bytesToHex(randomBytes(32))}`,
-        capsule: 'pow',
-        method: 'search',
-        credits: 2_048_031_250,
-        cpuMs: 2_900,
-        bytesMoved: 0,
-        state: 'estimated',
-        reason: '',
-        proof: { header, bits: 0x1e00ffff, nonce: 12345, hash: bytesToHex(randomBytes(32)) },
-        sig: sig(),
-      };
-      prev = bytesToHex(randomBytes(32));
-      const t1: LedgerEntry = {
-        ...base,
-        kind: 'transition',
-        id: bytesToHex(randomBytes(16)),
-        seq: ++seq,
-        prev,
-        receiptId: id,
-        from: 'estimated',
-        to: 'verified',
-        credits: 2_048_031_250,
-        reason: '',
-        sig: sig(),
-      };
-      prev = bytesToHex(randomBytes(32));
-      const t2: LedgerEntry = {
-        ...t1,
-        id: bytesToHex(randomBytes(16)),
-        seq: ++seq,
-        prev,
-        from: 'verified',
-        to: 'settled',
-        sig: sig(),
-      };
-      prev = bytesToHex(randomBytes(32));
-      for (const e of [receipt, t1, t2])
-        writes.push(
-          tx
-            .objectStore('entries')
-            .put({ ledger: owner, seq: e.seq, id: e.id, hash: prev, entry: e, acceptedAt: issuedAt }),
-        );
-      const view: ReceiptView = {
-        id,
-        ledger: owner,
-        issuer: owner,
-        jobId: receipt.jobId,
-        capsule: 'pow',
-        method: 'search',
-        credits: 2_048_031_250,
-        cpuMs: 2_900,
-        bytesMoved: 0,
-        state: 'settled',
-        reason: '',
-        proof: receipt.proof!,
-        issuedAt,
-        updatedAt: issuedAt,
-        seq: receipt.seq,
-        lastSeq: t2.seq,
-      };
-      writes.push(tx.objectStore('receipts').put(view));
-      totals = applyReceipt(totals, undefined, view);
-      const slot = Math.floor(issuedAt / SLOT_MS);
-      const s = slots.get(slot) ?? { ledger: owner, slot, credits: 0, pending: 0 };
-      s.credits += view.credits;
-      slots.set(slot, s);
-    }
-    await Promise.all([...writes, tx.done]);
-  }
-  const tx = db.transaction(['totals', 'slots', 'heads'], 'readwrite');
-  await Promise.all([
-    tx.objectStore('totals').put(totals),
-    ...[...slots.values()].map((s) => tx.objectStore('slots').put(s)),
-    tx.objectStore('heads').put({ ledger: owner, seq, hash: prev }),
-    tx.done,
-  ]);
-}
-
 async function storeBytes(db: LedgerDb): Promise<Record<string, number>> {
   const out: Record<string, number> = {};
   for (const name of [
@@ -309,44 +191,25 @@ async function main(): Promise<void> {
   );
   const identity = Identity.generate(NOW);
   const db = await openLedgerDb({ indexedDB: new IDBFactory(), name: 'bench' });
-  const ledger = new Ledger(db, { owner: identity.nodeId, now: () => NOW });
-  const t0 = performance.now();
-  await populate(db, identity.nodeId);
-  const populateMs = performance.now() - t0;
-  const opts = { utcOffsetMin: 60 };
-
-  // The old path (before running totals): every receipt and every refusal, every call.
-  const oldSummary = async () => {
-    const [receipts, refused] = await Promise.all([ledger.receipts(), ledger.refused()]);
-    return summarize(receipts, refused, NOW, opts);
-  };
-  const oldTotals = async () => summarize(await ledger.receipts(), [], NOW, { recent: 0 });
-
-  const a = await ledger.summary(NOW, opts);
-  const b = await oldSummary();
-  if (a.balance !== b.balance || JSON.stringify(a.last7Days) !== JSON.stringify(b.last7Days))
-    throw new Error('the running totals disagree with the full scan');
-
-  const summaryNew = await time(() => ledger.summary(NOW, opts));
-  const summaryOld = await time(oldSummary);
-  const totalsNew = await time(() => ledger.totals());
-  const totalsOld = await time(oldTotals);
-  const bytes = await storeBytes(db);
-
-  // Compaction, then the same reads on what is left.
-  const tc = performance.now();
-  const compacted = await ledger.compact(identity);
-  const compactMs = performance.now() - tc;
-  const c = await ledger.summary(NOW, opts);
-  if (c.balance !== a.balance || JSON.stringify(c.last7Days) !== JSON.stringify(a.last7Days))
-    throw new Error('compaction changed the balance or the chart');
-  const summaryCompacted = await time(() => ledger.summary(NOW, opts));
-  const totalsCompacted = await time(() => ledger.totals());
-  const bytesAfter = await storeBytes(db);
-  const th = performance.now();
-  const fullHistory = await ledger.history();
-  const historyMs = performance.now() - th;
-  if (fullHistory.length !== 3 * N) throw new Error(`history lost records: ${fullHistory.length}`);
+  let bytes: Record<string, number> = {};
+  let bytesAfter: Record<string, number> = {};
+  const scale = await ledgerAtScale(
+    db,
+    { receipts: N, spacingMs: SPACING_MS, now: NOW, rounds: ROUNDS },
+    async (phase) => {
+      if (phase === 'populated') bytes = await storeBytes(db);
+      else bytesAfter = await storeBytes(db);
+    },
+  );
+  const summaryNew = scale.earningsGetMs.runningTotals;
+  const summaryOld = scale.earningsGetMs.fullScan;
+  const totalsNew = scale.balanceReadMs.runningTotals;
+  const totalsOld = scale.balanceReadMs.fullScan;
+  const compacted = { records: scale.compaction.recordsArchived };
+  const compactMs = scale.compaction.ms;
+  const summaryCompacted = scale.compaction.earningsGetMs;
+  const totalsCompacted = scale.compaction.balanceReadMs;
+  const historyMs = scale.compaction.fullHistoryReadMs;
 
   // append on a real, signed sample (a fresh ledger: what a mint costs in records and checks).
   const db2 = await openLedgerDb({ indexedDB: new IDBFactory(), name: 'bench-append' });
@@ -371,22 +234,15 @@ async function main(): Promise<void> {
     receipts: N,
     spacingMin: SPACING_MS / 60_000,
     chainRecords: 3 * N,
-    populateMs: Math.round(populateMs),
+    populateMs: scale.populateMs,
     bytes: { ...bytes, total, perReceipt: Math.round(total / N) },
-    earningsGetMs: { runningTotals: summaryNew, fullScan: summaryOld, speedup: summaryOld / summaryNew },
-    balanceReadMs: { runningTotals: totalsNew, fullScan: totalsOld, speedup: totalsOld / totalsNew },
+    earningsGetMs: scale.earningsGetMs,
+    balanceReadMs: scale.balanceReadMs,
     appendMsPerRecord: appendMs,
     compaction: {
-      horizonDays: 30,
-      ms: Math.round(compactMs),
-      recordsArchived: compacted.records,
-      receiptsArchived: compacted.receipts,
-      segments: compacted.segments,
+      ...scale.compaction,
       bytesAfter: { ...bytesAfter, total: totalAfter, perReceipt: Math.round(totalAfter / N) },
       bytesRatio: totalAfter / total,
-      earningsGetMs: summaryCompacted,
-      balanceReadMs: totalsCompacted,
-      fullHistoryReadMs: Math.round(historyMs),
     },
     scrypt: {
       ...SCRYPT_PARAMS,
