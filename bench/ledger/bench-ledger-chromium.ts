@@ -47,8 +47,11 @@ declare global {
 
 /** The page side: the scale run on `indexedDB`, with Chromium's estimate and the disk size at each phase. */
 const PAGE_ENTRY = `
+import { config } from 'zod';
 import { openLedgerDb } from './src/ledger/index.ts';
 import { ledgerAtScale } from './bench/ledger/scale.ts';
+// An extension page allows no eval: zod's JIT probe (new Function) is refused by the CSP.
+config({ jitless: true });
 globalThis.__inosLedgerScale = {
   async run(o) {
     const db = await openLedgerDb({ indexedDB, name: 'bench-scale-' + Date.now() });
