@@ -185,12 +185,14 @@ export class ChunkStoreOwner {
   async readChunk(address: string): Promise<Uint8Array | undefined> {
     const a = parseAddress(address);
     const { core, key } = await this.store();
-    const meta = await core.meta(a);
+    // Without a worker path the read below asks the index itself: one IndexedDB transaction fewer.
+    const read = this.opts.helpers?.read?.bind(this.opts.helpers);
+    const meta = read ? await core.meta(a) : null;
     if (meta === undefined) {
       this.served.missing++;
       return undefined;
     }
-    const job = meta.kind === 'data' ? this.opts.helpers?.read?.(a, new AbortController().signal) : null;
+    const job = read && meta?.kind === 'data' ? read(a, new AbortController().signal) : null;
     if (job) {
       const r = await job;
       if (r.status === 'ok') {
