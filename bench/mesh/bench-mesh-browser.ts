@@ -231,8 +231,10 @@ try {
     { name: 'raw WebSocket, browser page → Node, loopback (reference)', MBps: rawMBps, ratio: 1 },
     {
       name: 'chunk exchange browser→browser (WebRTC), 16 × 1 MiB, 4 in flight',
-      MBps: mbps(fetchB2B.ms),
-      ratio: mbps(fetchB2B.ms) / rawMBps,
+      // Delivered bytes only: a transfer that lost chunks is not counted as if it moved them all.
+      MBps: mbps(fetchB2B.ms) * (fetchB2B.bytes / BYTES),
+      ratio: (mbps(fetchB2B.ms) * (fetchB2B.bytes / BYTES)) / rawMBps,
+      chunksOk: fetchB2B.ok,
       ok: fetchB2B.ok === CHUNKS && fetchB2B.digest === toHex(whole.digest()),
       failed: fetchB2B.failed.map((f) => f.error.slice(0, 200)),
       requester: { ...fetchB2B.phases, exchange: fetchB2B.exchange, storeWriteMs: fetchB2B.storeMs },
@@ -240,8 +242,9 @@ try {
     },
     {
       name: 'chunk exchange browser→Node (WebRTC), 16 × 1 MiB, 4 in flight',
-      MBps: mbps(b2nMs),
-      ratio: mbps(b2nMs) / rawMBps,
+      MBps: mbps(b2nMs) * (rep.chunks.size / CHUNKS),
+      ratio: (mbps(b2nMs) * (rep.chunks.size / CHUNKS)) / rawMBps,
+      chunksOk: rep.chunks.size,
       ok: okB2N,
       failed: [...rep.failed.values()].map((e) => `${e.code}: ${e.message}`.slice(0, 200)),
       providers: b2nProviders,
