@@ -39,6 +39,10 @@ const quantile = (xs: number[], q: number) =>
   [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))] ?? NaN;
 const mbps = (ms: number) => BYTES / 1e6 / (ms / 1000);
 type Served = { requests: number; handlerMs: number; writeMs: number; closeMs: number };
+type Phases = Record<string, number>;
+/** Per-phase ms (and counts) between two readings of ExchangePhases / ReadTimings. */
+const diffPhases = (before: Phases | undefined, after: Phases | undefined): Phases =>
+  Object.fromEntries(Object.entries(after ?? {}).map(([k, v]) => [k, Math.round(v - (before?.[k] ?? 0))]));
 /** What a provider's answering cost between two readings (ms summed over requests). */
 function diffServed(before: Served | undefined, after: Served | undefined) {
   const z: Served = { requests: 0, handlerMs: 0, writeMs: 0, closeMs: 0 };
@@ -103,7 +107,16 @@ try {
     store: new MemoryReputationStore(),
     advert: () => null,
   });
-  await peer.dial(multiaddr(ws));
+  // Retried as the product does: a dial fails now and then (EncryptionFailedError, a timeout).
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await peer.dial(multiaddr(ws), { signal: AbortSignal.timeout(15_000) });
+      break;
+    } catch (err) {
+      if (attempt >= 4) throw err;
+      console.log(`Node peer → inos node dial ${attempt} failed (${String(err).slice(0, 160)}); retrying`);
+    }
+  }
   const peerDirect = peer
     .getMultiaddrs()
     .map(String)
@@ -139,23 +152,33 @@ try {
     chunks: CHUNKS,
     chunkBytes: BYTES / CHUNKS,
   });
-  const servedBefore = (await b.askOffscreen('test/mesh-progress', undefined)).served;
+  const progressBefore = await b.askOffscreen('test/mesh-progress', undefined);
+  const servedBefore = progressBefore.served;
   const fetchB2B = await a.askOffscreen('test/mesh-fetch', {
     hashes: put.hashes,
     parallel: 4,
     timeoutMs: 60_000,
   });
   // A stored what it fetched but announced nothing: B is the only provider the Node peer finds.
-  const servedB2B = diffServed(servedBefore, (await b.askOffscreen('test/mesh-progress', undefined)).served);
+  const progressB2B = await b.askOffscreen('test/mesh-progress', undefined);
+  const servedB2B = diffServed(servedBefore, progressB2B.served);
+  const providerB2B = {
+    exchange: diffPhases(progressBefore.exchange, progressB2B.exchange),
+    storeRead: diffPhases(progressBefore.read, progressB2B.read),
+  };
   const fromHex = (h: string) => Uint8Array.from(Buffer.from(h, 'hex'));
   const nodeBefore = { ...live.port.timings };
+  const nodeExBefore = { ...live.mesh.chunks.phases };
   const t0 = performance.now();
   const rep = await live.mesh.chunks.fetch(put.hashes.map(fromHex), { parallel: 4, timeoutMs: 60_000 });
   const b2nMs = performance.now() - t0;
-  const servedB2N = diffServed(
-    servedB2B.after,
-    (await b.askOffscreen('test/mesh-progress', undefined)).served,
-  );
+  const progressB2N = await b.askOffscreen('test/mesh-progress', undefined);
+  const servedB2N = diffServed(servedB2B.after, progressB2N.served);
+  const providerB2N = {
+    exchange: diffPhases(progressB2B.exchange, progressB2N.exchange),
+    storeRead: diffPhases(progressB2B.read, progressB2N.read),
+  };
+  const nodeExchange = diffPhases(nodeExBefore, { ...live.mesh.chunks.phases });
   const nodeAfter = live.port.timings;
   const phasesB2N = {
     requests: nodeAfter.requests - nodeBefore.requests,
@@ -208,20 +231,25 @@ try {
     { name: 'raw WebSocket, browser page → Node, loopback (reference)', MBps: rawMBps, ratio: 1 },
     {
       name: 'chunk exchange browser→browser (WebRTC), 16 × 1 MiB, 4 in flight',
-      MBps: mbps(fetchB2B.ms),
-      ratio: mbps(fetchB2B.ms) / rawMBps,
+      // Delivered bytes only: a transfer that lost chunks is not counted as if it moved them all.
+      MBps: mbps(fetchB2B.ms) * (fetchB2B.bytes / BYTES),
+      ratio: (mbps(fetchB2B.ms) * (fetchB2B.bytes / BYTES)) / rawMBps,
+      chunksOk: fetchB2B.ok,
       ok: fetchB2B.ok === CHUNKS && fetchB2B.digest === toHex(whole.digest()),
-      requester: fetchB2B.phases,
-      provider: servedB2B.diff,
+      failed: fetchB2B.failed.map((f) => f.error.slice(0, 200)),
+      requester: { ...fetchB2B.phases, exchange: fetchB2B.exchange, storeWriteMs: fetchB2B.storeMs },
+      provider: { ...servedB2B.diff, ...providerB2B },
     },
     {
       name: 'chunk exchange browser→Node (WebRTC), 16 × 1 MiB, 4 in flight',
-      MBps: mbps(b2nMs),
-      ratio: mbps(b2nMs) / rawMBps,
+      MBps: mbps(b2nMs) * (rep.chunks.size / CHUNKS),
+      ratio: (mbps(b2nMs) * (rep.chunks.size / CHUNKS)) / rawMBps,
+      chunksOk: rep.chunks.size,
       ok: okB2N,
+      failed: [...rep.failed.values()].map((e) => `${e.code}: ${e.message}`.slice(0, 200)),
       providers: b2nProviders,
-      requester: phasesB2N,
-      provider: servedB2N.diff,
+      requester: { ...phasesB2N, exchange: nodeExchange },
+      provider: { ...servedB2N.diff, ...providerB2N },
     },
   ];
   const dials = [
@@ -242,6 +270,28 @@ try {
   ];
   console.table(rows.map((r) => ({ name: r.name, MBps: r.MBps.toFixed(2), ratio: r.ratio.toFixed(2) })));
   console.log(JSON.stringify(rows.slice(1), null, 1));
+  // Where the time went, ms summed over the 16 chunks (pipelined chunks overlap: sums can exceed the wall).
+  const phaseRow = (r: (typeof rows)[number]) => {
+    const p = r as { provider?: Record<string, unknown>; requester?: Record<string, unknown> };
+    const pe = (p.provider?.['exchange'] ?? {}) as Phases;
+    const pr = (p.provider?.['storeRead'] ?? {}) as Phases;
+    const re = (p.requester?.['exchange'] ?? {}) as Phases;
+    return {
+      name: r.name.slice(0, 32),
+      'store load': pr['loadMs'],
+      decrypt: pr['decryptMs'],
+      decompress: pr['decompressMs'],
+      'store hash': pr['hashMs'],
+      'source (all)': pe['sourceMs'],
+      encode: pe['encodeMs'],
+      send: pe['sendMs'],
+      'want→answer': re['waitMs'],
+      decode: re['decodeMs'],
+      'verify BLAKE3': re['verifyMs'],
+      'store write': p.requester?.['storeWriteMs'] as number | undefined,
+    };
+  };
+  console.table(rows.slice(1).map(phaseRow));
   console.table(dials);
   const json = JSON.parse(readFileSync(RESULTS, 'utf8')) as Record<string, unknown>;
   json['browser'] = {

@@ -360,6 +360,9 @@ export interface OffscreenProtocol {
       chunksOk: number;
       /** Requests this node answered so far, and the time (ms, summed) in each phase. */
       served?: { requests: number; handlerMs: number; writeMs: number; closeMs: number };
+      /** The chunk exchange's phases (ExchangePhases) and the store reads' (ReadTimings), ms summed. */
+      exchange?: Record<string, number>;
+      read?: Record<string, number>;
     };
   };
   'test/mesh-adverts': {
@@ -392,6 +395,11 @@ export interface MeshPutChunksReq {
   chunkBytes: number;
   /** Announce the chunks as DHT provider records (default true). */
   announce?: boolean;
+  /**
+   * Compressible chunks (testTextChunk) stored brotli-compressed, as pool workers store such chunks,
+   * instead of random bytes stored raw (default false).
+   */
+  compressible?: boolean;
 }
 
 export interface MeshFetchRes {
@@ -405,6 +413,9 @@ export interface MeshFetchRes {
   ms: number;
   /** Where the fetch's time went: request phases summed over requests (ms), and our verify time. */
   phases?: { requests: number; openMs: number; writeMs: number; readMs: number; closeMs: number };
+  /** The fetch's chunk exchange phases (ExchangePhases, ms summed) and storing what arrived (ms). */
+  exchange?: Record<string, number>;
+  storeMs?: number;
 }
 
 export interface MarketBalance {

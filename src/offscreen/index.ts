@@ -1,4 +1,6 @@
+import brotliWasmUrl from 'brotli-wasm-web/brotli_wasm_bg.wasm?url';
 import type { WxtBrowser } from 'wxt/browser';
+import { setBrotliLoader, webBrotliLoader, type BrotliWebGlue } from '../capsules/storage/brotli-loader';
 import { sendTo, serve } from '../messaging/messenger';
 import type { PoolWorker } from '../pool/worker-pool';
 import type { BatteryLike } from './battery-watcher';
@@ -29,6 +31,14 @@ export function startComputeHost(api: WxtBrowser, spawnWorker: (index: number) =
   const nav = navigator as Navigator & { getBattery?: () => Promise<BatteryLike> };
   const pressure = (globalThis as { PressureObserver?: PressureObserverCtor }).PressureObserver;
   const testHooks = import.meta.env.MODE === 'test';
+  // Chunks read here (served to peers, the market's held chunks) may be brotli-compressed by the
+  // workers that stored them: the document decodes them too. Loaded on the first such chunk only.
+  setBrotliLoader(
+    webBrotliLoader(
+      () => import('brotli-wasm-web/brotli_wasm.js') as unknown as Promise<BrotliWebGlue>,
+      brotliWasmUrl,
+    ),
+  );
   const mesh = new MeshHost({
     // The wallet key, from the IndexedDB the background shares (same extension origin): the PeerId
     // is the node id, and it survives this document being closed and recreated.

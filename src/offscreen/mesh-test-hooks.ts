@@ -20,6 +20,12 @@ export function testChunk(seed: number, index: number, bytes: number): Uint8Arra
   return blake3(new TextEncoder().encode(`inos-mesh-e2e:${seed}:${index}`), { dkLen: bytes });
 }
 
+/** A compressible test chunk: its label repeated to `bytes`. */
+export function testTextChunk(seed: number, index: number, bytes: number): Uint8Array {
+  const label = new TextEncoder().encode(`inos-mesh-e2e text ${seed} chunk ${index}; `);
+  return Uint8Array.from({ length: bytes }, (_, i) => label[i % label.length] as number);
+}
+
 const fromHex = (hex: string): Uint8Array => {
   if (!/^[0-9a-f]{64}$/.test(hex)) throw new Error(`chunk hash ${JSON.stringify(hex)} is not 64 hex digits`);
   const out = new Uint8Array(32);
@@ -62,7 +68,7 @@ export function meshTestHandlers(mesh: MeshHost, enabled: () => boolean): MeshTe
   };
   let progressBase = 0;
   return {
-    'test/mesh-put-chunks': async ({ seed, chunks, chunkBytes, announce }) => {
+    'test/mesh-put-chunks': async ({ seed, chunks, chunkBytes, announce, compressible }) => {
       const { live: l } = live();
       if (!Number.isInteger(chunks) || chunks < 1 || chunks > MAX_TEST_CHUNKS)
         throw new Error(`chunks must be an integer 1-${MAX_TEST_CHUNKS}`);
@@ -71,7 +77,12 @@ export function meshTestHandlers(mesh: MeshHost, enabled: () => boolean): MeshTe
       const t0 = performance.now();
       const owner = mesh.chunkOwner();
       const hashes: string[] = [];
-      for (let i = 0; i < chunks; i++) hashes.push(await owner.putChunk(testChunk(seed, i, chunkBytes)));
+      for (let i = 0; i < chunks; i++)
+        hashes.push(
+          compressible === true
+            ? await owner.putChunk(testTextChunk(seed, i, chunkBytes), { quality: 5 })
+            : await owner.putChunk(testChunk(seed, i, chunkBytes)),
+        );
       if (announce !== false) await l.mesh.chunks.announce(hashes.map(fromHex));
       return { hashes, ms: Math.round(performance.now() - t0) };
     },
@@ -80,6 +91,7 @@ export function meshTestHandlers(mesh: MeshHost, enabled: () => boolean): MeshTe
       const keys = hashes.map(fromHex);
       progressBase = l.port.chunksOk;
       const before = { ...l.port.timings };
+      const exBefore = { ...l.mesh.chunks.phases };
       const t0 = performance.now();
       const report = await l.mesh.chunks.fetch(keys, {
         parallel: parallel ?? 4,
@@ -87,6 +99,10 @@ export function meshTestHandlers(mesh: MeshHost, enabled: () => boolean): MeshTe
       });
       const ms = Math.round(performance.now() - t0);
       const after = l.port.timings;
+      const exAfter = l.mesh.chunks.phases;
+      const exchange = Object.fromEntries(
+        Object.entries(exAfter).map(([k, v]) => [k, Math.round(v - exBefore[k as keyof typeof exBefore])]),
+      );
       const phases = {
         requests: after.requests - before.requests,
         openMs: Math.round(after.openMs - before.openMs),
@@ -97,6 +113,7 @@ export function meshTestHandlers(mesh: MeshHost, enabled: () => boolean): MeshTe
       const owner = mesh.chunkOwner();
       const hasher = blake3.create();
       let bytes = 0;
+      let storeMs = 0;
       for (const h of hashes) {
         const chunk = report.chunks.get(h);
         if (chunk === undefined) continue;
@@ -104,7 +121,9 @@ export function meshTestHandlers(mesh: MeshHost, enabled: () => boolean): MeshTe
         if (toHex(blake3(chunk)) !== h) throw new Error(`chunk ${h} does not hash to its address`);
         hasher.update(chunk);
         bytes += chunk.length;
+        const s0 = performance.now();
         await owner.putChunk(chunk);
+        storeMs += performance.now() - s0;
       }
       const byPeer: MeshFetchRes['byPeer'] = {};
       for (const a of report.attempts) {
@@ -120,11 +139,18 @@ export function meshTestHandlers(mesh: MeshHost, enabled: () => boolean): MeshTe
         byPeer,
         ms,
         phases,
+        exchange,
+        storeMs: Math.round(storeMs),
       };
     },
     'test/mesh-progress': () => {
-      const { port } = live().live;
-      return { chunksOk: port.chunksOk - progressBase, served: { ...port.served } };
+      const { port, mesh: node } = live().live;
+      return {
+        chunksOk: port.chunksOk - progressBase,
+        served: { ...port.served },
+        exchange: { ...node.chunks.phases },
+        read: { ...mesh.chunkOwner().readTimings },
+      };
     },
     'test/mesh-adverts': () => {
       const { live: l } = live();

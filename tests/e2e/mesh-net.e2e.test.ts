@@ -27,7 +27,7 @@ import { meshTransports } from '../../src/mesh/libp2p/transports';
 import { encodeChunk } from '../../src/mesh/protocol/frames';
 import { CHUNKS_PROTOCOL } from '../../src/mesh/protocol/ids';
 import { toHex } from '../../src/mesh/protocol/chunk-exchange';
-import { testChunk } from '../../src/offscreen/mesh-test-hooks';
+import { testChunk, testTextChunk } from '../../src/offscreen/mesh-test-hooks';
 import { launchExtension, waitFor, type ExtensionUnderTest } from './_extension';
 import type { PageChrome } from './_page-globals';
 
@@ -164,6 +164,26 @@ describe('three browsers and an inos node on loopback', () => {
     );
     expect(got.value).toBe(value);
   }, 60_000);
+
+  it('serves chunks stored brotli-compressed (the document decodes them) to another browser, verified', async () => {
+    const [a, , c] = browsers as [ExtensionUnderTest, ExtensionUnderTest, ExtensionUnderTest];
+    const expected = Array.from({ length: 3 }, (_, i) => testTextChunk(SEED, i, 256 << 10));
+    const hashes = expected.map((x) => toHex(blake3(x)));
+    const put = await a.askOffscreen('test/mesh-put-chunks', {
+      seed: SEED,
+      chunks: 3,
+      chunkBytes: 256 << 10,
+      compressible: true,
+    });
+    expect(put.hashes).toEqual(hashes);
+    const r = await c.askOffscreen('test/mesh-fetch', { hashes, parallel: 3, timeoutMs: 30_000 });
+    expect(r.failed).toEqual([]);
+    expect(r.ok).toBe(3);
+    const whole = blake3.create();
+    for (const x of expected) whole.update(x);
+    expect(r.digest).toBe(toHex(whole.digest()));
+    expect(Object.keys(r.byPeer)).toEqual([peerIds[0]]);
+  }, 120_000);
 
   it('moves 16 MiB browser→browser, verified by BLAKE3; a provider closed mid-transfer comes back, the fetch completes from the other', async () => {
     const [a, b, c] = browsers as [ExtensionUnderTest, ExtensionUnderTest, ExtensionUnderTest];

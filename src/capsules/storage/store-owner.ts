@@ -20,7 +20,14 @@
  */
 import { BadInputError } from '../capsule.ts';
 import type { ChunkMeta } from './backends.ts';
-import { ChunkStore, parseAddress, type LocalStoreCore, type StoreStats } from './chunk-store.ts';
+import { ChunkCorruptError, ChunkNotFoundError } from './errors.ts';
+import {
+  ChunkStore,
+  parseAddress,
+  type LocalStoreCore,
+  type ReadTimings,
+  type StoreStats,
+} from './chunk-store.ts';
 
 /** Worker → owner. */
 export type StoreRequest = { id: number } & (
@@ -129,6 +136,8 @@ export class ChunkStoreOwner {
   /** Pins with a lifetime (`hold`): address → expiry timers, one per hold. */
   private readonly holds = new Map<string, Array<ReturnType<typeof setTimeout>>>();
   readonly served: ServeCounts = { onWorker: 0, here: 0, missing: 0 };
+  /** The phases of the reads done here (readChunk), ms summed. */
+  readonly readTimings: ReadTimings = { reads: 0, loadMs: 0, decryptMs: 0, decompressMs: 0, hashMs: 0 };
 
   constructor(private readonly opts: StoreOwnerOptions) {}
 
@@ -176,12 +185,14 @@ export class ChunkStoreOwner {
   async readChunk(address: string): Promise<Uint8Array | undefined> {
     const a = parseAddress(address);
     const { core, key } = await this.store();
-    const meta = await core.meta(a);
+    // Without a worker path the read below asks the index itself: one IndexedDB transaction fewer.
+    const read = this.opts.helpers?.read?.bind(this.opts.helpers);
+    const meta = read ? await core.meta(a) : null;
     if (meta === undefined) {
       this.served.missing++;
       return undefined;
     }
-    const job = meta.kind === 'data' ? this.opts.helpers?.read?.(a, new AbortController().signal) : null;
+    const job = read && meta?.kind === 'data' ? read(a, new AbortController().signal) : null;
     if (job) {
       const r = await job;
       if (r.status === 'ok') {
@@ -196,10 +207,14 @@ export class ChunkStoreOwner {
       this.opts.log?.(`chunk ${a} not read on a worker (${r.status}: ${r.error}); reading it here`);
     }
     try {
-      const bytes = await ChunkStore.over({ core, key }).get(a);
+      const bytes = await ChunkStore.over({ core, key, readTimings: this.readTimings }).get(a);
       this.served.here++;
       return bytes;
-    } catch {
+    } catch (err) {
+      // Not found, or damaged (removed by the read): not ours to serve. Anything else (brotli not
+      // loadable here) leaves the chunk in place, and is said.
+      if (!(err instanceof ChunkNotFoundError || err instanceof ChunkCorruptError))
+        this.opts.log?.(`chunk ${a} held but not readable here`, err);
       this.served.missing++;
       return undefined;
     }
@@ -213,25 +228,26 @@ export class ChunkStoreOwner {
 
   /**
    * Stores one chunk (at most 16 MiB, stored as itself: its address is the BLAKE3 of `bytes`) and
-   * returns its address. Sealing runs in a `storage.put` job on a worker when the pool runs, else
-   * here. With `untilMs`, the chunk is pinned (no eviction) until then or until `release`: a job's
-   * inputs while it runs, a paid job's outputs until its requester fetched them or gave up.
+   * returns its address. Sealing runs in a `storage.put` job on a worker when the pool runs (brotli
+   * quality 1 unless `quality` is given), else here (uncompressed unless `quality` is given). With
+   * `untilMs`, the chunk is pinned (no eviction) until then or until `release`: a job's inputs while
+   * it runs, a paid job's outputs until its requester fetched them or gave up.
    */
-  async putChunk(bytes: Uint8Array, options: { untilMs?: number } = {}): Promise<string> {
+  async putChunk(bytes: Uint8Array, options: { untilMs?: number; quality?: number } = {}): Promise<string> {
     const { core, key } = await this.store();
     let address: string | null = null;
     const helpers = this.opts.helpers;
     if (helpers && helpers.sab() !== null && helpers.idle() > 0) {
       const r = await helpers.submit(
         bytes,
-        JSON.stringify({ quality: 1, chunkSize: Math.max(4096, bytes.length) }),
+        JSON.stringify({ quality: options.quality ?? 1, chunkSize: Math.max(4096, bytes.length) }),
         new AbortController().signal,
       );
       if (r.status === 'ok' && r.output.length === 32)
         address = Array.from(r.output, (b) => b.toString(16).padStart(2, '0')).join('');
       else this.opts.log?.(`a chunk was not stored on a worker (${r.status}: ${r.error}); storing it here`);
     }
-    address ??= await ChunkStore.over({ core, key }).put(bytes, { quality: null });
+    address ??= await ChunkStore.over({ core, key }).put(bytes, { quality: options.quality ?? null });
     if (options.untilMs !== undefined) this.hold(core, address, options.untilMs);
     return address;
   }

@@ -18,6 +18,13 @@ import { assertNoPublicIceServers } from './public-hosts.ts';
  */
 export const DATA_CHANNEL_MESSAGE_BYTES = 16 << 10;
 
+/**
+ * Bytes a data channel may buffer before a write waits. @libp2p/webrtc's default is 2 MiB and it
+ * resumes only when the buffer is empty (bufferedAmountLowThreshold 0), so a lane answering 8
+ * pipelined 1 MiB chunks stalled and drained to nothing between bursts; this holds them all.
+ */
+export const DATA_CHANNEL_BUFFER_BYTES = 10 << 20;
+
 export function meshTransports(
   iceServers: readonly RTCIceServer[] = [],
   options: { messageBytes?: number } = {},
@@ -25,7 +32,10 @@ export function meshTransports(
   const configured = iceServers.flatMap((s) => (Array.isArray(s.urls) ? s.urls : [s.urls]));
   assertNoPublicIceServers(iceServers, configured);
   const rtcConfiguration: RTCConfiguration = { iceServers: [...iceServers] };
-  const dataChannel = { maxMessageSize: options.messageBytes ?? DATA_CHANNEL_MESSAGE_BYTES };
+  const dataChannel = {
+    maxMessageSize: options.messageBytes ?? DATA_CHANNEL_MESSAGE_BYTES,
+    maxBufferedAmount: DATA_CHANNEL_BUFFER_BYTES,
+  };
   return [
     webSockets(),
     webRTC({ rtcConfiguration, dataChannel }),

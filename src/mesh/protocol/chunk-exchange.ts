@@ -12,7 +12,7 @@
  * /inos/chunks/2 is asked one stream per chunk on /inos/chunks/1 for V1_RETRY_MS. Both protocols
  * are served.
  */
-import { blake3 } from '@noble/hashes/blake3.js';
+import { blake3Digest } from '../../capsules/crypto/hash.ts';
 import { CHUNKS_PROTOCOL, CHUNKS_PROTOCOL_V2 } from './ids.ts';
 import { MeshError, type MeshErrorCode } from './errors.ts';
 import { decodeChunk, encodeChunk, LIMITS, type ChunkFrame } from './frames.ts';
@@ -53,6 +53,8 @@ export interface FetchReport {
   attempts: { peer: PeerIdString; hash: string; result: 'ok' | MeshErrorCode }[];
 }
 
+const noop = (): void => {};
+
 export const toHex = (b: Uint8Array): string => {
   let s = '';
   for (let i = 0; i < b.length; i++) s += (b[i] as number).toString(16).padStart(2, '0');
@@ -64,6 +66,35 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
 }
+
+/**
+ * Where the exchange's time goes, in ms summed over blocks (pipelined blocks overlap, so a sum can
+ * exceed the wall time). Serving: reading the block from the source (the store: file read, decrypt,
+ * decompress, re-hash), encoding the frame, writing it (until the channel accepts it: back-pressure).
+ * Fetching: from the want written to the answer read (network plus the provider's work), decoding
+ * the frame, and hashing the block (BLAKE3) to verify it.
+ */
+export interface ExchangePhases {
+  served: number;
+  sourceMs: number;
+  encodeMs: number;
+  sendMs: number;
+  fetched: number;
+  waitMs: number;
+  decodeMs: number;
+  verifyMs: number;
+}
+
+export const noPhases = (): ExchangePhases => ({
+  served: 0,
+  sourceMs: 0,
+  encodeMs: 0,
+  sendMs: 0,
+  fetched: 0,
+  waitMs: 0,
+  decodeMs: 0,
+  verifyMs: 0,
+});
 
 /** Wants a provider answers at once on one /inos/chunks/2 stream; more wait for a slot. */
 export const MAX_PIPELINED = 8;
@@ -154,6 +185,7 @@ export class ChunkExchange {
   /** Providers that refused /inos/chunks/2, until when (port time). */
   private readonly v1Only = new Map<PeerIdString, number>();
   private nextId = 0;
+  readonly phases: ExchangePhases = noPhases();
 
   constructor(
     private readonly port: MeshPort,
@@ -161,7 +193,12 @@ export class ChunkExchange {
     private readonly guard: PeerGuard,
     private readonly source: ChunkSource,
     private readonly random: () => number = Math.random,
-    private readonly hash: (bytes: Uint8Array) => Uint8Array = (b) => blake3(b),
+    /**
+     * Verifies blocks: hash-wasm's BLAKE3 once it is ready (~680 MB/s vs noble's ~25 MB/s measured in
+     * src/capsules/crypto/hash.ts; noble until then). In bench:mesh (load 33) noble's verify took
+     * 16.3 s of the fetching document's thread for 6 × 1 MiB.
+     */
+    private readonly hash: (bytes: Uint8Array) => Uint8Array = (b) => blake3Digest(b, noop),
   ) {}
 
   /** Serves wants from peers on both protocols; returns the disposer. */
@@ -193,7 +230,11 @@ export class ChunkExchange {
           break; // ended, idle too long, or oversize (the port reported the abuse)
         }
         const task: Promise<void> = this.answer(from, frame)
-          .then((reply) => channel.write(reply))
+          .then(async (reply) => {
+            const t0 = performance.now();
+            await channel.write(reply);
+            this.phases.sendMs += performance.now() - t0;
+          })
           .catch((err: unknown) => channel.abort(err instanceof Error ? err : new Error(String(err))))
           .finally(() => running.delete(task));
         running.add(task);
@@ -231,7 +272,10 @@ export class ChunkExchange {
       const want = d.frame;
       if (want.sendBlock) {
         const h = want.hashes[0] as Uint8Array;
+        const t0 = performance.now();
         const bytes = await this.source.get(h);
+        const t1 = performance.now();
+        this.phases.sourceMs += t1 - t0;
         if (bytes === undefined) return reply({ kind: 'error', hash: h, code: 'notFound', message: '' });
         if (bytes.length > LIMITS.chunkBytes)
           return reply({
@@ -240,7 +284,10 @@ export class ChunkExchange {
             code: 'tooLarge',
             message: `over ${LIMITS.chunkBytes} bytes`,
           });
-        return reply({ kind: 'block', hash: h, bytes });
+        const block = reply({ kind: 'block', hash: h, bytes });
+        this.phases.encodeMs += performance.now() - t1;
+        this.phases.served++;
+        return block;
       }
       const have: Uint8Array[] = [];
       for (const h of want.hashes)
@@ -420,6 +467,7 @@ export class ChunkExchange {
     signal?: AbortSignal,
   ): Promise<Uint8Array> {
     let raw: Uint8Array;
+    const t0 = performance.now();
     try {
       raw = await this.send(peer, hash, timeoutMs, signal);
     } catch (err) {
@@ -429,7 +477,11 @@ export class ChunkExchange {
       if (e.code === 'oversize' || e.code === 'bad-frame') this.reputation.record(peer, 'bad-frame');
       throw e;
     }
+    const t1 = performance.now();
+    this.phases.waitMs += t1 - t0;
     const d = decodeChunk(raw);
+    const t2 = performance.now();
+    this.phases.decodeMs += t2 - t1;
     if (!d.ok) {
       this.reputation.record(peer, 'bad-frame');
       throw new MeshError(d.error.code, d.error.message, { peer });
@@ -444,11 +496,14 @@ export class ChunkExchange {
       this.reputation.record(peer, 'bad-frame');
       throw new MeshError('bad-frame', `${peer} answered a ${f.kind} for another chunk`, { peer });
     }
-    if (!sameBytes(this.hash(f.bytes), hash)) {
+    const good = sameBytes(this.hash(f.bytes), hash);
+    this.phases.verifyMs += performance.now() - t2;
+    if (!good) {
       this.reputation.record(peer, 'bad-chunk');
       throw new MeshError('bad-chunk', `${peer} sent bytes that do not hash to ${toHex(hash)}`, { peer });
     }
     this.reputation.record(peer, 'ok');
+    this.phases.fetched++;
     return f.bytes;
   }
 }
