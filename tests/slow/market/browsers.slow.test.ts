@@ -315,7 +315,14 @@ describe('paid mesh jobs run by three browsers', () => {
     const liarId = nodeIds[2]!;
     expect(await liar.askOffscreen('test/market-tamper', { on: true })).toEqual({ on: true });
     const liarBefore = await earnings(liar);
-    const res = await submit(['crypto', 'blake3', '--in', dirs.liar], N_LIAR);
+    // Its own requester: should an earlier test time out with its `inos submit` still running, two
+    // processes signing on one wallet would fork it, and every browser would refuse its payments.
+    const res = await submit(
+      ['crypto', 'blake3', '--in', dirs.liar],
+      N_LIAR,
+      100,
+      join(dir, 'requester-liar'),
+    );
     await liar.askOffscreen('test/market-tamper', { on: false });
     const lines = linesOf(res.stdout);
     expect(lines, res.stderr.slice(-3000)).toHaveLength(N_LIAR);
