@@ -59,6 +59,22 @@ export function checkBootstrap(list: readonly string[], usage: string): void {
   }
 }
 
+/** Market peers of this process that have not stopped (see stopWebRtcThreads). */
+let livePeers = 0;
+
+/**
+ * Stops node-datachannel's threads (RTC poll/worker, SCTP iterator/timer) once the last peer of the
+ * process stopped. @libp2p/webrtc no longer calls its process-wide cleanup() when a transport stops
+ * (it closed every other node's connections, libp2p PR #2498), so a peer that had dialled a browser
+ * over WebRTC left those threads running and a finished `inos submit` alive for as long as the
+ * browser kept the connection (1,300 s seen; /proc showed only the RTC and SCTP threads left).
+ */
+async function stopWebRtcThreads(): Promise<void> {
+  if (livePeers > 0) return;
+  const { cleanup } = await import('node-datachannel');
+  cleanup();
+}
+
 export async function startMeshPeer(identity: Identity, bootstrap: readonly string[]): Promise<MeshPeer> {
   installNodePolyfills();
   const bans = new BanList();
@@ -88,15 +104,24 @@ export async function startMeshPeer(identity: Identity, bootstrap: readonly stri
     await libp2p.stop();
     throw new CliInputError(`could not reach any bootstrap peer:\n  ${failed.join('\n  ')}`);
   }
+  livePeers++;
+  let stopped = false;
   return {
     libp2p,
     port,
     node,
     chunks,
     async stop() {
+      if (stopped) return;
+      stopped = true;
       stopSoliciting();
       node.stop();
-      await libp2p.stop();
+      try {
+        await libp2p.stop();
+      } finally {
+        livePeers--;
+        await stopWebRtcThreads();
+      }
     },
   };
 }

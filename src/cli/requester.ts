@@ -43,6 +43,13 @@ export interface SubmitOptions {
   /** Called as each job finishes, in completion order. */
   onResult?: (index: number, result: JobDone | Error) => void;
   signal?: AbortSignal;
+  /**
+   * Called when the wallet cannot hold the next job's escrow and no job is in flight to return
+   * some: mint (or otherwise add) at least `missing` micro-credits. Absent: that job fails with
+   * "not enough credits". `inos submit --mint` mints here, so it mints only what runs really spend
+   * instead of every job's whole escrow up front.
+   */
+  topUp?: (missing: number) => Promise<void>;
 }
 
 export interface RequesterOpenOptions {
@@ -152,6 +159,8 @@ export class Requester {
     let next = 0;
     const inflight = new Set<Promise<undefined>>();
     let saving = Promise.resolve();
+    // One top-up at a time: lanes short at once wait for the same mint.
+    let topping: Promise<void> | null = null;
     const lane = async (): Promise<void> => {
       for (let i = next++; i < jobs.length; i = next++) {
         const j = jobs[i]!;
@@ -161,6 +170,15 @@ export class Requester {
           for (;;) {
             const available = (await this.file.wallet.balance()).available;
             if (available >= Requester.holdOf(o)) break;
+            if (inflight.size === 0 && o.topUp !== undefined) {
+              topping ??= o.topUp(Requester.holdOf(o) - available).finally(() => {
+                topping = null;
+              });
+              await topping;
+              if ((await this.file.wallet.balance()).available <= available)
+                throw new Error('not enough credits: topping up the wallet added none');
+              continue;
+            }
             if (inflight.size === 0)
               throw new Error(
                 `not enough credits: ${available / MICRO_CREDITS_PER_CREDIT} available, a job holds ` +

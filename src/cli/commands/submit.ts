@@ -44,7 +44,8 @@ each run used from this machine's wallet ($INOS_HOME/wallet.json; see \`inos wal
                       else the local \`inos node\` ($INOS_HOME/node.json)
   --json              one JSON line per finished job on stdout (index, status, costUsed, credits paid,
                       contributors, output hex when --out is not given) instead of the raw outputs
-  --mint              first mint what every job's full escrow needs (bound proof-of-work on this machine)
+  --mint              mint what is missing (bound proof-of-work on this machine): first the escrow of
+                      the jobs in flight at once, then more only if the runs spend it
   --wait SECONDS      how long to look for contributors before giving up (default 10)
 
 A progress bar on a TTY shows offered, claimed, running, verified and paid jobs and the credits spent.`;
@@ -298,6 +299,11 @@ export const submitCommand: Command = {
     if (toDir) mkdirSync(o.out, { recursive: true });
     const tty = process.stderr.isTTY === true;
 
+    // INOS_DEBUG: every line says when (seconds since start), to see where a submission's time goes.
+    const t0 = Date.now();
+    const debug = (line: string) => {
+      if (process.env['INOS_DEBUG']) io.writeStderr(`${line} @${((Date.now() - t0) / 1000).toFixed(2)}s\n`);
+    };
     const need = Requester.needed(items.length, o);
     const file = await WalletFile.open();
     const have = (await file.wallet.balance()).available;
@@ -311,18 +317,30 @@ export const submitCommand: Command = {
         );
         return EXIT_BAD_INPUT;
       }
-      // Enough for every job to spend its whole escrow, so the run cannot stall on credits.
-      const worst = Math.ceil((Requester.worstCase(items.length, o) - have) / MICRO_CREDITS_PER_CREDIT);
+      // The escrow of the jobs in flight at once; runs spend what they used and each hold's rest
+      // returns, so more is minted later (topUp) only if the runs really spend it. Minting every
+      // job's whole escrow up front took minutes of proof-of-work under load for credits that
+      // mostly came back unspent.
       const { mintInto } = await import('./wallet.ts');
-      await mintInto(file, Math.max(missing, worst), io, tty);
+      await mintInto(file, missing, io, tty);
+      debug(`[submit] phase minted ${missing}`);
     }
+    const topUp = o.mint
+      ? async (micro: number) => {
+          const { mintInto } = await import('./wallet.ts');
+          await mintInto(file, Math.ceil(micro / MICRO_CREDITS_PER_CREDIT), io, tty);
+          debug(`[submit] phase topped up ${Math.ceil(micro / MICRO_CREDITS_PER_CREDIT)}`);
+        }
+      : undefined;
 
     const ac = new AbortController();
     const onSig = () => ac.abort(new Error('cancelled (Ctrl-C): unspent budgets released'));
     process.once('SIGINT', onSig);
     const requester = await Requester.open({ bootstrap: o.bootstrap, wallet: file });
+    debug('[submit] phase joined');
     try {
       const found = await requester.discover(o.library, o.waitMs, ac.signal);
+      debug(`[submit] phase discovered ${found}`);
       if (found === 0) {
         io.writeStderr(
           `inos submit: no contributor offers ${o.library}.${o.method}; 0 peers have it ` +
@@ -388,11 +406,9 @@ export const submitCommand: Command = {
         redundancy: o.redundancy,
         deadlineMs: o.deadlineMs,
         signal: ac.signal,
+        ...(topUp ? { topUp } : {}),
         onEvent: (e) => {
-          if (process.env['INOS_DEBUG'])
-            io.writeStderr(
-              `[submit] job ${e.index} ${e.kind} ${e.contributor?.slice(0, 16) ?? ''} ${e.detail ?? ''}\n`,
-            );
+          debug(`[submit] job ${e.index} ${e.kind} ${e.contributor?.slice(0, 16) ?? ''} ${e.detail ?? ''}`);
           if (e.kind === 'offered') counts.offered++;
           else if (e.kind === 'claimed') counts.claimed++;
           else if (e.kind === 'running') counts.running++;
@@ -428,6 +444,13 @@ export const submitCommand: Command = {
     } finally {
       process.off('SIGINT', onSig);
       await requester.close();
+      debug('[submit] phase closed');
+      // What still holds the event loop after the mesh peer stopped, should the process linger.
+      if (process.env['INOS_DEBUG'])
+        setTimeout(
+          () => debug(`[submit] phase lingering ${process.getActiveResourcesInfo().join(',')}`),
+          5_000,
+        ).unref();
     }
   },
 };

@@ -67,9 +67,30 @@ function startSubmit(args: string[], budget = 100, home = REQUESTER_HOME()): Ino
   );
 }
 
-async function submit(args: string[], budget = 100, home = REQUESTER_HOME()) {
+/**
+ * Its exit code, once it printed all `jobs` results. A requirement, not a timing: after its last
+ * result only saving the wallet and leaving the mesh remain, so it exits within its --deadline (60 s)
+ * of that line. A finished `inos submit` once stayed alive 1,300 s: node-datachannel's RTC/SCTP
+ * threads, left running after the WebRTC connections to the browsers (src/cli/mesh-peer.ts).
+ */
+async function exitAfterLast(p: Inos, jobs: number, deadlineMs = 60_000): Promise<number | null> {
+  const tick = () => new Promise<false>((r) => setTimeout(() => r(false), 200));
+  while (linesOf(p.stdout()).length < jobs)
+    if (await Promise.race([p.exited.then(() => true), tick()])) return p.exited;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const alive = new Promise<'alive'>((r) => (timer = setTimeout(() => r('alive'), deadlineMs)));
+  const code = await Promise.race([p.exited, alive]);
+  clearTimeout(timer);
+  if (code === 'alive')
+    throw new Error(
+      `inos submit still alive ${deadlineMs / 1000} s (its --deadline) after its last result:\n${p.stderr().slice(-2000)}`,
+    );
+  return code;
+}
+
+async function submit(args: string[], jobs: number, budget = 100, home = REQUESTER_HOME()) {
   const p = startSubmit(args, budget, home);
-  const code = await p.exited;
+  const code = await exitAfterLast(p, jobs);
   return { code, stdout: p.stdout(), stderr: p.stderr() };
 }
 
@@ -221,7 +242,7 @@ describe('paid mesh jobs run by three browsers', () => {
       ];
       for (const r of runs) {
         const t1 = Date.now();
-        const res = await submit(r.args, r.budget);
+        const res = await submit(r.args, r.expect.length, r.budget);
         const lines = linesOf(res.stdout);
         expect(lines, res.stderr.slice(-3000)).toHaveLength(r.expect.length);
         for (const [i, l] of lines.entries()) {
@@ -294,7 +315,14 @@ describe('paid mesh jobs run by three browsers', () => {
     const liarId = nodeIds[2]!;
     expect(await liar.askOffscreen('test/market-tamper', { on: true })).toEqual({ on: true });
     const liarBefore = await earnings(liar);
-    const res = await submit(['crypto', 'blake3', '--in', dirs.liar]);
+    // Its own requester: should an earlier test time out with its `inos submit` still running, two
+    // processes signing on one wallet would fork it, and every browser would refuse its payments.
+    const res = await submit(
+      ['crypto', 'blake3', '--in', dirs.liar],
+      N_LIAR,
+      100,
+      join(dir, 'requester-liar'),
+    );
     await liar.askOffscreen('test/market-tamper', { on: false });
     const lines = linesOf(res.stdout);
     expect(lines, res.stderr.slice(-3000)).toHaveLength(N_LIAR);
@@ -406,7 +434,7 @@ describe('paid mesh jobs run by three browsers', () => {
       console.info(
         `[market e2e] SIGKILLed browser ${victim} (${nodeIds[victim]!.slice(0, 8)}) mid-job; load ${load()}`,
       );
-      await p.exited;
+      await exitAfterLast(p, N_KILL);
       res = { stdout: p.stdout(), stderr: p.stderr() };
     }
     const deadId = nodeIds[killed]!;
