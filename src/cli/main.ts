@@ -13,6 +13,7 @@ import { CliInputError, EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK } from './cli-erro
 import { COMMANDS } from './commands/index.ts';
 import { type CliIo, processIo } from './io.ts';
 import { CommandRegistry } from './registry.ts';
+import { releaseWebRtc } from './mesh-peer.ts';
 
 function helpText(registry: CommandRegistry): string {
   const width = Math.max(...registry.list().map((c) => c.name.length));
@@ -72,4 +73,6 @@ function isEntry(): boolean {
 
 if (isEntry()) {
   process.exitCode = await main(process.argv.slice(2));
+  // A command that joined the mesh over WebRTC leaves node-datachannel's threads behind (mesh-peer.ts).
+  await releaseWebRtc();
 }
