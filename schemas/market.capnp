@@ -44,6 +44,12 @@ struct MarketClaim {
   reason @5 :Text;
   # Why it declined; empty when it accepts.
   sig @6 :Data;
+  auditedSeq @7 :UInt64;
+  # The contributor's audited head of the requester's chain (ledger Payments.auditedHead): the
+  # requester sends its pledge and pay with only the records after it. 0 (and auditedHash empty):
+  # none, send the whole chain. Signed with the claim when present (src/trade/signing.ts).
+  auditedHash @8 :Data;
+  # BLAKE3-256 of the record at auditedSeq (ledger entryHash); the requester checks it is its own.
 }
 
 struct MarketAssign {

@@ -8,6 +8,8 @@
  * pays a payee twice; the first bundle carries the whole chain (what every payment carried before
  * incremental audits), the second only the records after the payee's audited head. Bundle bytes
  * (JSON) and the payee's `receive` time, same run.
+ * The CLI wallet's bytes written per payment at 10^3 payments, journal vs the v1 whole rewrite
+ * (wallet-journal.ts; `--only wallet` updates `walletJournal` alone).
  * The committed result is the default, 10^5 receipts 3 minutes apart. (Before compaction read and
  * deleted in batches it did not finish in 30 CPU minutes at 10^5: a cursor step per record is a tree
  * search in fake-indexeddb.) Chromium's IndexedDB is not measured.
@@ -22,7 +24,7 @@
  */
 import 'fake-indexeddb/auto';
 import { IDBFactory } from 'fake-indexeddb';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -41,6 +43,7 @@ import {
 } from '../../src/capsules/pow/proof.ts';
 import { searchCpu } from '../../src/capsules/pow/search-cpu.ts';
 import { ledgerAtScale } from './scale.ts';
+import { walletJournalBench } from './wallet-journal.ts';
 import {
   Identity,
   Ledger,
@@ -183,6 +186,18 @@ async function storeBytes(db: LedgerDb): Promise<Record<string, number>> {
 }
 
 async function main(): Promise<void> {
+  if (arg('--only') === 'wallet') {
+    const walletJournal = await walletJournalBench(Number(arg('--payments') ?? 1000));
+    console.table({ 'CLI wallet, per payment': walletJournal });
+    const prev: Record<string, unknown> = existsSync(OUT)
+      ? (JSON.parse(readFileSync(OUT, 'utf8')) as Record<string, unknown>)
+      : {};
+    const walletMachine = { date: new Date().toISOString(), cpus: cpus().length, loadavg: loadavg() };
+    mkdirSync(dirname(OUT), { recursive: true });
+    writeFileSync(OUT, `${JSON.stringify({ ...prev, walletJournal, walletMachine }, null, 2)}\n`);
+    console.log(`updated walletJournal in ${OUT}`);
+    return;
+  }
   const audit = await auditBench(AUDIT_RECORDS);
   console.log(
     `payer audit at ${audit.payerRecords} records: whole chain ${audit.wholeChain.bundleBytes} B, ` +

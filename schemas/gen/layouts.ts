@@ -44,14 +44,16 @@ export const layouts = {
       {"kind":"slot","name":"sig","type":{"kind":"data"},"offset":2},
       {"kind":"slot","name":"pledge","type":{"kind":"text"},"offset":3}
     ]},
-    "market.capnp:MarketClaim": {"kind":"struct","id":"adf128523e26d6cf","dataWords":1,"pointerCount":4,"discriminantCount":0,"discriminantOffset":0, "fields": [
+    "market.capnp:MarketClaim": {"kind":"struct","id":"adf128523e26d6cf","dataWords":2,"pointerCount":5,"discriminantCount":0,"discriminantOffset":0, "fields": [
       {"kind":"slot","name":"version","type":{"kind":"uint16"},"offset":0},
       {"kind":"slot","name":"jobId","type":{"kind":"text"},"offset":0},
       {"kind":"slot","name":"contributor","type":{"kind":"text"},"offset":1},
       {"kind":"slot","name":"accept","type":{"kind":"bool"},"offset":16},
       {"kind":"slot","name":"free","type":{"kind":"uint16"},"offset":2},
       {"kind":"slot","name":"reason","type":{"kind":"text"},"offset":2},
-      {"kind":"slot","name":"sig","type":{"kind":"data"},"offset":3}
+      {"kind":"slot","name":"sig","type":{"kind":"data"},"offset":3},
+      {"kind":"slot","name":"auditedSeq","type":{"kind":"uint64"},"offset":1},
+      {"kind":"slot","name":"auditedHash","type":{"kind":"data"},"offset":4}
     ]},
     "market.capnp:MarketOffer": {"kind":"struct","id":"fabaedf38d914a00","dataWords":4,"pointerCount":9,"discriminantCount":0,"discriminantOffset":0, "fields": [
       {"kind":"slot","name":"version","type":{"kind":"uint16"},"offset":0},

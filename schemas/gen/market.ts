@@ -172,7 +172,7 @@ export class MarketClaim extends $.Struct {
   static override readonly _capnp = {
     displayName: "MarketClaim",
     id: "adf128523e26d6cf",
-    size: new $.ObjectSize(8, 4),
+    size: new $.ObjectSize(16, 5),
   };
   get version(): number {
     return $.utils.getUint16(0, this);
@@ -239,6 +239,40 @@ export class MarketClaim extends $.Struct {
   }
   set sig(value: $.Data) {
     $.utils.copyFrom(value, $.utils.getPointer(3, this));
+  }
+  /**
+* The contributor's audited head of the requester's chain (ledger Payments.auditedHead): the
+* requester sends its pledge and pay with only the records after it. 0 (and auditedHash empty):
+* none, send the whole chain. Signed with the claim when present (src/trade/signing.ts).
+*
+*/
+  get auditedSeq(): bigint {
+    return $.utils.getUint64(8, this);
+  }
+  set auditedSeq(value: bigint) {
+    $.utils.setUint64(8, value, this);
+  }
+  _adoptAuditedHash(value: $.Orphan<$.Data>): void {
+    $.utils.adopt(value, $.utils.getPointer(4, this));
+  }
+  _disownAuditedHash(): $.Orphan<$.Data> {
+    return $.utils.disown(this.auditedHash);
+  }
+  /**
+* BLAKE3-256 of the record at auditedSeq (ledger entryHash); the requester checks it is its own.
+*
+*/
+  get auditedHash(): $.Data {
+    return $.utils.getData(4, this);
+  }
+  _hasAuditedHash(): boolean {
+    return !$.utils.isNull($.utils.getPointer(4, this));
+  }
+  _initAuditedHash(length: number): $.Data {
+    return $.utils.initData(4, length, this);
+  }
+  set auditedHash(value: $.Data) {
+    $.utils.copyFrom(value, $.utils.getPointer(4, this));
   }
   override toString(): string { return "MarketClaim_" + super.toString(); }
 }

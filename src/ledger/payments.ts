@@ -47,8 +47,12 @@ export interface BundleOptions {
   /**
    * The payee's audited head of this wallet's chain (`Payments.auditedHead` on the payee's side,
    * told in its claim or ack): only records after it are sent. Default 0: the whole chain.
+   * A head with its hash (a market claim's) is checked against this wallet's own record at that
+   * seq first; one that is not on this chain (a future seq, another hash, another payer's record)
+   * sends the whole chain instead, and `onUnknownHead` says why.
    */
-  since?: number;
+  since?: number | { seq: number; hash: string };
+  onUnknownHead?: (why: string) => void;
 }
 
 /** The reason a redeemed pledge's receipt carries: the popup shows it on the job. */
@@ -87,10 +91,23 @@ export class Payments {
    * 0 or absent: the whole chain) and, whole, those of the payers it was paid by, recursively.
    */
   async #chains(opts: BundleOptions): Promise<Record<string, LedgerEntry[]>> {
-    const since = opts.since ?? 0;
-    if (!Number.isSafeInteger(since) || since < 0)
+    const head = typeof opts.since === 'object' ? opts.since : undefined;
+    const since = head?.seq ?? opts.since ?? 0;
+    if (typeof since !== 'number' || !Number.isSafeInteger(since) || since < 0)
       throw new RangeError(`bundle: since must be a seq (a whole number ≥ 0), got ${String(since)}`);
-    const own = await this.#ledger.historySince(since);
+    let own = await this.#ledger.historySince(head === undefined || since === 0 ? since : since - 1);
+    if (head !== undefined && since > 0) {
+      const at = own[0];
+      if (at?.seq === since && entryHash(at) === head.hash) own = own.slice(1);
+      else {
+        opts.onUnknownHead?.(
+          at?.seq !== since
+            ? `the payee's audited head seq ${since} is past this chain's head: sending the whole chain`
+            : `the payee's audited head at seq ${since} is not this chain's record there: sending the whole chain`,
+        );
+        own = await this.#ledger.historySince(0);
+      }
+    }
     // The payers of records before `since` were audited by the payee with those records.
     return this.chainsFor(this.#ledger.owner, own);
   }
@@ -102,6 +119,14 @@ export class Payments {
    */
   async auditedHead(payer: string): Promise<number> {
     return (await this.#ledger.db.get('audits', payer))?.seq ?? 0;
+  }
+
+  /** The audited head of `payer`'s chain with its record's hash (what a market claim carries); undefined: never audited. */
+  async auditedChainHead(payer: string): Promise<{ seq: number; hash: string } | undefined> {
+    const row = await this.#ledger.db.get('audits', payer);
+    return row === undefined || row.seq < 1
+      ? undefined
+      : { seq: row.state.head.seq, hash: row.state.head.hash };
   }
 
   /**

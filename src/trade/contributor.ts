@@ -7,7 +7,7 @@
  * bad one is answered with an RPC failure that says what was wrong.
  */
 import { blake3 } from '@noble/hashes/blake3.js';
-import { bytesToHex } from '@noble/hashes/utils.js';
+import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
 import type { MeshNode } from '../mesh/protocol/node.ts';
 import type { PeerIdString } from '../mesh/protocol/port.ts';
 import { REQUESTER_LEFT_REASON } from '../ledger/index.ts';
@@ -88,6 +88,12 @@ export interface MarketContributorOptions {
    * may be redeemed. Absent: pledges are ignored (and never redeemed).
    */
   acceptPledge?: (bundle: unknown) => Promise<{ redeemAfter: number; amount: number }>;
+  /**
+   * This wallet's audited head of a requester's chain (ledger Payments.auditedChainHead; hash hex),
+   * told in each accepting claim so the requester sends only newer records. Absent: claims carry
+   * none and requesters send their whole chain with every pledge and pay.
+   */
+  auditedHead?: (requester: string) => Promise<{ seq: number; hash: string } | undefined>;
   /** Redeems a kept pledge with the result hash (ledger Payments.redeem); returns micro-credits booked. */
   redeem?: (bundle: unknown, result: string, work: { cpuMs: number }) => Promise<number>;
   /** Test builds only: what a dishonest contributor does to its outputs. */
@@ -203,10 +209,20 @@ export class MarketContributor {
       costUsed: 0,
     });
     this.#o.onEvent?.({ kind: 'claimed', jobId: offer.jobId, requester: offer.requester });
+    const head = await this.#o.auditedHead?.(offer.requester);
     return encodeClaim(
       signFrame(
         'claim',
-        { jobId: offer.jobId, contributor: this.#o.signer.nodeId, accept: true, free: free - 1, reason: '' },
+        {
+          jobId: offer.jobId,
+          contributor: this.#o.signer.nodeId,
+          accept: true,
+          free: free - 1,
+          reason: '',
+          ...(head !== undefined && head.seq > 0
+            ? { audited: { seq: head.seq, hash: hexToBytes(head.hash) } }
+            : {}),
+        },
         this.#o.signer,
       ),
     );

@@ -43,6 +43,17 @@ export interface MarketClaim {
   free: number;
   reason: string;
   sig: Uint8Array;
+  /**
+   * The contributor's audited head of the requester's chain (seq ≥ 1 and the BLAKE3 hash of the
+   * record there): the requester sends only the records after it. Absent: none, the whole chain.
+   */
+  audited?: AuditedHead;
+}
+
+/** A payee's audited head of a payer's chain, as a claim carries it. */
+export interface AuditedHead {
+  seq: number;
+  hash: Uint8Array;
 }
 
 export interface MarketAssign {
@@ -170,7 +181,16 @@ export function decodeOffer(b: unknown): MarketDecoded<MarketOffer> {
 }
 
 export function encodeClaim(f: MarketClaim): Uint8Array {
-  return encodeAs('MarketClaim', { ...f });
+  const { audited, ...rest } = f;
+  if (
+    audited !== undefined &&
+    (!Number.isSafeInteger(audited.seq) || audited.seq < 1 || audited.hash.length !== 32)
+  )
+    throw new RangeError('MarketClaim.audited: expected a seq ≥ 1 and a 32-byte hash');
+  return encodeAs('MarketClaim', {
+    ...rest,
+    ...(audited !== undefined ? { auditedSeq: BigInt(audited.seq), auditedHash: audited.hash } : {}),
+  });
 }
 
 export function decodeClaim(b: unknown): MarketDecoded<MarketClaim> {
@@ -181,7 +201,21 @@ export function decodeClaim(b: unknown): MarketDecoded<MarketClaim> {
     free: typeof o['free'] === 'number' ? o['free'] : 0,
     reason: text(o, 'reason', MARKET_LIMITS.messageBytes, 'MarketClaim'),
     sig: data(o, 'sig', 64, 'MarketClaim'),
+    ...auditedHead(o),
   }));
+}
+
+/** A claim's audited head: absent in claims from before it existed (seq 0, no hash). */
+function auditedHead(o: WireObject): { audited?: AuditedHead } {
+  const seq =
+    o['auditedSeq'] === undefined || o['auditedSeq'] === null ? 0 : u64(o, 'auditedSeq', 'MarketClaim');
+  const raw = o['auditedHash'];
+  const empty = raw === undefined || raw === null || (raw instanceof Uint8Array && raw.length === 0);
+  if (seq === 0) {
+    if (!empty) fail('MarketClaim.auditedHash', 'must be empty when auditedSeq is 0 (no audited head)');
+    return {};
+  }
+  return { audited: { seq, hash: data(o, 'auditedHash', 32, 'MarketClaim', 32) } };
 }
 
 export function encodeAssign(f: MarketAssign): Uint8Array {

@@ -146,13 +146,18 @@ export class MarketWallet {
     return (await this.payments.redeem(bundle, result, work)).credits;
   }
 
+  /** This wallet's audited head of `payer`'s chain, for its market claims (MarketContributorOptions.auditedHead). */
+  auditedHead(payer: string): Promise<{ seq: number; hash: string } | undefined> {
+    return this.payments.auditedChainHead(payer);
+  }
+
   requesterPayments(): RequesterPayments {
     return {
       hold: (jobId, budget) => this.payments.hold(jobId, budget),
-      pay: (holdId, payee, amount, what): Promise<PaymentBundle> =>
-        this.payments.pay(holdId, payee, amount, what),
+      pay: (holdId, payee, amount, what, opts): Promise<PaymentBundle> =>
+        this.payments.pay(holdId, payee, amount, what, opts),
       release: (holdId, reason) => this.payments.release(holdId, reason),
-      pledge: (holdId, payee, amount, what) => this.payments.pledge(holdId, payee, amount, what),
+      pledge: (holdId, payee, amount, what, opts) => this.payments.pledge(holdId, payee, amount, what, opts),
     };
   }
 

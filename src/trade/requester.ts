@@ -23,6 +23,7 @@ import { bytesToHex, randomBytes } from '@noble/hashes/utils.js';
 import {
   entryHash,
   MICRO_CREDITS_PER_CREDIT,
+  type BundleOptions,
   type PaymentBundle,
   type PledgeBundle,
 } from '../ledger/index.ts';
@@ -70,7 +71,9 @@ export type MarketEventKind =
   | 'verified'
   | 'penalised'
   | 'paid'
-  | 'released';
+  | 'released'
+  /** A claim's audited head is not on this wallet's chain: the whole chain goes with the pledge or pay. */
+  | 'whole-chain';
 
 export interface MarketEvent {
   kind: MarketEventKind;
@@ -103,11 +106,13 @@ export class NoContributorError extends Error {
 /** The wallet calls the requester needs (ledger Payments; amounts in micro-credits). */
 export interface RequesterPayments {
   hold(jobId: string, budget: number): Promise<{ id: string }>;
+  /** `opts.since`: the payee's audited head from its claim (only newer records are sent). */
   pay(
     holdId: string,
     payee: string,
     amount: number,
     what: { jobId: string; capsule: string; method: string; pledge?: string },
+    opts?: BundleOptions,
   ): Promise<PaymentBundle>;
   release(holdId: string, reason?: string): Promise<unknown>;
   /**
@@ -119,6 +124,7 @@ export interface RequesterPayments {
     payee: string,
     amount: number,
     what: { jobId: string; capsule: string; method: string; redeemAfter: number },
+    opts?: BundleOptions,
   ): Promise<PledgeBundle>;
 }
 
@@ -171,15 +177,19 @@ class JobEscrow {
     peer: PeerIdString,
     amount: number,
     redeemAfter: number,
+    opts: BundleOptions = {},
   ): Promise<string | undefined> {
     const give = Math.min(amount, this.#free);
     if (this.payments.pledge === undefined || give < 1 || this.open.has(contributor)) return undefined;
     this.#free -= give;
     try {
-      const bundle = await this.payments.pledge(this.holdId, contributor, give, {
-        ...this.what,
-        redeemAfter,
-      });
+      const bundle = await this.payments.pledge(
+        this.holdId,
+        contributor,
+        give,
+        { ...this.what, redeemAfter },
+        opts,
+      );
       this.open.set(contributor, { hash: entryHash(bundle.pledge), amount: give, peer });
       return JSON.stringify(bundle);
     } catch (err) {
@@ -189,13 +199,20 @@ class JobEscrow {
   }
 
   /** Closes `contributor`'s pledge by paying `amount` (0: a void); returns the bundle, or undefined with no pledge. */
-  async close(contributor: string, amount: number): Promise<PaymentBundle | undefined> {
+  async close(
+    contributor: string,
+    amount: number,
+    opts: BundleOptions = {},
+  ): Promise<PaymentBundle | undefined> {
     const p = this.open.get(contributor);
     if (p === undefined) return undefined;
-    const bundle = await this.payments.pay(this.holdId, contributor, amount, {
-      ...this.what,
-      pledge: p.hash,
-    });
+    const bundle = await this.payments.pay(
+      this.holdId,
+      contributor,
+      amount,
+      { ...this.what, pledge: p.hash },
+      opts,
+    );
     this.open.delete(contributor);
     this.#free += p.amount - amount;
     return bundle;
@@ -210,6 +227,8 @@ export class MarketRequester {
   readonly #known = new Map<PeerIdString, { workers: number; capsules: Set<string> }>();
   /** Node ids learnt from signed claims, by mesh peer. */
   readonly #nodeOf = new Map<PeerIdString, string>();
+  /** Each contributor's audited head of our chain, from its latest signed claim (hash hex). */
+  readonly #heads = new Map<string, { seq: number; hash: string }>();
   #waiters: (() => void)[] = [];
 
   constructor(o: MarketRequesterOptions) {
@@ -271,9 +290,10 @@ export class MarketRequester {
       for (const [contributor, r] of done.valid) {
         const amount = Math.min(r.costUsed * MICRO_CREDITS_PER_CREDIT, budgetMicro);
         if (amount < 1 && !escrow.open.has(contributor)) continue;
+        const opts = this.#bundleFor(contributor, jobId, onEvent);
         const bundle =
-          (await escrow.close(contributor, amount)) ??
-          (await this.#o.payments.pay(hold.id, contributor, amount, what));
+          (await escrow.close(contributor, amount, opts)) ??
+          (await this.#o.payments.pay(hold.id, contributor, amount, what, opts));
         spent += amount;
         done.report.paid[contributor] = amount;
         const reply = await this.#o.node.rpc
@@ -298,17 +318,40 @@ export class MarketRequester {
       // Runs not paid (wrong, lost or unfinished) have their pledges voided before the hold closes,
       // which would otherwise count them as paid.
       for (const contributor of [...escrow.open.keys()])
-        await this.#void(escrow, contributor, jobId, signal).catch(() => undefined);
+        await this.#void(escrow, contributor, jobId, signal, onEvent).catch(() => undefined);
       this.#o.chunks.drop(inputs);
       await this.#o.payments.release(hold.id, 'job finished: unspent budget returned');
       onEvent({ kind: 'released', jobId, credits: budgetMicro * redundancy - spent });
     }
   }
 
+  /**
+   * What a pledge or pay to `contributor` sends of our chain: the records after the audited head its
+   * claim told (the wallet checks the head is on our chain, else sends it whole and we log why).
+   */
+  #bundleFor(contributor: string, jobId: string, onEvent: (e: MarketEvent) => void): BundleOptions {
+    const head = this.#heads.get(contributor);
+    if (head === undefined) return {};
+    return {
+      since: head,
+      onUnknownHead: (why) => {
+        // Asked again at the next claim; until then nothing is trusted from this head.
+        this.#heads.delete(contributor);
+        onEvent({ kind: 'whole-chain', jobId, contributor, detail: why });
+      },
+    };
+  }
+
   /** Voids a contributor's pledge and tells it (best effort: an auditor that sees the void refuses a redemption anyway). */
-  async #void(escrow: JobEscrow, contributor: string, jobId: string, signal?: AbortSignal): Promise<void> {
+  async #void(
+    escrow: JobEscrow,
+    contributor: string,
+    jobId: string,
+    signal: AbortSignal | undefined,
+    onEvent: (e: MarketEvent) => void,
+  ): Promise<void> {
     const peer = escrow.open.get(contributor)?.peer;
-    const bundle = await escrow.close(contributor, 0);
+    const bundle = await escrow.close(contributor, 0, this.#bundleFor(contributor, jobId, onEvent));
     if (bundle === undefined || peer === undefined) return;
     await this.#o.node.rpc
       .call(
@@ -496,6 +539,8 @@ export class MarketRequester {
     if (!verifyFrame('claim', claim, claim.contributor) || !samePeer(peer, claim.contributor))
       return reissue('the claim is not signed by the peer that sent it');
     this.#nodeOf.set(peer, claim.contributor);
+    if (claim.audited === undefined) this.#heads.delete(claim.contributor);
+    else this.#heads.set(claim.contributor, { seq: claim.audited.seq, hash: bytesToHex(claim.audited.hash) });
     if (this.reputation.excluded(claim.contributor)) return reissue('excluded by reputation');
     if (!claim.accept) {
       onEvent({ kind: 'declined', jobId, contributor: claim.contributor, detail: claim.reason });
@@ -508,12 +553,13 @@ export class MarketRequester {
       peer,
       job.budget * MICRO_CREDITS_PER_CREDIT,
       offer.deadlineMs + (this.#o.pledgeGraceMs ?? PLEDGE_GRACE_MS),
+      this.#bundleFor(claim.contributor, jobId, onEvent),
     );
     const assign = signFrame('assign', { jobId, requester: signer.nodeId }, signer);
     onEvent({ kind: 'running', jobId, contributor: claim.contributor });
     let result: MarketResult;
     const lost = async (detail: string): Promise<null> => {
-      await this.#void(escrow, claim.contributor, jobId, signal).catch(() => undefined);
+      await this.#void(escrow, claim.contributor, jobId, signal, onEvent).catch(() => undefined);
       return reissue(detail);
     };
     try {

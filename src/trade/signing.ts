@@ -39,12 +39,14 @@ const offerFields = (o: Omit<MarketOffer, 'sig'>): Field[] => [
   o.deadlineMs,
   o.holdId,
 ];
+// The audited head is signed when the claim carries one; a claim without it signs what it always did.
 const claimFields = (c: Omit<MarketClaim, 'sig'>): Field[] => [
   c.jobId,
   c.contributor,
   c.accept,
   c.free,
   c.reason,
+  ...(c.audited !== undefined ? [c.audited.seq, c.audited.hash] : []),
 ];
 const assignFields = (a: Omit<MarketAssign, 'sig'>): Field[] => [a.jobId, a.requester];
 const resultFields = (r: Omit<MarketResult, 'sig'>): Field[] => [

@@ -160,6 +160,8 @@ export const contributeCommand: Command = {
         await file.save();
         return got;
       },
+      // Claims tell each requester how far its chain was audited here: it sends only newer records.
+      auditedHead: (requester) => wallet.auditedHead(requester),
       redeem: async (bundle, result, work) => {
         const got = await wallet.redeem(bundle, result, work);
         await file.save();

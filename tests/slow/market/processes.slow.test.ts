@@ -133,10 +133,14 @@ describe(`market with real processes (seed ${SEED})`, () => {
     }
     // Nothing paid twice: each payment is one receipt in its payee's chain (the ledger refuses a replay).
     for (const home of homes) {
-      const file = JSON.parse(readFileSync(join(home, 'wallet.json'), 'utf8')) as {
-        history: { kind: string; jobId?: string }[];
-      };
-      const pays = file.history
+      // The wallet journal (src/cli/wallet-file.ts): a header line, then {"o": record} per own record.
+      const history = readFileSync(join(home, 'wallet.json'), 'utf8')
+        .trimEnd()
+        .split('\n')
+        .slice(1)
+        .map((l) => JSON.parse(l) as { o?: { kind: string; jobId?: string } })
+        .flatMap((r) => (r.o === undefined ? [] : [r.o]));
+      const pays = history
         .filter((e) => e.kind === 'receipt' && e.jobId?.startsWith('pay:'))
         .map((e) => e.jobId);
       expect(new Set(pays).size).toBe(pays.length);

@@ -114,10 +114,13 @@ describe('the CLI wallet file', () => {
     expect(b.wallet.nodeId).toBe(a.wallet.nodeId);
     expect((await b.wallet.balance()).balance).toBe(minted);
     expect(readFileSync(path).length).toBeGreaterThan(0);
-    const raw = JSON.parse(readFileSync(path, 'utf8')) as { history: { credits?: number }[] };
-    const settled = raw.history.findLast((e) => typeof e.credits === 'number')!;
-    settled.credits = (settled.credits ?? 0) * 100;
-    writeFileSync(path, JSON.stringify(raw));
+    // The journal (one record a line): inflate the last own record that carries credits.
+    const lines = readFileSync(path, 'utf8').trimEnd().split('\n');
+    const at = lines.findLastIndex((l) => /"o":\{.*"credits":\d/.test(l));
+    const row = JSON.parse(lines[at]!) as { o: { credits: number } };
+    row.o.credits *= 100;
+    lines[at] = JSON.stringify(row);
+    writeFileSync(path, `${lines.join('\n')}\n`);
     await expect(WalletFile.open(path)).rejects.toThrow(/fails an audit|signature/);
   }, 60_000);
 });

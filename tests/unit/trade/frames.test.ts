@@ -9,6 +9,7 @@ import {
   decodePayment,
   decodeResult,
   encodeAssign,
+  encodeClaim,
   encodeOffer,
   encodeResult,
   signFrame,
@@ -19,7 +20,10 @@ import { needTools } from '../../_tools.ts';
 import { capnp, REPO, schemaPath } from '../wire/_support/capnp-tool.ts';
 
 const DIR = join(REPO, 'tests/fixtures/frames/v1');
-const read = (name: string): Uint8Array => new Uint8Array(readFileSync(join(DIR, name)));
+/** Structs that grew after v1: capnp's provenance check uses their v2 fixture (v1's still decodes). */
+const V2 = join(REPO, 'tests/fixtures/frames/v2');
+const GREW = new Set(['MarketClaim']);
+const read = (name: string, dir = DIR): Uint8Array => new Uint8Array(readFileSync(join(dir, name)));
 const ascii = (s: string) => new TextEncoder().encode(s);
 const R = '1'.repeat(64);
 const C = '2'.repeat(64);
@@ -76,9 +80,29 @@ describe('market v1 fixtures', () => {
 
   it.skipIf(!needTools('capnp'))('capnp still produces each .bin from its .txt', () => {
     for (const s of STRUCTS) {
-      const bytes = capnp(['encode', schemaPath('market.capnp'), s], readFileSync(join(DIR, `${s}.txt`)));
-      expect(new Uint8Array(bytes), s).toEqual(read(`${s}.bin`));
+      const dir = GREW.has(s) ? V2 : DIR;
+      const bytes = capnp(['encode', schemaPath('market.capnp'), s], readFileSync(join(dir, `${s}.txt`)));
+      expect(new Uint8Array(bytes), s).toEqual(read(`${s}.bin`, dir));
     }
+  });
+});
+
+describe('market v2 fixtures (a claim carries its audited head)', () => {
+  it('decode; the v1 claim (before the field) decodes with no audited head', () => {
+    expect(decodeClaim(read('MarketClaim.bin', V2))).toEqual({
+      ok: true,
+      frame: {
+        jobId: 'job-1',
+        contributor: C,
+        accept: true,
+        free: 2,
+        reason: '',
+        sig: ascii('sig'),
+        audited: { seq: 42, hash: H },
+      },
+    });
+    const v1 = decodeClaim(read('MarketClaim.bin'));
+    expect(v1.ok && 'audited' in v1.frame).toBe(false);
   });
 });
 
@@ -117,6 +141,27 @@ describe('market frames', () => {
     expect(pledged.ok && verifyFrame('assign', pledged.frame, key.nodeId)).toBe(true);
     const bare = decodeAssign(encodeAssign(assign));
     expect(bare.ok && 'pledge' in bare.frame).toBe(false);
+  });
+
+  it('a claim signs its audited head; one without signs what a v1 claim did', () => {
+    const base = { jobId: 'j', contributor: key.nodeId, accept: true, free: 1, reason: '' };
+    const bare = signFrame('claim', base, key);
+    const headed = signFrame('claim', { ...base, audited: { seq: 7, hash: H } }, key);
+    // The v1 signing bytes: a claim without a head verifies as it did before the field existed.
+    expect(bare.sig).toEqual(signFrame('claim', { ...base }, key).sig);
+    expect(bare.sig).not.toEqual(headed.sig);
+    const d = decodeClaim(encodeClaim(headed));
+    expect(d).toMatchObject({ ok: true, frame: { audited: { seq: 7, hash: H } } });
+    expect(d.ok && verifyFrame('claim', d.frame, key.nodeId)).toBe(true);
+    // A relay that changes or strips the head breaks the signature.
+    expect(verifyFrame('claim', { ...headed, audited: { seq: 8, hash: H } }, key.nodeId)).toBe(false);
+    const { audited: _dropped, ...stripped } = headed;
+    expect(verifyFrame('claim', stripped, key.nodeId)).toBe(false);
+    // Bad heads from a peer get a reason.
+    const zeroWithHash = encodeClaim({ ...bare });
+    expect(decodeClaim(zeroWithHash).ok).toBe(true);
+    expect(() => encodeClaim({ ...headed, audited: { seq: 0, hash: H } })).toThrow(/seq ≥ 1/);
+    expect(() => encodeClaim({ ...headed, audited: { seq: 3, hash: new Uint8Array(5) } })).toThrow(/32-byte/);
   });
 
   it('refuses bad bytes and bad fields with a reason', () => {

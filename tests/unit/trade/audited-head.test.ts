@@ -1,0 +1,235 @@
+/**
+ * `since` on the wire: a contributor's signed claim carries its audited head of the requester's
+ * chain, and the requester's pledge and pay carry only the records after it. A head that is not on
+ * the requester's chain (a future seq, a wrong hash, another payer's record) sends the whole chain
+ * and says so; a head on the chain that the contributor never audited gets it refused, not paid.
+ * On the simulated mesh (virtual time, seeded) with real wallets, signatures and audits.
+ */
+import 'fake-indexeddb/auto';
+import { IDBFactory } from 'fake-indexeddb';
+import { describe, expect, it } from 'vitest';
+import { targetToCompact } from '../../../src/capsules/pow/target.ts';
+import { entryHash, type PaymentBundle, type PledgeBundle } from '../../../src/ledger/index.ts';
+import { MeshNode } from '../../../src/mesh/protocol/node.ts';
+import { SimNetwork, type SimNode } from '../../../src/mesh/sim/network.ts';
+import { mulberry32 } from '../../../src/mesh/sim/prng.ts';
+import {
+  encodePayment,
+  MarketContributor,
+  MarketRequester,
+  MarketWallet,
+  MemoryChunks,
+  type MarketEvent,
+} from '../../../src/trade/index.ts';
+import { seedFromEnv } from '../_prng.ts';
+
+const SEED = seedFromEnv(20261128);
+const TEST_BITS = targetToCompact(2n ** 256n / 2n ** 18n - 1n);
+
+type Head = { seq: number; hash: string } | undefined;
+interface Peer {
+  sim: SimNode;
+  node: MeshNode;
+  wallet: MarketWallet;
+  chunks: MemoryChunks;
+  /** What this contributor tells in its claims (default: the truth, its wallet's audited head). */
+  head?: (requester: string) => Promise<Head>;
+}
+interface Sent {
+  to: string;
+  kind: 'pledge' | 'pay';
+  /** Records of the requester's own chain in the bundle, and the first one's seq. */
+  own: number;
+  from: number;
+  /** The market.pay / market.run body bytes this bundle takes on the wire. */
+  bytes: number;
+}
+
+async function world(seed: number, contributors: number) {
+  const rand = mulberry32(seed);
+  const net = new SimNetwork(rand, { loss: 0 });
+  const now = () => Math.floor(net.sched.now);
+  const peers: Peer[] = [];
+  for (let i = 0; i <= contributors; i++) {
+    const sim = net.addNode(`p${i}`);
+    const chunks = new MemoryChunks();
+    const node = new MeshNode(sim.port, { source: chunks, random: rand });
+    await node.start();
+    peers.push({ sim, node, chunks, wallet: await MarketWallet.open(new IDBFactory(), { now }) });
+  }
+  net.buildTables();
+  net.buildMesh();
+  net.startHeartbeat();
+  const cs = peers.slice(1).map((p) => {
+    const c = new MarketContributor({
+      node: p.node,
+      chunks: p.chunks,
+      signer: p.wallet.identity,
+      capsules: [{ name: 'crypto', version: 1 }],
+      workers: 2,
+      run: () => Promise.resolve({ status: 'ok', costUsed: 1, output: new Uint8Array([1, 2, 3]), error: '' }),
+      receive: (bundle, work) => p.wallet.receive(bundle, work),
+      acceptPledge: (bundle) => p.wallet.acceptPledge(bundle),
+      auditedHead: (r) => (p.head ?? ((x) => p.wallet.auditedHead(x)))(r),
+    });
+    c.start();
+    return c;
+  });
+  const r = peers[0]!;
+  const own = r.wallet.nodeId;
+  const sent: Sent[] = [];
+  const note = (to: string, kind: Sent['kind'], b: PaymentBundle | PledgeBundle, jobId: string) => {
+    const chain = b.chains[own] ?? [];
+    const json = JSON.stringify(b);
+    sent.push({
+      to,
+      kind,
+      own: chain.length,
+      from: chain[0]?.seq ?? 0,
+      bytes: encodePayment({ jobId, bundle: json }).length,
+    });
+  };
+  const live = r.wallet.requesterPayments();
+  const requester = new MarketRequester({
+    node: r.node,
+    chunks: r.chunks,
+    signer: r.wallet.identity,
+    random: rand,
+    payments: {
+      hold: (j, b) => live.hold(j, b),
+      release: (h, why) => live.release(h, why),
+      pay: async (h, p, a, w, o) => {
+        const b = await live.pay(h, p, a, w, o);
+        note(p, 'pay', b, w.jobId);
+        return b;
+      },
+      pledge: async (h, p, a, w, o) => {
+        const b = await live.pledge!(h, p, a, w, o);
+        note(p, 'pledge', b, w.jobId);
+        return b;
+      },
+    },
+  });
+  const settle = async <T>(promise: Promise<T>, maxMs = 600_000): Promise<T> => {
+    let done = false;
+    let value: T | undefined;
+    let error: unknown;
+    promise.then(
+      (v) => ((done = true), (value = v)),
+      (e: unknown) => ((done = true), (error = e)),
+    );
+    for (let t = 0; !done && t < maxMs; t += 100) {
+      await new Promise((res) => setTimeout(res, 2));
+      await net.sched.runUntil(net.sched.now + 100);
+    }
+    if (!done) throw new Error(`did not settle within ${maxMs} virtual ms (seed ${seed})`);
+    if (error !== undefined) throw error;
+    return value as T;
+  };
+  const job = async (n: number, events: MarketEvent[] = []) => {
+    for (const c of cs) await c.advertise();
+    await net.sched.runUntil(net.sched.now + 3000);
+    return settle(
+      requester.submit(
+        { capsule: 'crypto', method: 'sha256', params: `{"n":${n}}`, budget: 2, deadlineMs: 20_000 },
+        (e) => events.push(e),
+      ),
+    );
+  };
+  return { peers, requester, sent, job, own };
+}
+
+describe(
+  `since on the wire: claims carry the payee's audited head (seed ${SEED})`,
+  { timeout: 90_000 },
+  () => {
+    it('after the first job, pledges and pays carry only the records after each contributor’s head', async () => {
+      console.info(`[audited-head] seed ${SEED}`);
+      const { peers, sent, job, own } = await world(SEED, 2);
+      const r = peers[0]!;
+      await r.wallet.mint(60, undefined, undefined, TEST_BITS);
+      const first = await job(1);
+      expect(Object.keys(first.paid)).toHaveLength(2);
+      const whole = sent.filter((s) => s.kind === 'pledge');
+      // First contact: nothing audited, the whole chain from seq 1.
+      expect(whole.every((s) => s.from === 1)).toBe(true);
+      const mark = sent.length;
+      const events: MarketEvent[] = [];
+      const second = await job(2, events);
+      expect(Object.keys(second.paid)).toHaveLength(2);
+      expect(events.filter((e) => e.kind === 'whole-chain')).toEqual([]);
+      const later = sent.slice(mark);
+      expect(later.length).toBe(4); // a pledge and a pay to each of the two
+      for (const s of later) {
+        const head = await peers.find((p) => p.wallet.nodeId === s.to)!.wallet.auditedHead(own);
+        expect(s.from).toBeGreaterThan(1);
+        expect(s.own).toBeLessThan(whole[0]!.own);
+        expect(head!.seq).toBeGreaterThanOrEqual(s.from);
+      }
+      // The books balance: each contributor holds what the requester paid it.
+      for (const p of peers.slice(1))
+        expect((await p.wallet.balance()).peerCredits).toBe(
+          (first.paid[p.wallet.nodeId] ?? 0) + (second.paid[p.wallet.nodeId] ?? 0),
+        );
+    });
+
+    it('hostile heads (future seq, wrong hash, another payer’s record) get the whole chain, logged, and pay correctly', async () => {
+      const { peers, sent, job } = await world(SEED + 1, 2);
+      const r = peers[0]!;
+      await r.wallet.mint(8, undefined, undefined, TEST_BITS);
+      await job(1);
+      const chain = await r.wallet.ledger.history();
+      const tip = chain[chain.length - 1]!;
+      const otherPayer = await MarketWallet.open(new IDBFactory());
+      await otherPayer.mint(1, undefined, undefined, TEST_BITS);
+      const foreign = (await otherPayer.ledger.history())[0]!;
+      const hostile: [string, Head][] = [
+        ['future seq', { seq: tip.seq + 1000, hash: entryHash(tip) }],
+        ['wrong hash', { seq: 3, hash: 'ab'.repeat(32) }],
+        ['another payer’s head', { seq: foreign.seq, hash: entryHash(foreign) }],
+      ];
+      for (const [i, [what, head]] of hostile.entries()) {
+        const liar = peers[1]!;
+        liar.head = () => Promise.resolve(head);
+        const before = (await liar.wallet.balance()).peerCredits;
+        const mark = sent.length;
+        const events: MarketEvent[] = [];
+        const done = await job(10 + i, events);
+        const toLiar = sent.slice(mark).filter((s) => s.to === liar.wallet.nodeId);
+        expect(toLiar.length, what).toBeGreaterThan(0);
+        expect(
+          toLiar.every((s) => s.from === 1),
+          what,
+        ).toBe(true);
+        expect(
+          events.some((e) => e.kind === 'whole-chain' && /sending the whole chain/.test(e.detail ?? '')),
+          what,
+        ).toBe(true);
+        expect((await liar.wallet.balance()).peerCredits - before, what).toBe(done.paid[liar.wallet.nodeId]);
+        expect(done.paid[liar.wallet.nodeId], what).toBeGreaterThan(0);
+      }
+    });
+
+    it('a head on the requester’s chain that the contributor never audited earns it nothing', async () => {
+      const { peers, job, own } = await world(SEED + 2, 3);
+      const r = peers[0]!;
+      await r.wallet.mint(8, undefined, undefined, TEST_BITS);
+      const liar = peers[1]!;
+      // Claims to have audited the requester's whole chain (it has seen none of it).
+      liar.head = async () => {
+        const h = await r.wallet.ledger.history();
+        const tip = h[h.length - 1]!;
+        return { seq: tip.seq, hash: entryHash(tip) };
+      };
+      const events: MarketEvent[] = [];
+      const done = await job(1, events);
+      expect(done.paid[liar.wallet.nodeId]).toBeUndefined();
+      expect(Object.keys(done.paid)).toHaveLength(2);
+      expect((await liar.wallet.balance()).balance).toBe(0);
+      expect(await liar.wallet.auditedHead(own)).toBeUndefined();
+      const refusals = await liar.wallet.ledger.refused();
+      expect(refusals.length).toBeGreaterThan(0);
+      expect(refusals.every((x) => x.code === 'uncovered')).toBe(true);
+    });
+  },
+);
