@@ -22,6 +22,8 @@ export interface MemoryNode {
   bans: BanList;
   /** Where others dial it: `/memory/NAME/p2p/PEERID`. */
   addr: Multiaddr;
+  /** The Ed25519 seed its identity comes from (privateKeyFromSecret gives the key). */
+  secretKey: Uint8Array;
 }
 
 export async function memoryNode(opts: {
@@ -35,8 +37,9 @@ export async function memoryNode(opts: {
 }): Promise<MemoryNode> {
   const bans = new BanList();
   const refuse = opts.refuse;
+  const secretKey = new Uint8Array(32).map(() => Math.floor(opts.rand() * 256));
   const node = await createMeshNode({
-    secretKey: new Uint8Array(32).map(() => Math.floor(opts.rand() * 256)),
+    secretKey,
     transports: [memory() as TransportFactory],
     listen: [`/memory/${opts.name}`],
     dhtServer: opts.dhtServer,
@@ -48,5 +51,6 @@ export async function memoryNode(opts: {
     bans,
     port: new Libp2pPort(node, bans),
     addr: multiaddr(`/memory/${opts.name}/p2p/${node.peerId}`),
+    secretKey,
   };
 }
