@@ -27,6 +27,7 @@ import { circuitRelayServer, type CircuitRelayService } from '@libp2p/circuit-re
 import { isPrivate } from '@libp2p/utils';
 import { createLibp2p } from 'libp2p';
 import { KAD_PROTOCOL as DHT_PROTOCOL } from '../protocol/ids.ts';
+import { isPeerRecordKey, newestPeerRecord, openPeerRecord } from './peer-record.ts';
 import { AGENT, DHT_NAMESPACE } from './protocol-ids.ts';
 
 /** A transport factory as libp2p takes it (`webSockets()`, `memory()`, …). */
@@ -72,7 +73,10 @@ export async function privateKeyFromSecret(secretKey: Uint8Array): Promise<Priva
   return generateKeyPairFromSeed('Ed25519', secretKey);
 }
 
-/** kad-dht validator for `/inos/<name>` records: bounded size, nothing else is trusted from it. */
+/**
+ * kad-dht validator for `/inos/<name>` records: bounded size, nothing else is trusted from it; a
+ * `/inos/peer/<PeerId>` record must be that peer's fresh signed peer record.
+ */
 export async function validateInosRecord(key: Uint8Array, value: Uint8Array): Promise<void> {
   const text = new TextDecoder().decode(key);
   if (!text.startsWith(`/${DHT_NAMESPACE}/`) || text.length > 256) {
@@ -83,6 +87,13 @@ export async function validateInosRecord(key: Uint8Array, value: Uint8Array): Pr
   if (value.length > MAX_DHT_VALUE_BYTES) {
     throw new Error(`mesh: DHT value of ${value.length} bytes exceeds ${MAX_DHT_VALUE_BYTES}`);
   }
+  // A peer's addresses (peer-record.ts): only that peer may write them, and only fresh.
+  if (isPeerRecordKey(key)) await openPeerRecord(key, value, Date.now());
+}
+
+/** kad-dht selector for `/inos/<name>`: the newest peer record; the first record otherwise. */
+export function selectInosRecord(key: Uint8Array, records: Uint8Array[]): number | Promise<number> {
+  return isPeerRecordKey(key) ? newestPeerRecord(key, records, Date.now()) : 0;
 }
 
 function gater(opts: MeshNodeOptions): ConnectionGater {
@@ -136,7 +147,7 @@ export async function createMeshNode(opts: MeshNodeOptions): Promise<MeshLibp2p>
         clientMode: !opts.dhtServer,
         peerInfoMapper: opts.allowPrivateAddresses ? passthroughMapper : removePrivateAddressesMapper,
         validators: { [DHT_NAMESPACE]: validateInosRecord },
-        selectors: { [DHT_NAMESPACE]: () => 0 },
+        selectors: { [DHT_NAMESPACE]: selectInosRecord },
       }),
       ...relay,
     },

@@ -15,7 +15,7 @@
  *   waits for our send budget;
  * - reputation is flushed to its store every flushMs and on stop.
  */
-import type { Connection, PeerId } from '@libp2p/interface';
+import type { Connection, PeerId, PrivateKey } from '@libp2p/interface';
 import { peerIdFromString } from '@libp2p/peer-id';
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr';
 import { MeshError } from '../protocol/errors.ts';
@@ -45,6 +45,7 @@ import type {
 import type { ReputationStore } from '../protocol/reputation-store.ts';
 import type { MeshLibp2p } from './create-node.ts';
 import type { Libp2pPort, RequestTimings } from './libp2p-port.ts';
+import { openPeerRecord, PEER_RECORD_REFRESH_MS, peerRecordKey, sealPeerRecord } from './peer-record.ts';
 
 /**
  * How long after gaining its first neighbour a node solicits adverts: one gossipsub heartbeat (1 s),
@@ -149,7 +150,8 @@ export async function dialDirect(
 const HOP_PROTOCOL = '/libp2p/circuit/relay/0.2.0/hop';
 
 /**
- * Where to reach `peer` when no address of it is known: what the DHT finds, else its
+ * Where to reach `peer` when no address of it is known: what the DHT finds (a DHT server), else the
+ * addresses in its signed peer record (a DHT client that published one), else its
  * `/p2p-circuit/webrtc` address through every relay we hold a direct connection to (a browser is
  * reachable only through the relay it holds a reservation on; the WebRTC upgrade makes the
  * connection unlimited). An empty list leaves the choice to libp2p.
@@ -161,6 +163,10 @@ async function relayedWebrtcAddrs(node: MeshLibp2p, peer: PeerId, signal: AbortS
   } catch {
     // not in the DHT: a browser, most likely
   }
+  if (signal.aborted) return [];
+  // A DHT client (a browser) may have put its own signed addresses under /inos/peer/<PeerId>.
+  const recorded = await findPeerRecord(node, peer, signal).catch(() => []);
+  if (recorded.length > 0) return recorded;
   if (signal.aborted) return [];
   const out: Multiaddr[] = [];
   for (const conn of node.getConnections()) {
@@ -176,6 +182,47 @@ async function relayedWebrtcAddrs(node: MeshLibp2p, peer: PeerId, signal: AbortS
     );
   }
   return out;
+}
+
+/**
+ * Puts our signed peer record (peer-record.ts: our current addresses, stamped now) into the DHT so
+ * that peers that never met us find us by PeerId alone. Resolves with how many DHT servers stored
+ * it (0: none reachable yet, or we have no address).
+ */
+export async function publishPeerRecord(
+  node: MeshLibp2p,
+  privateKey: PrivateKey,
+  options: { signal?: AbortSignal } = {},
+): Promise<number> {
+  const addrs = node.getMultiaddrs();
+  if (addrs.length === 0) return 0;
+  const value = await sealPeerRecord(privateKey, addrs, Date.now());
+  let stored = 0;
+  for await (const ev of node.services.dht.put(peerRecordKey(node.peerId), value, options))
+    if (ev.name === 'PEER_RESPONSE' && ev.messageName === 'PUT_VALUE') stored++;
+  return stored;
+}
+
+/**
+ * The addresses `peer` published in its signed peer record (each ending in /p2p/<peer>), after
+ * checking the signature and age; [] when there is none. Also remembered in the peer store.
+ */
+export async function findPeerRecord(
+  node: MeshLibp2p,
+  peer: PeerId,
+  signal: AbortSignal,
+): Promise<Multiaddr[]> {
+  const key = peerRecordKey(peer);
+  for await (const ev of node.services.dht.get(key, { signal })) {
+    if (ev.name !== 'VALUE') continue;
+    const opened = await openPeerRecord(key, ev.value, Date.now()).catch(() => null);
+    if (opened === null || opened.multiaddrs.length === 0) continue;
+    const own = `/p2p/${peer.toString()}`;
+    const addrs = opened.multiaddrs.map((a) => (a.toString().endsWith(own) ? a : a.encapsulate(own)));
+    await node.peerStore.merge(peer, { multiaddrs: addrs }).catch(() => undefined);
+    return addrs;
+  }
+  return [];
 }
 
 async function webrtcAddrs(node: MeshLibp2p, peer: PeerId, relayed: Connection): Promise<Multiaddr[]> {
@@ -328,6 +375,13 @@ export interface LiveMeshOptions {
   refreshMs?: number;
   flushMs?: number;
   log?: (msg: string, err?: unknown) => void;
+  /**
+   * Our identity key: when given, our signed peer record (our addresses, e.g. a browser's relay
+   * circuits) is put into the DHT when our addresses change and every PEER_RECORD_REFRESH_MS, so
+   * that `dialDirect` finds us by PeerId alone (DHT clients are otherwise unfindable).
+   */
+  privateKey?: PrivateKey;
+  peerRecordRefreshMs?: number;
 }
 
 export interface LiveMesh {
@@ -384,6 +438,47 @@ export async function startLiveMesh(opts: LiveMeshOptions): Promise<LiveMesh> {
     counters.refreshes++;
     void republish();
   }, opts.refreshMs ?? 60_000);
+  // Our signed peer record: at most one put at a time; a change during a put triggers one more.
+  let recordBusy = false;
+  let recordAgain = false;
+  let recordPending = false;
+  const putRecord = async (): Promise<void> => {
+    const key = opts.privateKey;
+    if (key === undefined) return;
+    if (recordBusy) {
+      recordAgain = true;
+      return;
+    }
+    recordBusy = true;
+    try {
+      do {
+        recordAgain = false;
+        const stored = await publishPeerRecord(node, key, { signal: AbortSignal.timeout(30_000) }).catch(
+          (err: unknown) => {
+            opts.log?.('peer record not published', err);
+            return 0;
+          },
+        );
+        // Stored nowhere (no DHT server known yet): try again when the next peer is identified.
+        recordPending = stored === 0;
+      } while (recordAgain);
+    } finally {
+      recordBusy = false;
+    }
+  };
+  const onAddresses = (): void => void putRecord();
+  // kad-dht adds an identified DHT server to its table just after identify: give it a second.
+  const onIdentify = (): void => {
+    if (recordPending) setTimeout(() => void (recordPending && !stopped && putRecord()), 1_000);
+  };
+  let stopped = false;
+  let recordTimer: ReturnType<typeof setInterval> | null = null;
+  if (opts.privateKey !== undefined) {
+    node.addEventListener('self:peer:update', onAddresses);
+    node.addEventListener('peer:identify', onIdentify);
+    recordTimer = setInterval(onAddresses, opts.peerRecordRefreshMs ?? PEER_RECORD_REFRESH_MS);
+    onAddresses();
+  }
   const flush = setInterval(
     () => void mesh.flush(store).catch((err: unknown) => opts.log?.('reputation not saved', err)),
     opts.flushMs ?? 10_000,
@@ -397,6 +492,10 @@ export async function startLiveMesh(opts: LiveMeshOptions): Promise<LiveMesh> {
     async stop() {
       clearInterval(refresh);
       clearInterval(flush);
+      stopped = true;
+      if (recordTimer !== null) clearInterval(recordTimer);
+      node.removeEventListener('self:peer:update', onAddresses);
+      node.removeEventListener('peer:identify', onIdentify);
       if (owed !== null) clearTimeout(owed);
       mesh.adverts.onOwed = null;
       stopSoliciting();

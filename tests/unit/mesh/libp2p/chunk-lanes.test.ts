@@ -4,46 +4,22 @@
  * /inos/chunks/1 (an older peer) is still fetched from, one stream per chunk; a provider whose lane
  * answers garbage is penalised and the chunk comes from another.
  */
-import { memory } from '@libp2p/memory';
-import { multiaddr } from '@multiformats/multiaddr';
 import { blake3 } from '@noble/hashes/blake3.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  createMeshNode,
-  type MeshLibp2p,
-  type TransportFactory,
-} from '../../../../src/mesh/libp2p/create-node.ts';
-import { BanList, Libp2pPort } from '../../../../src/mesh/libp2p/libp2p-port.ts';
-import { installNodePolyfills } from '../../../../src/mesh/libp2p/node-polyfills.ts';
+import type { Libp2pPort } from '../../../../src/mesh/libp2p/libp2p-port.ts';
 import { ChunkExchange, toHex } from '../../../../src/mesh/protocol/chunk-exchange.ts';
 import { PeerGuard } from '../../../../src/mesh/protocol/guard.ts';
 import { CHUNKS_PROTOCOL_V2 } from '../../../../src/mesh/protocol/ids.ts';
 import type { MeshPort } from '../../../../src/mesh/protocol/port.ts';
 import { Reputation } from '../../../../src/mesh/protocol/reputation.ts';
 import { prng, seedFromEnv } from '../../_prng.ts';
+import { memoryNode, type MemoryNode } from './_nodes.ts';
 
-installNodePolyfills();
 const SEED = seedFromEnv(0x1a4e5);
 const rand = prng(SEED);
 
-interface Peer {
-  node: MeshLibp2p;
-  port: Libp2pPort;
-}
-const peers: Peer[] = [];
-
-async function makePeer(i: number): Promise<Peer> {
-  const bans = new BanList();
-  const node = await createMeshNode({
-    secretKey: new Uint8Array(32).map(() => Math.floor(rand() * 256)),
-    transports: [memory() as TransportFactory],
-    listen: [`/memory/lanes-${SEED}-${i}`],
-    dhtServer: true,
-    allowPrivateAddresses: true,
-    denyPeer: bans.has,
-  });
-  return { node, port: new Libp2pPort(node, bans) };
-}
+const peers: MemoryNode[] = [];
+const makePeer = (i: number) => memoryNode({ name: `lanes-${SEED}-${i}`, rand, dhtServer: true });
 
 /** A port as an older peer has it: no channels, so it serves /inos/chunks/1 only. */
 function v1Only(port: Libp2pPort): MeshPort {
@@ -79,8 +55,7 @@ const all = new Map(chunks.map((c, i) => [toHex(hashes[i]!), c]));
 beforeAll(async () => {
   console.log(`[chunk-lanes] seed=${SEED}`);
   for (let i = 0; i < 3; i++) peers.push(await makePeer(i));
-  for (const i of [1, 2])
-    await peers[0]!.node.dial(multiaddr(`/memory/lanes-${SEED}-${i}/p2p/${peers[i]!.node.peerId}`));
+  for (const i of [1, 2]) await peers[0]!.node.dial(peers[i]!.addr);
 }, 60_000);
 afterAll(async () => void (await Promise.all(peers.map((p) => p.node.stop()))), 60_000);
 

@@ -5,53 +5,27 @@
  * here, 10,000 in tests/slow)
  * while an honest peer's requests keep being served: 0 crashes, every bad frame reported as abuse.
  */
-import { memory } from '@libp2p/memory';
-import { multiaddr } from '@multiformats/multiaddr';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  createMeshNode,
-  type MeshLibp2p,
-  type TransportFactory,
-} from '../../../../src/mesh/libp2p/create-node.ts';
-import { BanList, Libp2pPort } from '../../../../src/mesh/libp2p/libp2p-port.ts';
-import { installNodePolyfills } from '../../../../src/mesh/libp2p/node-polyfills.ts';
 import { isMeshError } from '../../../../src/mesh/protocol/errors.ts';
 import { CHUNKS_PROTOCOL, RPC_PROTOCOL } from '../../../../src/mesh/protocol/ids.ts';
 import { prng, seedFromEnv } from '../../_prng.ts';
+import { memoryNode, type MemoryNode } from './_nodes.ts';
 
-installNodePolyfills();
 const SEED = seedFromEnv(0x9e3779);
 const rand = prng(SEED);
 
-interface Peer {
-  node: MeshLibp2p;
-  port: Libp2pPort;
-  bans: BanList;
-}
+type Peer = MemoryNode;
 const peers: Peer[] = [];
-
-async function makePeer(i: number): Promise<Peer> {
-  const bans = new BanList();
-  const node = await createMeshNode({
-    secretKey: new Uint8Array(32).map(() => Math.floor(rand() * 256)),
-    transports: [memory() as TransportFactory],
-    listen: [`/memory/port-${SEED}-${i}`],
-    dhtServer: true,
-    allowPrivateAddresses: true,
-    denyPeer: bans.has,
-  });
-  return { node, bans, port: new Libp2pPort(node, bans) };
-}
-
-const addrOf = (p: Peer, i: number) => multiaddr(`/memory/port-${SEED}-${i}/p2p/${p.node.peerId}`);
+const makePeer = (i: number): Promise<Peer> =>
+  memoryNode({ name: `port-${SEED}-${i}`, rand, dhtServer: true });
 const enc = (t: string) => new TextEncoder().encode(t);
 const dec = (b: Uint8Array) => new TextDecoder().decode(b);
 
 beforeAll(async () => {
   console.log(`[libp2p-port] seed=${SEED}`);
   for (let i = 0; i < 3; i++) peers.push(await makePeer(i));
-  await peers[1]!.node.dial(addrOf(peers[0]!, 0));
-  await peers[2]!.node.dial(addrOf(peers[0]!, 0));
+  await peers[1]!.node.dial(peers[0]!.addr);
+  await peers[2]!.node.dial(peers[0]!.addr);
 }, 60_000);
 afterAll(async () => void (await Promise.all(peers.map((p) => p.node.stop()))), 60_000);
 
@@ -101,7 +75,7 @@ describe(`Libp2pPort on real libp2p nodes (seed ${SEED})`, () => {
     const offSilent = silent.port.handle(RPC_PROTOCOL, () => new Promise<Uint8Array>(() => {}), {
       maxRequestBytes: 1024,
     });
-    await silent.node.dial(addrOf(client, 1));
+    await silent.node.dial(client.addr);
     await expect(
       client.port.request(silent.port.self, RPC_PROTOCOL, enc('hello?'), {
         timeoutMs: 1_500,
@@ -194,7 +168,7 @@ describe(`Libp2pPort on real libp2p nodes (seed ${SEED})`, () => {
     await expect
       .poll(() => server.node.getConnections(hostile.node.peerId).length, { timeout: 10_000 })
       .toBe(0);
-    await expect(hostile.node.dial(addrOf(server, 0))).rejects.toThrow();
+    await expect(hostile.node.dial(server.addr)).rejects.toThrow();
     await expect(
       server.port.request(hostile.port.self, RPC_PROTOCOL, enc('x'), {
         timeoutMs: 1_000,

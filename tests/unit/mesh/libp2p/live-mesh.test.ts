@@ -6,25 +6,17 @@
  * from the two holders and verified; reputation reaches its store on stop; capability adverts leave
  * out opted-out capsules.
  */
-import { memory } from '@libp2p/memory';
-import { multiaddr } from '@multiformats/multiaddr';
 import { blake3 } from '@noble/hashes/blake3.js';
 import { afterAll, describe, expect, it } from 'vitest';
-import {
-  createMeshNode,
-  type MeshLibp2p,
-  type TransportFactory,
-} from '../../../../src/mesh/libp2p/create-node.ts';
-import { BanList, Libp2pPort } from '../../../../src/mesh/libp2p/libp2p-port.ts';
+import type { MeshLibp2p } from '../../../../src/mesh/libp2p/create-node.ts';
 import { startLiveMesh, type LiveMesh } from '../../../../src/mesh/libp2p/live-mesh.ts';
 import { DEFAULT_GUARD_LIMITS } from '../../../../src/mesh/protocol/guard.ts';
-import { installNodePolyfills } from '../../../../src/mesh/libp2p/node-polyfills.ts';
 import { toHex, type ChunkSource } from '../../../../src/mesh/protocol/chunk-exchange.ts';
 import { MemoryReputationStore } from '../../../../src/mesh/protocol/reputation-store.ts';
 import { capsuleOffers } from '../../../../src/offscreen/mesh-host.ts';
 import { prng, seedFromEnv } from '../../_prng.ts';
+import { memoryNode, type MemoryNode } from './_nodes.ts';
 
-installNodePolyfills();
 const SEED = seedFromEnv(0x11fe);
 const rand = prng(SEED);
 
@@ -33,26 +25,18 @@ interface Peer {
   live: LiveMesh;
   chunks: Map<string, Uint8Array>;
   store: MemoryReputationStore;
+  addr: MemoryNode['addr'];
 }
 const peers: Peer[] = [];
-const addr = (i: number, p: MeshLibp2p) => multiaddr(`/memory/live-${SEED}-${i}/p2p/${p.peerId}`);
 
 async function makePeer(i: number, advertise: boolean): Promise<Peer> {
-  const bans = new BanList();
-  const node = await createMeshNode({
-    secretKey: new Uint8Array(32).map(() => Math.floor(rand() * 256)),
-    transports: [memory() as TransportFactory],
-    listen: [`/memory/live-${SEED}-${i}`],
-    dhtServer: i === 0,
-    allowPrivateAddresses: true,
-    denyPeer: bans.has,
-  });
+  const { node, port, addr } = await memoryNode({ name: `live-${SEED}-${i}`, rand, dhtServer: i === 0 });
   const chunks = new Map<string, Uint8Array>();
   const source: ChunkSource = { get: (h) => chunks.get(toHex(h)) };
   const store = new MemoryReputationStore();
   const live = await startLiveMesh({
     node,
-    port: new Libp2pPort(node, bans),
+    port,
     source,
     store,
     advert: () =>
@@ -73,7 +57,7 @@ async function makePeer(i: number, advertise: boolean): Promise<Peer> {
         : null,
     refreshMs: 3_600_000,
   });
-  const p = { node, live, chunks, store };
+  const p = { node, live, chunks, store, addr };
   peers.push(p);
   return p;
 }
@@ -96,12 +80,12 @@ describe(`live mesh on memory-transport nodes (seed ${SEED})`, () => {
     const hub = await makePeer(0, false);
     const a = await makePeer(1, true);
     const b = await makePeer(2, true);
-    await a.node.dial(addr(0, hub.node));
-    await b.node.dial(addr(0, hub.node));
+    await a.node.dial(hub.addr);
+    await b.node.dial(hub.addr);
     await until(() => a.live.mesh.adverts.get(b.node.peerId.toString()) !== undefined, 'A seeing B');
     await until(() => b.live.mesh.adverts.get(a.node.peerId.toString()) !== undefined, 'B seeing A');
     const late = await makePeer(3, true);
-    await late.node.dial(addr(0, hub.node));
+    await late.node.dial(hub.addr);
     await until(
       () => [a, b].every((p) => late.live.mesh.adverts.get(p.node.peerId.toString()) !== undefined),
       'the late joiner holding A and B adverts',
@@ -151,7 +135,7 @@ describe(`live mesh on memory-transport nodes (seed ${SEED})`, () => {
     // mirrors it (an advert over budget is owed and sent when a token is there).
     const hub = peers[0]!;
     const p = await makePeer(4, true);
-    await p.node.dial(addr(0, hub.node));
+    await p.node.dial(hub.addr);
     await until(() => hub.live.mesh.adverts.get(p.node.peerId.toString()) !== undefined, 'the hub seeing P');
     const published = p.live.counters.advertsPublished;
     // Twenty asks at once (a settings change, address changes, newcomers' solicits…).

@@ -11,21 +11,13 @@
  * period). With advert solicitation the newcomer must hold every live advert before any browser's
  * refresh tick (an ordering, not a wall-clock bound); the time is printed as a ratio to the period.
  */
-import { memory } from '@libp2p/memory';
-import { multiaddr } from '@multiformats/multiaddr';
 import { afterAll, describe, expect, it } from 'vitest';
-import {
-  createMeshNode,
-  type MeshLibp2p,
-  type TransportFactory,
-} from '../../../../src/mesh/libp2p/create-node.ts';
-import { BanList, Libp2pPort } from '../../../../src/mesh/libp2p/libp2p-port.ts';
+import type { MeshLibp2p } from '../../../../src/mesh/libp2p/create-node.ts';
 import { startLiveMesh, type LiveMesh } from '../../../../src/mesh/libp2p/live-mesh.ts';
-import { installNodePolyfills } from '../../../../src/mesh/libp2p/node-polyfills.ts';
 import { MemoryReputationStore } from '../../../../src/mesh/protocol/reputation-store.ts';
 import { prng, seedFromEnv } from '../../_prng.ts';
+import { memoryNode, type MemoryNode } from './_nodes.ts';
 
-installNodePolyfills();
 const SEED = seedFromEnv(0x5011c);
 const rand = prng(SEED);
 /** The browsers' periodic advert refresh in this test (the extension's is 2 min). */
@@ -34,23 +26,22 @@ const REFRESH_MS = 30_000;
 interface Peer {
   node: MeshLibp2p;
   live: LiveMesh;
+  addr: MemoryNode['addr'];
 }
 const peers: Peer[] = [];
-const listen = (i: number): string => `/memory/solicit-${SEED}-${i}`;
+const name = (i: number): string => `solicit-${SEED}-${i}`;
 
 async function makePeer(i: number, opts: { advertise: boolean; onlyTo?: () => string }): Promise<Peer> {
-  const bans = new BanList();
-  const node = await createMeshNode({
-    secretKey: new Uint8Array(32).map(() => Math.floor(rand() * 256)),
-    transports: [memory() as TransportFactory],
-    listen: [listen(i)],
+  const onlyTo = opts.onlyTo;
+  const { node, port, addr } = await memoryNode({
+    name: name(i),
+    rand,
     dhtServer: i === 0,
-    allowPrivateAddresses: true,
-    denyPeer: (p) => bans.has(p) || (opts.onlyTo !== undefined && p !== opts.onlyTo()),
+    ...(onlyTo !== undefined ? { refuse: (p: string) => p !== onlyTo() } : {}),
   });
   const live = await startLiveMesh({
     node,
-    port: new Libp2pPort(node, bans),
+    port,
     source: { get: () => undefined },
     store: new MemoryReputationStore(),
     advert: () =>
@@ -65,7 +56,7 @@ async function makePeer(i: number, opts: { advertise: boolean; onlyTo?: () => st
         : null,
     refreshMs: REFRESH_MS,
   });
-  const p = { node, live };
+  const p = { node, live, addr };
   peers.push(p);
   return p;
 }
@@ -85,7 +76,7 @@ describe(`advert solicitation on memory-transport nodes (seed ${SEED})`, () => {
       await makePeer(1, { advertise: true, onlyTo: () => hubId }),
       await makePeer(2, { advertise: true, onlyTo: () => hubId }),
     ];
-    const hubAddr = multiaddr(`${listen(0)}/p2p/${hubId}`);
+    const hubAddr = hub.addr;
     // Each publishes its advert and solicits once it has a neighbour (solicitOnJoin).
     for (const b of browsers) await b.node.dial(hubAddr);
     const ids = browsers.map((b) => b.node.peerId.toString());

@@ -1,0 +1,340 @@
+/**
+ * The issue's hostile peer against a real browser, at full size: 10,000 malformed, oversize or
+ * flooding frames from Node peers to one browser's offscreen document, while another browser fetches
+ * 16 MiB from it. The browser bans a peer after a few bad frames (reputation.ts), so 10⁴ frames take
+ * many identities: hostile lanes each make a fresh PeerId, reach the victim through the `inos node`
+ * relay and the WebRTC upgrade (node-datachannel, as a browser would), send frames on 16 streams until
+ * their opens are refused, then start over with a new key. Must hold:
+ * - the victim's document stays up (same instanceId) and its memory stays bounded (Pss of its
+ *   browser's processes before/after, printed; at most 2× — it must not grow with identities);
+ * - every identity that got frames in is banned and disconnected;
+ * - honest 16 MiB fetches by the other browser, run back to back during the flood, all complete and
+ *   verify by BLAKE3.
+ *
+ * Measured (1,000 frames, 6 lanes, load 25–34 on the shared 2-core box): 119 identities (33 more
+ * never reached the victim), 113 banned, the rest stopped at the count; Pss 267 → 352 MiB; 3 honest
+ * rounds. Every round lost provider lookups ("no provider found", also with 0 hostile frames), so a
+ * chunk that failed is fetched again (counted, printed): a chunk-exchange/DHT finding, not the flood.
+ *
+ * `npm run test:slow` (needs `npm run build:test` first). HOSTILE_BROWSER_FRAMES sets the count
+ * (default 10,000), HOSTILE_LANES the concurrent identities (default 4).
+ * Traffic: the node listens on 127.0.0.1 only; WebRTC has `iceServers: []`.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { blake3 } from '@noble/hashes/blake3.js';
+import { generateKeyPair } from '@libp2p/crypto/keys';
+import { identify } from '@libp2p/identify';
+import type { Connection } from '@libp2p/interface';
+import { noise } from '@libp2p/noise';
+import { yamux } from '@libp2p/yamux';
+import { createLibp2p } from 'libp2p';
+import { peerIdFromString } from '@libp2p/peer-id';
+import { lpStream } from '@libp2p/utils';
+import { multiaddr } from '@multiformats/multiaddr';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { installNodePolyfills } from '../../../src/mesh/libp2p/node-polyfills';
+import { meshTransports } from '../../../src/mesh/libp2p/transports';
+import { encodeChunk } from '../../../src/mesh/protocol/frames';
+import { CHUNKS_PROTOCOL } from '../../../src/mesh/protocol/ids';
+import { toHex } from '../../../src/mesh/protocol/chunk-exchange';
+import { testChunk } from '../../../src/offscreen/mesh-test-hooks';
+import { launchExtension, waitFor, type ExtensionUnderTest } from '../../e2e/_extension';
+import { startRelay, stopAll } from '../market/_procs';
+
+const SEED = Number(process.env['MESH_E2E_SEED'] ?? 20261128);
+const FRAMES = Number(process.env['HOSTILE_BROWSER_FRAMES'] ?? 10_000);
+const LANES = Number(process.env['HOSTILE_LANES'] ?? 4);
+/** Streams one identity keeps busy at once (the victim allows 16 per connection and protocol). */
+const STREAMS = 16;
+const CHUNKS = 16;
+const CHUNK_BYTES = 1 << 20;
+
+let dir = '';
+let boot = '';
+const browsers: ExtensionUnderTest[] = [];
+const peerIds: string[] = [];
+
+/** Pss (KiB) of the Chromium whose profile is `userDataDir`: its browser process and all descendants. */
+function browserPssKiB(userDataDir: string): { total: number; processes: number } {
+  const parent = new Map<number, number>();
+  let root = -1;
+  for (const name of readdirSync('/proc')) {
+    const pid = Number(name);
+    if (!Number.isInteger(pid)) continue;
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      parent.set(pid, Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
+      const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+      if (cmd.includes(`--user-data-dir=${userDataDir}`) && !cmd.includes('--type=')) root = pid;
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  if (root < 0) throw new Error(`no browser process with --user-data-dir=${userDataDir}`);
+  const tree = new Set([root]);
+  for (let grew = true; grew;) {
+    grew = false;
+    for (const [pid, ppid] of parent)
+      if (!tree.has(pid) && tree.has(ppid)) {
+        tree.add(pid);
+        grew = true;
+      }
+  }
+  let total = 0;
+  for (const pid of tree) {
+    try {
+      const m = /^Pss:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'));
+      total += Number(m?.[1] ?? 0);
+    } catch {
+      // gone
+    }
+  }
+  return { total, processes: tree.size };
+}
+
+beforeAll(async () => {
+  console.info(`hostile-browser seed ${SEED} (MESH_E2E_SEED to replay), ${FRAMES} frames, ${LANES} lanes`);
+  dir = mkdtempSync(join(tmpdir(), 'inos-hostile-'));
+  ({ boot } = await startRelay(dir, { echo: 'inos node' }));
+  for (let i = 0; i < 2; i++) {
+    const ext = await launchExtension({ testBuild: true });
+    browsers.push(ext);
+    const settings = await ext.ask('settings/get');
+    await ext.ask('settings/set', { mesh: { ...settings.mesh, bootstrap: [boot] } });
+    await ext.ask('contribute/set', { on: true });
+  }
+  for (const [i, ext] of browsers.entries()) {
+    const s = await waitFor(
+      () => ext.ask('status/get'),
+      (s) => s.network.ok && s.network.peers >= 1 && s.network.text.includes('relay ok'),
+      { timeoutMs: 120_000, what: `browser ${i} connected with a relay reservation` },
+    );
+    peerIds.push(s.network.peerId!);
+  }
+  // Both browsers use the node's DHT before anything is measured (as the 3-browser e2e does before
+  // its transfer): a record put by the victim is found by the fetcher.
+  const [victim, fetcher] = browsers as [ExtensionUnderTest, ExtensionUnderTest];
+  const key = `hostile-${SEED}`;
+  await victim.askOffscreen('test/mesh-dht', { op: 'put', key, value: peerIds[0]! });
+  await waitFor(
+    () => fetcher.askOffscreen('test/mesh-dht', { op: 'get', key }),
+    (r) => r.value === peerIds[0],
+    { timeoutMs: 60_000, what: "the victim's DHT record at the fetcher" },
+  );
+}, 300_000);
+
+afterAll(async () => {
+  await Promise.all(browsers.map((b) => b.close().catch(() => undefined)));
+  await stopAll();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+}, 60_000);
+
+describe('a browser under 10,000 hostile frames from Node peers', () => {
+  it(`stays up with bounded memory, bans every hostile identity, and serves an honest 16 MiB fetch meanwhile (${FRAMES} frames)`, async () => {
+    const [victimExt, fetcher] = browsers as [ExtensionUnderTest, ExtensionUnderTest];
+    const victim = peerIdFromString(peerIds[0]!);
+    const target = multiaddr(`${boot}/p2p-circuit/webrtc/p2p/${victim.toString()}`);
+    const before = await victimExt.askOffscreen('diagnostics/get');
+    const pssBefore = browserPssKiB(victimExt.userDataDir);
+    installNodePolyfills();
+
+    const counts = {
+      frames: 0,
+      refused: 0,
+      identities: 0,
+      unreached: 0,
+      banned: 0,
+      notBanned: [] as string[],
+    };
+    const byKind = [0, 0, 0, 0];
+    let firstIn = (): void => undefined;
+    const started = new Promise<void>((resolve) => (firstIn = resolve));
+
+    /** One frame on a new stream of `conn`; false when the victim refused the stream. */
+    const frame = async (conn: Connection, i: number): Promise<boolean> => {
+      if (conn.status !== 'open') return false;
+      const stream = await conn
+        .newStream(CHUNKS_PROTOCOL, { signal: AbortSignal.timeout(5_000) })
+        .catch(() => null);
+      if (stream === null) return false;
+      if (counts.frames >= FRAMES) {
+        stream.abort(new Error('enough'));
+        return true;
+      }
+      counts.frames++;
+      byKind[i % 4]!++;
+      try {
+        switch (i % 4) {
+          case 0: // a length prefix of 5 bytes, then 2 bytes and EOF: malformed
+            stream.send(Uint8Array.of(5, 1, 2));
+            await stream.close();
+            break;
+          case 1: // 8 MiB announced on a protocol that takes 4 KiB requests: oversize
+            stream.send(Uint8Array.of(0x80, 0x80, 0x80, 0x04));
+            stream.send(new Uint8Array(1024));
+            await stream.close();
+            break;
+          case 2: // a well-framed request that is not a ChunkFrame
+            await lpStream(stream).write(randomBytes(200));
+            await lpStream(stream)
+              .read({ signal: AbortSignal.timeout(5_000) })
+              .catch(() => null);
+            break;
+          default: // flooding: valid wants for chunks nobody has, as fast as it can
+            await lpStream(stream).write(
+              encodeChunk({ kind: 'want', hashes: [randomBytes(32)], sendBlock: true }),
+            );
+            await lpStream(stream)
+              .read({ signal: AbortSignal.timeout(5_000) })
+              .catch(() => null);
+        }
+      } catch {
+        // the victim reset the stream: expected
+      } finally {
+        stream.abort(new Error('hostile peer done'));
+      }
+      return true;
+    };
+
+    /**
+     * One identity: reach the victim, send until its connection is closed or 8 stream opens in a row
+     * are refused, then check the victim banned it.
+     */
+    const identity = async (): Promise<void> => {
+      // A bare node: what an attacker needs to reach the victim, no DHT or gossip (see the header).
+      const node = await createLibp2p({
+        privateKey: await generateKeyPair('Ed25519'),
+        transports: meshTransports([]) as never,
+        connectionEncrypters: [noise()],
+        streamMuxers: [yamux()],
+        services: { identify: identify() },
+      });
+      const id = node.peerId.toString();
+      try {
+        let conn: Connection | null = null;
+        for (let i = 0; i < 3 && conn === null; i++)
+          conn = await node.dial(target, { signal: AbortSignal.timeout(15_000) }).catch(() => null);
+        if (conn === null) {
+          counts.unreached++;
+          return;
+        }
+        counts.identities++;
+        firstIn();
+        let i = 0;
+        let refusedInARow = 0;
+        const worker = async (): Promise<void> => {
+          while (counts.frames < FRAMES && refusedInARow < 8 && conn.status === 'open') {
+            if (await frame(conn, i++)) refusedInARow = 0;
+            else {
+              counts.refused++;
+              refusedInARow++;
+            }
+          }
+        };
+        await Promise.all(Array.from({ length: STREAMS }, worker));
+        if (counts.frames >= FRAMES && refusedInARow < 8 && conn.status === 'open') return; // the last may stop before its ban
+        const view = await victimExt.askOffscreen('test/mesh-peer', { peer: id });
+        if (view.bannedUntil > Date.now()) counts.banned++;
+        else counts.notBanned.push(id); // looked at again at the end: the last frames may land late
+      } finally {
+        await node.stop();
+      }
+    };
+
+    const t0 = Date.now();
+    let lastReport = t0;
+    const lane = async (): Promise<void> => {
+      while (counts.frames < FRAMES) {
+        await identity();
+        if (Date.now() - lastReport > 30_000) {
+          lastReport = Date.now();
+          console.info(
+            `hostile-browser: ${counts.frames} frames, ${counts.identities} identities, ${counts.banned} banned, load ${loadavg()[0]!.toFixed(1)}, ${Math.round((Date.now() - t0) / 1000)} s`,
+          );
+        }
+        if (counts.identities === 0 && counts.unreached >= 5 * LANES)
+          throw new Error(`no hostile identity reached the victim in ${counts.unreached} tries`);
+      }
+    };
+    let floodDone = false;
+    const flood = Promise.all(Array.from({ length: LANES }, lane)).finally(() => (floodDone = true));
+
+    // Honest fetches of 16 MiB each, back to back while the flood runs (new chunks each round).
+    const honest: { ms: number; ok: number; retried: number }[] = [];
+    const honestLoop = async (): Promise<void> => {
+      await Promise.race([started, flood]);
+      for (let round = 0; round === 0 || !floodDone; round++) {
+        const seed = SEED + round;
+        const put = await victimExt.askOffscreen('test/mesh-put-chunks', {
+          seed,
+          chunks: CHUNKS,
+          chunkBytes: CHUNK_BYTES,
+        });
+        const expected = Array.from({ length: CHUNKS }, (_, i) =>
+          toHex(blake3(testChunk(seed, i, CHUNK_BYTES))),
+        );
+        expect(put.hashes).toEqual(expected);
+        // The fetching document checks each chunk's BLAKE3 against its address on arrival and again
+        // before storing it (test/mesh-fetch); a chunk that failed is fetched again, up to 3 more
+        // times (counted and printed: without any flood, a 2-browser fetch loses some provider
+        // lookups too — see the report in this file's commit).
+        const t = Date.now();
+        let missing = put.hashes;
+        let tries = 0;
+        let retried = 0;
+        for (; missing.length > 0 && tries < 4; tries++) {
+          const r = await fetcher.askOffscreen('test/mesh-fetch', {
+            hashes: missing,
+            parallel: 4,
+            timeoutMs: 60_000,
+          });
+          if (tries > 0) retried += missing.length;
+          if (r.failed.length > 0)
+            console.info(
+              `hostile-browser: honest round ${round} try ${tries}: ${r.failed.length} failed: ${[...new Set(r.failed.map((f) => f.error.replace(/[0-9a-f]{64}|12D3Koo\w+/g, '…')))].join('; ')}`,
+            );
+          missing = r.failed.map((f) => f.hash);
+        }
+        expect(missing, `honest round ${round}: chunks never fetched`).toEqual([]);
+        honest.push({ ms: Date.now() - t, ok: CHUNKS, retried });
+      }
+    };
+    await Promise.all([flood, honestLoop()]);
+    const secs = Math.round((Date.now() - t0) / 1000);
+
+    const late: string[] = [];
+    for (const id of counts.notBanned) {
+      const view = await victimExt.askOffscreen('test/mesh-peer', { peer: id });
+      if (view.bannedUntil > Date.now()) counts.banned++;
+      else late.push(`${id} score ${view.score.toFixed(3)} connections ${view.connections}`);
+    }
+    const checkedLate = counts.notBanned.length;
+    counts.notBanned = late;
+    const after = await victimExt.askOffscreen('diagnostics/get');
+    const pssAfter = browserPssKiB(victimExt.userDataDir);
+    console.info(
+      `hostile-browser: ${counts.frames} frames sent (malformed ${byKind[0]}, oversize ${byKind[1]}, not-a-frame ${byKind[2]}, flood ${byKind[3]}) by ${counts.identities} identities (${counts.unreached} never reached the victim) in ${secs} s; ${counts.refused} stream opens refused; ${counts.banned} banned (${checkedLate} of them only when looked at again after the flood), ${counts.notBanned.length} not: ${counts.notBanned.slice(0, 3).join('; ')}`,
+    );
+    console.info(
+      `hostile-browser: honest 16 MiB fetches during the flood: ${honest.length}, ms ${honest.map((h) => h.ms).join(' ')}, chunks fetched again ${honest.map((h) => h.retried).join(' ')}`,
+    );
+    console.info(
+      `hostile-browser: victim browser Pss ${Math.round(pssBefore.total / 1024)} MiB (${pssBefore.processes} processes) → ${Math.round(pssAfter.total / 1024)} MiB (${pssAfter.processes}); load ${loadavg()[0]!.toFixed(1)}`,
+    );
+
+    expect(counts.frames).toBe(FRAMES);
+    expect(after.instanceId).toBe(before.instanceId);
+    expect(honest.length).toBeGreaterThanOrEqual(1);
+    expect(counts.notBanned).toEqual([]);
+    // Each lane's last identity may stop at the frame count before its ban lands.
+    expect(counts.banned).toBeGreaterThanOrEqual(counts.identities - LANES);
+    // Bounded: the hostile identities' bookkeeping must not grow the document with their number.
+    expect(pssAfter.total).toBeLessThan(2 * pssBefore.total);
+    // The victim is still connected to the relay and to honest peers.
+    const s = await victimExt.ask('status/get');
+    expect(s.network.ok).toBe(true);
+  }, 3_600_000);
+});
