@@ -16,7 +16,12 @@
 import { multiaddr } from '@multiformats/multiaddr';
 import type { MeshReport } from '../messaging/protocol';
 import type { ChunkStoreOwner } from '../capsules/storage/store-owner';
-import { createMeshNode, type MeshLibp2p, type TransportFactory } from '../mesh/libp2p/create-node';
+import {
+  createMeshNode,
+  privateKeyFromSecret,
+  type MeshLibp2p,
+  type TransportFactory,
+} from '../mesh/libp2p/create-node';
 import { isPrivateAddr } from '../mesh/libp2p/bootstrap-addr';
 import { BanList, Libp2pPort } from '../mesh/libp2p/libp2p-port';
 import { startLiveMesh, type LiveMesh } from '../mesh/libp2p/live-mesh';
@@ -224,6 +229,9 @@ export class MeshHost {
         store,
         advert: () => this.#advert(),
         refreshMs: ADVERT_REFRESH_MS,
+        // Our signed peer record (relay-circuit addresses) in the DHT: a browser is a DHT client, so
+        // other peers find it by PeerId through this record (peer-record.ts).
+        privateKey: await privateKeyFromSecret(secretKey),
         ...(this.deps.log ? { log: this.deps.log } : {}),
       });
       await this.#connect();
