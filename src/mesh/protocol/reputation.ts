@@ -18,9 +18,9 @@
  * churned away is not lying), or is banned. A peer that answers nothing while connected is cut off
  * by every node that asked it, about 3 deadlines after the first; an honest peer needs 3 losses in
  * a row (2% loss: 8·10⁻⁶ per lost request) or 4 when long trusted. Same sim with probes: 32 of 34
- * droppers banned, each by every honest node that saw it time out except where it left before
- * the probes ended (88 of 740 pairs, still suspects there); 10 s from first timeout to ban at the
- * median; 0 honest peers banned.
+ * droppers banned, each by every honest node that saw it time out except where one of the two
+ * left, the partition came or the run ended before the probes finished (88 of 740 pairs, still
+ * suspects there); 10 s from first timeout to ban at the median; 0 honest peers banned.
  * 5 flood refusals in a row cross the threshold, and so does one bad chunk (a bad chunk is proof,
  * not noise: the bytes were authenticated by the transport and hashed by us; a long-trusted peer at
  * 0.95 survives one, which leaves room for a disk error on its side).
@@ -81,7 +81,7 @@ export interface PeerRecord {
   updatedMs: number;
   /** Timeouts in a row with no answer in between (escalates the timeout weight); absent = 0. */
   timeoutRun?: number;
-  /** Whether the peer ever answered us well ('ok', 'verified'); absent = no. */
+  /** Whether the peer ever answered us well ('ok', 'verified'; not 'alive'); absent = no. Informational. */
   answered?: boolean;
   /** When the first outcome was recorded (ms); absent in records saved before it existed. */
   firstMs?: number;
