@@ -13,6 +13,7 @@ export {
 } from './reputation.ts';
 export { MemoryReputationStore, IdbReputationStore, type ReputationStore } from './reputation-store.ts';
 export { PeerGuard, DEFAULT_GUARD_LIMITS, type GuardLimits } from './guard.ts';
+export { LivenessProbe, DEFAULT_LIVENESS, type LivenessOptions } from './liveness.ts';
 export { AdvertTable, MAX_SKEW_MS, type AdvertEntry, type AdvertInput } from './adverts.ts';
 export {
   ChunkExchange,

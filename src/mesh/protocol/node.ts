@@ -6,6 +6,7 @@
 import { AdvertTable } from './adverts.ts';
 import { ChunkExchange, type ChunkSource } from './chunk-exchange.ts';
 import { PeerGuard, type GuardLimits } from './guard.ts';
+import { LivenessProbe, type LivenessOptions } from './liveness.ts';
 import type { MeshPort } from './port.ts';
 import { Reputation, type PeerRecord } from './reputation.ts';
 import type { ReputationStore } from './reputation-store.ts';
@@ -14,6 +15,7 @@ import { RpcService } from './rpc.ts';
 export interface MeshNodeOptions {
   source: ChunkSource;
   limits?: Partial<GuardLimits>;
+  liveness?: Partial<LivenessOptions>;
   /** Seeded in tests and the simulator; Math.random otherwise. */
   random?: () => number;
   /** Called when we ban a peer (after port.ban and port.disconnect were asked). */
@@ -23,6 +25,7 @@ export interface MeshNodeOptions {
 export class MeshNode {
   readonly reputation: Reputation;
   readonly guard: PeerGuard;
+  readonly liveness: LivenessProbe;
   readonly adverts: AdvertTable;
   readonly chunks: ChunkExchange;
   readonly rpc: RpcService;
@@ -39,7 +42,12 @@ export class MeshNode {
         void port.disconnect(peer).catch(() => undefined);
         options.onBan?.(peer, until, record);
       },
+      // A timeout is settled by probing the peer (liveness.ts); only a started node probes.
+      onSuspect: (peer) => {
+        if (this.disposers.length > 0) this.liveness.suspect(peer);
+      },
     });
+    this.liveness = new LivenessProbe(port, this.reputation, options.random, options.liveness);
     this.guard = new PeerGuard(() => port.now(), this.reputation, options.limits);
     this.adverts = new AdvertTable(port, this.reputation, this.guard);
     this.chunks = new ChunkExchange(port, this.reputation, this.guard, options.source, options.random);

@@ -18,6 +18,7 @@ import { blake3 } from '@noble/hashes/blake3.js';
 import { ADVERTS_TOPIC, CHUNKS_PROTOCOL } from '../protocol/ids.ts';
 import { encodeAdvert, encodeChunk } from '../protocol/frames.ts';
 import { MeshNode } from '../protocol/node.ts';
+import type { GuardLimits } from '../protocol/guard.ts';
 import { toHex } from '../protocol/chunk-exchange.ts';
 import { mulberry32, pick, randomBytes, shuffle, type Rand } from './prng.ts';
 import { SimNetwork, type SimConfig, type SimNode } from './network.ts';
@@ -42,6 +43,8 @@ export interface ScenarioOptions {
   durationMs: number;
   lookups: number;
   config?: Partial<SimConfig>;
+  /** Every node's guard limits (default DEFAULT_GUARD_LIMITS), to compare settings on one seed. */
+  limits?: Partial<GuardLimits>;
 }
 
 export const DEFAULT_SCENARIO: ScenarioOptions = {
@@ -97,6 +100,19 @@ export interface ScenarioReport {
   observedScore: Record<Kind, number[]>;
   /** Per hostile node that was sent fetch attempts: ms since start of the last one. */
   lastAttemptMs: Record<Kind, number[]>;
+  /**
+   * Cut-off per hostile node. Its observers are the honest nodes that recorded at least one outcome
+   * for it (a timeout, a bad chunk, a refused flood message, an answer); `banned` = how many of them
+   * banned it. `delaysMs`: per (observer, subject) ban, ms from the observer's first recorded
+   * outcome for the subject to its first ban of it (virtual time). `pending`: observers that did
+   * not ban it but hold it as a suspect at the end (a timeout run not ended by any answer: the
+   * subject went away, or the run ended, before the probes finished).
+   */
+  cutOff: Record<Kind, { observers: number[]; banned: number[]; pending: number[]; delaysMs: number[] }>;
+  /** Liveness probes by honest nodes, summed (liveness.ts counters). */
+  probes: { probes: number; alive: number; timeouts: number; gone: number; skipped: number };
+  /** (honest observer, honest subject) pairs with at least one fetch timeout: the chances to ban wrongly. */
+  honestTimeoutPairs: number;
   churned: { left: number; returned: number };
   events: number;
   drains: number;
@@ -134,6 +150,14 @@ export async function runScenario(partial: Partial<ScenarioOptions> = {}): Promi
     bannedBy: { honest: [], dropper: [], liar: [], flooder: [] },
     observedScore: { honest: [], dropper: [], liar: [], flooder: [] },
     lastAttemptMs: { honest: [], dropper: [], liar: [], flooder: [] },
+    cutOff: {
+      honest: { observers: [], banned: [], pending: [], delaysMs: [] },
+      dropper: { observers: [], banned: [], pending: [], delaysMs: [] },
+      liar: { observers: [], banned: [], pending: [], delaysMs: [] },
+      flooder: { observers: [], banned: [], pending: [], delaysMs: [] },
+    },
+    probes: { probes: 0, alive: 0, timeouts: 0, gone: 0, skipped: 0 },
+    honestTimeoutPairs: 0,
     churned: { left: 0, returned: 0 },
     events: 0,
     drains: 0,
@@ -167,6 +191,7 @@ export async function runScenario(partial: Partial<ScenarioOptions> = {}): Promi
     const mn = new MeshNode(node.port, {
       source,
       random: rand,
+      ...(o.limits !== undefined ? { limits: o.limits } : {}),
       onBan: (subject) => {
         report.bans.push({
           observer: id,
@@ -231,6 +256,7 @@ export async function runScenario(partial: Partial<ScenarioOptions> = {}): Promi
 
   // ---- honest fetch workload ----
   const lastAttempt = new Map<string, number>();
+  const honestTimeouts = new Set<string>();
   const pairs = new Map<
     string,
     { observer: string; subject: string; timeouts: number; badChunks: number; attempts: number }
@@ -267,7 +293,10 @@ export async function runScenario(partial: Partial<ScenarioOptions> = {}): Promi
             if (a.result === 'bad-chunk') report.fetches.badChunks++;
           }
           for (const a of r.attempts) {
-            if (!isHostile(a.peer)) continue;
+            if (!isHostile(a.peer)) {
+              if (a.result === 'timeout') honestTimeouts.add(`${n.id} ${a.peer}`);
+              continue;
+            }
             const key = `${n.id} ${a.peer}`;
             const p = pairs.get(key) ?? {
               observer: n.id,
@@ -456,6 +485,38 @@ export async function runScenario(partial: Partial<ScenarioOptions> = {}): Promi
     const last = lastAttempt.get(n.id);
     if (last !== undefined) report.lastAttemptMs[k].push(last);
   }
+  const firstBan = new Map<string, number>();
+  for (const b of report.bans)
+    if (b.observerKind === 'honest' && !firstBan.has(`${b.observer} ${b.subject}`))
+      firstBan.set(`${b.observer} ${b.subject}`, b.atMs);
+  for (const n of all) {
+    const k = kind.get(n.id) as Kind;
+    let observers = 0;
+    let banned = 0;
+    let pending = 0;
+    for (const h of honest) {
+      if (h === n) continue;
+      const r = meshNodes.get(h.id)?.reputation.inspect(n.id);
+      if (r === undefined || r.samples === 0) continue;
+      observers++;
+      const at = firstBan.get(`${h.id} ${n.id}`);
+      if (at === undefined) {
+        if ((r.timeoutRun ?? 0) > 0) pending++;
+        continue;
+      }
+      banned++;
+      if (r.firstMs !== undefined) report.cutOff[k].delaysMs.push(at - (r.firstMs - t0));
+    }
+    report.cutOff[k].observers.push(observers);
+    report.cutOff[k].banned.push(banned);
+    report.cutOff[k].pending.push(pending);
+  }
+  for (const h of honest) {
+    const c = (meshNodes.get(h.id) as MeshNode).liveness.counters;
+    for (const key of Object.keys(report.probes) as (keyof typeof report.probes)[])
+      report.probes[key] += c[key];
+  }
+  report.honestTimeoutPairs = honestTimeouts.size;
   report.events = net.sched.processed;
   report.drains = net.sched.drains;
   return report;

@@ -26,15 +26,46 @@ describe('Reputation', () => {
     expect(rep.appScore('new-peer')).toBe(0);
   });
 
-  it('a peer that never answered is banned on its 2nd timeout in a row, not its 1st', () => {
+  it('a new peer is banned on its 3rd timeout in a row (weights 2, 4, 6), not its 2nd', () => {
     const { rep, bans, clock } = setup();
     rep.record('p', 'timeout');
     expect(rep.score('p')).toBeCloseTo(0.5 * 0.9 ** 2, 12);
+    rep.record('p', 'timeout');
+    expect(rep.score('p')).toBeCloseTo(0.5 * 0.9 ** 6, 12);
     expect(rep.isBanned('p')).toBe(false);
     rep.record('p', 'timeout');
-    expect(rep.score('p')).toBeCloseTo(0.5 * 0.9 ** 2 * 0.9 ** 8, 12);
+    expect(rep.score('p')).toBeCloseTo(0.5 * 0.9 ** 12, 12);
     expect(rep.isBanned('p')).toBe(true);
     expect(bans).toEqual([{ peer: 'p', until: clock.t + REPUTATION.banBaseMs }]);
+  });
+
+  it("'alive' (a probe answered) ends the run without moving the score", () => {
+    const { rep } = setup();
+    rep.record('p', 'timeout');
+    rep.record('p', 'timeout');
+    const s = rep.score('p');
+    rep.record('p', 'alive');
+    expect(rep.score('p')).toBe(s);
+    expect(rep.inspect('p')?.timeoutRun).toBe(0);
+    expect(rep.inspect('p')?.answered).toBeUndefined();
+    rep.record('p', 'timeout'); // a fresh run: weight 2 again
+    expect(rep.score('p')).toBeCloseTo(s * 0.9 ** 2, 12);
+    expect(rep.isBanned('p')).toBe(false);
+  });
+
+  it('calls onSuspect after each timeout that did not ban, with the run so far', () => {
+    const clock = { t: 5 };
+    const calls: [string, number][] = [];
+    const rep = new Reputation({ now: () => clock.t, onSuspect: (p, run) => calls.push([p, run]) });
+    rep.record('p', 'timeout');
+    rep.record('p', 'timeout');
+    rep.record('p', 'timeout'); // bans: no probe for a banned peer
+    rep.record('q', 'ok');
+    expect(calls).toEqual([
+      ['p', 1],
+      ['p', 2],
+    ]);
+    expect(rep.inspect('p')?.firstMs).toBe(5);
   });
 
   it('a peer that answered before: timeouts in a row weigh 2, 4, 6…; banned after 3 (4 when long trusted)', () => {
