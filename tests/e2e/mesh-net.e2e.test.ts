@@ -18,17 +18,16 @@ import { createInterface } from 'node:readline';
 import { blake3 } from '@noble/hashes/blake3.js';
 import { randomBytes } from 'node:crypto';
 import { peerIdFromString } from '@libp2p/peer-id';
-import { lpStream } from '@libp2p/utils';
 import { multiaddr } from '@multiformats/multiaddr';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMeshNode, type MeshLibp2p } from '../../src/mesh/libp2p/create-node';
 import { installNodePolyfills } from '../../src/mesh/libp2p/node-polyfills';
 import { meshTransports } from '../../src/mesh/libp2p/transports';
-import { encodeChunk } from '../../src/mesh/protocol/frames';
 import { CHUNKS_PROTOCOL } from '../../src/mesh/protocol/ids';
 import { toHex } from '../../src/mesh/protocol/chunk-exchange';
 import { testChunk, testTextChunk } from '../../src/offscreen/mesh-test-hooks';
 import { launchExtension, waitFor, type ExtensionUnderTest } from './_extension';
+import { hostileFrame } from './_hostile';
 import type { PageChrome } from './_page-globals';
 
 const SEED = Number(process.env['MESH_E2E_SEED'] ?? 20261127);
@@ -285,36 +284,7 @@ describe('three browsers and an inos node on loopback', () => {
           return;
         }
         counts.sent++;
-        try {
-          switch (i % 4) {
-            case 0: // a length prefix of 5 bytes, then 2 bytes and EOF: malformed
-              stream.send(Uint8Array.of(5, 1, 2));
-              await stream.close();
-              break;
-            case 1: // 8 MiB announced on a protocol that takes 4 KiB requests: oversize
-              stream.send(Uint8Array.of(0x80, 0x80, 0x80, 0x04));
-              stream.send(new Uint8Array(1024));
-              await stream.close();
-              break;
-            case 2: // a well-framed request that is not a ChunkFrame
-              await lpStream(stream).write(randomBytes(200));
-              await lpStream(stream)
-                .read({ signal: AbortSignal.timeout(5_000) })
-                .catch(() => null);
-              break;
-            default: // flooding: valid wants for chunks nobody has, as fast as it can
-              await lpStream(stream).write(
-                encodeChunk({ kind: 'want', hashes: [randomBytes(32)], sendBlock: true }),
-              );
-              await lpStream(stream)
-                .read({ signal: AbortSignal.timeout(5_000) })
-                .catch(() => null);
-          }
-        } catch {
-          // the victim reset the stream: expected
-        } finally {
-          stream.abort(new Error('hostile peer done'));
-        }
+        await hostileFrame(stream, i);
       };
       let next = 0;
       let refusedInARow = 0;

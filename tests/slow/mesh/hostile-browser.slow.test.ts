@@ -20,7 +20,6 @@
  * (default 10,000), HOSTILE_LANES the concurrent identities (default 4).
  * Traffic: the node listens on 127.0.0.1 only; WebRTC has `iceServers: []`.
  */
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -32,16 +31,15 @@ import { noise } from '@libp2p/noise';
 import { yamux } from '@libp2p/yamux';
 import { createLibp2p } from 'libp2p';
 import { peerIdFromString } from '@libp2p/peer-id';
-import { lpStream } from '@libp2p/utils';
 import { multiaddr } from '@multiformats/multiaddr';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { installNodePolyfills } from '../../../src/mesh/libp2p/node-polyfills';
 import { meshTransports } from '../../../src/mesh/libp2p/transports';
-import { encodeChunk } from '../../../src/mesh/protocol/frames';
 import { CHUNKS_PROTOCOL } from '../../../src/mesh/protocol/ids';
 import { toHex } from '../../../src/mesh/protocol/chunk-exchange';
 import { testChunk } from '../../../src/offscreen/mesh-test-hooks';
 import { launchExtension, waitFor, type ExtensionUnderTest } from '../../e2e/_extension';
+import { hostileFrame } from '../../e2e/_hostile';
 import { startRelay, stopAll } from '../market/_procs';
 
 const SEED = Number(process.env['MESH_E2E_SEED'] ?? 20261128);
@@ -166,36 +164,7 @@ describe('a browser under 10,000 hostile frames from Node peers', () => {
       }
       counts.frames++;
       byKind[i % 4]!++;
-      try {
-        switch (i % 4) {
-          case 0: // a length prefix of 5 bytes, then 2 bytes and EOF: malformed
-            stream.send(Uint8Array.of(5, 1, 2));
-            await stream.close();
-            break;
-          case 1: // 8 MiB announced on a protocol that takes 4 KiB requests: oversize
-            stream.send(Uint8Array.of(0x80, 0x80, 0x80, 0x04));
-            stream.send(new Uint8Array(1024));
-            await stream.close();
-            break;
-          case 2: // a well-framed request that is not a ChunkFrame
-            await lpStream(stream).write(randomBytes(200));
-            await lpStream(stream)
-              .read({ signal: AbortSignal.timeout(5_000) })
-              .catch(() => null);
-            break;
-          default: // flooding: valid wants for chunks nobody has, as fast as it can
-            await lpStream(stream).write(
-              encodeChunk({ kind: 'want', hashes: [randomBytes(32)], sendBlock: true }),
-            );
-            await lpStream(stream)
-              .read({ signal: AbortSignal.timeout(5_000) })
-              .catch(() => null);
-        }
-      } catch {
-        // the victim reset the stream: expected
-      } finally {
-        stream.abort(new Error('hostile peer done'));
-      }
+      await hostileFrame(stream, i);
       return true;
     };
 
