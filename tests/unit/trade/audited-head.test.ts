@@ -22,6 +22,7 @@ import {
   type MarketEvent,
 } from '../../../src/trade/index.ts';
 import { seedFromEnv } from '../_prng.ts';
+import { settleVirtual } from './_settle.ts';
 
 const SEED = seedFromEnv(20261128);
 const TEST_BITS = targetToCompact(2n ** 256n / 2n ** 18n - 1n);
@@ -110,22 +111,8 @@ async function world(seed: number, contributors: number) {
       },
     },
   });
-  const settle = async <T>(promise: Promise<T>, maxMs = 600_000): Promise<T> => {
-    let done = false;
-    let value: T | undefined;
-    let error: unknown;
-    promise.then(
-      (v) => ((done = true), (value = v)),
-      (e: unknown) => ((done = true), (error = e)),
-    );
-    for (let t = 0; !done && t < maxMs; t += 100) {
-      await new Promise((res) => setTimeout(res, 2));
-      await net.sched.runUntil(net.sched.now + 100);
-    }
-    if (!done) throw new Error(`did not settle within ${maxMs} virtual ms (seed ${seed})`);
-    if (error !== undefined) throw error;
-    return value as T;
-  };
+  const settle = <T>(promise: Promise<T>, maxMs = 600_000): Promise<T> =>
+    settleVirtual(net.sched, promise, seed, maxMs);
   const job = async (n: number, events: MarketEvent[] = []) => {
     for (const c of cs) await c.advertise();
     await net.sched.runUntil(net.sched.now + 3000);

@@ -24,6 +24,7 @@ import {
   type MarketEvent,
 } from '../../../src/trade/index.ts';
 import { seedFromEnv } from '../_prng.ts';
+import { settleVirtual } from './_settle.ts';
 import { verifyBoundProof } from '../../../src/capsules/pow/proof.ts';
 import { MICRO_CREDITS_PER_CREDIT, REQUESTER_LEFT_REASON, verifyHistory } from '../../../src/ledger/index.ts';
 
@@ -96,24 +97,8 @@ async function world(
     });
     p.contributor.start();
   }
-  const settle = async <T>(promise: Promise<T>, maxMs = 600_000): Promise<T> => {
-    let done = false;
-    let value: T | undefined;
-    let error: unknown;
-    promise.then(
-      (v) => ((done = true), (value = v)),
-      (e: unknown) => ((done = true), (error = e)),
-    );
-    // Wallet work (fake-indexeddb) runs on real macrotasks the virtual clock does not see: give it a
-    // real moment before each 100 virtual ms, so a 30 s virtual RPC timeout is not a busy CPU's artefact.
-    for (let t = 0; !done && t < maxMs; t += 100) {
-      await new Promise((r) => setTimeout(r, 2));
-      await net.sched.runUntil(net.sched.now + 100);
-    }
-    if (!done) throw new Error(`did not settle within ${maxMs} virtual ms (seed ${seed})`);
-    if (error !== undefined) throw error;
-    return value as T;
-  };
+  const settle = <T>(promise: Promise<T>, maxMs = 600_000): Promise<T> =>
+    settleVirtual(net.sched, promise, seed, maxMs);
   const advertise = async () => {
     for (const p of peers.slice(1)) await p.contributor!.advertise();
     await net.sched.runUntil(net.sched.now + 3000);
