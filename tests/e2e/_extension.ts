@@ -137,3 +137,21 @@ export async function waitFor<T>(
     `timed out after ${timeoutMs} ms waiting for ${what}; last value: ${JSON.stringify(last)}; last error: ${String(lastErr)}`,
   );
 }
+
+/**
+ * Launches `count` profiles of the test build, each bootstrapping from `bootstrap` and contributing;
+ * each is pushed to `into` as soon as it runs, so an afterAll closes it even if a later launch fails.
+ */
+export async function launchMeshBrowsers(
+  count: number,
+  bootstrap: string,
+  into: ExtensionUnderTest[],
+): Promise<void> {
+  for (let i = 0; i < count; i++) {
+    const ext = await launchExtension({ testBuild: true });
+    into.push(ext);
+    const settings = await ext.ask('settings/get');
+    await ext.ask('settings/set', { mesh: { ...settings.mesh, bootstrap: [bootstrap] } });
+    await ext.ask('contribute/set', { on: true });
+  }
+}

@@ -26,7 +26,7 @@ import { meshTransports } from '../../src/mesh/libp2p/transports';
 import { CHUNKS_PROTOCOL } from '../../src/mesh/protocol/ids';
 import { toHex } from '../../src/mesh/protocol/chunk-exchange';
 import { testChunk, testTextChunk } from '../../src/offscreen/mesh-test-hooks';
-import { launchExtension, waitFor, type ExtensionUnderTest } from './_extension';
+import { launchMeshBrowsers, waitFor, type ExtensionUnderTest } from './_extension';
 import { hostileFrame } from './_hostile';
 import type { PageChrome } from './_page-globals';
 
@@ -77,13 +77,7 @@ beforeAll(async () => {
   const ws = addrs.find((a) => a.includes('/ws/'))!;
   relayWs = ws;
   expect(addrs.every((a) => a.startsWith('/ip4/127.0.0.1/'))).toBe(true);
-  for (let i = 0; i < 3; i++) {
-    const ext = await launchExtension({ testBuild: true });
-    browsers.push(ext);
-    const settings = await ext.ask('settings/get');
-    await ext.ask('settings/set', { mesh: { ...settings.mesh, bootstrap: [ws] } });
-    await ext.ask('contribute/set', { on: true });
-  }
+  await launchMeshBrowsers(3, ws, browsers);
   for (const [i, ext] of browsers.entries()) {
     const s = await connected(ext, `browser ${i} connected with a relay reservation`);
     peerIds.push(s.network.peerId!);

@@ -28,7 +28,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EarningsView } from '../../../src/messaging/protocol';
 import { prng, seedFromEnv } from '../../unit/_prng';
-import { launchExtension, waitFor, type ExtensionUnderTest } from '../../e2e/_extension';
+import { launchMeshBrowsers, waitFor, type ExtensionUnderTest } from '../../e2e/_extension';
 import {
   localRuns,
   startInos,
@@ -166,13 +166,7 @@ beforeAll(async () => {
   const relay = await startRelay(dir, { echo: 'inos node' });
   boot = relay.boot;
   expect(boot.startsWith('/ip4/127.0.0.1/')).toBe(true);
-  for (let i = 0; i < 3; i++) {
-    const ext = await launchExtension({ testBuild: true });
-    browsers.push(ext);
-    const settings = await ext.ask('settings/get');
-    await ext.ask('settings/set', { mesh: { ...settings.mesh, bootstrap: [boot] } });
-    await ext.ask('contribute/set', { on: true });
-  }
+  await launchMeshBrowsers(3, boot, browsers);
   for (const [i, ext] of browsers.entries()) {
     await waitFor(
       () => ext.ask('status/get'),

@@ -38,7 +38,7 @@ import { meshTransports } from '../../../src/mesh/libp2p/transports';
 import { CHUNKS_PROTOCOL } from '../../../src/mesh/protocol/ids';
 import { toHex } from '../../../src/mesh/protocol/chunk-exchange';
 import { testChunk } from '../../../src/offscreen/mesh-test-hooks';
-import { launchExtension, waitFor, type ExtensionUnderTest } from '../../e2e/_extension';
+import { launchMeshBrowsers, waitFor, type ExtensionUnderTest } from '../../e2e/_extension';
 import { hostileFrame } from '../../e2e/_hostile';
 import { startRelay, stopAll } from '../market/_procs';
 
@@ -97,13 +97,7 @@ beforeAll(async () => {
   console.info(`hostile-browser seed ${SEED} (MESH_E2E_SEED to replay), ${FRAMES} frames, ${LANES} lanes`);
   dir = mkdtempSync(join(tmpdir(), 'inos-hostile-'));
   ({ boot } = await startRelay(dir, { echo: 'inos node' }));
-  for (let i = 0; i < 2; i++) {
-    const ext = await launchExtension({ testBuild: true });
-    browsers.push(ext);
-    const settings = await ext.ask('settings/get');
-    await ext.ask('settings/set', { mesh: { ...settings.mesh, bootstrap: [boot] } });
-    await ext.ask('contribute/set', { on: true });
-  }
+  await launchMeshBrowsers(2, boot, browsers);
   for (const [i, ext] of browsers.entries()) {
     const s = await waitFor(
       () => ext.ask('status/get'),
