@@ -381,6 +381,16 @@ export interface OffscreenProtocol {
    * upgrade for a browser, or to `addr` when given (a Node peer's webrtc-direct/ws address).
    */
   'test/mesh-dial': { req: { peer: string; addr?: string }; res: { ms: number; remoteAddr: string } };
+  /**
+   * Counts what this node's guard and port judged from peers other than `exclude` since the last
+   * 'start' (the hostile-browser slow test counts its frames at the victim with it): streams (each
+   * /inos/chunks/2 frame is one) admitted and refused by PeerGuard, frames the port refused as
+   * oversize or malformed before any handler, and how many distinct peers did either.
+   */
+  'test/mesh-guard': {
+    req: { op: 'start' | 'read'; exclude?: string[] };
+    res: { admitted: number; refused: number; abuse: number; peers: number };
+  };
   /** What this node thinks of `peer`: reputation score, ban, live connections. */
   'test/mesh-peer': {
     req: { peer: string };

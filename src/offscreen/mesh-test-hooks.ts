@@ -42,6 +42,7 @@ export type MeshTestHandlers = Pick<
   | 'test/mesh-dht'
   | 'test/mesh-peer'
   | 'test/mesh-dial'
+  | 'test/mesh-guard'
 >;
 
 const refused = (): never => {
@@ -56,6 +57,7 @@ export const NO_MESH_TEST_HANDLERS: MeshTestHandlers = {
   'test/mesh-dht': refused,
   'test/mesh-peer': refused,
   'test/mesh-dial': refused,
+  'test/mesh-guard': refused,
 };
 
 export function meshTestHandlers(mesh: MeshHost, enabled: () => boolean): MeshTestHandlers {
@@ -67,7 +69,35 @@ export function meshTestHandlers(mesh: MeshHost, enabled: () => boolean): MeshTe
     return { live: l, node };
   };
   let progressBase = 0;
+  const judged = { admitted: 0, refused: 0, abuse: 0, peers: new Set<string>() };
+  let stopCounting = (): void => undefined;
   return {
+    'test/mesh-guard': ({ op, exclude }) => {
+      const { live: l } = live();
+      if (op === 'start') {
+        stopCounting();
+        const skip = new Set(exclude ?? []);
+        judged.admitted = judged.refused = judged.abuse = 0;
+        judged.peers.clear();
+        const offGuard = l.mesh.guard.observe(({ peer, what, admitted }) => {
+          if (what !== 'stream' || skip.has(peer)) return;
+          judged.peers.add(peer);
+          if (admitted) judged.admitted++;
+          else judged.refused++;
+        });
+        const offAbuse = l.port.onAbuse((peer) => {
+          if (skip.has(peer)) return;
+          judged.peers.add(peer);
+          judged.abuse++;
+        });
+        stopCounting = () => {
+          offGuard();
+          offAbuse();
+        };
+      } else if (op !== 'read') throw new Error("op must be 'start' or 'read'");
+      const { admitted, refused, abuse, peers } = judged;
+      return { admitted, refused, abuse, peers: peers.size };
+    },
     'test/mesh-put-chunks': async ({ seed, chunks, chunkBytes, announce, compressible }) => {
       const { live: l } = live();
       if (!Number.isInteger(chunks) || chunks < 1 || chunks > MAX_TEST_CHUNKS)

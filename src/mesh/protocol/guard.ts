@@ -87,6 +87,13 @@ export class SendBudget {
   }
 }
 
+/** One decision of PeerGuard (for metrics and tests: PeerGuard.observe). */
+export interface GuardDecision {
+  peer: PeerIdString;
+  what: 'message' | 'solicit' | 'stream';
+  admitted: boolean;
+}
+
 /** Forgets idle peers' buckets beyond this many, oldest first, so memory stays bounded. */
 const MAX_TRACKED = 4096;
 
@@ -95,6 +102,7 @@ export class PeerGuard {
   private readonly solicits = new Map<PeerIdString, Bucket>();
   private readonly streams = new Map<PeerIdString, Bucket>();
   private readonly open = new Map<PeerIdString, number>();
+  private readonly observers = new Set<(d: GuardDecision) => void>();
   readonly limits: GuardLimits;
 
   constructor(
@@ -125,20 +133,37 @@ export class PeerGuard {
     return true;
   }
 
+  /** Calls `fn` with every decision from now on (a failing observer is ignored); returns the disposer. */
+  observe(fn: (d: GuardDecision) => void): () => void {
+    this.observers.add(fn);
+    return () => void this.observers.delete(fn);
+  }
+
+  private told(peer: PeerIdString, what: GuardDecision['what'], admitted: boolean): boolean {
+    for (const fn of this.observers) {
+      try {
+        fn({ peer, what, admitted });
+      } catch {
+        // an observer must not change a decision
+      }
+    }
+    return admitted;
+  }
+
   /** A gossip message from `origin`: false means drop it (verdict 'ignore'); the origin is penalised. */
   admitMessage(origin: PeerIdString): boolean {
     if (this.take(this.messages, origin, this.limits.messagesPerSecond, this.limits.messageBurst))
-      return true;
+      return this.told(origin, 'message', true);
     this.reputation.record(origin, 'flood');
-    return false;
+    return this.told(origin, 'message', false);
   }
 
   /** An advert solicitation from `origin`: false means drop it ('ignore'); the origin is penalised. */
   admitSolicit(origin: PeerIdString): boolean {
     if (this.take(this.solicits, origin, this.limits.solicitsPerSecond, this.limits.solicitBurst))
-      return true;
+      return this.told(origin, 'solicit', true);
     this.reputation.record(origin, 'flood');
-    return false;
+    return this.told(origin, 'solicit', false);
   }
 
   /**
@@ -152,8 +177,10 @@ export class PeerGuard {
       !this.take(this.streams, peer, this.limits.streamsPerSecond, this.limits.streamBurst)
     ) {
       this.reputation.record(peer, 'flood');
+      this.told(peer, 'stream', false);
       return null;
     }
+    this.told(peer, 'stream', true);
     this.open.set(peer, n + 1);
     let released = false;
     return () => {
