@@ -219,4 +219,30 @@ describe('PeerGuard', () => {
     for (let i = 0; i < 60; i++) g.admitStream('f');
     expect(rep.isBanned('f')).toBe(true);
   });
+
+  it('tells observers every decision, and a throwing observer changes none', () => {
+    const { rep, clock } = setup();
+    const g = new PeerGuard(() => clock.t, rep, { concurrentStreams: 100, streamBurst: 3, messageBurst: 1 });
+    const seen: string[] = [];
+    const off = g.observe((d) => seen.push(`${d.peer}:${d.what}:${d.admitted}`));
+    g.observe(() => {
+      throw new Error('observer failed');
+    });
+    for (let i = 0; i < 4; i++) g.admitStream('s');
+    g.admitMessage('m');
+    g.admitMessage('m');
+    g.admitSolicit('m');
+    expect(seen).toEqual([
+      's:stream:true',
+      's:stream:true',
+      's:stream:true',
+      's:stream:false',
+      'm:message:true',
+      'm:message:false',
+      'm:solicit:true',
+    ]);
+    off();
+    g.admitStream('s');
+    expect(seen).toHaveLength(7);
+  });
 });
