@@ -16,7 +16,16 @@
  * `npm run test:slow` (needs `npm run build:test` first).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -113,6 +122,43 @@ function startNode(): Promise<string[]> {
   });
 }
 
+/** The network namespace (`net:[inode]`) of each process of the Chromium whose profile is `userDataDir`. */
+function browserNamespaces(userDataDir: string): string[] {
+  const parent = new Map<number, number>();
+  let root = -1;
+  for (const name of readdirSync('/proc')) {
+    const pid = Number(name);
+    if (!Number.isInteger(pid)) continue;
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      parent.set(pid, Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
+      const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+      if (cmd.includes(`--user-data-dir=${userDataDir}`) && !cmd.includes('--type=')) root = pid;
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  if (root < 0) throw new Error(`no browser process with --user-data-dir=${userDataDir}`);
+  const tree = new Set([root]);
+  for (let grew = true; grew;) {
+    grew = false;
+    for (const [pid, ppid] of parent)
+      if (!tree.has(pid) && tree.has(ppid)) {
+        tree.add(pid);
+        grew = true;
+      }
+  }
+  const out: string[] = [];
+  for (const pid of tree) {
+    try {
+      out.push(readlinkSync(`/proc/${pid}/ns/net`));
+    } catch {
+      // gone
+    }
+  }
+  return out;
+}
+
 const connected = (ext: ExtensionUnderTest, what: string) =>
   waitFor(
     () => ext.ask('status/get'),
@@ -123,6 +169,7 @@ const connected = (ext: ExtensionUnderTest, what: string) =>
 describe.skipIf(!run)('three browsers and an inos node in a network namespace the test made', () => {
   beforeAll(async () => {
     console.info(`netns-browsers seed ${SEED} (MESH_E2E_SEED to replay), namespace ${NS}`);
+    const t0 = Date.now();
     process.once('exit', removeNamespace);
     dir = mkdtempSync(join(tmpdir(), 'inos-netns-'));
     makeNamespace();
@@ -148,6 +195,7 @@ describe.skipIf(!run)('three browsers and an inos node in a network namespace th
       const s = await connected(ext, `browser ${i} connected with a relay reservation`);
       peerIds.push(s.network.peerId!);
     }
+    console.info(`netns-browsers: node + 3 browsers connected in ${Date.now() - t0} ms`);
   }, 300_000);
 
   afterAll(async () => {
@@ -163,6 +211,14 @@ describe.skipIf(!run)('three browsers and an inos node in a network namespace th
 
   it('the browsers listen only through the namespace, and exchange capability adverts', async () => {
     expect(new Set(peerIds).size).toBe(3);
+    // Every process of every browser, and the node, runs in the namespace this test made.
+    const ours = `net:[${statSync(`/run/netns/${NS}`).ino}]`;
+    expect(readlinkSync(`/proc/${node!.pid}/ns/net`)).toBe(ours);
+    for (const ext of browsers) {
+      const spaces = browserNamespaces(ext.userDataDir);
+      expect(spaces.length).toBeGreaterThan(1);
+      expect(new Set(spaces)).toEqual(new Set([ours]));
+    }
     for (const [i, ext] of browsers.entries()) {
       const view = await ext.askOffscreen('test/mesh-peer', { peer: peerIds[(i + 1) % 3]! });
       const circuits = view.addrs.filter((a) => a.includes('/p2p-circuit'));
