@@ -27,6 +27,9 @@
  * load 14-15: 251 s, 133 identities (all banned, all reached the victim), 9,665 sent / 10,055
  * judged at the victim, Pss 357 → 391 MiB, 4 honest rounds, 0 chunks fetched again. Per identity
  * (mean): relay dial 0.4 s, WebRTC upgrade 2.4 s, flood 2.6 s, bad frames 0.6 s, ban seen 0.4 s.
+ * With the stop rule above, load 17-27: 371 s, 144 identities all banned, 10,092 sent / 10,538
+ * judged, Pss 284 → 313 MiB, 5 honest rounds, 0 re-fetched. At load 45-50 a run failed: an
+ * honest round lost 15 of 16 chunks to "no provider found" in all 4 tries (a DHT lookup finding).
  * Before the flood phase (bad frames only, 1,000 frames, 6 lanes, load 25-34): ~8 frames per
  * identity, 119 identities; 10⁴ would have taken 50-80 min.
  *
