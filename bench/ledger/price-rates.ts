@@ -82,7 +82,13 @@ await perMib('crypto.sha256', 'crypto', 'sha256', {}, data);
 await perMib('crypto.sha512', 'crypto', 'sha512', {}, data);
 await perMib('crypto.blake3', 'crypto', 'blake3', {}, data);
 await perMib('crypto.hmac_sha256', 'crypto', 'hmac_sha256', { key }, data);
-await perMib('crypto.chacha20poly1305', 'crypto', 'chacha20poly1305_encrypt', { key, nonce: '00'.repeat(12) }, data);
+await perMib(
+  'crypto.chacha20poly1305',
+  'crypto',
+  'chacha20poly1305_encrypt',
+  { key, nonce: '00'.repeat(12) },
+  data,
+);
 await perMib('crypto.aes_gcm', 'crypto', 'aes_gcm_encrypt', { key, iv: '00'.repeat(12) }, data);
 const msg = random(1024);
 const sk = '01'.repeat(32);
@@ -112,5 +118,10 @@ const packed = await (async () => {
 })();
 const d = await time('storage', 'decompress', {}, packed);
 rows.push(['storage.decompress', 'ms/MiB out', d.ms / (d.out / MIB)]);
-console.log(`load ${(await import('node:os')).loadavg().map((x) => x.toFixed(1)).join(' ')}`);
+console.log(
+  `load ${(await import('node:os'))
+    .loadavg()
+    .map((x) => x.toFixed(1))
+    .join(' ')}`,
+);
 for (const [l, u, v] of rows) console.log(`${l.padEnd(32)} ${v.toFixed(2).padStart(9)} ${u}`);
