@@ -6,6 +6,7 @@
  */
 /// <reference types="@webgpu/types" />
 import type { z } from 'zod';
+import type { Price } from './price.ts';
 
 /** The seeds' ResourceLimits, per capsule (a method may tighten them). */
 export interface ResourceLimits {
@@ -129,6 +130,13 @@ export interface CapsuleMethod<S extends z.ZodType = z.ZodType> {
    * which param is secret (shown in the refusal).
    */
   secretParams?: string;
+  /**
+   * The method's work-based price (src/capsules/price.ts; docs/CREDITS.md): credits for an `ok` job
+   * from its input size, params and output, computed the same by contributor and requester. Set it
+   * for every deterministic method whose work can be counted. With it, the engine charges the price
+   * instead of wall time (and enforces the budget on it); without it, the wall-time formula.
+   */
+  price?: Price;
   /**
    * Runs the job. Either writes into `ctx.output(n)` and returns nothing, or returns bytes that the
    * engine copies into the output block (for outputs whose size is unknown up front).

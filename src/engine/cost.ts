@@ -1,5 +1,6 @@
 /**
- * The price of work, in credits (documented for requesters in docs/CREDITS.md):
+ * The wall-time price of work, in credits (documented for requesters in docs/CREDITS.md), for the
+ * methods that have no work-based price (src/capsules/price.ts: a priced method is charged its price):
  *
  *   credits = ceil(cpu_ms) + ceil((input_bytes + output_bytes) / 1 MiB)
  *
@@ -9,11 +10,9 @@
  * milliseconds. A job's cost never exceeds its
  * budget: a job stopped for its budget is charged exactly the budget.
  */
-export const MIB = 1024 * 1024;
+import { dataCredits } from '../capsules/price';
 
-export function dataCredits(bytes: number): number {
-  return Math.ceil(bytes / MIB);
-}
+export { dataCredits, MIB } from '../capsules/price';
 
 export function cpuCredits(cpuMs: number): number {
   return Math.ceil(Math.max(0, cpuMs));

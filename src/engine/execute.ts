@@ -1,4 +1,5 @@
 import { BadInputError, JobStopped, type CapsuleServices, type JobContext } from '../capsules/capsule';
+import type { Price } from '../capsules/price';
 import { cpuCredits, dataCredits } from './cost';
 import type { CapsuleRegistry } from './registry';
 import { assertInputSize, parseParams } from './validate';
@@ -64,6 +65,11 @@ export async function execute(registry: CapsuleRegistry, req: ExecuteRequest): P
     timeoutMs,
     budget,
   });
+  // A priced method (src/capsules/price.ts) is charged its price, not its wall time: the wall-time
+  // meter then only guards against a runaway job, at the capsule's cost cap.
+  let price: Price | undefined;
+  let rawParams: unknown = {};
+  let meterCap = budget;
 
   let params: unknown;
   let resolved;
@@ -71,10 +77,12 @@ export async function execute(registry: CapsuleRegistry, req: ExecuteRequest): P
     resolved = registry.resolve(req.library, req.method);
     const { limits, method } = resolved;
     budget = Math.min(budget, limits.costCap);
+    meterCap = budget;
     timeoutMs = limits.timeoutMs;
     if (req.deadlineMs > 0) timeoutMs = Math.min(timeoutMs, req.deadlineMs - req.wallClock());
     assertInputSize(req.input.length, limits.maxInputBytes, req.library, req.method);
-    const parsed = method.params.safeParse(parseParams(req.params));
+    rawParams = parseParams(req.params);
+    const parsed = method.params.safeParse(rawParams);
     if (!parsed.success)
       throw new BadInputError(
         `bad params for ${req.library}.${req.method}: ${parsed.error.issues
@@ -97,6 +105,20 @@ export async function execute(registry: CapsuleRegistry, req: ExecuteRequest): P
     };
 
   const { limits, method } = resolved;
+  if (method.price) {
+    price = method.price;
+    meterCap = limits.costCap;
+    // Its price with no output is the least the job can cost: a budget below it buys nothing.
+    const least = price({ inputBytes: req.input.length, params: rawParams, output: new Uint8Array(0) });
+    if (least > budget)
+      return {
+        ...finish(
+          'budgetExhausted',
+          `a budget of ${budget} credits cannot cover this ${req.library}.${req.method} job: its price is at least ${least} credits (docs/CREDITS.md)`,
+        ),
+        costUsed: 0,
+      };
+  }
   let output: Uint8Array | null = null;
   const memories = new Set<WebAssembly.Memory>();
   let memoryPeak = 0;
@@ -110,7 +132,7 @@ export async function execute(registry: CapsuleRegistry, req: ExecuteRequest): P
     req.beat?.();
     if (req.cancelled()) throw new JobStopped('cancelled');
     if (req.clock() - started > timeoutMs) throw new JobStopped('timeout');
-    if (cost() > budget) throw new JobStopped('budget');
+    if (cost() > meterCap) throw new JobStopped('budget');
     if (memories.size > 0 && memoryBytes() > limits.maxMemoryBytes) throw new JobStopped('memory');
   };
   const ctx: JobContext = {
@@ -146,7 +168,20 @@ export async function execute(registry: CapsuleRegistry, req: ExecuteRequest): P
     const returned = await method.run(ctx, params);
     if (returned) ctx.output(returned.length).set(returned);
     checkpoint();
-    return { ...finish('ok', '', output ?? ctx.output(0)), copiedBytes: returned ? returned.length : 0 };
+    const out = output ?? ctx.output(0);
+    const copiedBytes = returned ? returned.length : 0;
+    if (price === undefined) return { ...finish('ok', '', out), copiedBytes };
+    const charged = price({ inputBytes: req.input.length, params: rawParams, output: out });
+    if (charged > budget)
+      return {
+        ...finish(
+          'budgetExhausted',
+          `stopped: the job's price of ${charged} credits is over its budget of ${budget} credits`,
+        ),
+        costUsed: budget,
+        copiedBytes,
+      };
+    return { ...finish('ok', '', out), costUsed: charged, copiedBytes };
   } catch (err) {
     if (err instanceof JobStopped) {
       const status: JobStatus =
@@ -164,6 +199,8 @@ export async function execute(registry: CapsuleRegistry, req: ExecuteRequest): P
             : err.reason === 'timeout'
               ? `stopped: the time limit of ${Math.round(timeoutMs)} ms passed`
               : 'stopped: cancelled');
+      // A priced job stopped for its budget is charged the budget; stopped otherwise, the work done.
+      if (price !== undefined && err.reason === 'budget') return { ...finish(status, why), costUsed: budget };
       return finish(status, why);
     }
     if (err instanceof BadInputError) return finish('badInput', err.message);

@@ -23,6 +23,7 @@ export class Reputation {
   readonly trustAfter: number;
   readonly maxStrikes: number;
   readonly #records = new Map<string, ContributorRecord>();
+  readonly #overclaims = new Map<string, number>();
 
   constructor(opts: ReputationOptions = {}) {
     this.trustAfter = positiveInt(opts.trustAfter ?? 10, 'trustAfter');
@@ -57,6 +58,20 @@ export class Reputation {
   recordInvalid(id: string): void {
     const r = this.get(id);
     this.#records.set(id, { ...r, streak: 0, strikes: r.strikes + 1, invalid: r.invalid + 1 });
+  }
+
+  /**
+   * A result whose claimed cost was above the job's work-based price (src/capsules/price.ts): it is
+   * paid the price, so the claim gained nothing; counted as a signal, not a strike (a contributor on
+   * another version of the price table overclaims honestly).
+   */
+  recordOverclaim(id: string): void {
+    this.#overclaims.set(id, (this.#overclaims.get(id) ?? 0) + 1);
+  }
+
+  /** Results of `id` that claimed more than their price. */
+  overclaims(id: string): number {
+    return this.#overclaims.get(id) ?? 0;
   }
 
   snapshot(): Record<string, ContributorRecord> {

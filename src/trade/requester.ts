@@ -11,8 +11,13 @@
  *             (status, output hash); a trusted contributor is replicated with probability 1/n
  *             (Reputation.needsReplica); a disagreement brings one more run, the minority is
  *             penalised and paid nothing;
- *   pay       each agreeing contributor is paid its costUsed (≤ budget) by a payer-signed pay record
- *             (ledger Payments.pay), sent as a MarketPayment; then the rest of the hold is released.
+ *   pay       each agreeing contributor is paid by a payer-signed pay record (ledger Payments.pay),
+ *             sent as a MarketPayment; then the rest of the hold is released. The amount is never
+ *             one contributor's word alone: for a method with a work-based price
+ *             (src/capsules/price.ts) min(its claimed costUsed, the price we compute from the job's
+ *             input, params and verified output, budget), a claim above the price is recorded
+ *             ('overclaimed', Reputation.recordOverclaim); for an unpriced method, the lowest
+ *             costUsed claimed in the agreeing quorum (≤ budget), paid to each of them.
  *
  * A contributor that does not answer within the deadline, or vanishes, is dropped for this job and
  * the run goes to another one; it is never paid. No timer is started here: deadlines are RPC
@@ -27,6 +32,7 @@ import {
   type PaymentBundle,
   type PledgeBundle,
 } from '../ledger/index.ts';
+import { priceOf } from '../capsules/price.ts';
 import { Reputation } from '../market/reputation.ts';
 import { WorkUnit } from '../market/work-unit.ts';
 import type { MeshNode } from '../mesh/protocol/node.ts';
@@ -71,6 +77,8 @@ export type MarketEventKind =
   | 'verified'
   | 'penalised'
   | 'paid'
+  /** A contributor claimed more than the job's work-based price; it is paid the price. */
+  | 'overclaimed'
   | 'released'
   /** A claim's audited head is not on this wallet's chain: the whole chain goes with the pledge or pay. */
   | 'whole-chain';
@@ -93,6 +101,8 @@ export interface JobDone {
   /** Micro-credits paid, per contributor node id. */
   paid: Record<string, number>;
   penalised: string[];
+  /** Contributors that claimed more than the job's work-based price (credits claimed, price). */
+  overclaimed?: Record<string, { claimed: number; price: number }>;
   runs: number;
   /** Accepted on one trusted result (adaptive replication). */
   unchecked: boolean;
@@ -287,8 +297,9 @@ export class MarketRequester {
     let spent = 0;
     try {
       const done = await this.#verify(jobId, job, redundancy, hold.id, inputs, onEvent, signal, escrow);
+      const credits = this.#payable(job, done.report, done.valid, onEvent);
       for (const [contributor, r] of done.valid) {
-        const amount = Math.min(r.costUsed * MICRO_CREDITS_PER_CREDIT, budgetMicro);
+        const amount = Math.min((credits.get(contributor) ?? 0) * MICRO_CREDITS_PER_CREDIT, budgetMicro);
         if (amount < 1 && !escrow.open.has(contributor)) continue;
         const opts = this.#bundleFor(contributor, jobId, onEvent);
         const bundle =
@@ -323,6 +334,39 @@ export class MarketRequester {
       await this.#o.payments.release(hold.id, 'job finished: unspent budget returned');
       onEvent({ kind: 'released', jobId, credits: budgetMicro * redundancy - spent });
     }
+  }
+
+  /**
+   * Credits each agreeing contributor is paid (before the budget cap): for a priced method
+   * min(claimed, our own price of the job); otherwise the quorum's lowest claim. Records overclaims.
+   */
+  #payable(
+    job: MarketJob,
+    report: JobDone,
+    valid: Map<string, { costUsed: number }>,
+    onEvent: (e: MarketEvent) => void,
+  ): Map<string, number> {
+    const price = report.status === 'ok' ? jobPrice(job, report.output) : undefined;
+    const lowest = Math.min(...[...valid.values()].map((r) => r.costUsed));
+    const out = new Map<string, number>();
+    for (const [contributor, r] of valid) {
+      if (price === undefined) {
+        out.set(contributor, lowest);
+        continue;
+      }
+      out.set(contributor, Math.min(r.costUsed, price));
+      if (r.costUsed > price) {
+        this.reputation.recordOverclaim(contributor);
+        (report.overclaimed ??= {})[contributor] = { claimed: r.costUsed, price };
+        onEvent({
+          kind: 'overclaimed',
+          jobId: report.jobId,
+          contributor,
+          detail: `claimed ${r.costUsed} credits; the job's price is ${price} (paid the price)`,
+        });
+      }
+    }
+    return out;
   }
 
   /**
@@ -644,4 +688,18 @@ export class MarketRequester {
     this.#waiters = [];
     for (const w of waiters) w();
   }
+}
+
+/** The work-based price of a finished job (src/capsules/price.ts), or undefined when its method has none. */
+export function jobPrice(job: MarketJob, output: Uint8Array): number | undefined {
+  const price = priceOf(job.capsule, job.method);
+  if (price === undefined) return undefined;
+  let params: unknown = {};
+  try {
+    if (job.params.trim() !== '') params = JSON.parse(job.params);
+  } catch {
+    // The engine answers such params with badInput, never ok: no price to compute.
+    return undefined;
+  }
+  return price({ inputBytes: job.input?.length ?? 0, params, output });
 }

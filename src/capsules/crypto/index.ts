@@ -12,6 +12,7 @@
  */
 import { z } from 'zod';
 import { method, type Capsule } from '../capsule.ts';
+import { METHOD_PRICES } from '../price.ts';
 import { hexBytes, hexBytesUpTo } from './hex.ts';
 import { TAG_BYTES, aesGcmDecrypt, aesGcmEncrypt, chachaDecryptInto, chachaEncryptInto } from './aead.ts';
 import { ED25519_MAX_MESSAGE, ed25519Sign, ed25519Verify } from './ed25519.ts';
@@ -62,16 +63,19 @@ export const cryptoCapsule: Capsule = {
   },
   methods: {
     sha256: method({
+      price: METHOD_PRICES['crypto.sha256'],
       params: noParams,
       summary: 'SHA-256 of the input (FIPS 180-4) → 32 bytes',
       run: (ctx) => shaDigest('SHA-256', ctx.input, ctx.checkpoint),
     }),
     sha512: method({
+      price: METHOD_PRICES['crypto.sha512'],
       params: noParams,
       summary: 'SHA-512 of the input (FIPS 180-4) → 64 bytes',
       run: (ctx) => shaDigest('SHA-512', ctx.input, ctx.checkpoint),
     }),
     blake3: method({
+      price: METHOD_PRICES['crypto.blake3'],
       params: noParams,
       summary: 'BLAKE3 of the input → 32 bytes',
       run: async (ctx) => {
@@ -80,12 +84,14 @@ export const cryptoCapsule: Capsule = {
       },
     }),
     hmac_sha256: method({
+      price: METHOD_PRICES['crypto.hmac_sha256'],
       secretParams: 'params.key (the HMAC key)',
       params: z.strictObject({ key: hexBytesUpTo('key', MAX_PARAM_BYTES) }),
       summary: 'HMAC-SHA256 (RFC 2104) of the input under params.key (hex, any length) → 32 bytes',
       run: (ctx, p) => hmacSha256(p.key, ctx.input, ctx.checkpoint),
     }),
     ed25519_sign: method({
+      price: METHOD_PRICES['crypto.ed25519_sign'],
       secretParams: 'params.secretKey (an Ed25519 secret key)',
       params: z.strictObject({ secretKey: hexBytes('secretKey', [32]) }),
       summary: 'Ed25519 signature (RFC 8032) of the input (≤ 1 MiB) under params.secretKey → 64 bytes',
@@ -93,6 +99,7 @@ export const cryptoCapsule: Capsule = {
       run: (ctx, p) => ed25519Sign(p.secretKey, ctx.input),
     }),
     ed25519_verify: method({
+      price: METHOD_PRICES['crypto.ed25519_verify'],
       params: z.strictObject({
         publicKey: hexBytes('publicKey', [32]),
         signature: hexBytes('signature', [64]),
@@ -103,6 +110,7 @@ export const cryptoCapsule: Capsule = {
       run: (ctx, p) => Uint8Array.of(ed25519Verify(p.publicKey, p.signature, ctx.input) ? 1 : 0),
     }),
     chacha20poly1305_encrypt: method({
+      price: METHOD_PRICES['crypto.chacha20poly1305_encrypt'],
       secretParams: 'params.key (the cipher key)',
       params: chachaParams,
       summary: 'ChaCha20-Poly1305 (RFC 8439) encryption of the input → ciphertext ‖ 16-byte tag',
@@ -117,6 +125,7 @@ export const cryptoCapsule: Capsule = {
         ),
     }),
     chacha20poly1305_decrypt: method({
+      price: METHOD_PRICES['crypto.chacha20poly1305_decrypt'],
       secretParams: 'params.key (the cipher key)',
       params: chachaParams,
       summary:
@@ -125,12 +134,14 @@ export const cryptoCapsule: Capsule = {
         chachaDecryptInto(p.key, p.nonce, p.aad ?? EMPTY, ctx.input, (n) => ctx.output(n), ctx.checkpoint),
     }),
     aes_gcm_encrypt: method({
+      price: METHOD_PRICES['crypto.aes_gcm_encrypt'],
       secretParams: 'params.key (the cipher key)',
       params: gcmParams,
       summary: 'AES-GCM (128/192/256-bit key, 12-byte iv) encryption of the input → ciphertext ‖ 16-byte tag',
       run: (ctx, p) => aesGcmEncrypt(p.key, p.iv, p.aad ?? EMPTY, ctx.input, ctx.checkpoint),
     }),
     aes_gcm_decrypt: method({
+      price: METHOD_PRICES['crypto.aes_gcm_decrypt'],
       secretParams: 'params.key (the cipher key)',
       params: gcmParams,
       summary: 'AES-GCM decryption of ciphertext ‖ tag → plaintext, or "authentication failed"',

@@ -8,6 +8,7 @@
  */
 import { z } from 'zod';
 import { BadInputError, method, type Capsule } from '../capsule.ts';
+import { METHOD_PRICES } from '../price.ts';
 import { sharedSimdKernel } from './dsha256-simd.ts';
 import { parseSearchParams } from './job.ts';
 import { searchCpu } from './search-cpu.ts';
@@ -90,6 +91,7 @@ export const powCapsule: Capsule = {
       },
     }),
     verify: method({
+      price: METHOD_PRICES['pow.verify'],
       params: verifyParams,
       summary: 'one double-SHA256 of the header → {valid: hash ≤ target, hash}',
       limits: { timeoutMs: 1000 },

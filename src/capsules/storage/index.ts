@@ -11,6 +11,7 @@
  */
 import { z } from 'zod';
 import { method, type Capsule, type JobContext } from '../capsule.ts';
+import { METHOD_PRICES } from '../price.ts';
 import { bytesToHex, hexToBytes } from '../crypto/hex.ts';
 import {
   BROTLI_WINDOW,
@@ -119,17 +120,20 @@ export function createStorageCapsule(deps: StorageCapsuleDeps = {}): Capsule {
     },
     methods: {
       compress: method({
+        price: METHOD_PRICES['storage.compress'],
         params: z.strictObject({ quality, window: windowBits }),
         summary: `brotli-compresses the input into one standard stream (quality 0-11, default ${DEFAULT_QUALITY}; 10-11 only up to 1 MiB)`,
         run: async (ctx, p) =>
           brotliCompress(await brotli(), ctx.input, p.quality, ctx.checkpoint, MAX_OUTPUT),
       }),
       decompress: method({
+        price: METHOD_PRICES['storage.decompress'],
         params: z.strictObject({}),
         summary: `decodes exactly one brotli stream (at most ${MAX_INPUT} bytes out)`,
         run: async (ctx) => brotliDecompress(await brotli(), ctx.input, MAX_INPUT, ctx.checkpoint),
       }),
       put: method({
+        price: METHOD_PRICES['storage.put'],
         params: z.strictObject({
           quality,
           chunkSize: z

@@ -1,0 +1,112 @@
+/**
+ * Work-based prices (docs/CREDITS.md "Work-based prices"): what a deterministic method's job costs,
+ * from what it did — bytes hashed, encrypted, compressed; hashes tried — never from how long it took
+ * on a busy machine. A price is a pure function of the job's input size, its params (the JSON the
+ * requester sent, not the schema-parsed form) and its output, so the contributor's engine and the
+ * requester compute the same number: the requester pays min(claimed, its own price, budget) and a
+ * contributor cannot inflate its earnings (src/trade/requester.ts).
+ *
+ * One credit stays one millisecond of a reference worker's CPU (the rates below are measured
+ * milliseconds per MiB, rounded up; the sources are in docs/CREDITS.md), plus one credit per MiB
+ * moved (input and output together), as the wall-time formula charges. Every price is at least the
+ * price of the same job with an empty output (the engine refuses up front a budget below that).
+ *
+ * Light on purpose: no capsule implementation is imported, so the requester side (CLI, extension
+ * page, library) can price a job without loading wasm libraries.
+ */
+export const MIB = 1024 * 1024;
+
+/** What a price is computed from: the same on both sides of the market. */
+export interface PriceInput {
+  inputBytes: number;
+  /** The params as sent, JSON-parsed (unvalidated; a price reads them defensively). */
+  params: unknown;
+  /** The job's output (the result's bytes, verified by the requester's quorum). */
+  output: Uint8Array;
+}
+
+/** Credits for a finished (`ok`) job of a method; a whole number ≥ 0. */
+export type Price = (job: PriceInput) => number;
+
+/** One credit per MiB moved, input and output counted together, rounded up. */
+export function dataCredits(bytes: number): number {
+  return Math.ceil(bytes / MIB);
+}
+
+/** `rate` credits per MiB of `bytes` of work, rounded up. */
+export function perMib(rate: number, bytes: number): number {
+  return Math.ceil((rate * bytes) / MIB);
+}
+
+/** Work credits per MiB of input (ms per MiB on a reference worker, rounded up). */
+export const RATES = {
+  /** SHA-256, SHA-512, HMAC-SHA256, BLAKE3: 913 and 685 MB/s on one Node worker (bench/results/capsules.json). */
+  hash: 2,
+  /** ChaCha20-Poly1305: 99 MB/s on one worker (bench/results/capsules.json). */
+  chacha: 11,
+  /** AES-GCM (WebCrypto): 2.1-2.5× ChaCha20-Poly1305's time in the same run (bench/ledger/price-rates.ts). */
+  aesGcm: 24,
+  /** One Ed25519 signature or verification (bench/ledger/price-rates.ts, busy machine), plus `hash` per MiB. */
+  ed25519Op: 4,
+  /** Brotli decompression, per MiB of output: 177 MB/s (bench/results/capsules.json). */
+  decompress: 6,
+} as const;
+
+/**
+ * Brotli compression, credits per MiB of input by quality 0-11: q9 is 183 ms/MiB (5.47 MB/s on the
+ * headers corpus, bench/results/capsules.json); the others scale by their time against q9 in one
+ * run of bench/ledger/price-rates.ts; q10-11 by the ~2 s per MiB docs/CREDITS.md gives them.
+ */
+export const COMPRESS_RATES: readonly number[] = [20, 25, 30, 32, 70, 100, 100, 100, 183, 183, 2000, 2000];
+/** storage's default quality (src/capsules/storage/brotli-codec.ts DEFAULT_QUALITY). */
+const DEFAULT_QUALITY = 5;
+
+function field(params: unknown, key: string): unknown {
+  return typeof params === 'object' && params !== null && !Array.isArray(params)
+    ? (params as Record<string, unknown>)[key]
+    : undefined;
+}
+
+function compressRate(params: unknown): number {
+  const q = field(params, 'quality');
+  const quality = typeof q === 'number' && Number.isInteger(q) && q >= 0 && q <= 11 ? q : DEFAULT_QUALITY;
+  return COMPRESS_RATES[quality] ?? COMPRESS_RATES[DEFAULT_QUALITY]!;
+}
+
+const moved = (j: PriceInput) => dataCredits(j.inputBytes + j.output.length);
+const hashing: Price = (j) => perMib(RATES.hash, j.inputBytes) + moved(j);
+const chacha: Price = (j) => perMib(RATES.chacha, Math.max(j.inputBytes, j.output.length)) + moved(j);
+const aesGcm: Price = (j) => perMib(RATES.aesGcm, Math.max(j.inputBytes, j.output.length)) + moved(j);
+const ed25519: Price = (j) => RATES.ed25519Op + perMib(RATES.hash, j.inputBytes) + moved(j);
+
+/**
+ * The priced methods, by `library.method`. Each capsule's method declares the same function as its
+ * `price` (tests/unit/capsules/price.test.ts checks both agree). Methods absent here have no
+ * work-based price: their jobs are charged by the wall-time formula (src/engine/cost.ts) and a
+ * requester pays the lowest claim of its agreeing quorum.
+ */
+export const METHOD_PRICES: Readonly<Record<string, Price>> = {
+  'crypto.sha256': hashing,
+  'crypto.sha512': hashing,
+  'crypto.blake3': hashing,
+  'crypto.hmac_sha256': hashing,
+  'crypto.ed25519_sign': ed25519,
+  'crypto.ed25519_verify': ed25519,
+  'crypto.chacha20poly1305_encrypt': chacha,
+  'crypto.chacha20poly1305_decrypt': chacha,
+  'crypto.aes_gcm_encrypt': aesGcm,
+  'crypto.aes_gcm_decrypt': aesGcm,
+  'storage.compress': (j) => perMib(compressRate(j.params), j.inputBytes) + moved(j),
+  'storage.decompress': (j) => perMib(RATES.decompress, j.output.length) + moved(j),
+  // A put compresses, seals (ChaCha20-Poly1305) and BLAKE3-addresses every chunk of its input.
+  'storage.put': (j) => perMib(compressRate(j.params) + RATES.chacha + RATES.hash, j.inputBytes) + moved(j),
+  // One double hash of 80 bytes.
+  'pow.verify': (j) => 1 + moved(j),
+};
+
+/** The price of `library.method`, or undefined when it has none. */
+export function priceOf(library: string, method: string): Price | undefined {
+  return Object.hasOwn(METHOD_PRICES, `${library}.${method}`)
+    ? METHOD_PRICES[`${library}.${method}`]
+    : undefined;
+}
