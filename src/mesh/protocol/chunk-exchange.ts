@@ -10,7 +10,7 @@
  * stream (a "lane"), pipelined with a requestId each and answered in any order, so a chunk costs no
  * stream open (a new WebRTC data channel) and no FIN/FIN_ACK close. A provider that refuses
  * /inos/chunks/2 is asked one stream per chunk on /inos/chunks/1 for V1_RETRY_MS. Both protocols
- * are served.
+ * are served. Liveness probes (`probe`) go over the same lane as the wants.
  */
 import { blake3Digest } from '../../capsules/crypto/hash.ts';
 import { CHUNKS_PROTOCOL, CHUNKS_PROTOCOL_V2 } from './ids.ts';
@@ -446,6 +446,34 @@ export class ChunkExchange {
       }
     }
     throw last;
+  }
+
+  /**
+   * A liveness probe (liveness.ts): a have-query for `hash` on the path a fetch takes, the peer's
+   * /inos/chunks/2 lane (opened if need be), or an /inos/chunks/1 stream for a peer without it.
+   * Resolves on any answer; rejects with the MeshError of the path ('timeout': connected, no answer).
+   */
+  async probe(peer: PeerIdString, hash: Uint8Array, timeoutMs: number): Promise<void> {
+    const lane = await this.lane(peer, timeoutMs);
+    if (lane !== null) {
+      this.nextId = (this.nextId % 0xffff_ffff) + 1;
+      const id = this.nextId;
+      await lane.ask(
+        encodeChunk({ kind: 'want', hashes: [hash], sendBlock: false, requestId: id }),
+        id,
+        timeoutMs,
+      );
+      return;
+    }
+    await this.port.request(
+      peer,
+      CHUNKS_PROTOCOL,
+      encodeChunk({ kind: 'want', hashes: [hash], sendBlock: false }),
+      {
+        timeoutMs,
+        maxResponseBytes: LIMITS.chunkFrameBytes,
+      },
+    );
   }
 
   /** One want for a block: on the provider's lane (/inos/chunks/2), else its own /inos/chunks/1 stream. */
