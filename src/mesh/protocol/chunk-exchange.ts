@@ -367,8 +367,8 @@ export class ChunkExchange {
    * then of the providers the DHT names; a lookup that names no provider not yet tried is repeated
    * (LOOKUP_TRIES): a lookup whose query timed out on a busy peer comes back empty, which cost
    * 4-7 of 16 chunks per round between two browsers at load 30 ("no provider found"). A want lost
-   * with its lane (the provider closed it, "Close called") is asked again once on a fresh lane
-   * while the provider is still connected.
+   * with its lane (the provider closed it, "Close called") is asked again once on a fresh lane,
+   * after every other candidate (a provider whose document closed must not hold the chunk up).
    */
   private async fetchOne(
     hash: Uint8Array,
@@ -432,12 +432,14 @@ export class ChunkExchange {
         if (last.code === 'aborted') throw last;
         if (last.code === 'declined' && !given.includes(peer) && !found.includes(peer)) holderMisses++;
         if (last.code === 'unreachable') {
-          if (!reissued.has(peer) && this.port.peers().includes(peer)) {
-            // Its lane ended under the want while the peer is still connected: once more, fresh lane.
+          // Gone for this fetch: others are asked first. When nobody else is left, it is asked once
+          // more on a fresh lane (its lane may have ended under the want while it stays up).
+          state.gone.add(peer);
+          if (!reissued.has(peer)) {
             reissued.add(peer);
             tried.delete(peer);
             report.lookups.reissued++;
-          } else state.gone.add(peer);
+          }
         }
       } finally {
         const n = (this.inflight.get(peer) ?? 1) - 1;

@@ -103,7 +103,7 @@ describe(`no chunk of a published set is lost (seed ${SEED})`, () => {
     });
     const f = exchange(fetcher.port, () => undefined);
     try {
-      // The provider is named (as a job's requester is): the DHT plays no part.
+      // The provider is named (as a job's requester is), and it is the only one.
       const report = await f.ex.fetch(hashes, {
         from: [provider.port.self],
         parallel: 8,
@@ -114,7 +114,6 @@ describe(`no chunk of a published set is lost (seed ${SEED})`, () => {
       expect([...report.failed.values()].map((e) => e.message)).toEqual([]);
       expect(report.chunks.size).toBe(chunks.length);
       expect(report.lookups.reissued).toBeGreaterThan(0);
-      expect(report.lookups.made).toBe(0);
     } finally {
       f.stop();
       p.stop();
