@@ -47,7 +47,10 @@ export class MeshNode {
         if (this.disposers.length > 0) this.liveness.suspect(peer);
       },
     });
-    this.liveness = new LivenessProbe(port, this.reputation, options.random, options.liveness);
+    // Probes take the fetches' path (the /inos/chunks/2 lane), so they test what a fetch uses.
+    this.liveness = new LivenessProbe(port, this.reputation, options.random, options.liveness, (p, h, t) =>
+      this.chunks.probe(p, h, t),
+    );
     this.guard = new PeerGuard(() => port.now(), this.reputation, options.limits);
     this.adverts = new AdvertTable(port, this.reputation, this.guard);
     this.chunks = new ChunkExchange(port, this.reputation, this.guard, options.source, options.random);
