@@ -81,6 +81,8 @@ export interface MarketEvent {
   contributor?: string;
   /** Micro-credits, for 'paid' and 'released'. */
   credits?: number;
+  /** 'paid': bytes of the MarketPayment frame sent (the bundle: the chain records after the payee's audited head). */
+  bytes?: number;
   detail?: string;
 }
 
@@ -296,20 +298,16 @@ export class MarketRequester {
           (await this.#o.payments.pay(hold.id, contributor, amount, what, opts));
         spent += amount;
         done.report.paid[contributor] = amount;
+        const frame = encodePayment({ jobId, bundle: JSON.stringify(bundle) });
         const reply = await this.#o.node.rpc
-          .call(
-            r.peer,
-            MARKET_METHODS.pay,
-            encodePayment({ jobId, bundle: JSON.stringify(bundle) }),
-            30_000,
-            signal,
-          )
+          .call(r.peer, MARKET_METHODS.pay, frame, 30_000, signal)
           .catch((err: unknown) => ({ status: 'failed' as const, message: String(err) }));
         onEvent({
           kind: 'paid',
           jobId,
           contributor,
           credits: amount,
+          bytes: frame.length,
           ...(reply.status === 'ok' ? {} : { detail: `payee did not confirm: ${reply.message}` }),
         });
       }
