@@ -377,6 +377,10 @@ export class MarketRequester {
   }> {
     const unit = new WorkUnit(jobId, { quorum: redundancy, maxResults: redundancy + 2 });
     const tried = new Set<PeerIdString>();
+    // Contributors whose offer or run was lost to the transport (a stream that broke, a dial that
+    // failed), offered the job once more: with as many contributors as the quorum, one broken
+    // stream otherwise left the job unverifiable ("no other contributor is left").
+    const retried = new Set<PeerIdString>();
     const results = new Map<string, { peer: PeerIdString; result: MarketResult; output: Uint8Array }>();
     let runs = 0;
     // Why contributors declined ("paused by the contributor"), for the error when nobody is left.
@@ -397,6 +401,13 @@ export class MarketRequester {
           const r = await this.#attempt(jobId, job, holdId, inputs, c.peer, onEvent, signal, escrow);
           if (r === 'busy') {
             busy = true;
+            continue;
+          }
+          if (r === 'lost') {
+            if (!retried.has(c.peer)) {
+              retried.add(c.peer);
+              tried.delete(c.peer);
+            }
             continue;
           }
           if (r === null) continue;
@@ -487,7 +498,10 @@ export class MarketRequester {
     };
   }
 
-  /** Offer → claim → run → result from one contributor; null when it declined, failed or lied about its bytes. */
+  /**
+   * Offer → claim → run → result from one contributor; null when it declined, failed or lied about
+   * its bytes; 'lost' when the transport failed (the offer or run call threw: worth one more try).
+   */
   async #attempt(
     jobId: string,
     job: MarketJob,
@@ -497,7 +511,7 @@ export class MarketRequester {
     onEvent: (e: MarketEvent) => void,
     signal: AbortSignal | undefined,
     escrow: JobEscrow,
-  ): Promise<{ result: MarketResult; output: Uint8Array } | 'busy' | null> {
+  ): Promise<{ result: MarketResult; output: Uint8Array } | 'busy' | 'lost' | null> {
     const { node, signer } = this.#o;
     const now = node.port.now();
     const offer = signFrame(
@@ -531,7 +545,8 @@ export class MarketRequester {
       claim = d.frame;
     } catch (err) {
       if (signal?.aborted) throw err;
-      return reissue(`offer failed: ${err instanceof Error ? err.message : String(err)}`);
+      reissue(`offer failed: ${err instanceof Error ? err.message : String(err)}`);
+      return 'lost';
     }
     const samePeer = this.#o.samePeer ?? (() => true);
     if (!verifyFrame('claim', claim, claim.contributor) || !samePeer(peer, claim.contributor))
@@ -575,7 +590,8 @@ export class MarketRequester {
       result = d.frame;
     } catch (err) {
       if (signal?.aborted) throw err;
-      return lost(`no result before the deadline: ${err instanceof Error ? err.message : String(err)}`);
+      await lost(`no result before the deadline: ${err instanceof Error ? err.message : String(err)}`);
+      return 'lost';
     }
     if (
       result.contributor !== claim.contributor ||

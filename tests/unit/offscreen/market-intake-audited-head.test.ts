@@ -75,15 +75,16 @@ describe(
           now,
         }).handlers();
         const engine = {
-          submit: (s: { params: string }): Promise<JobOutcome> =>
+          submit: (s: { params?: string }): Promise<JobOutcome> =>
             Promise.resolve({
               id: '',
               status: 'ok',
-              output: blake3(new TextEncoder().encode(s.params)),
+              output: blake3(new TextEncoder().encode(s.params ?? '')),
               costUsed: 1,
               error: '',
               worker: 0,
               ms: 1,
+              bytesCopied: 0,
             }),
         };
         const intake = new MarketIntake({
