@@ -55,6 +55,7 @@ export type CoordinatorExcluded =
   | 'market/pledge'
   | 'market/redeem'
   | 'market/pledge-result'
+  | 'market/audited-head'
   | 'market/jobs'
   | 'workflow/start'
   | 'workflow/status'

@@ -67,6 +67,7 @@ export function startBackground(api: WxtBrowser): Coordinator {
     redeem: (bundle, result, work) => wallet.redeem(bundle, result, work),
     pledgeResult: (payer, jobId, result, work) => wallet.pledgeResult(payer, jobId, result, work),
     redeemDue: () => wallet.redeemDue(),
+    auditedHead: (requester) => wallet.auditedHead(requester),
     changed: () => void scheduler.tick().catch((err: unknown) => log('scheduler tick failed', err)),
     now: Date.now,
   });

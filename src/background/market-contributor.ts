@@ -13,6 +13,8 @@
  *   document's memory); `market/pledge-result` records the returned result's hash; `redeemDue`
  *   (the reconcile alarm) redeems due ones even after the document or the browser restarted. A
  *   pay naming the pledge closes it first; `market/redeem` from the document answers the same.
+ * - `market/audited-head`: how far this ledger audited a requester's chain, which the document's
+ *   contributor tells in each accepting claim, so that requester sends only newer records.
  */
 import { PLEDGE_VOIDED_REASON } from '../ledger';
 import type { Handlers } from '../messaging/messenger';
@@ -35,6 +37,11 @@ export interface MarketContributorBridgeDeps {
   redeem(bundle: unknown, result: string, work: { cpuMs: number }): Promise<number>;
   /** Records a returned job's result hash for its kept pledge (ledger Payments.pledgeResult). */
   pledgeResult?(payer: string, jobId: string, result: string, work: { cpuMs: number }): Promise<boolean>;
+  /**
+   * This wallet's audited head of a requester's chain (ledger Payments.auditedChainHead): the offscreen
+   * contributor tells it in its claims. Absent: every claim carries none (whole chains).
+   */
+  auditedHead?(requester: string): Promise<{ seq: number; hash: string } | undefined>;
   /** Redeems the kept pledges that are due (ledger Payments.redeemDue). */
   redeemDue?(): Promise<{ payer: string; jobId: string; credits: number }[]>;
   /** A job's record changed: fill (or stop over-filling) the worker slots. */
@@ -178,6 +185,13 @@ export class MarketContributorBridge {
     return { kept: await this.deps.pledgeResult(req.requester, req.jobId, req.result, { cpuMs }) };
   }
 
+  /** The audited head of a requester's chain, for the document's accepting claims (null: none). */
+  async onAuditedHead(req: { requester: string }): Promise<{ head: { seq: number; hash: string } | null }> {
+    if (!/^[0-9a-f]{64}$/.test(String(req?.requester)))
+      throw new TypeError('market/audited-head: requester must be a node id, 64 lowercase hex digits');
+    return { head: (await this.deps.auditedHead?.(req.requester)) ?? null };
+  }
+
   /** Redeems due pledges (background alarm); each redeemed job shows as paid. Returns how many. */
   async redeemDue(): Promise<number> {
     if (this.deps.redeemDue === undefined) return 0;
@@ -199,6 +213,7 @@ export class MarketContributorBridge {
     | 'market/pledge'
     | 'market/redeem'
     | 'market/pledge-result'
+    | 'market/audited-head'
     | 'market/jobs'
   > {
     return {
@@ -207,6 +222,7 @@ export class MarketContributorBridge {
       'market/pledge': (r) => this.onPledge(r),
       'market/redeem': (r) => this.onRedeem(r),
       'market/pledge-result': (r) => this.onPledgeResult(r),
+      'market/audited-head': (r) => this.onAuditedHead(r),
       'market/jobs': () => this.jobs(),
     };
   }

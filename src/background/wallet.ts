@@ -151,6 +151,12 @@ export class Wallet {
     return this.payments.pledgeResult(payer, jobId, result, work);
   }
 
+  /** This wallet's audited head of `payer`'s chain (Payments.auditedChainHead), for market claims. */
+  async auditedHead(payer: string): Promise<{ seq: number; hash: string } | undefined> {
+    await this.ready;
+    return this.payments.auditedChainHead(payer);
+  }
+
   /** Redeems the kept pledges that are due (Payments.redeemDue): after any restart of anything. */
   async redeemDue(): Promise<{ payer: string; jobId: string; credits: number }[]> {
     await this.ready;

@@ -161,10 +161,19 @@ export class Requester {
     let saving = Promise.resolve();
     // One top-up at a time: lanes short at once wait for the same mint.
     let topping: Promise<void> | null = null;
+    // Checking the balance and taking the hold is one step: a lane passes the gate only once the job
+    // before it holds its escrow (its first event) or ended. Without it, two lanes woken by the same
+    // job's release both saw room for one hold, and the second hold was refused ("uncovered"): in
+    // the 30-job browsers run, every other sha256 job failed that way once the runs had spent a bit.
+    let gate: Promise<void> = Promise.resolve();
     const lane = async (): Promise<void> => {
       for (let i = next++; i < jobs.length; i = next++) {
         const j = jobs[i]!;
+        const passed = gate;
+        let open = () => {};
+        gate = new Promise<void>((r) => (open = r));
         try {
+          await passed;
           if (o.signal?.aborted) throw o.signal.reason ?? new Error('aborted');
           // Escrow must be available: wait for a job in flight to pay and release, else say what is missing.
           for (;;) {
@@ -197,13 +206,17 @@ export class Requester {
               deadlineMs: o.deadlineMs ?? 60_000,
               redundancy: o.redundancy ?? 2,
             },
-            (e) => o.onEvent?.({ ...e, index: i }),
+            (e) => {
+              open(); // its escrow is held (MarketRequester holds before its first event)
+              o.onEvent?.({ ...e, index: i });
+            },
             o.signal,
           );
           const settled = run.then(
             () => undefined,
             () => undefined,
           );
+          void settled.then(open);
           inflight.add(settled);
           try {
             results[i] = await run;
@@ -212,6 +225,8 @@ export class Requester {
           }
         } catch (err) {
           results[i] = err instanceof Error ? err : new Error(String(err));
+        } finally {
+          open();
         }
         saving = saving.then(() => this.file.save());
         o.onResult?.(i, results[i]!);

@@ -246,6 +246,15 @@ export interface BackgroundProtocol {
     req: { requester: string; jobId: string; result: string };
     res: { kept: boolean };
   };
+  /**
+   * offscreen → background: this wallet's audited head of a requester's chain (ledger
+   * Payments.auditedChainHead; hash hex), told in each accepting claim so the requester pledges and
+   * pays only the records after it (`since`); null: never audited, the requester sends its whole chain.
+   */
+  'market/audited-head': {
+    req: { requester: string };
+    res: { head: { seq: number; hash: string } | null };
+  };
   /** The paid mesh jobs this browser ran lately, newest first, each with what became of it. */
   'market/jobs': { req: undefined; res: { jobs: MarketJobView[] } };
   /** offscreen → background: the host booted and asks what it should be doing. */

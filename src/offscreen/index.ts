@@ -101,6 +101,8 @@ export function startComputeHost(api: WxtBrowser, spawnWorker: (index: number) =
       (await sendTo(api.runtime, 'background', 'market/redeem', { bundle, result, cpuMs: work.cpuMs }))
         .credits,
     pledgeResult: (r) => sendTo(api.runtime, 'background', 'market/pledge-result', r),
+    auditedHead: async (requester) =>
+      (await sendTo(api.runtime, 'background', 'market/audited-head', { requester })).head ?? undefined,
     testHooks,
     log: (msg, err) => console.warn(`[inos offscreen market] ${msg}`, err ?? ''),
   });

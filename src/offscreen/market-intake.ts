@@ -12,6 +12,8 @@
  * the job runs) and, when the requester left without paying, its redemption after redeemAfter.
  * Accepted pledges are kept in the background's ledger database, and each returned result's hash is
  * sent there (`market/pledge-result`): the background redeems due ones even after this document closed.
+ * Each accepting claim carries the ledger's audited head of the requester's chain
+ * (`market/audited-head`), so requesters send this browser only the records it has not audited.
  */
 import { builtinCapsules } from '../capsules/builtin';
 import type { JobEngine } from '../engine/job-engine';
@@ -40,7 +42,7 @@ export interface MarketIntakeDeps {
   mesh: { readonly meshNode: MeshNode | null; readonly marketChunks: ChunkHolder };
   /** The wallet identity (the same key as the PeerId: claims and results are signed by it). */
   loadSigner: () => Promise<MarketSigner>;
-  engine: () => JobEngine | null;
+  engine: () => Pick<JobEngine, 'submit'> | null;
   limits: () => IntakeLimits;
   notify: (n: Omit<MarketJobNotice, 'instanceId'>) => Promise<unknown>;
   /** Audits and books a payment bundle in the background's ledger; micro-credits booked. */
@@ -49,6 +51,12 @@ export interface MarketIntakeDeps {
   acceptPledge: (bundle: unknown) => Promise<{ redeemAfter: number; amount: number }>;
   /** Redeems a due pledge (the requester left) in the background's ledger; micro-credits booked. */
   redeem: (bundle: unknown, result: string, work: { cpuMs: number }) => Promise<number>;
+  /**
+   * This wallet's audited head of a requester's chain, from the background's ledger
+   * (`market/audited-head`): told in each accepting claim so the requester pledges and pays only the
+   * records after it. Absent, or failing: the claim carries none and the requester sends its whole chain.
+   */
+  auditedHead?: (requester: string) => Promise<{ seq: number; hash: string } | undefined>;
   /** Tells the background the result hash of a returned job, so it can redeem its pledge itself. */
   pledgeResult?: (r: { requester: string; jobId: string; result: string }) => Promise<unknown>;
   /** Test builds only: lets `test/market-tamper` make this contributor corrupt its outputs. */
@@ -162,9 +170,20 @@ export class MarketIntake {
       receive: (bundle, work) => this.deps.receive(bundle, work),
       acceptPledge: (bundle) => this.deps.acceptPledge(bundle),
       redeem: (bundle, result, work) => this.deps.redeem(bundle, result, work),
+      ...(this.deps.auditedHead ? { auditedHead: (requester: string) => this.#auditedHead(requester) } : {}),
       ...(this.deps.testHooks ? { tamper: (o: Uint8Array) => (this.#tamper ? corrupt(o) : o) } : {}),
       onEvent: (e) => this.#event(e),
     });
+  }
+
+  /** The ledger's head, or none when the background does not answer (the requester sends the whole chain). */
+  async #auditedHead(requester: string): Promise<{ seq: number; hash: string } | undefined> {
+    try {
+      return await this.deps.auditedHead?.(requester);
+    } catch (err) {
+      this.deps.log?.('market/audited-head not answered: this claim carries no audited head', err);
+      return undefined;
+    }
   }
 
   async #run(job: JobToRun, signal: AbortSignal): Promise<JobRun> {

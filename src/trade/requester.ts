@@ -89,6 +89,8 @@ export interface MarketEvent {
   contributor?: string;
   /** Micro-credits, for 'paid' and 'released'. */
   credits?: number;
+  /** 'paid': bytes of the MarketPayment frame sent (the bundle: the chain records after the payee's audited head). */
+  bytes?: number;
   detail?: string;
 }
 
@@ -307,20 +309,16 @@ export class MarketRequester {
           (await this.#o.payments.pay(hold.id, contributor, amount, what, opts));
         spent += amount;
         done.report.paid[contributor] = amount;
+        const frame = encodePayment({ jobId, bundle: JSON.stringify(bundle) });
         const reply = await this.#o.node.rpc
-          .call(
-            r.peer,
-            MARKET_METHODS.pay,
-            encodePayment({ jobId, bundle: JSON.stringify(bundle) }),
-            30_000,
-            signal,
-          )
+          .call(r.peer, MARKET_METHODS.pay, frame, 30_000, signal)
           .catch((err: unknown) => ({ status: 'failed' as const, message: String(err) }));
         onEvent({
           kind: 'paid',
           jobId,
           contributor,
           credits: amount,
+          bytes: frame.length,
           ...(reply.status === 'ok' ? {} : { detail: `payee did not confirm: ${reply.message}` }),
         });
       }
@@ -423,6 +421,10 @@ export class MarketRequester {
   }> {
     const unit = new WorkUnit(jobId, { quorum: redundancy, maxResults: redundancy + 2 });
     const tried = new Set<PeerIdString>();
+    // Contributors whose offer or run was lost to the transport (a stream that broke, a dial that
+    // failed), offered the job once more: with as many contributors as the quorum, one broken
+    // stream otherwise left the job unverifiable ("no other contributor is left").
+    const retried = new Set<PeerIdString>();
     const results = new Map<string, { peer: PeerIdString; result: MarketResult; output: Uint8Array }>();
     let runs = 0;
     // Why contributors declined ("paused by the contributor"), for the error when nobody is left.
@@ -443,6 +445,13 @@ export class MarketRequester {
           const r = await this.#attempt(jobId, job, holdId, inputs, c.peer, onEvent, signal, escrow);
           if (r === 'busy') {
             busy = true;
+            continue;
+          }
+          if (r === 'lost') {
+            if (!retried.has(c.peer)) {
+              retried.add(c.peer);
+              tried.delete(c.peer);
+            }
             continue;
           }
           if (r === null) continue;
@@ -533,7 +542,10 @@ export class MarketRequester {
     };
   }
 
-  /** Offer → claim → run → result from one contributor; null when it declined, failed or lied about its bytes. */
+  /**
+   * Offer → claim → run → result from one contributor; null when it declined, failed or lied about
+   * its bytes; 'lost' when the transport failed (the offer or run call threw: worth one more try).
+   */
   async #attempt(
     jobId: string,
     job: MarketJob,
@@ -543,7 +555,7 @@ export class MarketRequester {
     onEvent: (e: MarketEvent) => void,
     signal: AbortSignal | undefined,
     escrow: JobEscrow,
-  ): Promise<{ result: MarketResult; output: Uint8Array } | 'busy' | null> {
+  ): Promise<{ result: MarketResult; output: Uint8Array } | 'busy' | 'lost' | null> {
     const { node, signer } = this.#o;
     const now = node.port.now();
     const offer = signFrame(
@@ -577,7 +589,8 @@ export class MarketRequester {
       claim = d.frame;
     } catch (err) {
       if (signal?.aborted) throw err;
-      return reissue(`offer failed: ${err instanceof Error ? err.message : String(err)}`);
+      reissue(`offer failed: ${err instanceof Error ? err.message : String(err)}`);
+      return 'lost';
     }
     const samePeer = this.#o.samePeer ?? (() => true);
     if (!verifyFrame('claim', claim, claim.contributor) || !samePeer(peer, claim.contributor))
@@ -621,7 +634,8 @@ export class MarketRequester {
       result = d.frame;
     } catch (err) {
       if (signal?.aborted) throw err;
-      return lost(`no result before the deadline: ${err instanceof Error ? err.message : String(err)}`);
+      await lost(`no result before the deadline: ${err instanceof Error ? err.message : String(err)}`);
+      return 'lost';
     }
     if (
       result.contributor !== claim.contributor ||

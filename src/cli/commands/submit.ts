@@ -408,7 +408,10 @@ export const submitCommand: Command = {
         signal: ac.signal,
         ...(topUp ? { topUp } : {}),
         onEvent: (e) => {
-          debug(`[submit] job ${e.index} ${e.kind} ${e.contributor?.slice(0, 16) ?? ''} ${e.detail ?? ''}`);
+          debug(
+            `[submit] job ${e.index} ${e.kind} ${e.contributor?.slice(0, 16) ?? ''} ${e.detail ?? ''}` +
+              (e.bytes !== undefined ? `${e.bytes} B` : ''),
+          );
           if (e.kind === 'offered') counts.offered++;
           else if (e.kind === 'claimed') counts.claimed++;
           else if (e.kind === 'running') counts.running++;

@@ -186,8 +186,17 @@ export interface RunSpec {
   input?: string;
 }
 
-/** `inos run` of every spec (`concurrency` processes at once), outputs as hex in spec order. */
-export async function localRuns(specs: RunSpec[], store: string, concurrency = 3): Promise<string[]> {
+/**
+ * `inos run` of every spec (`concurrency` processes at once), outputs as hex in spec order. With
+ * `opts.timeoutMs`, a run still alive after it is killed and reported with its output (a hung run
+ * fails with its cause, not as the caller's bare timeout); `opts.onDone` hears each finished run.
+ */
+export async function localRuns(
+  specs: RunSpec[],
+  store: string,
+  concurrency = 3,
+  opts: { timeoutMs?: number; onDone?: (i: number, ms: number) => void } = {},
+): Promise<string[]> {
   const out: string[] = new Array(specs.length);
   let next = 0;
   const lane = async (): Promise<void> => {
@@ -206,10 +215,21 @@ export async function localRuns(specs: RunSpec[], store: string, concurrency = 3
         ],
         { INOS_STORE: store },
       );
+      const t0 = Date.now();
+      const timer =
+        opts.timeoutMs === undefined ? undefined : setTimeout(() => p.proc.kill('SIGKILL'), opts.timeoutMs);
       const code = await p.exited;
-      if (code !== 0)
-        throw new Error(`inos run ${s.lib} ${s.method} ${s.input ?? ''} failed (${code}): ${p.out()}`);
+      clearTimeout(timer);
+      if (code !== 0) {
+        const why = code === null ? `killed by ${p.proc.signalCode ?? 'a signal'}` : `exit code ${code}`;
+        const late =
+          code === null && Date.now() - t0 >= (opts.timeoutMs ?? Infinity) ? ' (past its bound)' : '';
+        throw new Error(
+          `inos run ${s.lib} ${s.method} ${s.input ?? ''} failed after ${Date.now() - t0} ms, ${why}${late}:\n${p.out()}`,
+        );
+      }
       out[i] = p.stdout().trim();
+      opts.onDone?.(i, Date.now() - t0);
     }
   };
   await Promise.all(Array.from({ length: concurrency }, lane));

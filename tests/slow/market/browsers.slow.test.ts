@@ -68,15 +68,31 @@ function startSubmit(args: string[], budget = 100, home = REQUESTER_HOME()): Ino
 }
 
 /**
- * Its exit code, once it printed all `jobs` results. A requirement, not a timing: after its last
- * result only saving the wallet and leaving the mesh remain, so it exits within its --deadline (60 s)
- * of that line. A finished `inos submit` once stayed alive 1,300 s: node-datachannel's RTC/SCTP
- * threads, left running after the WebRTC connections to the browsers (src/cli/mesh-peer.ts).
+ * Its exit code, once it printed all `jobs` results (a directory input is one job per file: `jobs`
+ * counts the input files). Two requirements, not timings, each failing with the requester's own
+ * account of what it waited for:
+ * - its results come within `--wait` (90 s for adverts) plus `perJobMs` per job (the step's own bound
+ *   divided among its jobs), so a stuck submit fails here with its stderr, not as a bare vitest timeout;
+ * - after its last result only saving the wallet and leaving the mesh remain, so it exits within its
+ *   --deadline (60 s) of that line. A finished `inos submit` once stayed alive 1,300 s:
+ *   node-datachannel's RTC/SCTP threads, left running after the WebRTC connections to the browsers
+ *   (src/cli/mesh-peer.ts).
  */
-async function exitAfterLast(p: Inos, jobs: number, deadlineMs = 60_000): Promise<number | null> {
+async function exitAfterLast(
+  p: Inos,
+  jobs: number,
+  { perJobMs = 20_000, deadlineMs = 60_000 } = {},
+): Promise<number | null> {
   const tick = () => new Promise<false>((r) => setTimeout(() => r(false), 200));
-  while (linesOf(p.stdout()).length < jobs)
+  const resultsBy = Date.now() + 90_000 + jobs * perJobMs;
+  while (linesOf(p.stdout()).length < jobs) {
     if (await Promise.race([p.exited.then(() => true), tick()])) return p.exited;
+    if (Date.now() > resultsBy)
+      throw new Error(
+        `inos submit printed ${linesOf(p.stdout()).length}/${jobs} results in 90 s + ${jobs} × ${perJobMs / 1000} s:\n` +
+          p.stderr().slice(-6000),
+      );
+  }
   let timer: ReturnType<typeof setTimeout> | undefined;
   const alive = new Promise<'alive'>((r) => (timer = setTimeout(() => r('alive'), deadlineMs)));
   const code = await Promise.race([p.exited, alive]);
@@ -198,7 +214,14 @@ describe('paid mesh jobs run by three browsers', () => {
         .flatMap(inputsOf)
         .map((input) => ({ lib: 'crypto', method: 'sha256', params: '{}', input })),
     ];
-    const outs = await localRuns(specs, join(dir, 'local-chunks'));
+    // One `inos run` is an engine start-up and a few MB of work: 5 minutes means it hung (killed and
+    // reported with its output), well inside this step's bound for 40-odd runs, 3 at a time.
+    const outs = await localRuns(specs, join(dir, 'local-chunks'), 3, {
+      timeoutMs: 300_000,
+      onDone: (i, ms) => {
+        if (VERBOSE) console.info(`[market e2e] inos run ${i + 1}/${specs.length} in ${ms} ms`);
+      },
+    });
     let k = 0;
     const take = (n: number) => outs.slice(k, (k += n));
     expected.hash = take(nHash);
@@ -428,7 +451,8 @@ describe('paid mesh jobs run by three browsers', () => {
       console.info(
         `[market e2e] SIGKILLed browser ${victim} (${nodeIds[victim]!.slice(0, 8)}) mid-job; load ${load()}`,
       );
-      await exitAfterLast(p, N_KILL);
+      // Each 8 MB job may wait out its --deadline (60 s) on the dead browser before it is reissued.
+      await exitAfterLast(p, N_KILL, { perJobMs: 100_000 });
       res = { stdout: p.stdout(), stderr: p.stderr() };
     }
     const deadId = nodeIds[killed]!;

@@ -1,0 +1,131 @@
+/**
+ * A run lost to the transport (its market.run stream broke) offers the job to that contributor once
+ * more: with exactly as many contributors as the quorum, one broken stream otherwise left the job
+ * unverifiable ("1 result(s), 2 agreeing needed, and no other contributor is left": the browsers
+ * slow test's Submit-page and SIGKILL steps, session 7). A contributor that stays unreachable is
+ * given up after that one retry. On the simulated mesh (virtual time, seeded) with real wallets,
+ * signatures and audits; the broken stream is injected at the requester's RPC call.
+ */
+import 'fake-indexeddb/auto';
+import { IDBFactory } from 'fake-indexeddb';
+import { describe, expect, it } from 'vitest';
+import { targetToCompact } from '../../../src/capsules/pow/target.ts';
+import { MeshError } from '../../../src/mesh/protocol/errors.ts';
+import { MeshNode } from '../../../src/mesh/protocol/node.ts';
+import { SimNetwork } from '../../../src/mesh/sim/network.ts';
+import { mulberry32 } from '../../../src/mesh/sim/prng.ts';
+import {
+  MARKET_METHODS,
+  MarketContributor,
+  MarketRequester,
+  MarketWallet,
+  MemoryChunks,
+  type MarketEvent,
+} from '../../../src/trade/index.ts';
+import { seedFromEnv } from '../_prng.ts';
+import { settleVirtual } from './_settle.ts';
+
+const SEED = seedFromEnv(20261130);
+const TEST_BITS = targetToCompact(2n ** 256n / 2n ** 18n - 1n);
+
+async function world(seed: number) {
+  const rand = mulberry32(seed);
+  const net = new SimNetwork(rand, { loss: 0 });
+  const now = () => Math.floor(net.sched.now);
+  const peers: { node: MeshNode; chunks: MemoryChunks; wallet: MarketWallet }[] = [];
+  for (let i = 0; i <= 2; i++) {
+    const sim = net.addNode(`p${i}`);
+    const chunks = new MemoryChunks();
+    const node = new MeshNode(sim.port, { source: chunks, random: rand });
+    await node.start();
+    peers.push({ node, chunks, wallet: await MarketWallet.open(new IDBFactory(), { now }) });
+  }
+  net.buildTables();
+  net.buildMesh();
+  net.startHeartbeat();
+  const cs = peers.slice(1).map((p) => {
+    const c = new MarketContributor({
+      node: p.node,
+      chunks: p.chunks,
+      signer: p.wallet.identity,
+      capsules: [{ name: 'crypto', version: 1 }],
+      workers: 2,
+      run: () => Promise.resolve({ status: 'ok', costUsed: 1, output: new Uint8Array([7, 7]), error: '' }),
+      receive: (bundle, work) => p.wallet.receive(bundle, work),
+      acceptPledge: (bundle) => p.wallet.acceptPledge(bundle),
+    });
+    c.start();
+    return c;
+  });
+  const r = peers[0]!;
+  await r.wallet.mint(20, undefined, undefined, TEST_BITS);
+  const requester = new MarketRequester({
+    node: r.node,
+    chunks: r.chunks,
+    signer: r.wallet.identity,
+    random: rand,
+    payments: r.wallet.requesterPayments(),
+  });
+  // The transport: `breaks(peer)` says how many market.run calls to that peer fail as a broken stream.
+  const broken = new Map<string, number>();
+  const call = r.node.rpc.call.bind(r.node.rpc);
+  r.node.rpc.call = (peer, method, body, timeoutMs, signal) => {
+    const n = broken.get(peer) ?? 0;
+    if (method === MARKET_METHODS.run && n > 0) {
+      broken.set(peer, n - 1);
+      return Promise.reject(
+        new MeshError('unreachable', `/inos/rpc/1 stream to ${peer} failed: UnexpectedEOFError`, { peer }),
+      );
+    }
+    return call(peer, method, body, timeoutMs, signal);
+  };
+  const job = async (n: number, events: MarketEvent[]) => {
+    for (const c of cs) await c.advertise();
+    await net.sched.runUntil(net.sched.now + 3000);
+    return settleVirtual(
+      net.sched,
+      requester.submit(
+        { capsule: 'crypto', method: 'sha256', params: `{"n":${n}}`, budget: 2, deadlineMs: 20_000 },
+        (e) => events.push(e),
+      ),
+      seed,
+      600_000,
+    );
+  };
+  return { peers, broken, job };
+}
+
+describe(`a run lost to a broken stream is offered once more (seed ${SEED})`, { timeout: 90_000 }, () => {
+  it('two contributors, quorum 2, one run stream breaks: the job is verified and both are paid', async () => {
+    console.info(`[lost-stream-retry] seed ${SEED}`);
+    const { peers, broken, job } = await world(SEED);
+    const victim = peers[1]!;
+    broken.set(victim.node.port.self, 1);
+    const events: MarketEvent[] = [];
+    const done = await job(1, events);
+    expect(done.status).toBe('ok');
+    expect(Object.keys(done.paid).sort()).toEqual(
+      peers
+        .slice(1)
+        .map((p) => p.wallet.nodeId)
+        .sort(),
+    );
+    const mine = events.filter(
+      (e) => e.contributor === victim.wallet.nodeId || e.contributor === victim.node.port.self,
+    );
+    expect(mine.map((e) => e.kind)).toContain('reissued');
+    expect(mine.filter((e) => e.kind === 'running')).toHaveLength(2);
+    // Paid once, for the run that returned; the broken run's pledge was voided.
+    expect((await victim.wallet.balance()).peerCredits).toBe(done.paid[victim.wallet.nodeId]);
+  });
+
+  it('a contributor whose streams keep breaking is given up after one retry', async () => {
+    const { peers, broken, job } = await world(SEED + 1);
+    const victim = peers[1]!;
+    broken.set(victim.node.port.self, 1_000);
+    const events: MarketEvent[] = [];
+    await expect(job(2, events)).rejects.toThrow(/no other contributor is left/);
+    const runs = events.filter((e) => e.kind === 'running' && e.contributor === victim.wallet.nodeId);
+    expect(runs).toHaveLength(2);
+  });
+});
