@@ -82,6 +82,8 @@ export class Scheduler {
           params: job.params,
           budget: job.budget,
           deadlineMs: job.deadlineMs,
+          // A paid mesh job may stop a local slice instead of waiting up to SLICE_TARGET_MS for it.
+          ...(job.source === 'local-pow' ? { preemptible: true } : {}),
         });
         if (!r.accepted && !r.duplicate) throw new Error('the host refused the job');
         await queue.assignHost(job.id, r.hostId);

@@ -88,10 +88,20 @@ export interface JobSubmission {
   keepOutput?: boolean;
   /**
    * Queued ahead of every job that is not urgent (behind earlier urgent ones): the extension's paid
-   * mesh jobs before its local proof-of-work slices. Running jobs are not interrupted.
+   * mesh jobs before its local proof-of-work slices. Running jobs are not interrupted, unless
+   * `preemptible`.
    */
   urgent?: boolean;
+  /**
+   * May be stopped (status `cancelled`, error PREEMPTED) when urgent jobs wait and no worker is free:
+   * the extension's local proof-of-work slices (10 s of CPU each), which a paid mesh job otherwise
+   * waited behind. A proof search is memoryless, so a stopped slice loses nothing in expectation.
+   */
+  preemptible?: boolean;
 }
+
+/** The error of a preemptible job stopped for an urgent one. */
+export const PREEMPTED = 'preempted: an urgent job needed its worker';
 
 export interface ArenaInput {
   ref: ArenaRef;
@@ -134,6 +144,8 @@ interface Pending {
   dispatchedAt: number;
   cancelledAt: number;
   stopReason: 'timeout' | 'budget' | 'cancelled' | null;
+  /** Stopped for an urgent job (`preemptible`). */
+  preempted?: boolean;
   copied: number;
 }
 
@@ -446,6 +458,30 @@ export class JobEngine {
       this.dispatches++;
       void this.awaitResults();
     }
+    this.preempt(active);
+  }
+
+  /**
+   * Urgent jobs still queued after a dispatch round found no worker: stop as many running
+   * preemptible jobs as wait (less those already stopping), on workers the throttle keeps active.
+   * The worker sees the cancel at its next checkpoint (≤ 10 ms by the capsule contract) and the
+   * urgent job starts there, instead of after the rest of a slice.
+   */
+  private preempt(active: number): void {
+    let waiting = 0;
+    for (const q of this.queue) {
+      if (!q.sub.urgent) break; // urgent jobs sort first
+      waiting++;
+    }
+    if (waiting === 0) return;
+    for (const r of this.running) if (r?.cancelledAt) waiting--;
+    for (let i = 0; i < this.running.length && waiting > 0; i++) {
+      const r = this.running[i];
+      if (!r || !r.sub.preemptible || r.sub.urgent || r.cancelledAt || (active > 0 && i >= active)) continue;
+      r.preempted = true;
+      this.requestStop(r, 'cancelled');
+      waiting--;
+    }
   }
 
   /** Settles every result published so far; returns how many. */
@@ -469,7 +505,7 @@ export class JobEngine {
         // The worker sees only "cancel": when the host asked because of the time or the budget, say so.
         if (status === 'cancelled' && p.stopReason === 'timeout') status = 'timeout';
         if (status === 'cancelled' && p.stopReason === 'budget') status = 'budgetExhausted';
-        error = r.error;
+        error = status === 'cancelled' && p.preempted ? PREEMPTED : r.error;
         costUsed = Math.min(p.budget, Number(r.costUsed));
         if (r.output.kind === 'inline') output = r.output.bytes.slice();
         else {
@@ -557,7 +593,7 @@ export class JobEngine {
           this.settle(p, {
             status: p.stopReason ? status : 'internalError',
             error: p.stopReason
-              ? `stopped: ${p.stopReason === 'budget' ? `the budget of ${p.budget} credits ran out` : `its ${p.stopReason}`}; the worker did not stop within ${GRACE_MS} ms and was replaced`
+              ? `${p.preempted ? PREEMPTED : `stopped: ${p.stopReason === 'budget' ? `the budget of ${p.budget} credits ran out` : `its ${p.stopReason}`}`}; the worker did not stop within ${GRACE_MS} ms and was replaced`
               : `the worker stopped responding (no heartbeat for ${Math.round(silent)} ms) and was replaced`,
             costUsed: Math.min(p.budget, cpuCredits(ran) + dataCredits(p.inputBytes)),
           });

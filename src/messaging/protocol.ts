@@ -120,6 +120,8 @@ export interface JobOrder {
   params: string;
   budget: number;
   deadlineMs: number;
+  /** A local proof-of-work slice: the host may stop it for a paid mesh job (JobSubmission.preemptible). */
+  preemptible?: boolean;
 }
 
 export interface JobDone {

@@ -42,6 +42,7 @@ export class JobRunner {
         params: order.params,
         budget: order.budget,
         deadlineMs: order.deadlineMs,
+        preemptible: order.preemptible === true,
       })
       .then((o) => {
         this.observe?.(order, o);

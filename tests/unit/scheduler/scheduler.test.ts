@@ -66,6 +66,8 @@ describe('Scheduler', () => {
     const headers = orders.map((o) => (JSON.parse(o.params) as { header: string }).header);
     expect(new Set(headers).size).toBe(3);
     for (const h of headers) expect(isOwnLocalHeader(wallet.nodeId, h)).toBe(true);
+    // A paid mesh job may stop a local slice on the host (JobSubmission.preemptible).
+    expect(orders.every((o) => o.preemptible === true)).toBe(true);
     await scheduler.tick();
     expect(orders).toHaveLength(3); // all slots busy
   });
