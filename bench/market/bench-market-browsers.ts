@@ -30,6 +30,7 @@ import { bytesToHex } from '@noble/hashes/utils.js';
 import { MAX_ESCROWED, Requester, type SubmitJob } from '../../src/cli/requester.ts';
 import { peerOfNodeId } from '../../src/cli/mesh-peer.ts';
 import { startNodeEngine } from '../../src/cli/node-engine.ts';
+import { runLocally } from './_local.ts';
 import { WalletFile } from '../../src/cli/wallet-file.ts';
 import { MICRO_CREDITS_PER_CREDIT } from '../../src/ledger/index.ts';
 import type { ExchangePhases } from '../../src/mesh/protocol/chunk-exchange.ts';
@@ -275,28 +276,7 @@ try {
   // The reference: the same jobs on this machine's engine, as `inos run` runs them.
   const engine = startNodeEngine({ workers: Math.max(1, workers), storeDir: null, preload: ['crypto'] });
   await engine.ready(120_000);
-  const local = async (jobs: SubmitJob[]) => {
-    const outs: string[] = new Array(jobs.length);
-    let next = 0;
-    const t0 = performance.now();
-    const lane = async () => {
-      for (let i = next++; i < jobs.length; i = next++) {
-        const j = jobs[i]!;
-        const o = await engine.engine.submit({
-          library: j.capsule,
-          method: j.method,
-          params: '{}',
-          ...(j.input ? { input: j.input } : {}),
-          budget: 10_000,
-          deadlineMs: Date.now() + 60_000,
-        });
-        if (o.status !== 'ok') throw new Error(`local job ${i}: ${o.status} ${o.error}`);
-        outs[i] = bytesToHex(o.output);
-      }
-    };
-    await Promise.all(Array.from({ length: MAX_ESCROWED }, lane));
-    return { ms: performance.now() - t0, outs };
-  };
+  const local = (jobs: SubmitJob[]) => runLocally(engine, jobs, MAX_ESCROWED);
   const tinyLocal = await local(tinyJobs);
   const bigLocal = await local(bigJobs);
   await engine.dispose();

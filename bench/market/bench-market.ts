@@ -33,6 +33,7 @@ import {
   waitUntil as waitFor,
 } from '../../tests/slow/market/_procs.ts';
 import { startNodeEngine } from '../../src/cli/node-engine.ts';
+import { runLocally } from './_local.ts';
 import { WalletFile } from '../../src/cli/wallet-file.ts';
 import { MICRO_CREDITS_PER_CREDIT } from '../../src/ledger/index.ts';
 import { mulberry32 } from '../../src/random/mulberry32.ts';
@@ -128,29 +129,7 @@ try {
   // The reference: the same jobs on this machine's engine, as `inos run` runs them.
   const engine = startNodeEngine({ workers: CONTRIBUTORS, storeDir: null, preload: ['crypto'] });
   await engine.ready(120_000);
-  const local = async (jobs: SubmitJob[]) => {
-    const outs: string[] = new Array(jobs.length);
-    let next = 0;
-    const t0 = performance.now();
-    const lane = async () => {
-      for (let i = next++; i < jobs.length; i = next++) {
-        const j = jobs[i]!;
-        const o = await engine.engine.submit({
-          library: j.capsule,
-          method: j.method,
-          params: '{}',
-          ...(j.input ? { input: j.input } : {}),
-          budget: 10_000,
-          // The engine's deadline is a wall-clock time (as `inos run --deadline-ms` passes it).
-          deadlineMs: Date.now() + 60_000,
-        });
-        if (o.status !== 'ok') throw new Error(`local job ${i}: ${o.status} ${o.error}`);
-        outs[i] = bytesToHex(o.output);
-      }
-    };
-    await Promise.all(Array.from({ length: MAX_ESCROWED }, lane));
-    return { ms: performance.now() - t0, outs };
-  };
+  const local = (jobs: SubmitJob[]) => runLocally(engine, jobs, MAX_ESCROWED);
   const tinyLocal = await local(tinyJobs);
   const bigLocal = await local(bigJobs);
   await engine.dispose();

@@ -1,3 +1,4 @@
+import { readdirSync, readFileSync } from 'node:fs';
 import type { BrowserContext, Page, Worker } from 'playwright-core';
 import { launchWithExtension, TEST_EXTENSION_DIR } from '../../scripts/launch.mjs';
 import type { BackgroundProtocol, OffscreenProtocol } from '../../src/messaging/protocol';
@@ -154,4 +155,36 @@ export async function launchMeshBrowsers(
     await ext.ask('settings/set', { mesh: { ...settings.mesh, bootstrap: [bootstrap] } });
     await ext.ask('contribute/set', { on: true });
   }
+}
+
+/**
+ * The pids of the Chromium whose profile is `userDataDir`: its browser process and every descendant
+ * (renderers, GPU, utility), read from /proc. Processes that end while we look are skipped.
+ */
+export function browserProcessTree(userDataDir: string): Set<number> {
+  const parent = new Map<number, number>();
+  let root = -1;
+  for (const name of readdirSync('/proc')) {
+    const pid = Number(name);
+    if (!Number.isInteger(pid)) continue;
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      parent.set(pid, Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
+      const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+      if (cmd.includes(`--user-data-dir=${userDataDir}`) && !cmd.includes('--type=')) root = pid;
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  if (root < 0) throw new Error(`no browser process with --user-data-dir=${userDataDir}`);
+  const tree = new Set([root]);
+  for (let grew = true; grew;) {
+    grew = false;
+    for (const [pid, ppid] of parent)
+      if (!tree.has(pid) && tree.has(ppid)) {
+        tree.add(pid);
+        grew = true;
+      }
+  }
+  return tree;
 }

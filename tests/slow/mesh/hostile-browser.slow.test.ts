@@ -40,7 +40,7 @@
  * Traffic: the node listens on 127.0.0.1 only; WebRTC has `iceServers: []`.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { blake3 } from '@noble/hashes/blake3.js';
@@ -61,7 +61,12 @@ import { CHUNKS_PROTOCOL, CHUNKS_PROTOCOL_V2 } from '../../../src/mesh/protocol/
 import { decodeChunk, encodeChunk } from '../../../src/mesh/protocol/frames';
 import { toHex } from '../../../src/mesh/protocol/chunk-exchange';
 import { testChunk } from '../../../src/offscreen/mesh-test-hooks';
-import { launchMeshBrowsers, waitFor, type ExtensionUnderTest } from '../../e2e/_extension';
+import {
+  browserProcessTree,
+  launchMeshBrowsers,
+  waitFor,
+  type ExtensionUnderTest,
+} from '../../e2e/_extension';
 import { hostileFrame } from '../../e2e/_hostile';
 import { startRelay, stopAll } from '../market/_procs';
 
@@ -80,30 +85,7 @@ const peerIds: string[] = [];
 
 /** Pss (KiB) of the Chromium whose profile is `userDataDir`: its browser process and all descendants. */
 function browserPssKiB(userDataDir: string): { total: number; processes: number } {
-  const parent = new Map<number, number>();
-  let root = -1;
-  for (const name of readdirSync('/proc')) {
-    const pid = Number(name);
-    if (!Number.isInteger(pid)) continue;
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      parent.set(pid, Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
-      const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-      if (cmd.includes(`--user-data-dir=${userDataDir}`) && !cmd.includes('--type=')) root = pid;
-    } catch {
-      // the process ended while we looked
-    }
-  }
-  if (root < 0) throw new Error(`no browser process with --user-data-dir=${userDataDir}`);
-  const tree = new Set([root]);
-  for (let grew = true; grew;) {
-    grew = false;
-    for (const [pid, ppid] of parent)
-      if (!tree.has(pid) && tree.has(ppid)) {
-        tree.add(pid);
-        grew = true;
-      }
-  }
+  const tree = browserProcessTree(userDataDir);
   let total = 0;
   for (const pid of tree) {
     try {

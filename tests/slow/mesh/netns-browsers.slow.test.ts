@@ -16,16 +16,7 @@
  * `npm run test:slow` (needs `npm run build:test` first).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import {
-  chmodSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  readlinkSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from 'node:fs';
+import { chmodSync, mkdtempSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -34,7 +25,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toHex } from '../../../src/mesh/protocol/chunk-exchange';
 import { testChunk } from '../../../src/offscreen/mesh-test-hooks';
 import { findChromium } from '../../../scripts/find-chromium.mjs';
-import { launchMeshBrowsers, waitFor, type ExtensionUnderTest } from '../../e2e/_extension';
+import {
+  browserProcessTree,
+  launchMeshBrowsers,
+  waitFor,
+  type ExtensionUnderTest,
+} from '../../e2e/_extension';
 import { hasTool, need } from '../../_tools';
 import { ROOT } from '../market/_procs';
 
@@ -124,30 +120,7 @@ function startNode(): Promise<string[]> {
 
 /** The network namespace (`net:[inode]`) of each process of the Chromium whose profile is `userDataDir`. */
 function browserNamespaces(userDataDir: string): string[] {
-  const parent = new Map<number, number>();
-  let root = -1;
-  for (const name of readdirSync('/proc')) {
-    const pid = Number(name);
-    if (!Number.isInteger(pid)) continue;
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      parent.set(pid, Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
-      const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-      if (cmd.includes(`--user-data-dir=${userDataDir}`) && !cmd.includes('--type=')) root = pid;
-    } catch {
-      // the process ended while we looked
-    }
-  }
-  if (root < 0) throw new Error(`no browser process with --user-data-dir=${userDataDir}`);
-  const tree = new Set([root]);
-  for (let grew = true; grew;) {
-    grew = false;
-    for (const [pid, ppid] of parent)
-      if (!tree.has(pid) && tree.has(ppid)) {
-        tree.add(pid);
-        grew = true;
-      }
-  }
+  const tree = browserProcessTree(userDataDir);
   const out: string[] = [];
   for (const pid of tree) {
     try {
