@@ -6,6 +6,7 @@
 import { bytesToHex } from '@noble/hashes/utils.js';
 import type { SubmitJob } from '../../src/cli/requester.ts';
 import type { NodeEngine } from '../../src/cli/node-engine.ts';
+import { mulberry32 } from '../../src/random/mulberry32.ts';
 
 export async function runLocally(
   engine: NodeEngine,
@@ -33,4 +34,26 @@ export async function runLocally(
   };
   await Promise.all(Array.from({ length: lanes }, lane));
   return { ms: performance.now() - t0, outs };
+}
+
+/**
+ * The jobs both market benches submit: `tiny` sha256 jobs of 64 B and `big` of `bigMiB` MiB each,
+ * inputs from a seeded PRNG (tiny first, then big, so a seed gives the same bytes in both benches).
+ */
+export function sha256Jobs(
+  seed: number,
+  tiny: number,
+  big: number,
+  bigMiB: number,
+): { tinyJobs: SubmitJob[]; bigJobs: SubmitJob[] } {
+  const rand = mulberry32(seed);
+  const bytes = (n: number) => {
+    const b = new Uint8Array(n);
+    for (let i = 0; i < n; i++) b[i] = Math.floor(rand() * 256);
+    return b;
+  };
+  const job = (n: number): SubmitJob => ({ capsule: 'crypto', method: 'sha256', input: bytes(n) });
+  const tinyJobs = Array.from({ length: tiny }, () => job(64));
+  const bigJobs = Array.from({ length: big }, () => job(bigMiB * 1024 * 1024));
+  return { tinyJobs, bigJobs };
 }

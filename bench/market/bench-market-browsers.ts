@@ -30,11 +30,10 @@ import { bytesToHex } from '@noble/hashes/utils.js';
 import { MAX_ESCROWED, Requester, type SubmitJob } from '../../src/cli/requester.ts';
 import { peerOfNodeId } from '../../src/cli/mesh-peer.ts';
 import { startNodeEngine } from '../../src/cli/node-engine.ts';
-import { runLocally } from './_local.ts';
+import { runLocally, sha256Jobs } from './_local.ts';
 import { WalletFile } from '../../src/cli/wallet-file.ts';
 import { MICRO_CREDITS_PER_CREDIT } from '../../src/ledger/index.ts';
 import type { ExchangePhases } from '../../src/mesh/protocol/chunk-exchange.ts';
-import { mulberry32 } from '../../src/random/mulberry32.ts';
 import type { MarketEvent } from '../../src/trade/index.ts';
 import { launchMeshBrowsers, waitFor, type ExtensionUnderTest } from '../../tests/e2e/_extension.ts';
 import { startRelay, stopAll, waitUntil } from '../../tests/slow/market/_procs.ts';
@@ -69,22 +68,7 @@ const median = (xs: number[]) => {
 const load = () => loadavg().map((x) => round(x, 2));
 const say = (msg: string) => console.info(`[bench:market-browsers] ${msg} (load ${load().join(' ')})`);
 
-const rand = mulberry32(SEED);
-const bytes = (n: number) => {
-  const b = new Uint8Array(n);
-  for (let i = 0; i < n; i++) b[i] = Math.floor(rand() * 256);
-  return b;
-};
-const tinyJobs: SubmitJob[] = Array.from({ length: TINY }, () => ({
-  capsule: 'crypto',
-  method: 'sha256',
-  input: bytes(64),
-}));
-const bigJobs: SubmitJob[] = Array.from({ length: BIG }, () => ({
-  capsule: 'crypto',
-  method: 'sha256',
-  input: bytes(BIG_MB * 1024 * 1024),
-}));
+const { tinyJobs, bigJobs } = sha256Jobs(SEED, TINY, BIG, BIG_MB);
 
 /** Timestamps of one submission's events: per run (job index + contributor peer) and per job. */
 class Timeline {

@@ -33,10 +33,9 @@ import {
   waitUntil as waitFor,
 } from '../../tests/slow/market/_procs.ts';
 import { startNodeEngine } from '../../src/cli/node-engine.ts';
-import { runLocally } from './_local.ts';
+import { runLocally, sha256Jobs } from './_local.ts';
 import { WalletFile } from '../../src/cli/wallet-file.ts';
 import { MICRO_CREDITS_PER_CREDIT } from '../../src/ledger/index.ts';
-import { mulberry32 } from '../../src/random/mulberry32.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const resultsFile = join(here, '..', 'results', 'market.json');
@@ -53,22 +52,7 @@ const SEED = 20261127;
 const round = (x: number, d = 3) => Math.round(x * 10 ** d) / 10 ** d;
 const work = mkdtempSync(join(tmpdir(), 'inos-bench-market-'));
 
-const rand = mulberry32(SEED);
-const bytes = (n: number) => {
-  const b = new Uint8Array(n);
-  for (let i = 0; i < n; i++) b[i] = Math.floor(rand() * 256);
-  return b;
-};
-const tinyJobs: SubmitJob[] = Array.from({ length: TINY }, () => ({
-  capsule: 'crypto',
-  method: 'sha256',
-  input: bytes(64),
-}));
-const bigJobs: SubmitJob[] = Array.from({ length: BIG }, () => ({
-  capsule: 'crypto',
-  method: 'sha256',
-  input: bytes(BIG_MB * 1024 * 1024),
-}));
+const { tinyJobs, bigJobs } = sha256Jobs(SEED, TINY, BIG, BIG_MB);
 
 try {
   const t0 = performance.now();
