@@ -8,39 +8,18 @@
  * On the simulated mesh (virtual time, seeded) with real wallets, signatures, audits and the real
  * bridge handler; the engine is a stand-in that hashes the params (what runs is not under test).
  */
-import 'fake-indexeddb/auto';
-import { IDBFactory } from 'fake-indexeddb';
 import { blake3 } from '@noble/hashes/blake3.js';
 import { describe, expect, it } from 'vitest';
 import { targetToCompact } from '../../../src/capsules/pow/target.ts';
 import type { JobOutcome } from '../../../src/engine/job-engine.ts';
-import type { PaymentBundle, PledgeBundle } from '../../../src/ledger/index.ts';
-import { MeshNode } from '../../../src/mesh/protocol/node.ts';
-import { SimNetwork } from '../../../src/mesh/sim/network.ts';
-import { mulberry32 } from '../../../src/mesh/sim/prng.ts';
 import { MarketContributorBridge } from '../../../src/background/market-contributor.ts';
 import { MarketIntake } from '../../../src/offscreen/market-intake.ts';
-import {
-  encodePayment,
-  MarketRequester,
-  MarketWallet,
-  MemoryChunks,
-  type MarketEvent,
-} from '../../../src/trade/index.ts';
+import { MarketRequester, type MarketEvent } from '../../../src/trade/index.ts';
 import { seedFromEnv } from '../_prng.ts';
-import { settleVirtual } from '../trade/_settle.ts';
+import { recordingPayments, simPeers, type SentBundle } from '../trade/_world.ts';
 
 const SEED = seedFromEnv(20261129);
 const TEST_BITS = targetToCompact(2n ** 256n / 2n ** 18n - 1n);
-
-interface Sent {
-  to: string;
-  kind: 'pledge' | 'pay';
-  /** Records of the requester's own chain in the bundle, and the first one's seq. */
-  own: number;
-  from: number;
-  bytes: number;
-}
 
 describe(
   `the extension's contributor claims with its audited head (seed ${SEED})`,
@@ -48,20 +27,7 @@ describe(
   () => {
     it('after a first paid job, pledges and pays to the browsers carry only the records after their heads', async () => {
       console.info(`[intake audited-head] seed ${SEED}`);
-      const rand = mulberry32(SEED);
-      const net = new SimNetwork(rand, { loss: 0 });
-      const now = () => Math.floor(net.sched.now);
-      const peers: { node: MeshNode; chunks: MemoryChunks; wallet: MarketWallet }[] = [];
-      for (let i = 0; i <= 2; i++) {
-        const sim = net.addNode(`p${i}`);
-        const chunks = new MemoryChunks();
-        const node = new MeshNode(sim.port, { source: chunks, random: rand });
-        await node.start();
-        peers.push({ node, chunks, wallet: await MarketWallet.open(new IDBFactory(), { now }) });
-      }
-      net.buildTables();
-      net.buildMesh();
-      net.startHeartbeat();
+      const { rand, net, now, peers, settle } = await simPeers(SEED, 3);
       const asked: string[] = [];
       const intakes = peers.slice(1).map((p) => {
         // The background's handler, as `market/audited-head` reaches it from the document.
@@ -106,37 +72,13 @@ describe(
       });
       const r = peers[0]!;
       const own = r.wallet.nodeId;
-      const sent: Sent[] = [];
-      const note = (to: string, kind: Sent['kind'], b: PaymentBundle | PledgeBundle, jobId: string) => {
-        const chain = b.chains[own] ?? [];
-        sent.push({
-          to,
-          kind,
-          own: chain.length,
-          from: chain[0]?.seq ?? 0,
-          bytes: encodePayment({ jobId, bundle: JSON.stringify(b) }).length,
-        });
-      };
-      const live = r.wallet.requesterPayments();
+      const sent: SentBundle[] = [];
       const requester = new MarketRequester({
         node: r.node,
         chunks: r.chunks,
         signer: r.wallet.identity,
         random: rand,
-        payments: {
-          hold: (j, b) => live.hold(j, b),
-          release: (h, why) => live.release(h, why),
-          pay: async (h, p, a, w, o) => {
-            const b = await live.pay(h, p, a, w, o);
-            note(p, 'pay', b, w.jobId);
-            return b;
-          },
-          pledge: async (h, p, a, w, o) => {
-            const b = await live.pledge!(h, p, a, w, o);
-            note(p, 'pledge', b, w.jobId);
-            return b;
-          },
-        },
+        payments: recordingPayments(r.wallet, sent),
       });
       await net.sched.runUntil(net.sched.now + 1000);
       expect(intakes.every((i) => i.attached)).toBe(true);
@@ -150,14 +92,11 @@ describe(
             throttle: 1,
           });
         await net.sched.runUntil(net.sched.now + 3000);
-        return settleVirtual(
-          net.sched,
+        return settle(
           requester.submit(
             { capsule: 'crypto', method: 'sha256', params: `{"n":${n}}`, budget: 2, deadlineMs: 20_000 },
             (e) => events.push(e),
           ),
-          SEED,
-          600_000,
         );
       };
       await r.wallet.mint(60, undefined, undefined, TEST_BITS);
@@ -177,7 +116,7 @@ describe(
         expect(s.from, `${s.kind} to ${s.to.slice(0, 8)}`).toBeGreaterThan(1);
         expect(s.own).toBeLessThan(whole[0]!.own);
       }
-      const bytes = (xs: Sent[]) => xs.reduce((n, s) => n + s.bytes, 0) / xs.length;
+      const bytes = (xs: SentBundle[]) => xs.reduce((n, s) => n + s.bytes, 0) / xs.length;
       const firstPays = sent.slice(0, mark).filter((s) => s.kind === 'pay');
       const laterPays = later.filter((s) => s.kind === 'pay');
       expect(bytes(laterPays)).toBeLessThan(bytes(firstPays));

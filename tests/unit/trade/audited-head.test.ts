@@ -9,110 +9,38 @@ import 'fake-indexeddb/auto';
 import { IDBFactory } from 'fake-indexeddb';
 import { describe, expect, it } from 'vitest';
 import { targetToCompact } from '../../../src/capsules/pow/target.ts';
-import { entryHash, type PaymentBundle, type PledgeBundle } from '../../../src/ledger/index.ts';
-import { MeshNode } from '../../../src/mesh/protocol/node.ts';
-import { SimNetwork, type SimNode } from '../../../src/mesh/sim/network.ts';
-import { mulberry32 } from '../../../src/mesh/sim/prng.ts';
-import {
-  encodePayment,
-  MarketContributor,
-  MarketRequester,
-  MarketWallet,
-  MemoryChunks,
-  type MarketEvent,
-} from '../../../src/trade/index.ts';
+import { entryHash } from '../../../src/ledger/index.ts';
+import { MarketRequester, MarketWallet, type MarketEvent } from '../../../src/trade/index.ts';
 import { seedFromEnv } from '../_prng.ts';
-import { settleVirtual } from './_settle.ts';
+import { recordingPayments, simPeers, walletContributor, type SentBundle, type SimPeer } from './_world.ts';
 
 const SEED = seedFromEnv(20261128);
 const TEST_BITS = targetToCompact(2n ** 256n / 2n ** 18n - 1n);
 
 type Head = { seq: number; hash: string } | undefined;
-interface Peer {
-  sim: SimNode;
-  node: MeshNode;
-  wallet: MarketWallet;
-  chunks: MemoryChunks;
+interface Peer extends SimPeer {
   /** What this contributor tells in its claims (default: the truth, its wallet's audited head). */
   head?: (requester: string) => Promise<Head>;
 }
-interface Sent {
-  to: string;
-  kind: 'pledge' | 'pay';
-  /** Records of the requester's own chain in the bundle, and the first one's seq. */
-  own: number;
-  from: number;
-  /** The market.pay / market.run body bytes this bundle takes on the wire. */
-  bytes: number;
-}
 
 async function world(seed: number, contributors: number) {
-  const rand = mulberry32(seed);
-  const net = new SimNetwork(rand, { loss: 0 });
-  const now = () => Math.floor(net.sched.now);
-  const peers: Peer[] = [];
-  for (let i = 0; i <= contributors; i++) {
-    const sim = net.addNode(`p${i}`);
-    const chunks = new MemoryChunks();
-    const node = new MeshNode(sim.port, { source: chunks, random: rand });
-    await node.start();
-    peers.push({ sim, node, chunks, wallet: await MarketWallet.open(new IDBFactory(), { now }) });
-  }
-  net.buildTables();
-  net.buildMesh();
-  net.startHeartbeat();
-  const cs = peers.slice(1).map((p) => {
-    const c = new MarketContributor({
-      node: p.node,
-      chunks: p.chunks,
-      signer: p.wallet.identity,
-      capsules: [{ name: 'crypto', version: 1 }],
-      workers: 2,
+  const { rand, net, peers, settle } = await simPeers(seed, contributors + 1);
+  const cs = peers.slice(1).map((p: Peer) =>
+    walletContributor(p, {
       run: () => Promise.resolve({ status: 'ok', costUsed: 1, output: new Uint8Array([1, 2, 3]), error: '' }),
-      receive: (bundle, work) => p.wallet.receive(bundle, work),
-      acceptPledge: (bundle) => p.wallet.acceptPledge(bundle),
       auditedHead: (r) => (p.head ?? ((x) => p.wallet.auditedHead(x)))(r),
-    });
-    c.start();
-    return c;
-  });
+    }),
+  );
   const r = peers[0]!;
   const own = r.wallet.nodeId;
-  const sent: Sent[] = [];
-  const note = (to: string, kind: Sent['kind'], b: PaymentBundle | PledgeBundle, jobId: string) => {
-    const chain = b.chains[own] ?? [];
-    const json = JSON.stringify(b);
-    sent.push({
-      to,
-      kind,
-      own: chain.length,
-      from: chain[0]?.seq ?? 0,
-      bytes: encodePayment({ jobId, bundle: json }).length,
-    });
-  };
-  const live = r.wallet.requesterPayments();
+  const sent: SentBundle[] = [];
   const requester = new MarketRequester({
     node: r.node,
     chunks: r.chunks,
     signer: r.wallet.identity,
     random: rand,
-    payments: {
-      hold: (j, b) => live.hold(j, b),
-      release: (h, why) => live.release(h, why),
-      pay: async (h, p, a, w, o) => {
-        const b = await live.pay(h, p, a, w, o);
-        note(p, 'pay', b, w.jobId);
-        return b;
-      },
-      pledge: async (h, p, a, w, o) => {
-        const b = await live.pledge!(h, p, a, w, o);
-        note(p, 'pledge', b, w.jobId);
-        return b;
-      },
-    },
+    payments: recordingPayments(r.wallet, sent),
   });
-  const settle = <T>(promise: Promise<T>, maxMs = 600_000): Promise<T> =>
-    settleVirtual(net.sched, promise, seed, maxMs);
   const job = async (n: number, events: MarketEvent[] = []) => {
     for (const c of cs) await c.advertise();
     await net.sched.runUntil(net.sched.now + 3000);
@@ -123,7 +51,7 @@ async function world(seed: number, contributors: number) {
       ),
     );
   };
-  return { peers, requester, sent, job, own };
+  return { peers: peers as Peer[], requester, sent, job, own };
 }
 
 describe(

@@ -1,0 +1,110 @@
+/**
+ * The market tests' world: peers on the simulated mesh (virtual time, seeded, no loss), each with a
+ * real MeshNode, chunk store and MarketWallet (real signatures and audits). Peer 0 is the requester
+ * by convention. One place for what every market test on the simulated mesh sets up the same way.
+ */
+import 'fake-indexeddb/auto';
+import { IDBFactory } from 'fake-indexeddb';
+import { encodePayment } from '../../../src/trade/frames.ts';
+import type { PaymentBundle, PledgeBundle } from '../../../src/ledger/index.ts';
+import { MeshNode } from '../../../src/mesh/protocol/node.ts';
+import { SimNetwork, type SimNode } from '../../../src/mesh/sim/network.ts';
+import { mulberry32 } from '../../../src/mesh/sim/prng.ts';
+import {
+  MarketContributor,
+  MarketWallet,
+  MemoryChunks,
+  type MarketContributorOptions,
+  type RequesterPayments,
+} from '../../../src/trade/index.ts';
+import { settleVirtual } from './_settle.ts';
+
+export interface SimPeer {
+  sim: SimNode;
+  node: MeshNode;
+  chunks: MemoryChunks;
+  wallet: MarketWallet;
+}
+
+/** `count` started peers on one simulated mesh, its tables, gossip mesh and heartbeat running. */
+export async function simPeers(seed: number, count: number) {
+  const rand = mulberry32(seed);
+  const net = new SimNetwork(rand, { loss: 0 });
+  const now = () => Math.floor(net.sched.now);
+  const peers: SimPeer[] = [];
+  for (let i = 0; i < count; i++) {
+    const sim = net.addNode(`p${i}`);
+    const chunks = new MemoryChunks();
+    const node = new MeshNode(sim.port, { source: chunks, random: rand });
+    await node.start();
+    peers.push({ sim, node, chunks, wallet: await MarketWallet.open(new IDBFactory(), { now }) });
+  }
+  net.buildTables();
+  net.buildMesh();
+  net.startHeartbeat();
+  /** Runs virtual time until `promise` settles (at most `maxMs` of it). */
+  const settle = <T>(promise: Promise<T>, maxMs = 600_000): Promise<T> =>
+    settleVirtual(net.sched, promise, seed, maxMs);
+  return { rand, net, now, peers, settle };
+}
+
+/**
+ * A started contributor offering `crypto` on `p`, paid into p's wallet (receive and pledges);
+ * `over` supplies `run` and anything else that differs.
+ */
+export function walletContributor(
+  p: SimPeer,
+  over: Partial<MarketContributorOptions> & Pick<MarketContributorOptions, 'run'>,
+): MarketContributor {
+  const c = new MarketContributor({
+    node: p.node,
+    chunks: p.chunks,
+    signer: p.wallet.identity,
+    capsules: [{ name: 'crypto', version: 1 }],
+    workers: 2,
+    receive: (bundle, work) => p.wallet.receive(bundle, work),
+    acceptPledge: (bundle) => p.wallet.acceptPledge(bundle),
+    ...over,
+  });
+  c.start();
+  return c;
+}
+
+/** One pledge or pay bundle the requester built, as the audited-head tests count it. */
+export interface SentBundle {
+  to: string;
+  kind: 'pledge' | 'pay';
+  /** Records of the requester's own chain in the bundle, and the first one's seq. */
+  own: number;
+  from: number;
+  /** The market.pay / market.run body bytes this bundle takes on the wire. */
+  bytes: number;
+}
+
+/** `wallet`'s requester payments, recording every bundle they build into `sent`. */
+export function recordingPayments(wallet: MarketWallet, sent: SentBundle[]): RequesterPayments {
+  const own = wallet.nodeId;
+  const live = wallet.requesterPayments();
+  const note = <B extends PaymentBundle | PledgeBundle>(
+    to: string,
+    kind: SentBundle['kind'],
+    b: B,
+    jobId: string,
+  ) => {
+    const chain = b.chains[own] ?? [];
+    sent.push({
+      to,
+      kind,
+      own: chain.length,
+      from: chain[0]?.seq ?? 0,
+      bytes: encodePayment({ jobId, bundle: JSON.stringify(b) }).length,
+    });
+    return b;
+  };
+  return {
+    hold: (j, b) => live.hold(j, b),
+    release: (h, why) => live.release(h, why),
+    pay: async (h, p, a, w, o) => note(p, 'pay', await live.pay(h, p, a, w, o), w.jobId),
+    pledge: async (h, p, a, w, o) => note(p, 'pledge', await live.pledge!(h, p, a, w, o), w.jobId),
+  };
+}
