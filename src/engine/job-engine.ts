@@ -248,8 +248,11 @@ export class JobEngine {
         });
       if (this.closed) return reject('cancelled', 'the engine is shut down');
       let limits;
+      let priced;
       try {
-        limits = this.registry.resolve(sub.library, sub.method).limits;
+        const resolved = this.registry.resolve(sub.library, sub.method);
+        limits = resolved.limits;
+        priced = resolved.method.price !== undefined;
       } catch (err) {
         return reject('badInput', err instanceof BadInputError ? err.message : String(err));
       }
@@ -279,8 +282,11 @@ export class JobEngine {
         id,
         sub,
         budget,
-        // A credit is at least one CPU millisecond, so the budget also bounds the run time.
-        limitMs: Math.min(limits.timeoutMs, deadlineLeft, budget),
+        // A credit is at least one CPU millisecond, so the budget also bounds the run time. A job
+        // priced by its work is charged its price whatever it takes: its budget bounds the price
+        // (the worker checks it at the end) and its run time is bounded by the cost cap, as the
+        // worker's own meter is (execute.ts).
+        limitMs: Math.min(limits.timeoutMs, deadlineLeft, priced ? limits.costCap : budget),
         silentMs: Math.max(HEARTBEAT_TIMEOUT_MS, limits.maxSilentMs ?? 0),
         input,
         ownsInput,

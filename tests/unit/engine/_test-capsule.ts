@@ -93,6 +93,20 @@ export const testCapsule: Capsule = {
         for (;;);
       },
     }),
+    pricedBusy: method({
+      params: z.object({ ms: z.number().int().min(0).max(1_000) }).strict(),
+      summary: 'works `ms` of wall time, checking in every ~1 ms; priced at 1 credit whatever it takes',
+      price: () => 1,
+      run(ctx, { ms }) {
+        const until = performance.now() + ms;
+        while (performance.now() < until) {
+          const step = performance.now() + 1;
+          while (performance.now() < step);
+          ctx.checkpoint();
+        }
+        ctx.output(1)[0] = 1;
+      },
+    }),
     lazyLoads: method({
       params: z.object({}).strict(),
       summary: "how many times this worker ran the lazy capsule's load() (one byte)",
