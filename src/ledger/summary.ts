@@ -48,8 +48,10 @@ export interface RecentJob {
   time: number;
   credits: number;
   state: ReceiptState;
-  /** Why it is zero / rejected; for refused records the REJECTION_TEXT ("rejected: replayed"). */
+  /** Why it is zero / rejected; for refused records `refusalText` ("rejected: replayed"). */
   reason: string;
+  /** For refused records: the ledger's exact reason (a tooltip), as stored with the refusal. */
+  detail?: string;
   cpuMs: number;
   /** True when its credits are in the balance. */
   counted: boolean;
@@ -178,7 +180,8 @@ function recentRows(
       time: f.receivedAt,
       credits: f.credits ?? 0,
       state: 'rejected',
-      reason: REJECTION_TEXT[f.code],
+      reason: refusalText(f.code, f.detail),
+      ...(f.detail !== '' ? { detail: f.detail } : {}),
       cpuMs: 0,
       counted: false,
       refused: f.code,
@@ -187,4 +190,55 @@ function recentRows(
   }
   rows.sort((a, b) => b.time - a.time || b.tie - a.tie);
   return rows.slice(0, n).map(({ tie: _tie, ...row }) => row);
+}
+
+/**
+ * Refusals that share a code but mean different things to a user, told apart by the ledger's
+ * detail: a proof that is a public block header or another node's; a payer whose chain is backed by
+ * one (refused as 'uncovered' by the payer audit, verify-history.ts, with the inner code in the
+ * detail); a payment its payer never signed into its chain; a fork caught here or a payer refused
+ * for one it signed earlier. The patterns are the ledger's and the pow checker's own wording
+ * (tests/unit/ledger/refusal-text.test.ts produces each one through the real code paths).
+ */
+const REFINED: readonly { code: RejectionCode; detail: RegExp; text: string }[] = [
+  {
+    code: 'unbound-proof',
+    detail: /commits to no INOS identity/,
+    text: 'rejected: a public block header, not work bound to this wallet',
+  },
+  {
+    code: 'unbound-proof',
+    detail: /bound to another identity/,
+    text: "rejected: another node's proof, not bound to this wallet",
+  },
+  {
+    code: 'uncovered',
+    detail: /\(unbound-proof: .*commits to no INOS identity/,
+    text: "rejected: the payer's credits come from a public block header",
+  },
+  {
+    code: 'uncovered',
+    detail: /\(unbound-proof: .*bound to another identity/,
+    text: "rejected: the payer's credits come from another node's proof",
+  },
+  {
+    code: 'uncovered',
+    detail: /does not contain this payment/,
+    text: "rejected: forged payment, not in the payer's signed chain",
+  },
+  {
+    code: 'double-spend',
+    detail: /signed two records at seq/,
+    text: 'rejected: payer double-spent (signed a fork)',
+  },
+  {
+    code: 'double-spend',
+    detail: /signed a fork earlier|proven double spender/,
+    text: 'rejected: payer double-spent earlier, refused from then on',
+  },
+];
+
+/** What the popup shows for a refusal: the code's REJECTION_TEXT, or a finer one its detail names. */
+export function refusalText(code: RejectionCode, detail: string): string {
+  return REFINED.find((r) => r.code === code && r.detail.test(detail))?.text ?? REJECTION_TEXT[code];
 }

@@ -3,7 +3,8 @@ import { capsuleName, formatCredits, formatDuration, jobTime, shortId, stateLabe
 
 /**
  * One recent job: capsule, when it ran, its credits and its verification state as a badge. A
- * rejected or refused record, or a zero, says why ("rejected: bad signature", "no work available").
+ * rejected or refused record, or a zero, says why ("rejected: bad signature", "no work available"); a
+ * refused one keeps the ledger's exact reason as the tooltip.
  */
 export function JobRow({ job, now }: { job: RecentJob; now: number }) {
   const rejected = job.state === 'rejected';
@@ -25,7 +26,7 @@ export function JobRow({ job, now }: { job: RecentJob; now: number }) {
         {stateLabel(job.state)}
       </span>
       {showReason && (
-        <span class="job-reason" data-testid="job-reason">
+        <span class="job-reason" data-testid="job-reason" title={job.detail}>
           {job.reason}
         </span>
       )}
