@@ -3,7 +3,8 @@
 # result, the requester pays a verified one. Every frame travels as the body of an /inos/rpc/1 call
 # (methods "market.offer", "market.run", "market.pay"); codecs and limits live in src/trade/frames.ts.
 # Evolution rules: never renumber or retype a field; add fields only at the end (new @N).
-# Every root struct carries `version` (1 today): a receiver rejects a version it does not know.
+# Every root struct carries `version` (1 today; 2 for a MarketAssign or MarketPayment whose bundle
+# is chunked): a receiver rejects a version it does not know.
 @0xd1c3a8e4b2f60917;
 
 struct MarketOffer {
@@ -62,6 +63,15 @@ struct MarketAssign {
   # Escrow for this run (src/ledger PledgeBundle, JSON): a payer-signed pledge from the job's hold
   # the contributor may redeem with its result hash after the deadline + grace if it is never paid
   # (the requester left). Empty: no pledge (an older requester, or the hold is fully pledged).
+  pledgeHash @5 :Data;
+  # A chunked pledge (version 2): a PledgeBundle over MARKET_LIMITS.inlineBundleBytes does not travel
+  # in `pledge` (empty then) but as BLAKE3 chunks the requester serves over the chunk exchange:
+  # BLAKE3-256 of the whole bundle's UTF-8 JSON, its length and its chunks' addresses in order
+  # (1 MiB each but the last). Signed with the assignment (src/trade/signing.ts). The contributor
+  # fetches them from the requester (verified on arrival), checks the hash and audits as inline.
+  # At most MARKET_LIMITS.chunkedBundleBytes. A version-1 peer refuses a version-2 frame by version.
+  pledgeBytes @6 :UInt64;
+  pledgeChunks @7 :List(Data);
 }
 
 struct MarketResult {
@@ -88,4 +98,17 @@ struct MarketPayment {
   version @0 :UInt16;
   jobId @1 :Text;
   bundle @2 :Text;
+  # Inline (version 1), or empty when the bundle is chunked (version 2, the fields below): a bundle
+  # over MARKET_LIMITS.inlineBundleBytes (a payer's whole chain of thousands of records) is put in
+  # the requester's chunk store and named here; the payee fetches it from the requester over the
+  # chunk exchange, checks bundleHash and audits as inline. Only a chunked payment is signed.
+  payer @3 :Text;
+  # The requester's node id (64 hex): who signed this frame and serves the chunks.
+  bundleHash @4 :Data;
+  # BLAKE3-256 of the bundle's UTF-8 JSON.
+  bundleBytes @5 :UInt64;
+  bundleChunks @6 :List(Data);
+  # The bundle's chunks by BLAKE3-256 address, in order (1 MiB each but the last).
+  sig @7 :Data;
+  # Ed25519 by `payer` over the reference's signing bytes (src/trade/signing.ts).
 }

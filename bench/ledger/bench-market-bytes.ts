@@ -1,17 +1,19 @@
 /**
- * Bytes per payment on the market path (`npm run bench:ledger-market`): a requester whose chain
- * holds 10^3 and 10^4 records runs real market jobs (MarketRequester, two MarketContributors, signed
- * frames, the simulated mesh on virtual time) and each contributor's pledge and pay carry the
- * requester's chain: whole on first contact (no audited head in its claim), then only the records
- * after the head its claim tells (`since`), in the same run. Writes bench/results/ledger-market.json.
+ * Bytes and time per payment on the market path (`npm run bench:ledger-market`): a requester whose
+ * chain holds 10^3 and 10^4 records (SIZES) pays a contributor that never audited it, on real
+ * market frames (MarketRequester, a MarketContributor with a real wallet: its acceptPledge and
+ * receive audit and book, signed frames, the simulated mesh on virtual time). Job 1 is first
+ * contact: the pledge and pay carry the whole chain, inline up to MARKET_LIMITS.inlineBundleBytes,
+ * else as BLAKE3 chunks the contributor fetches from the requester (the frame names them). Job 2,
+ * in the same run: the claim tells the audited head, and the bundles carry only the records after
+ * it (`since`). Writes bench/results/ledger-market.json.
  *
- * What is measured: the bundle each contributor is handed (JSON bytes, requester records in it) and
- * the market.pay frame it arrives in (encodePayment bytes; the pledge travels in market.run's
- * MarketAssign, its bundle counted the same way). What is not: the payee's audit. A whole-chain audit
- * of 10^4 records took 447 s in bench:ledger (bench/results/ledger.json payerAudit), so here the
- * contributors book nothing (their receive/acceptPledge only measure) and the head a claim tells on
- * the second job is the last record of the chain the contributor was handed on the first — the head
- * a real audit of that bundle records (Payments.auditedHead).
+ * Measured per job: each bundle (pledge, pay) the requester built (JSON bytes, requester records,
+ * inline or chunked), the market frame bytes, the chunk bytes the contributor fetched (the
+ * exchange's verified blocks), whether the contributor booked the pay (its balance), and the wall
+ * time from submit to paid (simulated network: no wire latency; the time is the requester's
+ * bundle building, the chunk fetch and verification, and the contributor's audits). Redundancy 1
+ * (one contributor), so job 1's time is one pledge audit and one pay audit of the whole chain.
  */
 import 'fake-indexeddb/auto';
 import { IDBFactory } from 'fake-indexeddb';
@@ -27,11 +29,12 @@ import { MeshNode } from '../../src/mesh/protocol/node.ts';
 import { SimNetwork } from '../../src/mesh/sim/network.ts';
 import { mulberry32 } from '../../src/mesh/sim/prng.ts';
 import {
-  encodePayment,
+  MARKET_LIMITS,
   MarketContributor,
   MarketRequester,
   MarketWallet,
   MemoryChunks,
+  type ContributorEvent,
   type MarketEvent,
 } from '../../src/trade/index.ts';
 import { settleVirtual } from '../../tests/unit/trade/_settle.ts';
@@ -43,22 +46,12 @@ const SIZES = (process.env.SIZES ?? '1000,10000').split(',').map(Number);
 /** 2^18 expected hashes a proof (32 credits). */
 const BITS = targetToCompact(2n ** 256n / 2n ** 18n - 1n);
 
-interface Received {
-  contributor: number;
-  job: number;
-  kind: 'pledge' | 'pay';
-  requesterRecords: number;
-  fromSeq: number;
-  bundleBytes: number;
-  frameBytes: number;
-}
-
 async function runSize(records: number) {
   const rand = mulberry32(SEED + records);
   const net = new SimNetwork(rand, { loss: 0 });
   const now = () => Math.floor(net.sched.now);
   const peers = [];
-  for (let i = 0; i < 3; i++) {
+  for (let i = 0; i < 2; i++) {
     const sim = net.addNode(`p${i}`);
     const chunks = new MemoryChunks();
     const node = new MeshNode(sim.port, { source: chunks, random: rand });
@@ -69,6 +62,7 @@ async function runSize(records: number) {
   net.buildMesh();
   net.startHeartbeat();
   const r = peers[0]!;
+  const cp = peers[1]!;
   const own = r.wallet.nodeId;
   // The requester's chain: records − (what the mint adds) zero receipts, signed, stored by restore.
   const t0 = performance.now();
@@ -106,50 +100,38 @@ async function runSize(records: number) {
   const grownMs = performance.now() - t0;
   const startSeq = (await r.wallet.ledger.history()).length;
 
-  const received: Received[] = [];
   let job = 0;
-  const heads = new Map<number, { seq: number; hash: string }>();
-  const note = (contributor: number, kind: 'pledge' | 'pay', bundle: unknown) => {
-    const json = JSON.stringify(bundle);
-    const mine = ((bundle as { chains: Record<string, LedgerEntry[]> }).chains[own] ?? []) as LedgerEntry[];
-    const last = mine[mine.length - 1];
-    if (kind === 'pay' && last !== undefined)
-      heads.set(contributor, { seq: last.seq, hash: entryHash(last) });
-    received.push({
-      contributor,
-      job,
-      kind,
-      requesterRecords: mine.length,
-      fromSeq: mine[0]?.seq ?? 0,
-      bundleBytes: Buffer.byteLength(json),
-      frameBytes: encodePayment({ jobId: 'x'.repeat(32), bundle: json }).length,
-    });
-  };
-  const contributors = peers.slice(1).map((p, i) => {
-    const c = new MarketContributor({
-      node: p.node,
-      chunks: p.chunks,
-      signer: p.wallet.identity,
-      capsules: [{ name: 'crypto', version: 1 }],
-      workers: 2,
-      run: () => Promise.resolve({ status: 'ok', costUsed: 1, output: Uint8Array.of(7), error: '' }),
-      receive: (bundle) => (note(i, 'pay', bundle), Promise.resolve(0)),
-      acceptPledge: (bundle) => (note(i, 'pledge', bundle), Promise.resolve({ redeemAfter: 0, amount: 0 })),
-      auditedHead: () => Promise.resolve(heads.get(i)),
-    });
-    c.start();
-    return c;
+  const contributorEvents: ContributorEvent[] = [];
+  const contributor = new MarketContributor({
+    node: cp.node,
+    chunks: cp.chunks,
+    signer: cp.wallet.identity,
+    capsules: [{ name: 'crypto', version: 1 }],
+    workers: 2,
+    run: () => Promise.resolve({ status: 'ok', costUsed: 1, output: Uint8Array.of(7), error: '' }),
+    receive: (bundle, work) => cp.wallet.receive(bundle, work),
+    acceptPledge: (bundle) => cp.wallet.acceptPledge(bundle),
+    auditedHead: (x) => cp.wallet.auditedHead(x),
+    onEvent: (e) => contributorEvents.push(e),
   });
-  // What the requester built for each contributor (sent or not: a frame over the RPC limit is refused).
-  const built: { job: number; kind: 'pledge' | 'pay'; requesterRecords: number; frameBytes: number }[] = [];
+  contributor.start();
+  // What the requester built for the contributor: inline in the frame, or chunked (the frame names it).
+  const built: {
+    job: number;
+    kind: 'pledge' | 'pay';
+    requesterRecords: number;
+    bundleBytes: number;
+    chunked: boolean;
+  }[] = [];
   const build = (kind: 'pledge' | 'pay', b: unknown) => {
-    const json = JSON.stringify(b);
+    const bytes = Buffer.byteLength(JSON.stringify(b));
     const mine = (b as { chains: Record<string, LedgerEntry[]> }).chains[own] ?? [];
     built.push({
       job,
       kind,
       requesterRecords: mine.length,
-      frameBytes: encodePayment({ jobId: 'x'.repeat(32), bundle: json }).length,
+      bundleBytes: bytes,
+      chunked: bytes > MARKET_LIMITS.inlineBundleBytes,
     });
   };
   const live = r.wallet.requesterPayments();
@@ -173,62 +155,71 @@ async function runSize(records: number) {
     },
     random: rand,
   });
-  const events: MarketEvent[] = [];
-  const submit = async () => {
+  const runJob = async () => {
     job++;
-    for (const c of contributors) await c.advertise();
+    const events: MarketEvent[] = [];
+    await contributor.advertise();
     await net.sched.runUntil(net.sched.now + 3000);
-    return settleVirtual(
-      net.sched,
-      requester.submit(
-        { capsule: 'crypto', method: 'sha256', params: `{"n":${job}}`, budget: 2, deadlineMs: 600_000 },
-        (e) => events.push(e),
-      ),
-      SEED,
-      3_600_000,
-    );
-  };
-  const outcome = async (): Promise<string> => {
+    const before = (await cp.wallet.balance()).peerCredits;
+    const fetched0 = cp.node.chunks.phases.fetched;
+    const t = performance.now();
+    let outcome: string;
     try {
-      const d = await submit();
-      return `paid ${Object.keys(d.paid).length}`;
+      const d = await settleVirtual(
+        net.sched,
+        requester.submit(
+          {
+            capsule: 'crypto',
+            method: 'sha256',
+            params: `{"n":${job}}`,
+            budget: 2,
+            deadlineMs: 3_600_000,
+            redundancy: 1,
+          },
+          (e) => events.push(e),
+        ),
+        SEED,
+        7_200_000,
+      );
+      outcome = `paid ${Object.values(d.paid).reduce((a, b) => a + b, 0)} µcredits`;
     } catch (err) {
-      return err instanceof Error ? err.message : String(err);
+      outcome = err instanceof Error ? err.message : String(err);
     }
+    const ms = performance.now() - t;
+    const booked = (await cp.wallet.balance()).peerCredits - before;
+    const paid = events.find((e) => e.kind === 'paid');
+    const mine = built.filter((b) => b.job === job);
+    const chunkBytes = mine.filter((b) => b.chunked).reduce((n, b) => n + b.bundleBytes, 0);
+    // Each bundle crosses once: inline in its frame, or as chunks plus a small naming frame.
+    const wireBytes = mine.reduce((n, b) => n + (b.chunked ? 0 : b.bundleBytes), 0) + chunkBytes;
+    return {
+      outcome,
+      bookedMicroCredits: booked,
+      deliveredAndPaid: booked > 0 && paid !== undefined && paid.detail === undefined,
+      bundles: mine,
+      payFrameBytes: paid?.bytes ?? null,
+      chunkedBytes: chunkBytes,
+      chunksFetched: cp.node.chunks.phases.fetched - fetched0,
+      bundleBytesOnWire: wireBytes,
+      submitToPaidMs: Math.round(ms),
+      refusals: contributorEvents.filter((e) => e.kind === 'refused-payment').map((e) => e.detail),
+    };
   };
-  const tipBefore = (await r.wallet.ledger.history()).at(-1)!;
-  const first = await outcome(); // first contact: no head in the claims, the whole chain
-  // A contributor handed nothing (a whole chain over the RPC limit is refused) tells the head of
-  // the chain as it was before job 1, as one that audited it earlier (when it was shorter) would.
-  for (const i of [0, 1]) if (!heads.has(i)) heads.set(i, { seq: tipBefore.seq, hash: entryHash(tipBefore) });
-  const second = await outcome(); // the claims tell a head: only the records after it
-  const of = (j: number) => received.filter((x) => x.job === j);
-  const sum = (xs: Received[], k: 'bundleBytes' | 'frameBytes') => xs.reduce((s, x) => s + x[k], 0);
-  const whole = of(1);
-  const since = of(2);
-  const builtFor = (j: number) => built.filter((x) => x.job === j);
+  const first = await runJob(); // first contact: no head in the claim, the whole chain
+  const head = await cp.wallet.auditedHead(own);
+  const second = await runJob(); // the claim tells the head: only the records after it
   return {
     requesterRecords: startSeq,
     rpcLimitBytes: LIMITS.rpcBytes,
-    outcome: { wholeChain: first, since: second },
-    built: { wholeChain: builtFor(1), since: builtFor(2) },
+    inlineBundleBytes: MARKET_LIMITS.inlineBundleBytes,
     growMs: Math.round(grownMs),
-    wholeChain: {
-      frames: whole.length,
-      perFrame: whole,
-      bytesPerPayment: whole.length ? Math.round(sum(whole, 'frameBytes') / whole.length) : null,
-      builtBytesPerPayment: Math.round(
-        builtFor(1).reduce((n, x) => n + x.frameBytes, 0) / Math.max(1, builtFor(1).length),
-      ),
+    wholeChain: first,
+    auditedHeadAfter: head?.seq ?? 0,
+    since: second,
+    ratio: {
+      bytes: second.bundleBytesOnWire / first.bundleBytesOnWire,
+      time: second.submitToPaidMs / first.submitToPaidMs,
     },
-    since: {
-      frames: since.length,
-      perFrame: since,
-      bytesPerPayment: since.length ? Math.round(sum(since, 'frameBytes') / since.length) : null,
-    },
-    ratio:
-      builtFor(2).reduce((n, x) => n + x.frameBytes, 0) / builtFor(1).reduce((n, x) => n + x.frameBytes, 0),
-    wholeChainEvents: events.filter((e) => e.kind === 'whole-chain').length,
   };
 }
 
@@ -247,7 +238,7 @@ async function main(): Promise<void> {
       },
       seed: SEED,
       definition:
-        'bytes of the pledge and pay bundles a contributor receives on the market path (MarketRequester → MarketContributor, simulated mesh), a requester chain of N records: job 1 first contact (whole chain), job 2 with the audited head in the claim (since); frameBytes = the market.pay frame (encodePayment) carrying the bundle; the payee audit is not run (see header)',
+        'a requester chain of N records pays a contributor with a real wallet on the market path (MarketRequester → MarketContributor, simulated mesh, redundancy 1): job 1 first contact (whole chain; bundles over inlineBundleBytes travel as BLAKE3 chunks fetched from the requester), job 2 with the audited head in the claim (since); bundleBytesOnWire = pledge + pay bundle bytes (inline or chunked), submitToPaidMs = wall time from submit to the paid event, both audits included; ratio = since / whole chain in the same run',
       results,
     };
     mkdirSync(dirname(OUT), { recursive: true });
@@ -256,8 +247,9 @@ async function main(): Promise<void> {
   for (const n of SIZES) {
     const r = await runSize(n);
     results.push(r);
+    const w = r.wholeChain;
     console.log(
-      `${String(r.requesterRecords).padStart(6)} records: whole chain ${r.wholeChain.builtBytesPerPayment} B per pledge/pay frame built, ${r.wholeChain.frames} received (${r.outcome.wholeChain}); since ${r.since.bytesPerPayment} B (${r.since.frames} received, ${r.outcome.since}); ratio ${r.ratio.toExponential(2)}`,
+      `${String(r.requesterRecords).padStart(6)} records: first payment ${w.deliveredAndPaid ? 'delivered and paid' : 'NOT paid'} (${w.outcome}), ${w.bundleBytesOnWire} B of bundles (${w.chunkedBytes} B chunked, ${w.chunksFetched} chunks), ${w.submitToPaidMs} ms | since: ${r.since.deliveredAndPaid ? 'paid' : 'NOT paid'}, ${r.since.bundleBytesOnWire} B, ${r.since.submitToPaidMs} ms | ratio bytes ${r.ratio.bytes.toExponential(2)}, time ${r.ratio.time.toExponential(2)}`,
     );
     write();
     console.log(`wrote ${OUT}`);

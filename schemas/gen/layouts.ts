@@ -37,12 +37,15 @@ export const layouts = {
       {"kind":"slot","name":"inline","type":{"kind":"data"},"offset":1,"discriminant":0},
       {"kind":"slot","name":"arena","type":{"kind":"struct","structName":"capsule.capnp:ArenaRef"},"offset":1,"discriminant":1}
     ]},
-    "market.capnp:MarketAssign": {"kind":"struct","id":"e7afa17f6d1c5666","dataWords":1,"pointerCount":4,"discriminantCount":0,"discriminantOffset":0, "fields": [
+    "market.capnp:MarketAssign": {"kind":"struct","id":"e7afa17f6d1c5666","dataWords":2,"pointerCount":6,"discriminantCount":0,"discriminantOffset":0, "fields": [
       {"kind":"slot","name":"version","type":{"kind":"uint16"},"offset":0},
       {"kind":"slot","name":"jobId","type":{"kind":"text"},"offset":0},
       {"kind":"slot","name":"requester","type":{"kind":"text"},"offset":1},
       {"kind":"slot","name":"sig","type":{"kind":"data"},"offset":2},
-      {"kind":"slot","name":"pledge","type":{"kind":"text"},"offset":3}
+      {"kind":"slot","name":"pledge","type":{"kind":"text"},"offset":3},
+      {"kind":"slot","name":"pledgeHash","type":{"kind":"data"},"offset":4},
+      {"kind":"slot","name":"pledgeBytes","type":{"kind":"uint64"},"offset":1},
+      {"kind":"slot","name":"pledgeChunks","type":{"kind":"list","element":{"kind":"data"}},"offset":5}
     ]},
     "market.capnp:MarketClaim": {"kind":"struct","id":"adf128523e26d6cf","dataWords":2,"pointerCount":5,"discriminantCount":0,"discriminantOffset":0, "fields": [
       {"kind":"slot","name":"version","type":{"kind":"uint16"},"offset":0},
@@ -70,10 +73,15 @@ export const layouts = {
       {"kind":"slot","name":"holdId","type":{"kind":"text"},"offset":7},
       {"kind":"slot","name":"sig","type":{"kind":"data"},"offset":8}
     ]},
-    "market.capnp:MarketPayment": {"kind":"struct","id":"8c723b2dff90e505","dataWords":1,"pointerCount":2,"discriminantCount":0,"discriminantOffset":0, "fields": [
+    "market.capnp:MarketPayment": {"kind":"struct","id":"8c723b2dff90e505","dataWords":2,"pointerCount":6,"discriminantCount":0,"discriminantOffset":0, "fields": [
       {"kind":"slot","name":"version","type":{"kind":"uint16"},"offset":0},
       {"kind":"slot","name":"jobId","type":{"kind":"text"},"offset":0},
-      {"kind":"slot","name":"bundle","type":{"kind":"text"},"offset":1}
+      {"kind":"slot","name":"bundle","type":{"kind":"text"},"offset":1},
+      {"kind":"slot","name":"payer","type":{"kind":"text"},"offset":2},
+      {"kind":"slot","name":"bundleHash","type":{"kind":"data"},"offset":3},
+      {"kind":"slot","name":"bundleBytes","type":{"kind":"uint64"},"offset":1},
+      {"kind":"slot","name":"bundleChunks","type":{"kind":"list","element":{"kind":"data"}},"offset":4},
+      {"kind":"slot","name":"sig","type":{"kind":"data"},"offset":5}
     ]},
     "market.capnp:MarketResult": {"kind":"struct","id":"8efc26c29c1b206f","dataWords":3,"pointerCount":8,"discriminantCount":0,"discriminantOffset":0, "fields": [
       {"kind":"slot","name":"version","type":{"kind":"uint16"},"offset":0},

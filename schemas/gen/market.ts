@@ -284,7 +284,7 @@ export class MarketAssign extends $.Struct {
   static override readonly _capnp = {
     displayName: "MarketAssign",
     id: "e7afa17f6d1c5666",
-    size: new $.ObjectSize(8, 4),
+    size: new $.ObjectSize(16, 6),
   };
   get version(): number {
     return $.utils.getUint16(0, this);
@@ -333,6 +333,57 @@ export class MarketAssign extends $.Struct {
   }
   set pledge(value: string) {
     $.utils.setText(3, value, this);
+  }
+  _adoptPledgeHash(value: $.Orphan<$.Data>): void {
+    $.utils.adopt(value, $.utils.getPointer(4, this));
+  }
+  _disownPledgeHash(): $.Orphan<$.Data> {
+    return $.utils.disown(this.pledgeHash);
+  }
+  /**
+* A chunked pledge (version 2): a PledgeBundle over MARKET_LIMITS.inlineBundleBytes does not travel
+* in `pledge` (empty then) but as BLAKE3 chunks the requester serves over the chunk exchange:
+* BLAKE3-256 of the whole bundle's UTF-8 JSON, its length and its chunks' addresses in order
+* (1 MiB each but the last). Signed with the assignment (src/trade/signing.ts). The contributor
+* fetches them from the requester (verified on arrival), checks the hash and audits as inline.
+* At most MARKET_LIMITS.chunkedBundleBytes. A version-1 peer refuses a version-2 frame by version.
+*
+*/
+  get pledgeHash(): $.Data {
+    return $.utils.getData(4, this);
+  }
+  _hasPledgeHash(): boolean {
+    return !$.utils.isNull($.utils.getPointer(4, this));
+  }
+  _initPledgeHash(length: number): $.Data {
+    return $.utils.initData(4, length, this);
+  }
+  set pledgeHash(value: $.Data) {
+    $.utils.copyFrom(value, $.utils.getPointer(4, this));
+  }
+  get pledgeBytes(): bigint {
+    return $.utils.getUint64(8, this);
+  }
+  set pledgeBytes(value: bigint) {
+    $.utils.setUint64(8, value, this);
+  }
+  _adoptPledgeChunks(value: $.Orphan<$.List<$.Data>>): void {
+    $.utils.adopt(value, $.utils.getPointer(5, this));
+  }
+  _disownPledgeChunks(): $.Orphan<$.List<$.Data>> {
+    return $.utils.disown(this.pledgeChunks);
+  }
+  get pledgeChunks(): $.List<$.Data> {
+    return $.utils.getList(5, $.DataList, this);
+  }
+  _hasPledgeChunks(): boolean {
+    return !$.utils.isNull($.utils.getPointer(5, this));
+  }
+  _initPledgeChunks(length: number): $.List<$.Data> {
+    return $.utils.initList(5, $.DataList, length, this);
+  }
+  set pledgeChunks(value: $.List<$.Data>) {
+    $.utils.copyFrom(value, $.utils.getPointer(5, this));
   }
   override toString(): string { return "MarketAssign_" + super.toString(); }
 }
@@ -486,7 +537,7 @@ export class MarketPayment extends $.Struct {
   static override readonly _capnp = {
     displayName: "MarketPayment",
     id: "8c723b2dff90e505",
-    size: new $.ObjectSize(8, 2),
+    size: new $.ObjectSize(16, 6),
   };
   get version(): number {
     return $.utils.getUint16(0, this);
@@ -500,11 +551,100 @@ export class MarketPayment extends $.Struct {
   set jobId(value: string) {
     $.utils.setText(0, value, this);
   }
+  /**
+* Inline (version 1), or empty when the bundle is chunked (version 2, the fields below): a bundle
+* over MARKET_LIMITS.inlineBundleBytes (a payer's whole chain of thousands of records) is put in
+* the requester's chunk store and named here; the payee fetches it from the requester over the
+* chunk exchange, checks bundleHash and audits as inline. Only a chunked payment is signed.
+*
+*/
   get bundle(): string {
     return $.utils.getText(1, this);
   }
   set bundle(value: string) {
     $.utils.setText(1, value, this);
+  }
+  /**
+* The requester's node id (64 hex): who signed this frame and serves the chunks.
+*
+*/
+  get payer(): string {
+    return $.utils.getText(2, this);
+  }
+  set payer(value: string) {
+    $.utils.setText(2, value, this);
+  }
+  _adoptBundleHash(value: $.Orphan<$.Data>): void {
+    $.utils.adopt(value, $.utils.getPointer(3, this));
+  }
+  _disownBundleHash(): $.Orphan<$.Data> {
+    return $.utils.disown(this.bundleHash);
+  }
+  /**
+* BLAKE3-256 of the bundle's UTF-8 JSON.
+*
+*/
+  get bundleHash(): $.Data {
+    return $.utils.getData(3, this);
+  }
+  _hasBundleHash(): boolean {
+    return !$.utils.isNull($.utils.getPointer(3, this));
+  }
+  _initBundleHash(length: number): $.Data {
+    return $.utils.initData(3, length, this);
+  }
+  set bundleHash(value: $.Data) {
+    $.utils.copyFrom(value, $.utils.getPointer(3, this));
+  }
+  get bundleBytes(): bigint {
+    return $.utils.getUint64(8, this);
+  }
+  set bundleBytes(value: bigint) {
+    $.utils.setUint64(8, value, this);
+  }
+  _adoptBundleChunks(value: $.Orphan<$.List<$.Data>>): void {
+    $.utils.adopt(value, $.utils.getPointer(4, this));
+  }
+  _disownBundleChunks(): $.Orphan<$.List<$.Data>> {
+    return $.utils.disown(this.bundleChunks);
+  }
+  /**
+* The bundle's chunks by BLAKE3-256 address, in order (1 MiB each but the last).
+*
+*/
+  get bundleChunks(): $.List<$.Data> {
+    return $.utils.getList(4, $.DataList, this);
+  }
+  _hasBundleChunks(): boolean {
+    return !$.utils.isNull($.utils.getPointer(4, this));
+  }
+  _initBundleChunks(length: number): $.List<$.Data> {
+    return $.utils.initList(4, $.DataList, length, this);
+  }
+  set bundleChunks(value: $.List<$.Data>) {
+    $.utils.copyFrom(value, $.utils.getPointer(4, this));
+  }
+  _adoptSig(value: $.Orphan<$.Data>): void {
+    $.utils.adopt(value, $.utils.getPointer(5, this));
+  }
+  _disownSig(): $.Orphan<$.Data> {
+    return $.utils.disown(this.sig);
+  }
+  /**
+* Ed25519 by `payer` over the reference's signing bytes (src/trade/signing.ts).
+*
+*/
+  get sig(): $.Data {
+    return $.utils.getData(5, this);
+  }
+  _hasSig(): boolean {
+    return !$.utils.isNull($.utils.getPointer(5, this));
+  }
+  _initSig(length: number): $.Data {
+    return $.utils.initData(5, length, this);
+  }
+  set sig(value: $.Data) {
+    $.utils.copyFrom(value, $.utils.getPointer(5, this));
   }
   override toString(): string { return "MarketPayment_" + super.toString(); }
 }

@@ -11,6 +11,7 @@ import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
 import type { MeshNode } from '../mesh/protocol/node.ts';
 import type { PeerIdString } from '../mesh/protocol/port.ts';
 import { REQUESTER_LEFT_REASON } from '../ledger/index.ts';
+import { blake3Digest } from '../capsules/crypto/hash.ts';
 import { joinChunks, type ChunkHolder } from './chunk-store.ts';
 import {
   decodeAssign,
@@ -19,6 +20,7 @@ import {
   encodeClaim,
   encodeResult,
   MARKET_LIMITS,
+  type BundleRef,
   type JobStatus,
   type MarketOffer,
 } from './frames.ts';
@@ -32,6 +34,16 @@ export const BUSY_REASON = 'all workers are busy';
 
 /** The claim's reason while the contributor's user has paused contributing. */
 export const PAUSED_REASON = 'paused by the contributor';
+
+/**
+ * A chunked bundle's fetch (from the requester that named it): each chunk is asked at most
+ * BUNDLE_FETCH_ATTEMPTS times, each ask waits at most BUNDLE_CHUNK_TIMEOUT_MS, and the whole fetch
+ * is abandoned after BUNDLE_FETCH_MS (wall clock): a requester that vanishes mid-fetch or serves a
+ * bad chunk costs a refused payment, never a hang.
+ */
+export const BUNDLE_CHUNK_TIMEOUT_MS = 15_000;
+export const BUNDLE_FETCH_ATTEMPTS = 2;
+export const BUNDLE_FETCH_MS = 5 * 60_000;
 
 export const MARKET_METHODS = { offer: 'market.offer', run: 'market.run', pay: 'market.pay' } as const;
 
@@ -135,7 +147,7 @@ export class MarketContributor {
     this.#disposers.push(
       rpc.register(MARKET_METHODS.offer, (from, body) => this.#offer(from, body)),
       rpc.register(MARKET_METHODS.run, (from, body, signal) => this.#run(from, body, signal)),
-      rpc.register(MARKET_METHODS.pay, (from, body) => this.#pay(from, body)),
+      rpc.register(MARKET_METHODS.pay, (from, body, signal) => this.#pay(from, body, signal)),
     );
     return () => this.stop();
   }
@@ -238,13 +250,16 @@ export class MarketContributor {
     if (p === undefined || p.state !== 'claimed')
       throw new Error(`no open claim for job ${a.jobId}: offer it first (market.offer)`);
     const { offer } = p;
-    if (a.pledge !== undefined && this.#o.acceptPledge !== undefined) {
+    if ((a.pledge !== undefined || a.pledgeRef !== undefined) && this.#o.acceptPledge !== undefined) {
       let bundle: unknown;
-      try {
-        bundle = JSON.parse(a.pledge);
-      } catch {
-        throw new Error('MarketAssign.pledge: not JSON');
-      }
+      if (a.pledgeRef !== undefined)
+        bundle = await this.#fetchBundle('MarketAssign.pledge', a.pledgeRef, [from, p.from], signal);
+      else
+        try {
+          bundle = JSON.parse(a.pledge ?? '');
+        } catch {
+          throw new Error('MarketAssign.pledge: not JSON');
+        }
       const pl = (bundle as { pledge?: { ledger?: unknown; jobId?: unknown } } | null)?.pledge;
       if (pl?.ledger !== offer.requester || pl.jobId !== offer.jobId)
         throw new Error(`MarketAssign.pledge: not the requester's pledge for job ${offer.jobId}`);
@@ -349,15 +364,81 @@ export class MarketContributor {
     return events;
   }
 
-  async #pay(_from: PeerIdString, body: Uint8Array): Promise<Uint8Array> {
+  /**
+   * A chunked bundle named by a signed frame: fetched from the requester (`from`; each chunk
+   * verified on arrival by the exchange), joined, checked against the hash it was signed with, and
+   * parsed. Throws an Error that says what failed (a chunk missing or bad, the hash, the JSON).
+   */
+  async #fetchBundle(
+    what: string,
+    ref: BundleRef,
+    from: readonly PeerIdString[],
+    signal?: AbortSignal,
+  ): Promise<unknown> {
+    const bound = AbortSignal.timeout(BUNDLE_FETCH_MS);
+    const report = await this.#o.node.chunks.fetch(ref.chunks, {
+      from,
+      timeoutMs: BUNDLE_CHUNK_TIMEOUT_MS,
+      maxAttempts: BUNDLE_FETCH_ATTEMPTS,
+      signal: signal ? AbortSignal.any([signal, bound]) : bound,
+    });
+    const size = `${ref.bytes} bytes in ${ref.chunks.length} chunk(s)`;
+    const [bad, err] = [...report.failed][0] ?? [];
+    if (bad !== undefined)
+      throw new Error(
+        `${what}: the chunked bundle (${size}) could not be fetched from the requester: chunk ${bad.slice(0, 16)}… ${err?.code ?? 'failed'}: ${err?.message ?? ''}`,
+      );
+    let bytes: Uint8Array;
+    try {
+      bytes = joinChunks(ref.chunks, report.chunks, ref.bytes);
+    } catch (e) {
+      throw new Error(`${what}: the chunked bundle (${size}): ${e instanceof Error ? e.message : String(e)}`);
+    }
+    if (bytesToHex(blake3Digest(bytes, () => {})) !== bytesToHex(ref.hash))
+      throw new Error(`${what}: the chunked bundle (${size}) does not hash to the hash it was signed with`);
+    try {
+      return JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
+    } catch {
+      throw new Error(`${what}: the chunked bundle (${size}) is not UTF-8 JSON`);
+    }
+  }
+
+  async #pay(from: PeerIdString, body: Uint8Array, signal?: AbortSignal): Promise<Uint8Array> {
     const d = decodePayment(body);
     if (!d.ok) throw new Error(d.error);
+    const { ref } = d.frame;
     let bundle: unknown;
-    try {
-      bundle = JSON.parse(d.frame.bundle);
-    } catch {
-      throw new Error('MarketPayment.bundle: not JSON');
-    }
+    if (ref !== undefined) {
+      if (
+        !verifyFrame(
+          'payment',
+          { jobId: d.frame.jobId, payer: ref.payer, bundle: ref.bundle, sig: ref.sig },
+          ref.payer,
+        )
+      )
+        throw new Error(`MarketPayment: the signature is not ${ref.payer.slice(0, 12)}…'s`);
+      // Megabytes are fetched only for a job this node ran for that payer.
+      if (!this.#jobs.has(this.#key(ref.payer, d.frame.jobId)))
+        throw new Error(
+          `MarketPayment: no job ${d.frame.jobId} from ${ref.payer.slice(0, 12)}… here; a chunked payment is fetched only for a job this node ran`,
+        );
+      try {
+        bundle = await this.#fetchBundle('MarketPayment.bundle', ref.bundle, [from], signal);
+        if ((bundle as { pay?: { ledger?: unknown } } | null)?.pay?.ledger !== ref.payer)
+          throw new Error(
+            `MarketPayment.bundle: not a pay by ${ref.payer.slice(0, 12)}…, who signed the frame`,
+          );
+      } catch (err) {
+        const detail = err instanceof Error ? err.message : String(err);
+        this.#o.onEvent?.({ kind: 'refused-payment', jobId: d.frame.jobId, requester: ref.payer, detail });
+        throw err;
+      }
+    } else
+      try {
+        bundle = JSON.parse(d.frame.bundle);
+      } catch {
+        throw new Error('MarketPayment.bundle: not JSON');
+      }
     const requester = (bundle as { pay?: { ledger?: unknown } } | null)?.pay?.ledger;
     const p = this.#jobs.get(this.#key(String(requester), d.frame.jobId));
     try {

@@ -3,9 +3,16 @@
  * src/mesh/protocol/frames.ts does the mesh frames: decoders never throw (bytes from a peer come
  * back as `{ ok: false, error }` with what was wrong), encoders check our own values.
  */
+import { LIMITS } from '../mesh/protocol/frames.ts';
 import { decodeDynamic, encodeDynamic, OUR_LAYOUTS, type WireObject, type WireValue } from '../wire/index.ts';
 
 export const MARKET_VERSION = 1;
+/**
+ * A MarketAssign or MarketPayment whose bundle is chunked carries this version: a peer that only
+ * speaks MARKET_VERSION refuses it with "version 2; this node speaks 1" instead of misreading it.
+ * Inline frames keep version 1, so old and new peers still trade while chains are short.
+ */
+export const MARKET_CHUNKED_VERSION = 2;
 
 export const MARKET_LIMITS = {
   idBytes: 128,
@@ -19,7 +26,26 @@ export const MARKET_LIMITS = {
   outputChunks: 256,
   messageBytes: 1024,
   bundleBytes: 900 << 10,
+  /**
+   * A pledge or pay bundle whose JSON is longer than this travels as chunks (a BundleRef), not in
+   * the frame: under `bundleBytes` with room for the rest of the frame in the 1 MiB RPC body.
+   * A whole chain of ~1,200 records (629–631 B a record, bench:ledger-market) still goes inline.
+   */
+  inlineBundleBytes: 768 << 10,
+  /**
+   * The largest chunked bundle a contributor fetches: 64 MiB, 64 chunks. A payer chain of 10^5
+   * records is 10^5 × ~630 B = 63 MB (631,720 B at 1,001 records, 6,293,092 B at 10,001 in
+   * bench:ledger-market); past it a requester must be audited incrementally (a `since` bundle).
+   */
+  chunkedBundleBytes: 64 << 20,
 } as const;
+
+/** A bundle sent as chunks: BLAKE3-256 of its UTF-8 JSON, its length, its chunks in order. */
+export interface BundleRef {
+  hash: Uint8Array;
+  bytes: number;
+  chunks: Uint8Array[];
+}
 
 export interface MarketOffer {
   jobId: string;
@@ -62,6 +88,8 @@ export interface MarketAssign {
   sig: Uint8Array;
   /** PledgeBundle JSON (escrow for this run); absent or empty: none. Itself payer-signed, so not in `sig`. */
   pledge?: string;
+  /** A chunked PledgeBundle (version 2) instead of `pledge`; signed with the assignment. */
+  pledgeRef?: BundleRef;
 }
 
 export const JOB_STATUSES = [
@@ -89,7 +117,10 @@ export interface MarketResult {
 
 export interface MarketPayment {
   jobId: string;
+  /** The PaymentBundle JSON; empty when `ref` names its chunks. */
   bundle: string;
+  /** A chunked bundle (version 2), signed by `payer`. */
+  ref?: { payer: string; bundle: BundleRef; sig: Uint8Array };
 }
 
 export type MarketDecoded<T> = { ok: true; frame: T } | { ok: false; error: string };
@@ -136,23 +167,60 @@ function u64(o: WireObject, k: string, path: string): number {
   return Number(v);
 }
 
-function decodeAs<T>(struct: string, bytes: unknown, validate: (o: WireObject) => T): MarketDecoded<T> {
+function decodeAs<T>(
+  struct: string,
+  bytes: unknown,
+  validate: (o: WireObject, version: number) => T,
+  newest = MARKET_VERSION,
+): MarketDecoded<T> {
   if (!(bytes instanceof Uint8Array)) return { ok: false, error: `${struct}: expected bytes` };
   if (bytes.length > (1 << 20) + 4096)
     return { ok: false, error: `${struct}: ${bytes.length} bytes, at most 1 MiB` };
   try {
     const limits = { traversalWords: Math.max(64, bytes.length >>> 2), nesting: 8 };
     const o = decodeDynamic(bytes, OUR_LAYOUTS, `market.capnp:${struct}`, { limits });
-    if (o['version'] !== MARKET_VERSION)
-      fail(`${struct}.version`, `version ${String(o['version'])}; this node speaks ${MARKET_VERSION}`);
-    return { ok: true, frame: validate(o) };
+    const version = o['version'];
+    if (typeof version !== 'number' || version < MARKET_VERSION || version > newest)
+      fail(
+        `${struct}.version`,
+        `version ${String(version)}; this node speaks ${newest === MARKET_VERSION ? MARKET_VERSION : `${MARKET_VERSION} to ${newest}`}`,
+      );
+    return { ok: true, frame: validate(o, version) };
   } catch (err) {
     return { ok: false, error: `${struct}: ${err instanceof Error ? err.message : String(err)}` };
   }
 }
 
-const encodeAs = (struct: string, value: WireObject): Uint8Array =>
-  encodeDynamic({ version: MARKET_VERSION, ...value }, OUR_LAYOUTS, `market.capnp:${struct}`);
+const encodeAs = (struct: string, value: WireObject, version = MARKET_VERSION): Uint8Array =>
+  encodeDynamic({ version, ...value }, OUR_LAYOUTS, `market.capnp:${struct}`);
+
+/** Checks our own BundleRef before it is encoded (a wrong one is a bug here, not a peer's). */
+function checkRef(what: string, r: BundleRef): void {
+  const n = Math.ceil(r.bytes / LIMITS.chunkBytes);
+  if (r.hash.length !== 32 || !Number.isSafeInteger(r.bytes) || r.bytes < 1 || r.chunks.length !== n)
+    throw new RangeError(`${what}: expected a 32-byte hash, bytes ≥ 1 and ${n} chunk address(es)`);
+  if (r.bytes > MARKET_LIMITS.chunkedBundleBytes)
+    throw new RangeError(`${what}: ${r.bytes} bytes, at most ${MARKET_LIMITS.chunkedBundleBytes}`);
+}
+
+/**
+ * A peer's BundleRef: 32-byte hash, 1 ≤ bytes ≤ chunkedBundleBytes (a contributor fetches no more),
+ * exactly ceil(bytes / 1 MiB) chunk addresses.
+ */
+function bundleRef(o: WireObject, hashK: string, bytesK: string, chunksK: string, path: string): BundleRef {
+  const bytes = u64(o, bytesK, path);
+  if (bytes < 1) fail(`${path}.${bytesK}`, 'a chunked bundle must have bytes ≥ 1');
+  if (bytes > MARKET_LIMITS.chunkedBundleBytes)
+    fail(
+      `${path}.${bytesK}`,
+      `${bytes} bytes, at most ${MARKET_LIMITS.chunkedBundleBytes} (a chunked bundle this node fetches)`,
+    );
+  const chunks = hashes(o, chunksK, Math.ceil(MARKET_LIMITS.chunkedBundleBytes / LIMITS.chunkBytes), path);
+  const n = Math.ceil(bytes / LIMITS.chunkBytes);
+  if (chunks.length !== n)
+    fail(`${path}.${chunksK}`, `${chunks.length} chunk(s) for ${bytes} bytes; expected ${n} of 1 MiB`);
+  return { hash: data(o, hashK, 32, path, 32), bytes, chunks };
+}
 
 export function encodeOffer(f: MarketOffer): Uint8Array {
   return encodeAs('MarketOffer', {
@@ -219,18 +287,48 @@ function auditedHead(o: WireObject): { audited?: AuditedHead } {
 }
 
 export function encodeAssign(f: MarketAssign): Uint8Array {
-  return encodeAs('MarketAssign', { ...f });
+  const { pledgeRef, ...rest } = f;
+  if (pledgeRef === undefined) return encodeAs('MarketAssign', { ...rest });
+  checkRef('MarketAssign.pledgeRef', pledgeRef);
+  if (rest.pledge !== undefined && rest.pledge !== '')
+    throw new RangeError('MarketAssign: a pledge travels inline or chunked, not both');
+  return encodeAs(
+    'MarketAssign',
+    {
+      ...rest,
+      pledgeHash: pledgeRef.hash,
+      pledgeBytes: BigInt(pledgeRef.bytes),
+      pledgeChunks: pledgeRef.chunks,
+    },
+    MARKET_CHUNKED_VERSION,
+  );
 }
 
 export function decodeAssign(b: unknown): MarketDecoded<MarketAssign> {
-  return decodeAs('MarketAssign', b, (o) => ({
-    jobId: text(o, 'jobId', MARKET_LIMITS.idBytes, 'MarketAssign'),
-    requester: nodeId(o, 'requester', 'MarketAssign'),
-    sig: data(o, 'sig', 64, 'MarketAssign'),
-    ...(typeof o['pledge'] === 'string' && o['pledge'] !== ''
-      ? { pledge: text(o, 'pledge', MARKET_LIMITS.bundleBytes, 'MarketAssign') }
-      : {}),
-  }));
+  return decodeAs(
+    'MarketAssign',
+    b,
+    (o, version) => {
+      const base = {
+        jobId: text(o, 'jobId', MARKET_LIMITS.idBytes, 'MarketAssign'),
+        requester: nodeId(o, 'requester', 'MarketAssign'),
+        sig: data(o, 'sig', 64, 'MarketAssign'),
+      };
+      const inline =
+        typeof o['pledge'] === 'string' && o['pledge'] !== ''
+          ? text(o, 'pledge', MARKET_LIMITS.bundleBytes, 'MarketAssign')
+          : undefined;
+      if (version < MARKET_CHUNKED_VERSION)
+        return { ...base, ...(inline !== undefined ? { pledge: inline } : {}) };
+      if (inline !== undefined)
+        fail('MarketAssign.pledge', 'must be empty in a chunked (version 2) assignment');
+      return {
+        ...base,
+        pledgeRef: bundleRef(o, 'pledgeHash', 'pledgeBytes', 'pledgeChunks', 'MarketAssign'),
+      };
+    },
+    MARKET_CHUNKED_VERSION,
+  );
 }
 
 export function encodeResult(f: MarketResult): Uint8Array {
@@ -262,12 +360,43 @@ export function decodeResult(b: unknown): MarketDecoded<MarketResult> {
 }
 
 export function encodePayment(f: MarketPayment): Uint8Array {
-  return encodeAs('MarketPayment', { ...f });
+  const { ref, ...rest } = f;
+  if (ref === undefined) return encodeAs('MarketPayment', { ...rest });
+  checkRef('MarketPayment.ref', ref.bundle);
+  if (rest.bundle !== '') throw new RangeError('MarketPayment: a bundle travels inline or chunked, not both');
+  return encodeAs(
+    'MarketPayment',
+    {
+      ...rest,
+      payer: ref.payer,
+      bundleHash: ref.bundle.hash,
+      bundleBytes: BigInt(ref.bundle.bytes),
+      bundleChunks: ref.bundle.chunks,
+      sig: ref.sig,
+    },
+    MARKET_CHUNKED_VERSION,
+  );
 }
 
 export function decodePayment(b: unknown): MarketDecoded<MarketPayment> {
-  return decodeAs('MarketPayment', b, (o) => ({
-    jobId: text(o, 'jobId', MARKET_LIMITS.idBytes, 'MarketPayment'),
-    bundle: text(o, 'bundle', MARKET_LIMITS.bundleBytes, 'MarketPayment'),
-  }));
+  return decodeAs(
+    'MarketPayment',
+    b,
+    (o, version) => {
+      const jobId = text(o, 'jobId', MARKET_LIMITS.idBytes, 'MarketPayment');
+      const bundle = text(o, 'bundle', MARKET_LIMITS.bundleBytes, 'MarketPayment');
+      if (version < MARKET_CHUNKED_VERSION) return { jobId, bundle };
+      if (bundle !== '') fail('MarketPayment.bundle', 'must be empty in a chunked (version 2) payment');
+      return {
+        jobId,
+        bundle,
+        ref: {
+          payer: nodeId(o, 'payer', 'MarketPayment'),
+          bundle: bundleRef(o, 'bundleHash', 'bundleBytes', 'bundleChunks', 'MarketPayment'),
+          sig: data(o, 'sig', 64, 'MarketPayment', 64),
+        },
+      };
+    },
+    MARKET_CHUNKED_VERSION,
+  );
 }

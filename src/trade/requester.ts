@@ -37,6 +37,8 @@ import { Reputation } from '../market/reputation.ts';
 import { WorkUnit } from '../market/work-unit.ts';
 import type { MeshNode } from '../mesh/protocol/node.ts';
 import type { PeerIdString } from '../mesh/protocol/port.ts';
+import { toHex } from '../mesh/protocol/chunk-exchange.ts';
+import { blake3Digest } from '../capsules/crypto/hash.ts';
 import { joinChunks, type ChunkHolder } from './chunk-store.ts';
 import { BUSY_REASON, MARKET_METHODS } from './contributor.ts';
 import {
@@ -45,6 +47,8 @@ import {
   encodeAssign,
   encodeOffer,
   encodePayment,
+  MARKET_LIMITS,
+  type BundleRef,
   type JobStatus,
   type MarketClaim,
   type MarketResult,
@@ -91,6 +95,8 @@ export interface MarketEvent {
   credits?: number;
   /** 'paid': bytes of the MarketPayment frame sent (the bundle: the chain records after the payee's audited head). */
   bytes?: number;
+  /** 'paid': bytes of a bundle over MARKET_LIMITS.inlineBundleBytes, served as chunks (the frame only names them). */
+  chunkedBytes?: number;
   detail?: string;
 }
 
@@ -242,6 +248,8 @@ export class MarketRequester {
   /** Each contributor's audited head of our chain, from its latest signed claim (hash hex). */
   readonly #heads = new Map<string, { seq: number; hash: string }>();
   #waiters: (() => void)[] = [];
+  /** Holds on chunks of bundles in flight (#carry), by hex address. */
+  readonly #carried = new Map<string, number>();
 
   constructor(o: MarketRequesterOptions) {
     this.#o = o;
@@ -309,16 +317,19 @@ export class MarketRequester {
           (await this.#o.payments.pay(hold.id, contributor, amount, what, opts));
         spent += amount;
         done.report.paid[contributor] = amount;
-        const frame = encodePayment({ jobId, bundle: JSON.stringify(bundle) });
+        const sent = this.#carry(JSON.stringify(bundle));
+        const frame = this.#paymentFrame(jobId, sent);
         const reply = await this.#o.node.rpc
-          .call(r.peer, MARKET_METHODS.pay, frame, 30_000, signal)
-          .catch((err: unknown) => ({ status: 'failed' as const, message: String(err) }));
+          .call(r.peer, MARKET_METHODS.pay, frame, payTimeoutMs(sent), signal)
+          .catch((err: unknown) => ({ status: 'failed' as const, message: String(err) }))
+          .finally(() => this.#uncarry(sent));
         onEvent({
           kind: 'paid',
           jobId,
           contributor,
           credits: amount,
           bytes: frame.length,
+          ...('ref' in sent ? { chunkedBytes: sent.ref.bytes } : {}),
           ...(reply.status === 'ok' ? {} : { detail: `payee did not confirm: ${reply.message}` }),
         });
       }
@@ -384,6 +395,52 @@ export class MarketRequester {
     };
   }
 
+  /**
+   * How a bundle travels: inline when its JSON is at most MARKET_LIMITS.inlineBundleBytes, else put
+   * in our chunk store and named by a BundleRef the payee fetches from us (a whole chain of
+   * thousands of records is megabytes, over the 1 MiB RPC body). Chunks are held until #uncarry;
+   * two bundles may share chunks (the same chain at the same offsets), so holds are counted here.
+   */
+  #carry(json: string): Carried {
+    const bytes = new TextEncoder().encode(json);
+    if (bytes.length <= MARKET_LIMITS.inlineBundleBytes) return { inline: json };
+    if (bytes.length > MARKET_LIMITS.chunkedBundleBytes)
+      throw new RangeError(
+        `the bundle is ${bytes.length} bytes, over the ${MARKET_LIMITS.chunkedBundleBytes} a contributor fetches: ` +
+          'this chain is too long to pay a contributor that never audited it',
+      );
+    const chunks = this.#o.chunks.put(bytes);
+    for (const c of chunks) {
+      const k = toHex(c);
+      this.#carried.set(k, (this.#carried.get(k) ?? 0) + 1);
+    }
+    return { ref: { hash: blake3Digest(bytes, () => {}), bytes: bytes.length, chunks } };
+  }
+
+  #uncarry(sent: Carried): void {
+    if (!('ref' in sent)) return;
+    const free: Uint8Array[] = [];
+    for (const c of sent.ref.chunks) {
+      const k = toHex(c);
+      const n = (this.#carried.get(k) ?? 1) - 1;
+      if (n > 0) this.#carried.set(k, n);
+      else if (this.#carried.delete(k)) free.push(c);
+    }
+    this.#o.chunks.drop(free);
+  }
+
+  /** A MarketPayment for a carried bundle: inline, or its signed chunk reference (version 2). */
+  #paymentFrame(jobId: string, sent: Carried): Uint8Array {
+    if (!('ref' in sent)) return encodePayment({ jobId, bundle: sent.inline });
+    const { signer } = this.#o;
+    const signed = signFrame('payment', { jobId, payer: signer.nodeId, bundle: sent.ref }, signer);
+    return encodePayment({
+      jobId,
+      bundle: '',
+      ref: { payer: signer.nodeId, bundle: sent.ref, sig: signed.sig },
+    });
+  }
+
   /** Voids a contributor's pledge and tells it (best effort: an auditor that sees the void refuses a redemption anyway). */
   async #void(
     escrow: JobEscrow,
@@ -395,15 +452,11 @@ export class MarketRequester {
     const peer = escrow.open.get(contributor)?.peer;
     const bundle = await escrow.close(contributor, 0, this.#bundleFor(contributor, jobId, onEvent));
     if (bundle === undefined || peer === undefined) return;
+    const sent = this.#carry(JSON.stringify(bundle));
     await this.#o.node.rpc
-      .call(
-        peer,
-        MARKET_METHODS.pay,
-        encodePayment({ jobId, bundle: JSON.stringify(bundle) }),
-        10_000,
-        signal,
-      )
-      .catch(() => undefined);
+      .call(peer, MARKET_METHODS.pay, this.#paymentFrame(jobId, sent), payTimeoutMs(sent, 10_000), signal)
+      .catch(() => undefined)
+      .finally(() => this.#uncarry(sent));
   }
 
   async #verify(
@@ -612,7 +665,20 @@ export class MarketRequester {
       offer.deadlineMs + (this.#o.pledgeGraceMs ?? PLEDGE_GRACE_MS),
       this.#bundleFor(claim.contributor, jobId, onEvent),
     );
-    const assign = signFrame('assign', { jobId, requester: signer.nodeId }, signer);
+    const carried = pledge === undefined ? undefined : this.#carry(pledge);
+    const assign = signFrame(
+      'assign',
+      {
+        jobId,
+        requester: signer.nodeId,
+        ...(carried === undefined
+          ? {}
+          : 'ref' in carried
+            ? { pledgeRef: carried.ref }
+            : { pledge: carried.inline }),
+      },
+      signer,
+    );
     onEvent({ kind: 'running', jobId, contributor: claim.contributor });
     let result: MarketResult;
     const lost = async (detail: string): Promise<null> => {
@@ -621,13 +687,10 @@ export class MarketRequester {
     };
     try {
       const left = Math.max(1, offer.deadlineMs - node.port.now());
-      const reply = await node.rpc.call(
-        peer,
-        MARKET_METHODS.run,
-        encodeAssign(pledge === undefined ? assign : { ...assign, pledge }),
-        left,
-        signal,
-      );
+      // A chunked pledge is fetched by the contributor before it runs the job: held until the run ends.
+      const reply = await node.rpc
+        .call(peer, MARKET_METHODS.run, encodeAssign(assign), left, signal)
+        .finally(() => carried !== undefined && this.#uncarry(carried));
       if (reply.status !== 'ok') return lost(`run failed: ${reply.message}`);
       const d = decodeResult(reply.body);
       if (!d.ok) return lost(d.error);
@@ -702,6 +765,18 @@ export class MarketRequester {
     this.#waiters = [];
     for (const w of waiters) w();
   }
+}
+
+/** A pledge or pay bundle as it travels: its JSON inline, or a reference to chunks we serve. */
+type Carried = { inline: string } | { ref: BundleRef };
+
+/**
+ * How long a payment call waits for the payee's answer: `base`, plus 1 s per 256 KiB of a chunked
+ * bundle (the payee fetches it from us within the call; a slow relay moves ~256 KiB/s), and its
+ * audit. A call that times out leaves the pay in our chain; only the confirmation is missing.
+ */
+function payTimeoutMs(sent: Carried, base = 30_000): number {
+  return 'ref' in sent ? base + Math.ceil(sent.ref.bytes / (256 << 10)) * 1000 : base;
 }
 
 /** The work-based price of a finished job (src/capsules/price.ts), or undefined when its method has none. */

@@ -8,7 +8,7 @@
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex, hexToBytes, utf8ToBytes } from '@noble/hashes/utils.js';
-import type { MarketAssign, MarketClaim, MarketOffer, MarketResult } from './frames.ts';
+import type { BundleRef, MarketAssign, MarketClaim, MarketOffer, MarketResult } from './frames.ts';
 
 export const MARKET_DOMAIN = 'INOS market v1\n';
 
@@ -48,7 +48,20 @@ const claimFields = (c: Omit<MarketClaim, 'sig'>): Field[] => [
   c.reason,
   ...(c.audited !== undefined ? [c.audited.seq, c.audited.hash] : []),
 ];
-const assignFields = (a: Omit<MarketAssign, 'sig'>): Field[] => [a.jobId, a.requester];
+// A chunked pledge's reference is signed with the assignment; an inline one is itself payer-signed.
+const refFields = (r: BundleRef): Field[] => [r.hash, r.bytes, r.chunks];
+const assignFields = (a: Omit<MarketAssign, 'sig'>): Field[] => [
+  a.jobId,
+  a.requester,
+  ...(a.pledgeRef !== undefined ? refFields(a.pledgeRef) : []),
+];
+/** A chunked MarketPayment's reference (an inline payment is not signed: its bundle is). */
+export interface PaymentRef {
+  jobId: string;
+  payer: string;
+  bundle: BundleRef;
+}
+const paymentFields = (p: PaymentRef): Field[] => [p.jobId, p.payer, ...refFields(p.bundle)];
 const resultFields = (r: Omit<MarketResult, 'sig'>): Field[] => [
   r.jobId,
   r.contributor,
@@ -66,6 +79,7 @@ const DIGESTS = {
   claim: (f: Omit<MarketClaim, 'sig'>) => digest('claim', claimFields(f)),
   assign: (f: Omit<MarketAssign, 'sig'>) => digest('assign', assignFields(f)),
   result: (f: Omit<MarketResult, 'sig'>) => digest('result', resultFields(f)),
+  payment: (f: PaymentRef) => digest('payment', paymentFields(f)),
 };
 type Kind = keyof typeof DIGESTS;
 type FrameOf<K extends Kind> = Parameters<(typeof DIGESTS)[K]>[0] & { sig: Uint8Array };

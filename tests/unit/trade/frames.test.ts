@@ -11,23 +11,28 @@ import {
   encodeAssign,
   encodeClaim,
   encodeOffer,
+  encodePayment,
   encodeResult,
+  MARKET_LIMITS,
   signFrame,
   verifyFrame,
 } from '../../../src/trade/index.ts';
 import { Identity } from '../../../src/ledger/index.ts';
+import { decodeDynamic, OUR_LAYOUTS } from '../../../src/wire/index.ts';
 import { needTools } from '../../_tools.ts';
 import { capnp, REPO, schemaPath } from '../wire/_support/capnp-tool.ts';
 
 const DIR = join(REPO, 'tests/fixtures/frames/v1');
 /** Structs that grew after v1: capnp's provenance check uses their v2 fixture (v1's still decodes). */
 const V2 = join(REPO, 'tests/fixtures/frames/v2');
-const GREW = new Set(['MarketClaim']);
+const GREW = new Set(['MarketClaim', 'MarketAssign', 'MarketPayment']);
 const read = (name: string, dir = DIR): Uint8Array => new Uint8Array(readFileSync(join(dir, name)));
 const ascii = (s: string) => new TextEncoder().encode(s);
 const R = '1'.repeat(64);
 const C = '2'.repeat(64);
 const H = ascii('0123456789abcdef0123456789abcdef');
+const capnpHave = needTools('capnp');
+const H2x = () => ascii('fedcba9876543210fedcba9876543210');
 const STRUCTS = ['MarketOffer', 'MarketClaim', 'MarketAssign', 'MarketResult', 'MarketPayment'];
 
 describe('market v1 fixtures', () => {
@@ -106,6 +111,29 @@ describe('market v2 fixtures (a claim carries its audited head)', () => {
   });
 });
 
+describe('market v2 fixtures (a chunked pledge or pay bundle)', () => {
+  const H2 = ascii('fedcba9876543210fedcba9876543210');
+  it('decode to a BundleRef; the v1 frames (inline) still decode without one', () => {
+    expect(decodeAssign(read('MarketAssign.bin', V2))).toEqual({
+      ok: true,
+      frame: {
+        jobId: 'job-1',
+        requester: R,
+        sig: ascii('sig'),
+        pledgeRef: { hash: H, bytes: (1 << 20) + 1, chunks: [H, H2] },
+      },
+    });
+    expect(decodePayment(read('MarketPayment.bin', V2))).toEqual({
+      ok: true,
+      frame: {
+        jobId: 'job-1',
+        bundle: '',
+        ref: { payer: R, bundle: { hash: H, bytes: 5, chunks: [H2] }, sig: ascii('s'.repeat(64)) },
+      },
+    });
+  });
+});
+
 describe('market frames', () => {
   const key = Identity.generate(0, new Uint8Array(32).fill(7));
   const other = Identity.generate(0, new Uint8Array(32).fill(8));
@@ -162,6 +190,83 @@ describe('market frames', () => {
     expect(decodeClaim(zeroWithHash).ok).toBe(true);
     expect(() => encodeClaim({ ...headed, audited: { seq: 0, hash: H } })).toThrow(/seq ≥ 1/);
     expect(() => encodeClaim({ ...headed, audited: { seq: 3, hash: new Uint8Array(5) } })).toThrow(/32-byte/);
+  });
+
+  it('a chunked bundle reference is signed, bounded, and refused by a v1 node by version', () => {
+    const ref = { hash: H, bytes: (1 << 20) + 10, chunks: [H, H] };
+    const assign = signFrame('assign', { jobId: 'j', requester: key.nodeId, pledgeRef: ref }, key);
+    const d = decodeAssign(encodeAssign(assign));
+    expect(d).toMatchObject({ ok: true, frame: { pledgeRef: ref } });
+    expect(d.ok && verifyFrame('assign', d.frame, key.nodeId)).toBe(true);
+    // A relay that swaps the chunks (or strips the reference) breaks the assignment's signature.
+    expect(verifyFrame('assign', { ...assign, pledgeRef: { ...ref, chunks: [H2x(), H] } }, key.nodeId)).toBe(
+      false,
+    );
+    const bare = signFrame('assign', { jobId: 'j', requester: key.nodeId }, key);
+    expect(verifyFrame('assign', { ...bare, pledgeRef: ref }, key.nodeId)).toBe(false);
+    const pay = signFrame('payment', { jobId: 'j', payer: key.nodeId, bundle: ref }, key);
+    const p = decodePayment(
+      encodePayment({ jobId: 'j', bundle: '', ref: { payer: key.nodeId, bundle: ref, sig: pay.sig } }),
+    );
+    expect(p).toMatchObject({ ok: true, frame: { ref: { payer: key.nodeId, bundle: ref } } });
+    const r = p.ok ? p.frame.ref : undefined;
+    expect(
+      r && verifyFrame('payment', { jobId: 'j', payer: r.payer, bundle: r.bundle, sig: r.sig }, key.nodeId),
+    ).toBe(true);
+    expect(
+      verifyFrame('payment', { jobId: 'j', payer: key.nodeId, bundle: ref, sig: pay.sig }, other.nodeId),
+    ).toBe(false);
+    // The chunked frame goes out as version 2: a v1 node (which accepts version 1 only) refuses it by version.
+    const v2 = encodePayment({
+      jobId: 'j',
+      bundle: '',
+      ref: { payer: key.nodeId, bundle: ref, sig: pay.sig },
+    });
+    expect(decodeDynamic(v2, OUR_LAYOUTS, 'market.capnp:MarketPayment')['version']).toBe(2);
+    expect(
+      decodeDynamic(encodePayment({ jobId: 'j', bundle: '{}' }), OUR_LAYOUTS, 'market.capnp:MarketPayment')[
+        'version'
+      ],
+    ).toBe(1);
+    // Our own bad references are bugs: refused before they go out.
+    expect(() => encodeAssign({ ...assign, pledgeRef: { ...ref, chunks: [H] } })).toThrow(/2 chunk address/);
+    const cap = MARKET_LIMITS.chunkedBundleBytes;
+    const huge = {
+      hash: H,
+      bytes: cap + 1,
+      chunks: Array.from({ length: Math.ceil((cap + 1) / (1 << 20)) }, () => H),
+    };
+    expect(() => encodeAssign({ ...assign, pledgeRef: huge })).toThrow(/at most/);
+    expect(() =>
+      encodePayment({ jobId: 'j', bundle: '{}', ref: { payer: key.nodeId, bundle: ref, sig: pay.sig } }),
+    ).toThrow(/inline or chunked/);
+  });
+
+  it('a peer’s chunked reference over the cap, with the wrong chunk count, or at version 3 is refused with a reason', () => {
+    const edit = (txt: string, struct: 'MarketAssign' | 'MarketPayment') =>
+      capnpHave
+        ? new Uint8Array(capnp(['encode', schemaPath('market.capnp'), struct], Buffer.from(txt)))
+        : undefined;
+    const base = new TextDecoder().decode(read('MarketPayment.txt', V2)).trim();
+    const cases: [string, RegExp][] = [
+      [
+        base.replace('bundleBytes = 5', `bundleBytes = ${MARKET_LIMITS.chunkedBundleBytes + 1}`),
+        /at most 67108864/,
+      ],
+      [
+        base.replace('bundleBytes = 5', 'bundleBytes = 2000000'),
+        /1 chunk\(s\) for 2000000 bytes; expected 2/,
+      ],
+      [base.replace('version = 2', 'version = 3'), /version 3; this node speaks 1 to 2/],
+      [base.replace('bundle = ""', 'bundle = "{}"'), /must be empty in a chunked/],
+    ];
+    for (const [txt, why] of cases) {
+      const bytes = edit(txt, 'MarketPayment');
+      if (bytes === undefined) continue;
+      const d = decodePayment(bytes);
+      expect(d.ok, txt).toBe(false);
+      expect(!d.ok && d.error, txt).toMatch(why);
+    }
   });
 
   it('refuses bad bytes and bad fields with a reason', () => {

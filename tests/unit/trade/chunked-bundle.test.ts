@@ -1,0 +1,237 @@
+/**
+ * Chunked pay bundles on the simulated mesh (virtual time, seeded, real wallets and audits): a
+ * requester whose chain is over 2,000 records (its whole chain ~1.3 MB, over the 1 MiB RPC body)
+ * pledges to and pays a contributor that never audited it. The pledge and the pay travel as BLAKE3
+ * chunks the requester serves, named by a signed frame; the contributor fetches, checks, audits,
+ * books, and then knows the head, so the next job's bundles are `since` and inline. A tampered
+ * chunk is a refused payment with its reason (the contributor keeps working); a requester that
+ * vanishes while its pay bundle is fetched leaves a refused payment and a redeemable pledge.
+ */
+import 'fake-indexeddb/auto';
+import { IDBFactory } from 'fake-indexeddb';
+import { bytesToHex } from '@noble/hashes/utils.js';
+import { describe, expect, it } from 'vitest';
+import { targetToCompact } from '../../../src/capsules/pow/target.ts';
+import {
+  entryHash,
+  RECORD_VERSION,
+  REQUESTER_LEFT_REASON,
+  signEntry,
+  ZERO_HASH,
+  type LedgerEntry,
+} from '../../../src/ledger/index.ts';
+import { MeshNode } from '../../../src/mesh/protocol/node.ts';
+import { SimNetwork, type SimNode } from '../../../src/mesh/sim/network.ts';
+import { mulberry32 } from '../../../src/mesh/sim/prng.ts';
+import {
+  MARKET_LIMITS,
+  MarketContributor,
+  MarketRequester,
+  MarketWallet,
+  MemoryChunks,
+  PLEDGE_GRACE_MS,
+  type ContributorEvent,
+  type MarketEvent,
+} from '../../../src/trade/index.ts';
+import { seedFromEnv } from '../_prng.ts';
+import { settleVirtual } from './_settle.ts';
+
+const SEED = seedFromEnv(20261129);
+const BITS = targetToCompact(2n ** 256n / 2n ** 18n - 1n);
+const RECORDS = 2_100;
+
+/** The requester's chunks, with a hook on every chunk it serves (tamper, vanish). */
+class ServedChunks extends MemoryChunks {
+  onServe?: (hash: Uint8Array, bytes: Uint8Array) => Uint8Array;
+  override get(hash: Uint8Array): Uint8Array | undefined {
+    const b = super.get(hash);
+    return b === undefined || this.onServe === undefined ? b : this.onServe(hash, b);
+  }
+}
+
+async function world(seed: number) {
+  const rand = mulberry32(seed);
+  const net = new SimNetwork(rand, { loss: 0 });
+  const now = () => Math.floor(net.sched.now);
+  const peers: { sim: SimNode; node: MeshNode; wallet: MarketWallet; chunks: ServedChunks }[] = [];
+  for (let i = 0; i < 3; i++) {
+    const sim = net.addNode(`p${i}`);
+    const chunks = new ServedChunks();
+    const node = new MeshNode(sim.port, { source: chunks, random: rand });
+    await node.start();
+    peers.push({ sim, node, chunks, wallet: await MarketWallet.open(new IDBFactory(), { now }) });
+  }
+  net.buildTables();
+  net.buildMesh();
+  net.startHeartbeat();
+  const [r, c] = [peers[0]!, peers[1]!];
+  // The requester's chain: RECORDS − 6 signed zero receipts (restored as a backup), then a mint.
+  const chain: LedgerEntry[] = [];
+  let prev = ZERO_HASH;
+  for (let seq = 1; seq <= RECORDS - 6; seq++) {
+    const id = bytesToHex(Uint8Array.from({ length: 16 }, () => Math.floor(rand() * 256)));
+    const e = signEntry(
+      {
+        v: RECORD_VERSION,
+        kind: 'receipt',
+        id,
+        ledger: r.wallet.nodeId,
+        seq,
+        prev,
+        issuer: r.wallet.nodeId,
+        issuedAt: now() - (RECORDS - seq) * 1000,
+        jobId: `zero:${id}`,
+        capsule: 'none',
+        method: 'none',
+        credits: 0,
+        cpuMs: 0,
+        bytesMoved: 0,
+        state: 'settled',
+        reason: 'no work available',
+      },
+      r.wallet.identity,
+    );
+    chain.push(e);
+    prev = entryHash(e);
+  }
+  await r.wallet.ledger.restore(chain);
+  await r.wallet.mint(40, undefined, undefined, BITS);
+  const events: ContributorEvent[] = [];
+  const contributor = new MarketContributor({
+    node: c.node,
+    chunks: c.chunks,
+    signer: c.wallet.identity,
+    capsules: [{ name: 'crypto', version: 1 }],
+    workers: 2,
+    run: () => Promise.resolve({ status: 'ok', costUsed: 1, output: new Uint8Array([1, 2, 3]), error: '' }),
+    receive: (bundle, work) => c.wallet.receive(bundle, work),
+    acceptPledge: (bundle) => c.wallet.acceptPledge(bundle),
+    redeem: (bundle, result, work) => c.wallet.redeem(bundle, result, work),
+    auditedHead: (x) => c.wallet.auditedHead(x),
+    onEvent: (e) => events.push(e),
+  });
+  contributor.start();
+  const requester = new MarketRequester({
+    node: r.node,
+    chunks: r.chunks,
+    signer: r.wallet.identity,
+    random: rand,
+    payments: r.wallet.requesterPayments(),
+  });
+  // A second requester with a short chain (a mint only): inline bundles.
+  const o = peers[2]!;
+  await o.wallet.mint(8, undefined, undefined, BITS);
+  const other = new MarketRequester({
+    node: o.node,
+    chunks: o.chunks,
+    signer: o.wallet.identity,
+    random: rand,
+    payments: o.wallet.requesterPayments(),
+  });
+  const job = async (n: number, log: MarketEvent[] = [], by = requester) => {
+    await contributor.advertise();
+    await net.sched.runUntil(net.sched.now + 3000);
+    return settleVirtual(
+      net.sched,
+      by.submit(
+        {
+          capsule: 'crypto',
+          method: 'sha256',
+          params: `{"n":${n}}`,
+          budget: 2,
+          deadlineMs: 60_000,
+          redundancy: 1,
+        },
+        (e) => log.push(e),
+      ),
+      seed,
+    );
+  };
+  return { net, r, c, contributor, events, job, other };
+}
+
+describe(
+  `chunked pledge and pay bundles, a ${RECORDS}-record requester (seed ${SEED})`,
+  { timeout: 240_000 },
+  () => {
+    it('a fresh contributor is pledged and paid through chunks; then it knows the head and the next job is since, inline', async () => {
+      console.info(`[chunked-bundle] seed ${SEED}`);
+      const { r, c, events, job } = await world(SEED);
+      expect(await c.wallet.auditedHead(r.wallet.nodeId)).toBeUndefined();
+      const log: MarketEvent[] = [];
+      const first = await job(1, log);
+      const paid = log.find((e) => e.kind === 'paid');
+      // The whole chain is over the inline bound: the frame only names its chunks.
+      expect(paid?.chunkedBytes).toBeGreaterThan(MARKET_LIMITS.inlineBundleBytes);
+      expect(paid?.bytes).toBeLessThan(4096);
+      expect(paid?.detail).toBeUndefined(); // the payee confirmed
+      expect(events.find((e) => e.kind === 'pledged')).toBeDefined();
+      expect(events.filter((e) => e.kind === 'refused-payment')).toEqual([]);
+      expect((await c.wallet.balance()).peerCredits).toBe(first.paid[c.wallet.nodeId]);
+      expect(first.paid[c.wallet.nodeId]).toBeGreaterThan(0);
+      const head = await c.wallet.auditedHead(r.wallet.nodeId);
+      expect(head?.seq).toBeGreaterThan(RECORDS);
+      // Item 2: the audited head is told in the next claim; pledge and pay go `since`, inline.
+      const next: MarketEvent[] = [];
+      const second = await job(2, next);
+      const pay2 = next.find((e) => e.kind === 'paid');
+      expect(pay2?.chunkedBytes).toBeUndefined();
+      expect(pay2!.bytes!).toBeLessThan(paid!.chunkedBytes! / 100);
+      expect((await c.wallet.balance()).peerCredits).toBe(
+        first.paid[c.wallet.nodeId]! + second.paid[c.wallet.nodeId]!,
+      );
+      // The requester's bundle chunks are dropped once delivered.
+      expect(r.chunks.size).toBe(0);
+    });
+
+    it('a tampered chunk is a refused payment with its reason; the contributor keeps working and is paid next', async () => {
+      const { r, c, events, job, other } = await world(SEED + 1);
+      // The pledge arrives intact; the pay bundle's chunks come back with one byte flipped.
+      let tampered = 0;
+      r.chunks.onServe = (_h, b) => {
+        if (!events.some((e) => e.kind === 'returned')) return b;
+        tampered++;
+        const bad = b.slice();
+        bad[100] = (bad[100]! ^ 0xff) & 0xff;
+        return bad;
+      };
+      const log: MarketEvent[] = [];
+      const first = await job(1, log);
+      expect(tampered).toBeGreaterThan(0);
+      const refused = events.filter((e) => e.kind === 'refused-payment');
+      expect(refused).toHaveLength(1);
+      expect(refused[0]!.detail).toMatch(
+        /chunked bundle .* could not be fetched from the requester: chunk [0-9a-f]{16}… bad-chunk: .*do not hash/,
+      );
+      expect(log.find((e) => e.kind === 'paid')?.detail).toMatch(/payee did not confirm/);
+      expect((await c.wallet.balance()).peerCredits).toBe(0);
+      expect(first.paid[c.wallet.nodeId]).toBeGreaterThan(0); // the requester's side: it signed the pay
+      // The requester that served bad bytes is penalised by the contributor's mesh reputation; the
+      // contributor itself keeps working: another requester's job is run, paid and booked.
+      const second = await job(2, [], other);
+      expect((await c.wallet.balance()).peerCredits).toBe(second.paid[c.wallet.nodeId]);
+      expect(second.paid[c.wallet.nodeId]).toBeGreaterThan(0);
+    });
+
+    it('a requester that vanishes while its pay bundle is fetched: payment refused, not hung; the pledge is redeemed', async () => {
+      const { net, r, c, contributor, events, job } = await world(SEED + 2);
+      let served = 0;
+      r.chunks.onServe = (_h, b) => {
+        if (events.some((e) => e.kind === 'returned') && served++ === 0) r.sim.up = false;
+        return b;
+      };
+      await job(1).catch(() => undefined);
+      expect(served).toBeGreaterThan(0);
+      const refused = events.filter((e) => e.kind === 'refused-payment');
+      expect(refused).toHaveLength(1);
+      expect(refused[0]!.detail).toMatch(/could not be fetched from the requester/);
+      expect((await c.wallet.balance()).peerCredits).toBe(0);
+      // Escrow: after the deadline + grace the kept pledge is redeemed, "requester left".
+      await net.sched.runUntil(net.sched.now + 60_000 + PLEDGE_GRACE_MS + 1000);
+      const redeemed = await contributor.redeemDue();
+      expect(redeemed).toMatchObject([{ kind: 'paid', detail: REQUESTER_LEFT_REASON }]);
+      expect((await c.wallet.balance()).peerCredits).toBe(redeemed[0]!.credits);
+      expect(redeemed[0]!.credits).toBeGreaterThan(0);
+    });
+  },
+);
