@@ -44,12 +44,25 @@ export const RATES = {
   hash: 2,
   /** ChaCha20-Poly1305: 99 MB/s on one worker (bench/results/capsules.json). */
   chacha: 11,
-  /** AES-GCM (WebCrypto): 2.1-2.5× ChaCha20-Poly1305's time in the same run (bench/ledger/price-rates.ts). */
-  aesGcm: 24,
-  /** One Ed25519 signature or verification (bench/ledger/price-rates.ts, busy machine), plus `hash` per MiB. */
-  ed25519Op: 4,
+  /**
+   * AES-GCM (WebCrypto): 0.88× ChaCha20-Poly1305's time in one quiet run of bench/ledger/price-rates.ts
+   * (bench/results/price-rates.json, load 0.5): 0.88 × 11, rounded up.
+   */
+  aesGcm: 10,
+  /**
+   * One Ed25519 signature or verification, plus `hash` per MiB: 1.20 ms a 1 KiB signature in one quiet
+   * run of bench/ledger/price-rates.ts (bench/results/price-rates.json, load 0.5), rounded up.
+   */
+  ed25519Op: 2,
   /** Brotli decompression, per MiB of output: 177 MB/s (bench/results/capsules.json). */
   decompress: 6,
+  /**
+   * pow.search: double-SHA256 evaluations per credit, i.e. per millisecond of one worker's CPU
+   * search: 3240.74 hashes/ms for 2^23 nonces on the SIMD kernel through `execute` in one quiet run
+   * of bench/ledger/price-rates.ts (bench/results/price-rates.json, load 0.5), rounded down (as the
+   * other rates round up: in the contributor's favour).
+   */
+  powHashesPerCredit: 3240,
 } as const;
 
 /**
@@ -79,6 +92,44 @@ const chacha: Price = (j) => perMib(RATES.chacha, Math.max(j.inputBytes, j.outpu
 const aesGcm: Price = (j) => perMib(RATES.aesGcm, Math.max(j.inputBytes, j.output.length)) + moved(j);
 const ed25519: Price = (j) => RATES.ed25519Op + perMib(RATES.hash, j.inputBytes) + moved(j);
 
+const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+
+/**
+ * The nonces a `pow.search` result accounts for: a found nonce is the first in the range that meets
+ * the target, so every nonce from `nonceStart` up to it was hashed (nonce − nonceStart + 1); a range
+ * finished without one was hashed whole (`count`). Computed from the params and the result's nonce,
+ * never from the result's own `hashes` field. An output that is neither (unreadable, or stopped early)
+ * proves no work: 0.
+ */
+export function powSearchHashes(params: unknown, output: Uint8Array): number {
+  const start = field(params, 'nonceStart');
+  const count = field(params, 'count');
+  if (!isCount(start) || !isCount(count) || output.length === 0) return 0;
+  let out: unknown;
+  try {
+    out = JSON.parse(new TextDecoder().decode(output));
+  } catch {
+    return 0;
+  }
+  const nonce = field(out, 'nonce');
+  if (field(out, 'found') === true && isCount(nonce) && nonce >= start && nonce - start < count)
+    return nonce - start + 1;
+  if (field(out, 'found') === false && field(out, 'stopped') === null) return count;
+  return 0;
+}
+
+/** pow.search: the hashes its result accounts for, at RATES.powHashesPerCredit, rounded up. */
+const powSearch: Price = (j) =>
+  Math.ceil(powSearchHashes(j.params, j.output) / RATES.powHashesPerCredit) + moved(j);
+
+/**
+ * The most a `pow.search` job can cost: its whole range hashed, plus the data moved by its (≤ 1 KiB)
+ * result. A budget of this much never stops a search (the local mint sizes its slices' budgets so).
+ */
+export function powSearchMaxPrice(count: number): number {
+  return Math.ceil(count / RATES.powHashesPerCredit) + 1;
+}
+
 /**
  * The priced methods, by `library.method`. Each capsule's method declares the same function as its
  * `price` (tests/unit/capsules/price.test.ts checks both agree). Methods absent here have no
@@ -100,6 +151,7 @@ export const METHOD_PRICES: Readonly<Record<string, Price>> = {
   'storage.decompress': (j) => perMib(RATES.decompress, j.output.length) + moved(j),
   // A put compresses, seals (ChaCha20-Poly1305) and BLAKE3-addresses every chunk of its input.
   'storage.put': (j) => perMib(compressRate(j.params) + RATES.chacha + RATES.hash, j.inputBytes) + moved(j),
+  'pow.search': powSearch,
   // One double hash of 80 bytes.
   'pow.verify': (j) => 1 + moved(j),
 };
