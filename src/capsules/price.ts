@@ -152,8 +152,44 @@ export const METHOD_PRICES: Readonly<Record<string, Price>> = {
   // A put compresses, seals (ChaCha20-Poly1305) and BLAKE3-addresses every chunk of its input.
   'storage.put': (j) => perMib(compressRate(j.params) + RATES.chacha + RATES.hash, j.inputBytes) + moved(j),
   'pow.search': powSearch,
+  // A get reads the blob's chunks back: each decrypted (ChaCha20-Poly1305), decompressed and
+  // BLAKE3-re-hashed, all bounded by the blob it returns. (has/delete: see UNPRICED_REASONS.)
+  'storage.get': (j) => perMib(RATES.decompress + RATES.chacha + RATES.hash, j.output.length) + moved(j),
   // One double hash of 80 bytes.
   'pow.verify': (j) => 1 + moved(j),
+};
+
+/**
+ * Why each method without a price has none: its cost cannot be bound by its input size, params and
+ * output, or has not been measured yet. Those jobs are charged wall time and a market requester pays
+ * the quorum's lowest claim (docs/CREDITS.md). tests/unit/capsules/price.test.ts checks every builtin
+ * method is in METHOD_PRICES or here.
+ */
+export const UNPRICED_REASONS: Readonly<Record<string, string>> = {
+  'storage.has':
+    "index look-ups over the blob's chunks, whose number is in neither the params nor the 1-byte answer, and the answer is this contributor's own store",
+  'storage.delete':
+    "index updates over the blob's chunks, whose number is in neither the params nor the 1-byte answer, and the effect is on this contributor's own store",
+  'physics.simulate':
+    'a step costs what its contacts cost, and the contacts come from the simulation itself: 1000 resting cubes took 36 ms a step, 1000 falling spheres 3.7 ms (bench/results/physics.json), so bodies × steps does not bound the work within 10×',
+  'physics.step': 'as physics.simulate: the contacts of the state decide a step’s cost',
+  'physics.query': 'rays and contacts against a state whose broad-phase work depends on the scene’s layout',
+  'shader.execute':
+    'a WGSL kernel may loop on its data, so invocations × a static cost does not bound it, and GPU time is not comparable across devices',
+  'shader.compile': 'compile time of arbitrary WGSL on the device’s driver: not bound by the source’s size',
+  'ml.vad': 'not priced yet: frames × the model’s cost per frame would bound it; its rate is not measured',
+  'ml.ocr': 'not priced yet: text-line crops × the model’s cost would bound it; its rate is not measured',
+  'ml.classify': 'not priced yet: one image through the model would bound it; its rate is not measured',
+  'ml.infer':
+    "an arbitrary ONNX model sent by the requester: its cost is the model's, not bound by input and output sizes",
+  ...Object.fromEntries(
+    ['batch', 'blur', 'brighten', 'contrast', 'crop', 'decode', 'encode', 'fliph', 'flipv', 'grayscale']
+      .concat(['info', 'invert', 'resize', 'rotate180', 'rotate270', 'rotate90'])
+      .map((m) => [
+        `image.${m}`,
+        'not priced yet: pixels × a per-operation rate would bound it, but the input pixels are in the image header, not in the input size a price sees, and the rates are not measured',
+      ]),
+  ),
 };
 
 /** The price of `library.method`, or undefined when it has none. */

@@ -12,6 +12,7 @@ import {
   powSearchMaxPrice,
   priceOf,
   RATES,
+  UNPRICED_REASONS,
 } from '../../../src/capsules/price.ts';
 import { powCapsule } from '../../../src/capsules/pow/capsule.ts';
 import { targetToCompact } from '../../../src/capsules/pow/target.ts';
@@ -31,27 +32,6 @@ const SEED = seedFromEnv(20261128);
 const MIB = 1 << 20;
 const registry = new CapsuleRegistry(builtinCapsules);
 setBrotliLoader(nodeBrotliLoader);
-
-/** Methods whose output is not a pure function of params and input, or whose work is not counted yet. */
-const UNPRICED = new Set([
-  // Their answer depends on the contributor's own store.
-  'storage.get',
-  'storage.has',
-  'storage.delete',
-  // Deterministic, not priced yet (docs/CREDITS.md): wall time, and the quorum's lowest claim on the market.
-  ...['batch', 'blur', 'brighten', 'contrast', 'crop', 'decode', 'encode', 'fliph', 'flipv', 'grayscale']
-    .concat(['info', 'invert', 'resize', 'rotate180', 'rotate270', 'rotate90'])
-    .map((m) => `image.${m}`),
-  'physics.simulate',
-  'physics.step',
-  'physics.query',
-  'ml.vad',
-  'ml.ocr',
-  'ml.classify',
-  'ml.infer',
-  'shader.execute',
-  'shader.compile',
-]);
 
 function seeded(n: number): Uint8Array {
   const rand = prng(SEED + n);
@@ -92,9 +72,13 @@ describe(`work-based prices (seed ${SEED})`, () => {
         const key = `${c.library}.${name}`;
         all.push(key);
         expect(m.price, key).toBe(priceOf(c.library, name));
-        expect(m.price !== undefined || UNPRICED.has(key), `${key} has no price`).toBe(true);
+        // Priced, or unpriced with its reason written down; never both.
+        expect(m.price !== undefined, `${key}: priced or a reason`).toBe(
+          !Object.hasOwn(UNPRICED_REASONS, key),
+        );
       }
     for (const key of Object.keys(METHOD_PRICES)) expect(all).toContain(key);
+    for (const key of Object.keys(UNPRICED_REASONS)) expect(all).toContain(key);
     expect(priceOf('crypto', 'constructor')).toBeUndefined();
   });
 
@@ -202,5 +186,15 @@ describe(`work-based prices (seed ${SEED})`, () => {
     const cpu = localPowParams('ab'.repeat(32), 2, 1_764_000_000_000, 3000);
     expect((JSON.parse(cpu) as { count: number }).count).toBe(30_000_000);
     expect(localPowBudget(cpu)).toBe(Math.ceil(30_000_000 / RATES.powHashesPerCredit) + 1);
+  });
+
+  it('prices storage.get by the blob it returns: every chunk decrypted, decompressed and re-hashed', () => {
+    const blob = seeded(3 * MIB + 1);
+    const get = priceOf('storage', 'get')!;
+    const params = { address: 'ab'.repeat(32) };
+    expect(get({ inputBytes: 0, params, output: blob })).toBe(
+      Math.ceil(((RATES.decompress + RATES.chacha + RATES.hash) * blob.length) / MIB) + 4,
+    );
+    expect(get({ inputBytes: 0, params, output: new Uint8Array(0) })).toBe(0);
   });
 });
