@@ -175,7 +175,7 @@ export const UNPRICED_REASONS: Readonly<Record<string, string>> = {
   'physics.step': 'as physics.simulate: the contacts of the state decide a step’s cost',
   'physics.query': 'rays and contacts against a state whose broad-phase work depends on the scene’s layout',
   'shader.execute':
-    'a WGSL kernel may loop on its data, so invocations × a static cost does not bound it, and GPU time is not comparable across devices',
+    'a WGSL kernel loops on its data: invocations × loopSteps (the loop guard) bounds it only far above what a kernel that leaves its loops early costs, and GPU time differs by device',
   'shader.compile': 'compile time of arbitrary WGSL on the device’s driver: not bound by the source’s size',
   'ml.vad': 'not priced yet: frames × the model’s cost per frame would bound it; its rate is not measured',
   'ml.ocr': 'not priced yet: text-line crops × the model’s cost would bound it; its rate is not measured',
