@@ -6,7 +6,6 @@ import {
   LOCAL_POW_BITS,
   localPowBudget,
   localPowParams,
-  SLICE_TARGET_MS,
 } from '../scheduler/local-pow';
 import type { Wallet } from './wallet';
 
