@@ -1,10 +1,12 @@
 /**
  * Calibration for the work-based prices (src/capsules/price.ts, docs/CREDITS.md "Work-based
  * prices"): runs each priced method once through the engine's `execute` on this thread and prints
- * milliseconds per MiB (or per operation). Not a benchmark to loop; run it once when a rate is
- * revisited: `npx tsx bench/ledger/price-rates.ts`.
+ * milliseconds per MiB (or per operation, or hashes per millisecond for pow.search) and writes
+ * bench/results/price-rates.json. Not a benchmark to loop; run it once when a rate is revisited:
+ * `npx tsx bench/ledger/price-rates.ts`. Note the load it prints: rates from a busy machine say so.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { builtinCapsules } from '../../src/capsules/builtin.ts';
 import { setBrotliLoader } from '../../src/capsules/storage/index.ts';
 import { nodeBrotliLoader } from '../../src/capsules/storage/brotli-node.ts';
@@ -118,10 +120,32 @@ const packed = await (async () => {
 })();
 const d = await time('storage', 'decompress', {}, packed);
 rows.push(['storage.decompress', 'ms/MiB out', d.ms / (d.out / MIB)]);
-console.log(
-  `load ${(await import('node:os'))
-    .loadavg()
-    .map((x) => x.toFixed(1))
-    .join(' ')}`,
+// pow.search over a whole range (a target no hash meets): hashes per ms of one worker's search.
+const POW_COUNT = 1 << 23;
+const pow = await time(
+  'pow',
+  'search',
+  { header: '01'.repeat(80), nonceStart: 0, count: POW_COUNT, target: '0'.repeat(63) + '1' },
+  new Uint8Array(0),
 );
+rows.push(['pow.search (2^23 nonces)', 'hashes/ms', POW_COUNT / pow.ms]);
+const load = loadavg()
+  .map((x) => x.toFixed(1))
+  .join(' ');
+console.log(`load ${load}`);
 for (const [l, u, v] of rows) console.log(`${l.padEnd(32)} ${v.toFixed(2).padStart(9)} ${u}`);
+mkdirSync('bench/results', { recursive: true });
+writeFileSync(
+  'bench/results/price-rates.json',
+  `${JSON.stringify(
+    {
+      bench: 'bench/ledger/price-rates.ts',
+      date: new Date().toISOString(),
+      loadavg: load,
+      note: 'one run; each method run once as warm-up, then timed once, through the engine execute() on one Node thread',
+      rows: rows.map(([method, unit, v]) => ({ method, value: Number(v.toFixed(2)), unit })),
+    },
+    null,
+    2,
+  )}\n`,
+);

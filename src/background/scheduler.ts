@@ -4,8 +4,8 @@ import {
   INITIAL_HASHES_PER_MS,
   isOwnLocalHeader,
   LOCAL_POW_BITS,
+  localPowBudget,
   localPowParams,
-  SLICE_TARGET_MS,
 } from '../scheduler/local-pow';
 import type { Wallet } from './wallet';
 
@@ -101,15 +101,17 @@ export class Scheduler {
     const seq = ((await queue.getMeta<number>(SEQ_KEY)) ?? 0) + 1;
     await queue.setMeta(SEQ_KEY, seq);
     const rate = (await queue.getMeta<number>(RATE_KEY)) ?? INITIAL_HASHES_PER_MS;
+    const params = localPowParams(this.deps.wallet.nodeId, seq, now, rate, this.bits);
     return queue.add({
       id: `local-pow-${this.deps.wallet.nodeId.slice(0, 8)}-${seq}`,
       source: 'local-pow',
       priority: 0,
       library: 'pow',
       method: 'search',
-      params: localPowParams(this.deps.wallet.nodeId, seq, now, rate, this.bits),
-      // Twice the slice's target CPU time: the search ends by itself on a proof or at `count`.
-      budget: SLICE_TARGET_MS * 2,
+      params,
+      // The price of the whole range (src/capsules/price.ts): the search ends by itself on a proof
+      // or at `count`, never for its budget.
+      budget: localPowBudget(params),
       deadlineMs: now + LOCAL_DEADLINE_MS,
       createdAt: now,
     });
@@ -154,9 +156,10 @@ export class Scheduler {
       return;
     }
     const queue = await this.deps.queue;
-    if (done.costUsed > 0 && out.hashes > 0) {
-      // Hashes per charged CPU ms, smoothed: sizes the next slices to ~SLICE_TARGET_MS.
-      const measured = out.hashes / done.costUsed;
+    if (done.ms > 0 && out.hashes > 0) {
+      // Hashes per ms of the slice's worker, smoothed: sizes the next slices to ~SLICE_TARGET_MS.
+      // (Not costUsed: pow.search is charged its work-based price, the same on every machine.)
+      const measured = out.hashes / done.ms;
       const prev = (await queue.getMeta<number>(RATE_KEY)) ?? measured;
       await queue.setMeta(RATE_KEY, prev * 0.7 + measured * 0.3);
     }

@@ -44,12 +44,25 @@ export const RATES = {
   hash: 2,
   /** ChaCha20-Poly1305: 99 MB/s on one worker (bench/results/capsules.json). */
   chacha: 11,
-  /** AES-GCM (WebCrypto): 2.1-2.5× ChaCha20-Poly1305's time in the same run (bench/ledger/price-rates.ts). */
-  aesGcm: 24,
-  /** One Ed25519 signature or verification (bench/ledger/price-rates.ts, busy machine), plus `hash` per MiB. */
-  ed25519Op: 4,
+  /**
+   * AES-GCM (WebCrypto): 0.88× ChaCha20-Poly1305's time in one quiet run of bench/ledger/price-rates.ts
+   * (bench/results/price-rates.json, load 0.5): 0.88 × 11, rounded up.
+   */
+  aesGcm: 10,
+  /**
+   * One Ed25519 signature or verification, plus `hash` per MiB: 1.20 ms a 1 KiB signature in one quiet
+   * run of bench/ledger/price-rates.ts (bench/results/price-rates.json, load 0.5), rounded up.
+   */
+  ed25519Op: 2,
   /** Brotli decompression, per MiB of output: 177 MB/s (bench/results/capsules.json). */
   decompress: 6,
+  /**
+   * pow.search: double-SHA256 evaluations per credit, i.e. per millisecond of one worker's CPU
+   * search: 3240.74 hashes/ms for 2^23 nonces on the SIMD kernel through `execute` in one quiet run
+   * of bench/ledger/price-rates.ts (bench/results/price-rates.json, load 0.5), rounded down (as the
+   * other rates round up: in the contributor's favour).
+   */
+  powHashesPerCredit: 3240,
 } as const;
 
 /**
@@ -79,6 +92,44 @@ const chacha: Price = (j) => perMib(RATES.chacha, Math.max(j.inputBytes, j.outpu
 const aesGcm: Price = (j) => perMib(RATES.aesGcm, Math.max(j.inputBytes, j.output.length)) + moved(j);
 const ed25519: Price = (j) => RATES.ed25519Op + perMib(RATES.hash, j.inputBytes) + moved(j);
 
+const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+
+/**
+ * The nonces a `pow.search` result accounts for: a found nonce is the first in the range that meets
+ * the target, so every nonce from `nonceStart` up to it was hashed (nonce − nonceStart + 1); a range
+ * finished without one was hashed whole (`count`). Computed from the params and the result's nonce,
+ * never from the result's own `hashes` field. An output that is neither (unreadable, or stopped early)
+ * proves no work: 0.
+ */
+export function powSearchHashes(params: unknown, output: Uint8Array): number {
+  const start = field(params, 'nonceStart');
+  const count = field(params, 'count');
+  if (!isCount(start) || !isCount(count) || output.length === 0) return 0;
+  let out: unknown;
+  try {
+    out = JSON.parse(new TextDecoder().decode(output));
+  } catch {
+    return 0;
+  }
+  const nonce = field(out, 'nonce');
+  if (field(out, 'found') === true && isCount(nonce) && nonce >= start && nonce - start < count)
+    return nonce - start + 1;
+  if (field(out, 'found') === false && field(out, 'stopped') === null) return count;
+  return 0;
+}
+
+/** pow.search: the hashes its result accounts for, at RATES.powHashesPerCredit, rounded up. */
+const powSearch: Price = (j) =>
+  Math.ceil(powSearchHashes(j.params, j.output) / RATES.powHashesPerCredit) + moved(j);
+
+/**
+ * The most a `pow.search` job can cost: its whole range hashed, plus the data moved by its (≤ 1 KiB)
+ * result. A budget of this much never stops a search (the local mint sizes its slices' budgets so).
+ */
+export function powSearchMaxPrice(count: number): number {
+  return Math.ceil(count / RATES.powHashesPerCredit) + 1;
+}
+
 /**
  * The priced methods, by `library.method`. Each capsule's method declares the same function as its
  * `price` (tests/unit/capsules/price.test.ts checks both agree). Methods absent here have no
@@ -100,8 +151,45 @@ export const METHOD_PRICES: Readonly<Record<string, Price>> = {
   'storage.decompress': (j) => perMib(RATES.decompress, j.output.length) + moved(j),
   // A put compresses, seals (ChaCha20-Poly1305) and BLAKE3-addresses every chunk of its input.
   'storage.put': (j) => perMib(compressRate(j.params) + RATES.chacha + RATES.hash, j.inputBytes) + moved(j),
+  'pow.search': powSearch,
+  // A get reads the blob's chunks back: each decrypted (ChaCha20-Poly1305), decompressed and
+  // BLAKE3-re-hashed, all bounded by the blob it returns. (has/delete: see UNPRICED_REASONS.)
+  'storage.get': (j) => perMib(RATES.decompress + RATES.chacha + RATES.hash, j.output.length) + moved(j),
   // One double hash of 80 bytes.
   'pow.verify': (j) => 1 + moved(j),
+};
+
+/**
+ * Why each method without a price has none: its cost cannot be bound by its input size, params and
+ * output, or has not been measured yet. Those jobs are charged wall time and a market requester pays
+ * the quorum's lowest claim (docs/CREDITS.md). tests/unit/capsules/price.test.ts checks every builtin
+ * method is in METHOD_PRICES or here.
+ */
+export const UNPRICED_REASONS: Readonly<Record<string, string>> = {
+  'storage.has':
+    "index look-ups over the blob's chunks, whose number is in neither the params nor the 1-byte answer, and the answer is this contributor's own store",
+  'storage.delete':
+    "index updates over the blob's chunks, whose number is in neither the params nor the 1-byte answer, and the effect is on this contributor's own store",
+  'physics.simulate':
+    'a step costs what its contacts cost, and the contacts come from the simulation itself: 1000 resting cubes took 36 ms a step, 1000 falling spheres 3.7 ms (bench/results/physics.json), so bodies × steps does not bound the work within 10×',
+  'physics.step': 'as physics.simulate: the contacts of the state decide a step’s cost',
+  'physics.query': 'rays and contacts against a state whose broad-phase work depends on the scene’s layout',
+  'shader.execute':
+    'a WGSL kernel loops on its data: invocations × loopSteps (the loop guard) bounds it only far above what a kernel that leaves its loops early costs, and GPU time differs by device',
+  'shader.compile': 'compile time of arbitrary WGSL on the device’s driver: not bound by the source’s size',
+  'ml.vad': 'not priced yet: frames × the model’s cost per frame would bound it; its rate is not measured',
+  'ml.ocr': 'not priced yet: text-line crops × the model’s cost would bound it; its rate is not measured',
+  'ml.classify': 'not priced yet: one image through the model would bound it; its rate is not measured',
+  'ml.infer':
+    "an arbitrary ONNX model sent by the requester: its cost is the model's, not bound by input and output sizes",
+  ...Object.fromEntries(
+    ['batch', 'blur', 'brighten', 'contrast', 'crop', 'decode', 'encode', 'fliph', 'flipv', 'grayscale']
+      .concat(['info', 'invert', 'resize', 'rotate180', 'rotate270', 'rotate90'])
+      .map((m) => [
+        `image.${m}`,
+        'not priced yet: pixels × a per-operation rate would bound it, but the input pixels are in the image header, not in the input size a price sees, and the rates are not measured',
+      ]),
+  ),
 };
 
 /** The price of `library.method`, or undefined when it has none. */

@@ -5,5 +5,12 @@
  */
 export { type ContributorRecord, type ReputationOptions, Reputation } from './reputation.ts';
 export { type Output, type UnitState, type WorkUnitOptions, WorkUnit, sameOutput } from './work-unit.ts';
-export { type Kind, type SimulationOptions, type SimulationReport, simulateMarket } from './simulation.ts';
+export { type PayDecision, payQuorum } from './pay.ts';
+export {
+  type Kind,
+  type Ledger,
+  type SimulationOptions,
+  type SimulationReport,
+  simulateMarket,
+} from './simulation.ts';
 export { type JobDecision, type VerifyJobDeps, verifyJob } from './verify-job.ts';

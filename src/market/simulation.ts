@@ -6,7 +6,16 @@
  * order of operations), compared within a tolerance. Liars answer honestly part of the time
  * (`lieRate`), so they earn until the quorum catches them. Every number comes from `random`, so a seed
  * replays a run exactly.
+ *
+ * Payments are modelled as src/trade pays them (payQuorum, src/market/pay.ts): each job has a work
+ * amount (its price on a reference worker, in credits) and a budget; a share of the jobs is of a
+ * method with a work-based price (src/capsules/price.ts), the rest are charged by wall time. An honest
+ * node claims the price of a priced job and its own wall time (its speed × the work) of an unpriced
+ * one; an overclaimer (a share of the honest-result nodes) claims its whole budget every time. The
+ * requester pays min(claim, price, budget), or the quorum's lowest claim, and counts overclaims.
  */
+import { mulberry32 } from '../random/mulberry32.ts';
+import { payQuorum } from './pay.ts';
 import { Reputation } from './reputation.ts';
 import { verifyJob } from './verify-job.ts';
 import type { Output } from './work-unit.ts';
@@ -24,6 +33,16 @@ export interface SimulationOptions {
   /** Windows over which malicious earnings are reported. */
   windows: number;
   random: () => number;
+  /** Share of jobs of a method with a work-based price; default 0.6. */
+  pricedShare?: number;
+  /** Share of the honest-result nodes that claim their whole budget; default 0.05. */
+  overclaimers?: number;
+}
+
+/** Credits paid against the work done (each paid result's work, at reference prices). */
+export interface Ledger {
+  paid: number;
+  work: number;
 }
 
 export type Kind = 'honest' | 'liar' | 'colluder';
@@ -40,6 +59,16 @@ export interface SimulationReport {
   honestEarnings: number[];
   excluded: Record<Kind, number>;
   counts: Record<Kind, number>;
+  /** Every paid result, priced and unpriced jobs apart. */
+  credits: { priced: Ledger; unpriced: Ledger };
+  /** The overclaimers' paid results, priced and unpriced jobs apart. */
+  overclaimerCredits: { priced: Ledger; unpriced: Ledger };
+  /** Nodes that claim their whole budget (honest results). */
+  overclaimers: number;
+  /** Paid results whose claim was above the job's price (each paid the price). */
+  overclaims: number;
+  /** The same, as counted by the requester's Reputation.overclaims. */
+  overclaimsRecorded: number;
 }
 
 export function simulateMarket(o: SimulationOptions): SimulationReport {
@@ -59,7 +88,19 @@ export function simulateMarket(o: SimulationOptions): SimulationReport {
     pairOf.set(colluderIdx[i]!, i / 2);
     pairOf.set(colluderIdx[i + 1]!, i / 2);
   }
+  // Prices, speeds and overclaimers from a stream of their own, so the verification draws stay those
+  // of `random` alone after its first number.
+  const money = mulberry32(Math.floor(o.random() * 2 ** 32));
+  const pricedShare = o.pricedShare ?? 0.6;
+  const overclaiming = o.overclaimers ?? 0.05;
+  // Wall time per credit of work on each node: 0.5× (fast) to 2× (slow, or busy).
+  const speed = kinds.map(() => 0.5 + 1.5 * money());
+  const overclaims = kinds.map((k) => k === 'honest' && money() < overclaiming);
   const reputation = new Reputation();
+  const ledger = (): { priced: Ledger; unpriced: Ledger } => ({
+    priced: { paid: 0, work: 0 },
+    unpriced: { paid: 0, work: 0 },
+  });
   const report: SimulationReport = {
     accepted: 0,
     failed: 0,
@@ -71,6 +112,11 @@ export function simulateMarket(o: SimulationOptions): SimulationReport {
     honestEarnings: Array<number>(o.windows).fill(0),
     excluded: { honest: 0, liar: 0, colluder: 0 },
     counts: { honest: 0, liar: 0, colluder: 0 },
+    credits: ledger(),
+    overclaimerCredits: ledger(),
+    overclaimers: overclaims.filter(Boolean).length,
+    overclaims: 0,
+    overclaimsRecorded: 0,
   };
   for (const k of kinds) report.counts[k]++;
 
@@ -120,8 +166,32 @@ export function simulateMarket(o: SimulationOptions): SimulationReport {
       if (kind === 'honest') report.honestEarnings[w]!++;
       else report.maliciousEarnings[w]!++;
     }
+    // What each paid member claimed, and what the requester pays it (the market's formula).
+    const work = 1 + Math.floor(money() * 200);
+    const budget = work * 3;
+    const price = money() < pricedShare ? work : undefined;
+    const claims = new Map(
+      d.paid.map((id) => {
+        const i = Number(id.slice(1));
+        if (overclaims[i]) return [id, budget];
+        return [id, price ?? Math.min(budget, Math.ceil(work * speed[i]!))];
+      }),
+    );
+    const pay = payQuorum(claims, price, budget);
+    for (const id of pay.overclaimed.keys()) reputation.recordOverclaim(id);
+    report.overclaims += pay.overclaimed.size;
+    const side = price === undefined ? 'unpriced' : 'priced';
+    for (const [id, credits] of pay.paid) {
+      report.credits[side].paid += credits;
+      report.credits[side].work += work;
+      if (overclaims[Number(id.slice(1))]) {
+        report.overclaimerCredits[side].paid += credits;
+        report.overclaimerCredits[side].work += work;
+      }
+    }
   }
   for (const [i, id] of ids.entries()) if (reputation.excluded(id)) report.excluded[kinds[i]!]++;
+  for (const id of ids) report.overclaimsRecorded += reputation.overclaims(id);
   report.wrongAcceptedRate = report.accepted === 0 ? 0 : report.wrongAccepted / report.accepted;
   return report;
 }

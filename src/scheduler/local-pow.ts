@@ -2,6 +2,7 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { utf8ToBytes } from '@noble/hashes/utils.js';
 import { boundHeader, boundTo, epochOf } from '../capsules/pow/proof';
 import { expectedHashes, targetToCompact } from '../capsules/pow/target';
+import { powSearchMaxPrice, RATES } from '../capsules/price';
 
 /**
  * The work a contributor always has: a proof-of-work slice over a BOUND work item
@@ -24,7 +25,17 @@ export function localPowHeader(nodeId: string, seq: number, nowMs: number, bits 
   return boundHeader(nodeId, epochOf(nowMs), sha256(utf8ToBytes(`${nodeId}:${seq}`)), bits);
 }
 
-/** Search params for one slice sized to SLICE_TARGET_MS of CPU at the measured rate. */
+/** The pow capsule's cost cap (src/capsules/pow/capsule.ts; not imported: it loads the kernel). */
+export const POW_COST_CAP = 120_000;
+
+/**
+ * The most nonces one slice may search: its whole range's price (src/capsules/price.ts, pow.search)
+ * stays within the capsule's cost cap, the largest budget a job can have. A GPU worker measured at a
+ * rate that would pass it gets shorter slices than SLICE_TARGET_MS.
+ */
+export const MAX_SLICE_HASHES = (POW_COST_CAP - 1) * RATES.powHashesPerCredit;
+
+/** Search params for one slice sized to SLICE_TARGET_MS of CPU at the measured rate (hashes per ms). */
 export function localPowParams(
   nodeId: string,
   seq: number,
@@ -32,8 +43,13 @@ export function localPowParams(
   hashesPerMs: number,
   bits = LOCAL_POW_BITS,
 ): string {
-  const count = Math.max(1 << 16, Math.min(0xffffffff, Math.round(hashesPerMs * SLICE_TARGET_MS)));
+  const count = Math.max(1 << 16, Math.min(MAX_SLICE_HASHES, Math.round(hashesPerMs * SLICE_TARGET_MS)));
   return JSON.stringify({ header: localPowHeader(nodeId, seq, nowMs, bits), nonceStart: 0, count, bits });
+}
+
+/** A slice's budget: the price of its whole range, so it ends on a proof or at its count, never for its budget. */
+export function localPowBudget(params: string): number {
+  return powSearchMaxPrice((JSON.parse(params) as { count: number }).count);
 }
 
 /** The header a proof must carry to count as this node's own local work (checked before minting). */

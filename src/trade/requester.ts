@@ -33,6 +33,7 @@ import {
   type PledgeBundle,
 } from '../ledger/index.ts';
 import { priceOf } from '../capsules/price.ts';
+import { payQuorum } from '../market/pay.ts';
 import { Reputation } from '../market/reputation.ts';
 import { WorkUnit } from '../market/work-unit.ts';
 import type { MeshNode } from '../mesh/protocol/node.ts';
@@ -346,8 +347,9 @@ export class MarketRequester {
   }
 
   /**
-   * Credits each agreeing contributor is paid (before the budget cap): for a priced method
-   * min(claimed, our own price of the job); otherwise the quorum's lowest claim. Records overclaims.
+   * Credits each agreeing contributor is paid (src/market/pay.ts, the simulation's formula too): for a
+   * priced method min(claimed, our own price of the job, budget); otherwise the quorum's lowest claim
+   * (≤ budget). Records overclaims.
    */
   #payable(
     job: MarketJob,
@@ -356,26 +358,19 @@ export class MarketRequester {
     onEvent: (e: MarketEvent) => void,
   ): Map<string, number> {
     const price = report.status === 'ok' ? jobPrice(job, report.output) : undefined;
-    const lowest = Math.min(...[...valid.values()].map((r) => r.costUsed));
-    const out = new Map<string, number>();
-    for (const [contributor, r] of valid) {
-      if (price === undefined) {
-        out.set(contributor, lowest);
-        continue;
-      }
-      out.set(contributor, Math.min(r.costUsed, price));
-      if (r.costUsed > price) {
-        this.reputation.recordOverclaim(contributor);
-        (report.overclaimed ??= {})[contributor] = { claimed: r.costUsed, price };
-        onEvent({
-          kind: 'overclaimed',
-          jobId: report.jobId,
-          contributor,
-          detail: `claimed ${r.costUsed} credits; the job's price is ${price} (paid the price)`,
-        });
-      }
+    const claims = new Map([...valid].map(([contributor, r]) => [contributor, r.costUsed]));
+    const { paid, overclaimed } = payQuorum(claims, price, job.budget);
+    for (const [contributor, o] of overclaimed) {
+      this.reputation.recordOverclaim(contributor);
+      (report.overclaimed ??= {})[contributor] = o;
+      onEvent({
+        kind: 'overclaimed',
+        jobId: report.jobId,
+        contributor,
+        detail: `claimed ${o.claimed} credits; the job's price is ${o.price} (paid the price)`,
+      });
     }
-    return out;
+    return paid;
   }
 
   /**

@@ -51,6 +51,7 @@ export const powCapsule: Capsule = {
   },
   methods: {
     search: method({
+      price: METHOD_PRICES['pow.search'],
       params: searchParams,
       summary:
         'first nonce in [nonceStart, nonceStart+count) whose double-SHA256 ≤ target → {found, nonce, hash, hashes, stopped}',

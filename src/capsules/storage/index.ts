@@ -159,6 +159,7 @@ export function createStorageCapsule(deps: StorageCapsuleDeps = {}): Capsule {
         },
       }),
       get: method({
+        price: METHOD_PRICES['storage.get'],
         params: z.strictObject({ address }),
         summary: 'the blob stored at params.address, every chunk decrypted and re-hashed',
         run: async (ctx, p) => {

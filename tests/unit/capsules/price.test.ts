@@ -6,7 +6,22 @@
  */
 import { describe, expect, it } from 'vitest';
 import { builtinCapsules } from '../../../src/capsules/builtin.ts';
-import { METHOD_PRICES, priceOf, RATES } from '../../../src/capsules/price.ts';
+import {
+  METHOD_PRICES,
+  powSearchHashes,
+  powSearchMaxPrice,
+  priceOf,
+  RATES,
+  UNPRICED_REASONS,
+} from '../../../src/capsules/price.ts';
+import { powCapsule } from '../../../src/capsules/pow/capsule.ts';
+import { targetToCompact } from '../../../src/capsules/pow/target.ts';
+import {
+  localPowBudget,
+  localPowParams,
+  MAX_SLICE_HASHES,
+  POW_COST_CAP,
+} from '../../../src/scheduler/local-pow.ts';
 import { execute, type ExecuteOutcome } from '../../../src/engine/execute.ts';
 import { CapsuleRegistry } from '../../../src/engine/registry.ts';
 import { setBrotliLoader } from '../../../src/capsules/storage/index.ts';
@@ -17,30 +32,6 @@ const SEED = seedFromEnv(20261128);
 const MIB = 1 << 20;
 const registry = new CapsuleRegistry(builtinCapsules);
 setBrotliLoader(nodeBrotliLoader);
-
-/** Methods whose output is not a pure function of params and input, or whose work is not counted yet. */
-const UNPRICED = new Set([
-  // Their answer depends on the contributor's own store.
-  'storage.get',
-  'storage.has',
-  'storage.delete',
-  // Deterministic, not priced yet (docs/CREDITS.md): wall time, and the quorum's lowest claim on the market.
-  ...['batch', 'blur', 'brighten', 'contrast', 'crop', 'decode', 'encode', 'fliph', 'flipv', 'grayscale']
-    .concat(['info', 'invert', 'resize', 'rotate180', 'rotate270', 'rotate90'])
-    .map((m) => `image.${m}`),
-  'physics.simulate',
-  'physics.step',
-  'physics.query',
-  'ml.vad',
-  'ml.ocr',
-  'ml.classify',
-  'ml.infer',
-  'shader.execute',
-  'shader.compile',
-  // The local mint sizes its slices from costUsed as CPU ms (src/background/scheduler.ts), and a
-  // GPU slice searches up to 2^32 nonces: pricing by hashes waits for that to change.
-  'pow.search',
-]);
 
 function seeded(n: number): Uint8Array {
   const rand = prng(SEED + n);
@@ -81,9 +72,13 @@ describe(`work-based prices (seed ${SEED})`, () => {
         const key = `${c.library}.${name}`;
         all.push(key);
         expect(m.price, key).toBe(priceOf(c.library, name));
-        expect(m.price !== undefined || UNPRICED.has(key), `${key} has no price`).toBe(true);
+        // Priced, or unpriced with its reason written down; never both.
+        expect(m.price !== undefined, `${key}: priced or a reason`).toBe(
+          !Object.hasOwn(UNPRICED_REASONS, key),
+        );
       }
     for (const key of Object.keys(METHOD_PRICES)) expect(all).toContain(key);
+    for (const key of Object.keys(UNPRICED_REASONS)) expect(all).toContain(key);
     expect(priceOf('crypto', 'constructor')).toBeUndefined();
   });
 
@@ -139,5 +134,67 @@ describe(`work-based prices (seed ${SEED})`, () => {
     expect(r.status).toBe('budgetExhausted');
     expect(r.costUsed).toBe(0);
     expect(r.error).toMatch(/budget of 10 credits cannot cover .* its price is at least \d+ credits/);
+  });
+
+  it('prices pow.search by the nonces its result accounts for, not its wall time or its own hashes field', async () => {
+    const rand = prng(SEED + 7);
+    const header = Array.from({ length: 80 }, () => ((rand() * 256) | 0).toString(16).padStart(2, '0')).join(
+      '',
+    );
+    // About one hash in 2^12 meets this target: a 2^16 range holds a proof, found after some nonces.
+    const easy = { header, nonceStart: 1000, count: 1 << 16, bits: targetToCompact(2n ** 244n - 1n) };
+    const found = await run('pow', 'search', easy, new Uint8Array(0), 120_000);
+    expect(found.status, found.error).toBe('ok');
+    const result = JSON.parse(new TextDecoder().decode(found.out)) as {
+      found: boolean;
+      nonce: number;
+      hashes: number;
+    };
+    expect(result.found).toBe(true);
+    const hashes = result.nonce - easy.nonceStart + 1;
+    expect(powSearchHashes(easy, found.out)).toBe(hashes);
+    expect(found.costUsed).toBe(Math.ceil(hashes / RATES.powHashesPerCredit) + 1);
+    // No proof in the range (a target no hash meets): the whole range was hashed.
+    const none = { header, nonceStart: 0, count: 20_000, target: '0'.repeat(63) + '1' };
+    const empty = await run('pow', 'search', none, new Uint8Array(0), 120_000);
+    expect(empty.status, empty.error).toBe('ok');
+    expect(empty.costUsed).toBe(Math.ceil(20_000 / RATES.powHashesPerCredit) + 1);
+    expect(empty.costUsed).toBe(powSearchMaxPrice(20_000));
+    // A result that claims more hashes than its nonce accounts for is priced by the nonce.
+    const forged = new TextEncoder().encode(JSON.stringify({ ...result, hashes: 1 << 16 }));
+    expect(powSearchHashes(easy, forged)).toBe(hashes);
+    // An output that proves nothing (stopped early, unreadable, a nonce outside the range) is 0 hashes.
+    const text = (v: unknown) => new TextEncoder().encode(JSON.stringify(v));
+    expect(powSearchHashes(none, text({ found: false, nonce: null, stopped: 'budget', hashes: 9 }))).toBe(0);
+    expect(powSearchHashes(none, Uint8Array.of(0x7b))).toBe(0);
+    expect(powSearchHashes(easy, text({ found: true, nonce: 5, stopped: null }))).toBe(0);
+    expect(powSearchHashes({ count: 'x' }, empty.out)).toBe(0);
+    // A budget below the price of the range found is stopped and charged the budget, its output dropped.
+    const short = await run('pow', 'search', none, new Uint8Array(0), 3);
+    expect(short).toMatchObject({ status: 'budgetExhausted', costUsed: 3 });
+  });
+
+  it("sizes the local mint's slices within the pow cost cap, budgeted at their whole range's price", () => {
+    expect(POW_COST_CAP).toBe(powCapsule.limits.costCap);
+    expect(MAX_SLICE_HASHES).toBeLessThanOrEqual(2 ** 32);
+    // A GPU measured at 10^6 hashes per ms would want 10^10 nonces in 10 s: the cap shortens it.
+    const gpu = localPowParams('ab'.repeat(32), 1, 1_764_000_000_000, 1e6);
+    const count = (JSON.parse(gpu) as { count: number }).count;
+    expect(count).toBe(MAX_SLICE_HASHES);
+    expect(localPowBudget(gpu)).toBe(powSearchMaxPrice(count));
+    expect(localPowBudget(gpu)).toBeLessThanOrEqual(POW_COST_CAP);
+    const cpu = localPowParams('ab'.repeat(32), 2, 1_764_000_000_000, 3000);
+    expect((JSON.parse(cpu) as { count: number }).count).toBe(30_000_000);
+    expect(localPowBudget(cpu)).toBe(Math.ceil(30_000_000 / RATES.powHashesPerCredit) + 1);
+  });
+
+  it('prices storage.get by the blob it returns: every chunk decrypted, decompressed and re-hashed', () => {
+    const blob = seeded(3 * MIB + 1);
+    const get = priceOf('storage', 'get')!;
+    const params = { address: 'ab'.repeat(32) };
+    expect(get({ inputBytes: 0, params, output: blob })).toBe(
+      Math.ceil(((RATES.decompress + RATES.chacha + RATES.hash) * blob.length) / MIB) + 4,
+    );
+    expect(get({ inputBytes: 0, params, output: new Uint8Array(0) })).toBe(0);
   });
 });

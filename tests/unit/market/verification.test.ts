@@ -116,4 +116,43 @@ describe('seeded market simulation: 1000 nodes, 10% malicious (liars and colludi
     expect(r.runs / r.accepted).toBeLessThan(2);
     expect(r.excluded.honest).toBeLessThanOrEqual(2);
   });
+
+  it(`pays min(claim, price, budget) as src/trade does: overclaimers are paid the price and counted (seed ${seed})`, () => {
+    const r = simulateMarket({
+      nodes: 1000,
+      jobs: 40_000,
+      malicious: 0.1,
+      lieRate: 0.3,
+      floatShare: 0.3,
+      tolerance: 1e-6,
+      windows: 10,
+      random: prng(seed),
+      pricedShare: 0.6,
+      overclaimers: 0.05,
+    });
+    const ratio = (l: { paid: number; work: number }) => (l.paid / l.work).toFixed(3);
+    console.log(
+      `credits paid vs work done: priced ${r.credits.priced.paid} / ${r.credits.priced.work} (${ratio(r.credits.priced)}), ` +
+        `unpriced ${r.credits.unpriced.paid} / ${r.credits.unpriced.work} (${ratio(r.credits.unpriced)}); ` +
+        `${r.overclaimers} overclaimers: priced ${r.overclaimerCredits.priced.paid} / ${r.overclaimerCredits.priced.work} (${ratio(r.overclaimerCredits.priced)}), ` +
+        `unpriced ${r.overclaimerCredits.unpriced.paid} / ${r.overclaimerCredits.unpriced.work} (${ratio(r.overclaimerCredits.unpriced)}); ` +
+        `overclaims ${r.overclaims} (recorded ${r.overclaimsRecorded})`,
+    );
+    // The verification is the same market: the first test's bounds hold with payments modelled.
+    expect(r.wrongAcceptedRate).toBeLessThanOrEqual(0.001);
+    expect(r.maliciousEarnings.at(-1)).toBe(0);
+    expect(r.overclaimers).toBeGreaterThan(20);
+    // Every paid result of a priced job is paid exactly its price: claiming the whole budget gains nothing.
+    expect(r.credits.priced.paid).toBe(r.credits.priced.work);
+    expect(r.overclaimerCredits.priced.work).toBeGreaterThan(0);
+    expect(r.overclaimerCredits.priced.paid).toBe(r.overclaimerCredits.priced.work);
+    // ... and every such claim is counted, by the requester's reputation too.
+    expect(r.overclaims).toBeGreaterThan(0);
+    expect(r.overclaimsRecorded).toBe(r.overclaims);
+    // Unpriced jobs pay the quorum's lowest claim, never over the budget (3× the work here); a job
+    // accepted on one trusted result has only its claim to go on, so there overclaiming pays: the
+    // reason a deterministic method gets a price (docs/CREDITS.md).
+    expect(r.overclaimerCredits.unpriced.paid).toBeLessThanOrEqual(3 * r.overclaimerCredits.unpriced.work);
+    expect(r.overclaimerCredits.unpriced.paid).toBeGreaterThan(r.overclaimerCredits.unpriced.work);
+  });
 });

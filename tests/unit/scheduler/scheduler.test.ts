@@ -6,7 +6,8 @@ import { Wallet } from '../../../src/background/wallet';
 import { searchCpu, parseSearchParams } from '../../../src/capsules/pow';
 import type { JobDone, JobOrder } from '../../../src/messaging/protocol';
 import { JobQueue } from '../../../src/scheduler/job-queue';
-import { isOwnLocalHeader } from '../../../src/scheduler/local-pow';
+import { isOwnLocalHeader, SLICE_TARGET_MS } from '../../../src/scheduler/local-pow';
+import { powSearchMaxPrice } from '../../../src/capsules/price';
 
 const EASY_BITS = 0x207fffff; // about 2 hashes per proof: tests find real proofs instantly
 let clock: number;
@@ -70,6 +71,24 @@ describe('Scheduler', () => {
     expect(orders.every((o) => o.preemptible === true)).toBe(true);
     await scheduler.tick();
     expect(orders).toHaveLength(3); // all slots busy
+  });
+
+  it("sizes the next slice from the hashes per ms of the worker, not from costUsed (pow.search's price)", async () => {
+    const { scheduler } = await setup();
+    await scheduler.tick();
+    expect(orders).toHaveLength(3);
+    // A slice that hashed 3,000,000 nonces in 1000 ms without a proof, charged its work-based price.
+    const done = run(orders[0]!, (out) =>
+      Object.assign(out, { found: false, nonce: null, hash: null, hashes: 3_000_000 }),
+    );
+    await scheduler.onJobDone({ ...done, costUsed: powSearchMaxPrice(3_000_000), ms: 1000 });
+    await scheduler.tick();
+    const next = orders.at(-1)!;
+    expect(orders.length).toBeGreaterThan(3);
+    const count = (JSON.parse(next.params) as { count: number }).count;
+    expect(count).toBe(3000 * SLICE_TARGET_MS);
+    // Budgeted at the whole range's price: it ends on a proof or at its count, never for its budget.
+    expect(next.budget).toBe(powSearchMaxPrice(count));
   });
 
   it('verifies a proof, settles its credits once, and ignores a redelivery', async () => {
