@@ -21,6 +21,7 @@ import type { Connection, Stream } from '@libp2p/interface';
 import { installNodePolyfills } from '../../src/mesh/libp2p/node-polyfills.ts';
 import { createMeshNode, type MeshLibp2p } from '../../src/mesh/libp2p/create-node.ts';
 import { DATA_CHANNEL_MESSAGE_BYTES, meshTransports, nodeListen } from '../../src/mesh/libp2p/transports.ts';
+import { dialReported } from './_dial.ts';
 
 installNodePolyfills();
 const BYTES = 16 << 20;
@@ -32,30 +33,38 @@ const BENCH_PROTOCOL = '/inos/bench/1';
 const payload = new Uint8Array(randomBytes(PIECE));
 
 const median = (xs: number[]) => quantile(xs, 0.5);
+/** Quantile of the finite values (a failed measurement is NaN and left out). */
 function quantile(xs: number[], q: number): number {
-  const s = [...xs].sort((a, b) => a - b);
+  const s = xs.filter(Number.isFinite).sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.floor(q * s.length))] ?? NaN;
 }
 
-/** Dial failures retried (EncryptionFailedError, timeouts): upstream dials flake a few % (MESH.md §1.3). */
+/** Every failed dial attempt, retried or not (upstream dials flake a few %, MESH.md §1.3). */
 const dialFailures: string[] = [];
+/** Measurements that could not finish (a dial that failed every attempt…): reported, never a crash. */
+const errors: string[] = [];
 const DIAL_TRIES = 4;
 
-/** Dials as the product does: a failed attempt is retried; returns the successful attempt's ms. */
+/** Dials as the product does (retried); a dial that fails every attempt throws DialFailed. */
+class DialFailed extends Error {
+  override readonly name = 'DialFailed';
+}
 async function dialRetry(client: MeshLibp2p, addr: Multiaddr): Promise<{ conn: Connection; ms: number }> {
-  for (let attempt = 1; ; attempt++) {
-    const t0 = performance.now();
-    try {
-      const conn = await client.dial(addr, { signal: AbortSignal.timeout(15_000) });
-      return { conn, ms: performance.now() - t0 };
-    } catch (err) {
-      const e = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
-      dialFailures.push(
-        `${addr.toString().includes('/ws') ? 'ws' : 'webrtc-direct'} attempt ${attempt}: ${e.slice(0, 160)}`,
-      );
-      if (attempt >= DIAL_TRIES) throw err;
-      await client.hangUp(addr).catch(() => undefined);
-    }
+  const kind = addr.toString().includes('/ws') ? 'ws' : 'webrtc-direct';
+  const out = await dialReported(client, addr, { tries: DIAL_TRIES, timeoutMs: 15_000 });
+  dialFailures.push(...out.failures.map((f) => `${kind} ${f}`));
+  if (!out.ok) throw new DialFailed(`${kind} dial failed ${DIAL_TRIES} times, last: ${out.error}`);
+  return out;
+}
+
+/** Runs one measurement; a failure is recorded in `errors` (and the json) and gives NaN. */
+async function attempt<T>(what: string, fn: () => Promise<T>, failed: T): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    errors.push(`${what}: ${err instanceof Error ? `${err.name}: ${err.message}` : String(err)}`);
+    console.error(`bench:mesh: ${errors[errors.length - 1]}`);
+    return failed;
   }
 }
 
@@ -146,7 +155,7 @@ async function dialTimes(kind: 'ws' | 'webrtc-direct'): Promise<number[]> {
     for (let i = 0; i < DIALS; i++) {
       const client = await newNode([]);
       try {
-        out.push((await dialRetry(client, addr)).ms);
+        out.push(await attempt(`${kind} dial ${i + 1}`, async () => (await dialRetry(client, addr)).ms, NaN));
       } finally {
         await client.stop();
       }
@@ -184,15 +193,19 @@ const results = {
   rtc: Object.fromEntries(MESSAGE_SIZES.map((m) => [m, [] as number[]])) as Record<number, number[]>,
 };
 for (let r = 0; r < ROUNDS; r++) {
-  results.raw.push(await rawWs());
-  results.ws.push(await libp2pStream('ws'));
-  for (const m of MESSAGE_SIZES) results.rtc[m]!.push(await libp2pStream('webrtc-direct', m));
+  results.raw.push(await attempt(`round ${r + 1} raw ws`, rawWs, NaN));
+  results.ws.push(await attempt(`round ${r + 1} libp2p ws`, () => libp2pStream('ws'), NaN));
+  for (const m of MESSAGE_SIZES) {
+    results.rtc[m]!.push(
+      await attempt(`round ${r + 1} libp2p webrtc-direct`, () => libp2pStream('webrtc-direct', m), NaN),
+    );
+  }
 }
 const mbps = (ms: number) => BYTES / 1e6 / (ms / 1000);
 const rawMBps = mbps(median(results.raw));
-const wsDials = await dialTimes('ws');
-const rtcDials = await dialTimes('webrtc-direct');
-const memBytes = await memoryPerNode();
+const wsDials = await attempt('ws dials', () => dialTimes('ws'), []);
+const rtcDials = await attempt('webrtc-direct dials', () => dialTimes('webrtc-direct'), []);
+const memBytes = await attempt('memory per node', memoryPerNode, { rss: NaN, heap: NaN, gc: false });
 
 const rows = [
   { name: 'raw WebSocket (ws), Node→Node, loopback', MBps: rawMBps, ratio: 1 },
@@ -213,13 +226,13 @@ const dials = [
     name: 'dial Node→Node over WebSocket',
     p50Ms: median(wsDials),
     p95Ms: quantile(wsDials, 0.95),
-    n: wsDials.length,
+    n: wsDials.filter(Number.isFinite).length,
   },
   {
     name: 'dial Node→Node over webrtc-direct',
     p50Ms: median(rtcDials),
     p95Ms: quantile(rtcDials, 0.95),
-    n: rtcDials.length,
+    n: rtcDials.filter(Number.isFinite).length,
   },
 ];
 console.table(dials.map((d) => ({ ...d, p50Ms: d.p50Ms.toFixed(0), p95Ms: d.p95Ms.toFixed(0) })));
@@ -250,6 +263,7 @@ writeFileSync(
       },
       dials,
       dialFailuresRetried: dialFailures,
+      errors,
       memoryPerNode: {
         rssBytes: Math.round(memBytes.rss),
         heapBytes: Math.round(memBytes.heap),
