@@ -8,6 +8,10 @@
  * (the monitor still reports origin 'unhandledRejection'). So one peer that closed its WebSocket before
  * answering multistream-select ("EncryptionFailedError: Unexpected EOF - stream closed while reading
  * 0/1 bytes" from the upgrader) four times in a row ended the whole benchmark with nothing written.
+ * That EOF is the remote's connection manager refusing the connection: libp2p accepts at most
+ * `inboundConnectionThreshold` (5) new connections per second from one host, and dialTimes' fresh
+ * clients, all on 127.0.0.1, plus immediate retries, went over it (reproduced in bench:mesh
+ * 2026-11-28 09:0x: ws dials 6, 12 and 13 of 20 refused on all 4 attempts).
  */
 import type { Connection } from '@libp2p/interface';
 import type { Multiaddr } from '@multiformats/multiaddr';
@@ -22,6 +26,8 @@ export interface DialOptions {
   tries: number;
   /** Per-attempt limit. */
   timeoutMs: number;
+  /** Pause before the next attempt (default 1100 ms: past libp2p's 1 s inbound rate window). */
+  retryAfterMs?: number;
 }
 
 const describe = (err: unknown): string =>
@@ -45,6 +51,10 @@ export async function dialReported(
     } catch (err) {
       failures.push(`attempt ${attempt}: ${describe(err).slice(0, 200)}`);
       await client.hangUp(addr).catch(() => undefined);
+      // The remote refuses a host's 6th connection within a second (libp2p's inboundConnectionThreshold,
+      // 5/s per host) by closing it unanswered: the EOF above. Retrying at once lands in the same
+      // second, so every attempt was refused; the next one waits out that window.
+      if (attempt < opts.tries) await new Promise((r) => setTimeout(r, opts.retryAfterMs ?? 1100));
     }
   }
   return { ok: false, error: failures[failures.length - 1] ?? 'no attempt', failures };

@@ -63,7 +63,7 @@ describe('a WebSocket dial the remote closes before multistream-select', () => {
   });
 
   it('is reported by the bench dial, every attempt, without a throw', async () => {
-    const out = await dialReported(client, deadAddr, { tries: 2, timeoutMs: 20_000 });
+    const out = await dialReported(client, deadAddr, { tries: 2, timeoutMs: 20_000, retryAfterMs: 0 });
     expect(out.ok).toBe(false);
     expect(out.failures).toHaveLength(2);
     if (!out.ok) expect(out.error).toMatch(/EncryptionFailedError|EOF|reset/);
