@@ -122,8 +122,7 @@ export class ForkGossip {
       this.onOwed?.(this.budget.waitMs());
       return false;
     }
-    await this.port.publish(FORKS_TOPIC, encodeForkFrame(check.proof));
-    this.counters.published++;
+    await this.send(check.proof);
     return true;
   }
 
@@ -134,10 +133,19 @@ export class ForkGossip {
         this.onOwed?.(this.budget.waitMs());
         return;
       }
-      const proof = this.owed.shift() as ForkProof;
-      await this.port.publish(FORKS_TOPIC, encodeForkFrame(proof));
-      this.counters.published++;
+      await this.send(this.owed.shift() as ForkProof);
     }
+  }
+
+  /** A proof that could not go out (no topic peers yet…) is forgotten, so the next refusal retries it. */
+  private async send(proof: ForkProof): Promise<void> {
+    try {
+      await this.port.publish(FORKS_TOPIC, encodeForkFrame(proof));
+    } catch (err) {
+      if (this.known.get(proof.ledger) === proof) this.known.delete(proof.ledger);
+      throw err;
+    }
+    this.counters.published++;
   }
 
   private remember(proof: ForkProof): void {

@@ -8,7 +8,14 @@ import { describe, expect, it } from 'vitest';
 import { targetToCompact } from '../../../src/capsules/pow/target.ts';
 import { signEntry, type LedgerEntry, type PaymentBundle } from '../../../src/ledger/index.ts';
 import { FORKS_TOPIC } from '../../../src/mesh/protocol/ids.ts';
-import { decodeForkFrame, encodeForkFrame, MAX_FORK_FRAME_BYTES } from '../../../src/mesh/protocol/forks.ts';
+import {
+  decodeForkFrame,
+  encodeForkFrame,
+  ForkGossip,
+  MAX_FORK_FRAME_BYTES,
+} from '../../../src/mesh/protocol/forks.ts';
+import type { MeshPort } from '../../../src/mesh/protocol/port.ts';
+import { Reputation } from '../../../src/mesh/protocol/reputation.ts';
 import { walletForkWatch, type ForkWatch } from '../../../src/trade/index.ts';
 import { seedFromEnv } from '../_prng.ts';
 import { simPeers, type SimPeer } from './_world.ts';
@@ -141,5 +148,21 @@ describe(`fork proofs travel the mesh (seed ${SEED})`, { timeout: 60_000 }, () =
     expect(encodeForkFrame(genuine).length).toBeLessThan(MAX_FORK_FRAME_BYTES);
     expect(await y.node.forks.publish(genuine)).toBe(true);
     await untilBanned([a, x, z, w], a.wallet.nodeId);
+
+    // A publish that fails (libp2p: no topic peers yet) is not remembered: the next refusal retries.
+    let fail = true;
+    const sent: Uint8Array[] = [];
+    const port = {
+      self: 'lonely',
+      now: () => net.sched.now,
+      publish: (_topic: string, data: Uint8Array) =>
+        fail ? Promise.reject(new Error('no peers subscribed')) : (sent.push(data), Promise.resolve()),
+    } as unknown as MeshPort;
+    const lonely = new ForkGossip(port, new Reputation({ now: () => net.sched.now }));
+    await expect(lonely.publish(genuine)).rejects.toThrow(/no peers/);
+    expect(lonely.proof(a.wallet.nodeId)).toBeUndefined();
+    fail = false;
+    expect(await lonely.publish(genuine)).toBe(true);
+    expect(decodeForkFrame(sent[0]!)).toMatchObject({ ok: true });
   });
 });
