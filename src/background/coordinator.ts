@@ -56,6 +56,8 @@ export type CoordinatorExcluded =
   | 'market/redeem'
   | 'market/pledge-result'
   | 'market/audited-head'
+  | 'market/fork'
+  | 'market/fork-proof'
   | 'market/jobs'
   | 'workflow/start'
   | 'workflow/status'

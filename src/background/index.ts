@@ -68,6 +68,8 @@ export function startBackground(api: WxtBrowser): Coordinator {
     pledgeResult: (payer, jobId, result, work) => wallet.pledgeResult(payer, jobId, result, work),
     redeemDue: () => wallet.redeemDue(),
     auditedHead: (requester) => wallet.auditedHead(requester),
+    reportFork: (proof) => wallet.reportFork(proof),
+    forkProof: (payer) => wallet.forkProof(payer),
     changed: () => void scheduler.tick().catch((err: unknown) => log('scheduler tick failed', err)),
     now: Date.now,
   });

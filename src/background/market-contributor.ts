@@ -42,6 +42,10 @@ export interface MarketContributorBridgeDeps {
    * contributor tells it in its claims. Absent: every claim carries none (whole chains).
    */
   auditedHead?(requester: string): Promise<{ seq: number; hash: string } | undefined>;
+  /** Books a fork proof the document's mesh node checked (ledger Payments.reportFork). */
+  reportFork?(proof: unknown): Promise<{ ledger: string }>;
+  /** The ledger's fork proof against a payer (Payments.forkProof), for the document to publish. */
+  forkProof?(payer: string): Promise<unknown>;
   /** Redeems the kept pledges that are due (ledger Payments.redeemDue). */
   redeemDue?(): Promise<{ payer: string; jobId: string; credits: number }[]>;
   /** A job's record changed: fill (or stop over-filling) the worker slots. */
@@ -192,6 +196,19 @@ export class MarketContributorBridge {
     return { head: (await this.deps.auditedHead?.(req.requester)) ?? null };
   }
 
+  /** A fork proof from the mesh: checked again and kept by the ledger; that payer is refused from now on. */
+  async onFork(req: { proof: unknown }): Promise<{ payer: string }> {
+    if (this.deps.reportFork === undefined) throw new Error('market/fork: this wallet keeps no fork proofs');
+    return { payer: (await this.deps.reportFork(req?.proof)).ledger };
+  }
+
+  /** The ledger's fork proof against a payer, for the document to publish (null: none). */
+  async onForkProof(req: { payer: string }): Promise<{ proof: unknown }> {
+    if (!/^[0-9a-f]{64}$/.test(String(req?.payer)))
+      throw new TypeError('market/fork-proof: payer must be a node id, 64 lowercase hex digits');
+    return { proof: (await this.deps.forkProof?.(req.payer)) ?? null };
+  }
+
   /** Redeems due pledges (background alarm); each redeemed job shows as paid. Returns how many. */
   async redeemDue(): Promise<number> {
     if (this.deps.redeemDue === undefined) return 0;
@@ -214,6 +231,8 @@ export class MarketContributorBridge {
     | 'market/redeem'
     | 'market/pledge-result'
     | 'market/audited-head'
+    | 'market/fork'
+    | 'market/fork-proof'
     | 'market/jobs'
   > {
     return {
@@ -223,6 +242,8 @@ export class MarketContributorBridge {
       'market/redeem': (r) => this.onRedeem(r),
       'market/pledge-result': (r) => this.onPledgeResult(r),
       'market/audited-head': (r) => this.onAuditedHead(r),
+      'market/fork': (r) => this.onFork(r),
+      'market/fork-proof': (r) => this.onForkProof(r),
       'market/jobs': () => this.jobs(),
     };
   }

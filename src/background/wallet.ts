@@ -151,6 +151,18 @@ export class Wallet {
     return this.payments.pledgeResult(payer, jobId, result, work);
   }
 
+  /** Books a fork proof from the mesh (Payments.reportFork): that payer is refused from now on. */
+  async reportFork(proof: unknown): Promise<{ ledger: string }> {
+    await this.ready;
+    return this.payments.reportFork(proof);
+  }
+
+  /** This ledger's fork proof against `payer` (Payments.forkProof), for the document to publish. */
+  async forkProof(payer: string): Promise<unknown> {
+    await this.ready;
+    return this.payments.forkProof(payer);
+  }
+
   /** This wallet's audited head of `payer`'s chain (Payments.auditedChainHead), for market claims. */
   async auditedHead(payer: string): Promise<{ seq: number; hash: string } | undefined> {
     await this.ready;

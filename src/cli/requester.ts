@@ -11,7 +11,13 @@
  * returns); results already verified are paid.
  */
 import { MICRO_CREDITS_PER_CREDIT } from '../ledger/index.ts';
-import { MarketRequester, NoContributorError, type JobDone, type MarketEvent } from '../trade/index.ts';
+import {
+  MarketRequester,
+  NoContributorError,
+  walletForkWatch,
+  type JobDone,
+  type MarketEvent,
+} from '../trade/index.ts';
 import { startMeshPeer, samePeer, type MeshPeer } from './mesh-peer.ts';
 import { WalletFile, walletPath } from './wallet-file.ts';
 
@@ -80,6 +86,8 @@ export class Requester {
       // A fresh requester learns contributors one advert at a time: wait for one more before giving up.
       newcomerWaitMs: NEWCOMER_WAIT_MS,
     });
+    // Fork proofs from the mesh are booked in this wallet (its payees' forkers are refused here too).
+    walletForkWatch(peer.node, file.wallet).start();
     return new Requester(file, peer, market);
   }
 

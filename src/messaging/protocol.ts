@@ -257,6 +257,13 @@ export interface BackgroundProtocol {
     req: { requester: string };
     res: { head: { seq: number; hash: string } | null };
   };
+  /**
+   * offscreen → background: a fork proof the document's mesh node checked (topic inos/forks/1),
+   * booked by the ledger (Payments.reportFork): that payer's pledges and pays are refused from now on.
+   */
+  'market/fork': { req: { proof: unknown }; res: { payer: string } };
+  /** offscreen → background: the ledger's fork proof against a payer, for the document to publish; null: none. */
+  'market/fork-proof': { req: { payer: string }; res: { proof: unknown } };
   /** The paid mesh jobs this browser ran lately, newest first, each with what became of it. */
   'market/jobs': { req: undefined; res: { jobs: MarketJobView[] } };
   /** offscreen → background: the host booted and asks what it should be doing. */

@@ -103,6 +103,11 @@ export function startComputeHost(api: WxtBrowser, spawnWorker: (index: number) =
     pledgeResult: (r) => sendTo(api.runtime, 'background', 'market/pledge-result', r),
     auditedHead: async (requester) =>
       (await sendTo(api.runtime, 'background', 'market/audited-head', { requester })).head ?? undefined,
+    forks: {
+      forkProof: async (payer) =>
+        (await sendTo(api.runtime, 'background', 'market/fork-proof', { payer })).proof ?? undefined,
+      reportFork: (proof) => sendTo(api.runtime, 'background', 'market/fork', { proof }),
+    },
     testHooks,
     log: (msg, err) => console.warn(`[inos offscreen market] ${msg}`, err ?? ''),
   });

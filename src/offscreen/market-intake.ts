@@ -28,6 +28,7 @@ import {
   type JobToRun,
   type MarketSigner,
 } from '../trade';
+import { ForkWatch, type ForkWatchOptions } from '../trade/fork-watch';
 import type { ChunkHolder } from '../trade/chunk-store';
 import { corrupt } from '../trade/tamper';
 
@@ -59,6 +60,11 @@ export interface MarketIntakeDeps {
   auditedHead?: (requester: string) => Promise<{ seq: number; hash: string } | undefined>;
   /** Tells the background the result hash of a returned job, so it can redeem its pledge itself. */
   pledgeResult?: (r: { requester: string; jobId: string; result: string }) => Promise<unknown>;
+  /**
+   * Fork proofs (`market/fork-proof`, `market/fork`): a refused pay or pledge publishes the ledger's
+   * proof on the mesh; proofs the mesh node checked go to the ledger's reportFork. Absent: neither.
+   */
+  forks?: Pick<ForkWatchOptions, 'forkProof' | 'reportFork'>;
   /** Test builds only: lets `test/market-tamper` make this contributor corrupt its outputs. */
   testHooks?: boolean;
   log?: (msg: string, err?: unknown) => void;
@@ -70,6 +76,7 @@ const asStatus = (s: string): JobStatus =>
 export class MarketIntake {
   #node: MeshNode | null = null;
   #contributor: MarketContributor | null = null;
+  #forkWatch: { watch: ForkWatch; stop: () => void } | null = null;
   #signer: Promise<MarketSigner> | null = null;
   #tamper = false;
   #attaching = false;
@@ -111,9 +118,7 @@ export class MarketIntake {
     }
     const node = this.deps.mesh.meshNode;
     if (node === this.#node || this.#attaching) return;
-    this.#contributor?.stop();
-    this.#contributor = null;
-    this.#node = null;
+    this.#stopContributor();
     if (node === null) return;
     this.#attaching = true;
     this.#signer ??= this.deps.loadSigner();
@@ -134,9 +139,25 @@ export class MarketIntake {
   }
 
   stop(): void {
+    this.#stopContributor();
+  }
+
+  #stopContributor(): void {
     this.#contributor?.stop();
     this.#contributor = null;
+    this.#forkWatch?.stop();
+    this.#forkWatch = null;
     this.#node = null;
+  }
+
+  /** A fork watch on `node` when the host wires fork proofs, else null. */
+  #watchForks(node: MeshNode): ForkWatch | null {
+    const forks = this.deps.forks;
+    if (forks === undefined) return null;
+    const log = this.deps.log;
+    const watch = new ForkWatch({ node, ...forks, ...(log ? { log } : {}) });
+    this.#forkWatch = { watch, stop: watch.start() };
+    return watch;
   }
 
   #event(e: ContributorEvent): void {
@@ -149,6 +170,9 @@ export class MarketIntake {
   }
 
   #make(node: MeshNode, signer: MarketSigner): MarketContributor {
+    const forks = this.#watchForks(node);
+    const guard = <T>(bundle: unknown, audit: () => Promise<T>): Promise<T> =>
+      forks === null ? audit() : forks.guard(bundle, audit);
     return new MarketContributor({
       node,
       chunks: this.deps.mesh.marketChunks,
@@ -167,8 +191,8 @@ export class MarketIntake {
         return { decline: null, workers: Math.max(0, l.workers) };
       },
       run: (job, signal) => this.#run(job, signal),
-      receive: (bundle, work) => this.deps.receive(bundle, work),
-      acceptPledge: (bundle) => this.deps.acceptPledge(bundle),
+      receive: (bundle, work) => guard(bundle, () => this.deps.receive(bundle, work)),
+      acceptPledge: (bundle) => guard(bundle, () => this.deps.acceptPledge(bundle)),
       redeem: (bundle, result, work) => this.deps.redeem(bundle, result, work),
       ...(this.deps.auditedHead ? { auditedHead: (requester: string) => this.#auditedHead(requester) } : {}),
       ...(this.deps.testHooks ? { tamper: (o: Uint8Array) => (this.#tamper ? corrupt(o) : o) } : {}),

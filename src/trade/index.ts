@@ -39,3 +39,4 @@ export {
   type WalletBalance,
   type WalletSnapshot,
 } from './market-wallet.ts';
+export { ForkWatch, bundlePayers, walletForkWatch, type ForkWatchOptions } from './fork-watch.ts';

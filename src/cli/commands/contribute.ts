@@ -6,6 +6,7 @@
  */
 import { builtinCapsules } from '../../capsules/builtin.ts';
 import { JOB_STATUSES, MarketContributor, type JobStatus } from '../../trade/index.ts';
+import { walletForkWatch } from '../../trade/fork-watch.ts';
 import { credits, shortId } from '../../trade/market-wallet.ts';
 import { corrupt } from '../../trade/tamper.ts';
 import { readFlags } from './_shared.ts';
@@ -132,6 +133,9 @@ export const contributeCommand: Command = {
     await engine.ready(120_000);
     const peer = await startMeshPeer(wallet.identity, opts.bootstrap);
     const line = (s: string) => io.writeStdout(`${new Date().toISOString()} ${s}\n`);
+    // A fork caught here goes to the mesh (inos/forks/1); proofs from others ban their payer here.
+    const forks = walletForkWatch(peer.node, wallet, (msg, err) => line(`${msg}: ${String(err)}`));
+    const stopForks = forks.start();
     const contributor = new MarketContributor({
       node: peer.node,
       chunks: peer.chunks,
@@ -150,16 +154,18 @@ export const contributeCommand: Command = {
         });
         return { status: asStatus(o.status), costUsed: o.costUsed, output: o.output, error: o.error };
       },
-      receive: async (bundle, work) => {
-        const got = await wallet.receive(bundle, work);
-        await file.save();
-        return got;
-      },
-      acceptPledge: async (bundle) => {
-        const got = await wallet.acceptPledge(bundle);
-        await file.save();
-        return got;
-      },
+      receive: (bundle, work) =>
+        forks.guard(bundle, async () => {
+          const got = await wallet.receive(bundle, work);
+          await file.save();
+          return got;
+        }),
+      acceptPledge: (bundle) =>
+        forks.guard(bundle, async () => {
+          const got = await wallet.acceptPledge(bundle);
+          await file.save();
+          return got;
+        }),
       // Claims tell each requester how far its chain was audited here: it sends only newer records.
       auditedHead: (requester) => wallet.auditedHead(requester),
       redeem: async (bundle, result, work) => {
@@ -196,6 +202,7 @@ export const contributeCommand: Command = {
       if (Number.isFinite(opts.forSeconds)) setTimeout(stop, opts.forSeconds * 1000).unref();
     });
     contributor.stop();
+    stopForks();
     await file.save();
     await peer.stop();
     await engine.dispose();

@@ -27,6 +27,8 @@ export const ADVERTS_TOPIC = 'inos/adverts/1';
  * asks everyone to republish, since gossip keeps no history (adverts.ts).
  */
 export const SOLICIT_TOPIC = 'inos/adverts/solicit/1';
+/** Fork proofs (forks.ts): two records one payer signed at one seq, checked by every node before it relays them. */
+export const FORKS_TOPIC = 'inos/forks/1';
 
 export const MESH_PROTOCOLS = [
   RPC_PROTOCOL,

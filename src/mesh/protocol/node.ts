@@ -5,6 +5,7 @@
  */
 import { AdvertTable } from './adverts.ts';
 import { ChunkExchange, type ChunkSource } from './chunk-exchange.ts';
+import { ForkGossip } from './forks.ts';
 import { PeerGuard, type GuardLimits } from './guard.ts';
 import { LivenessProbe, type LivenessOptions } from './liveness.ts';
 import type { MeshPort } from './port.ts';
@@ -27,6 +28,8 @@ export class MeshNode {
   readonly guard: PeerGuard;
   readonly liveness: LivenessProbe;
   readonly adverts: AdvertTable;
+  /** Fork-proof gossip: the market host sets `forks.onFork` to its wallet's reportFork. */
+  readonly forks: ForkGossip;
   readonly chunks: ChunkExchange;
   readonly rpc: RpcService;
   private readonly disposers: (() => void)[] = [];
@@ -53,6 +56,7 @@ export class MeshNode {
     );
     this.guard = new PeerGuard(() => port.now(), this.reputation, options.limits);
     this.adverts = new AdvertTable(port, this.reputation, this.guard);
+    this.forks = new ForkGossip(port, this.reputation);
     this.chunks = new ChunkExchange(port, this.reputation, this.guard, options.source, options.random);
     this.rpc = new RpcService(port, this.reputation, this.guard);
   }
@@ -66,6 +70,7 @@ export class MeshNode {
     }
     this.disposers.push(
       this.adverts.start(),
+      this.forks.start(),
       this.chunks.serve(),
       this.rpc.serve(),
       this.port.onAbuse((peer) => this.reputation.record(peer, 'bad-frame')),
