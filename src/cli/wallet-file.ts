@@ -6,7 +6,9 @@
  * instead of trusted.
  *
  * Format v2 is a journal, one JSON value a line: a header line (format, version, key), then one line
- * per ledger record, `{"o": record}` for this wallet's own chain and `{"p": record}` for a payer's.
+ * per ledger record, `{"o": record}` for this wallet's own chain and `{"p": record}` for a payer's,
+ * and `{"f": proof}` per fork proof (a payer proven to double-spend: refused for good, also after a
+ * restart; each proof is checked again at open).
  * `save()` appends only the records written since the last save and fsyncs, so an escrow call costs
  * its own records (a few hundred bytes), not the whole wallet. A crash can tear only the last line:
  * it is ignored with a warning at open (that record was never acknowledged: the call that wrote it
@@ -35,7 +37,7 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
-import { Identity, parseEntry, type LedgerEntry } from '../ledger/index.ts';
+import { Identity, parseEntry, type ForkProof, type LedgerEntry } from '../ledger/index.ts';
 import { MarketWallet } from '../trade/market-wallet.ts';
 import type { RequesterPayments } from '../trade/requester.ts';
 import { CliInputError } from './cli-error.ts';
@@ -53,6 +55,8 @@ interface Parsed {
   identity: Identity;
   history: LedgerEntry[];
   peers: Record<string, LedgerEntry[]>;
+  /** Fork proofs, unchecked (Payments.reportFork checks each). */
+  forks: unknown[];
   /** Lines read (header included); a torn last line is not counted. */
   lines: number;
   /** Why the file must be rewritten whole at open (v1, a torn last line), or undefined. */
@@ -66,6 +70,8 @@ export class WalletFile {
   /** The last own seq on disk, and the last seq on disk of each payer's chain. */
   #ownSeq = 0;
   #peerSeq = new Map<string, number>();
+  /** Payers whose fork proof is on disk. */
+  #forks = new Set<string>();
   #lines = 0;
   #records = 0;
   /** Bytes this process wrote to the wallet file (journal appends and whole rewrites). */
@@ -105,6 +111,15 @@ export class WalletFile {
     const wallet = await MarketWallet.open(factory, { identity: parsed.identity });
     if (parsed.history.length > 0) await wallet.ledger.restore(parsed.history, parsed.peers);
     const file = new WalletFile(path, wallet, warn);
+    for (const proof of parsed.forks) {
+      try {
+        file.#forks.add((await wallet.payments.reportFork(proof)).ledger);
+      } catch (err) {
+        throw new CliInputError(
+          `${path}: a fork proof does not check (${err instanceof Error ? err.message : String(err)}); the file was edited or damaged`,
+        );
+      }
+    }
     if (parsed.rewrite !== undefined) {
       await file.compact();
       return file;
@@ -112,7 +127,10 @@ export class WalletFile {
     file.#ownSeq = parsed.history.at(-1)?.seq ?? 0;
     for (const [id, chain] of Object.entries(parsed.peers)) file.#peerSeq.set(id, chain.at(-1)?.seq ?? 0);
     file.#lines = parsed.lines;
-    file.#records = parsed.history.length + Object.values(parsed.peers).reduce((n, c) => n + c.length, 0);
+    file.#records =
+      parsed.history.length +
+      Object.values(parsed.peers).reduce((n, c) => n + c.length, 0) +
+      file.#forks.size;
     return file;
   }
 
@@ -170,6 +188,8 @@ export class WalletFile {
         for (const e of chain) if (e.seq > known) lines.push(JSON.stringify({ p: e }));
         peerSeq.set(payer, chain.at(-1)?.seq ?? known);
       }
+      const forks = await this.#newForks();
+      for (const f of forks) lines.push(JSON.stringify({ f }));
       if (lines.length === 0) return;
       if (this.#lines + lines.length > this.#records + lines.length + COMPACT_SLACK)
         return this.#compactNow();
@@ -186,7 +206,19 @@ export class WalletFile {
       this.#records += lines.length;
       this.#ownSeq = own.at(-1)?.seq ?? this.#ownSeq;
       this.#peerSeq = peerSeq;
+      for (const f of forks) this.#forks.add(f.ledger);
     });
+  }
+
+  /** The fork proofs the ledger holds that are not on disk yet. */
+  async #newForks(): Promise<ForkProof[]> {
+    const out: ForkProof[] = [];
+    for (const id of await this.wallet.ledger.db.getAllKeys('forks')) {
+      if (this.#forks.has(id)) continue;
+      const proof = await this.wallet.payments.forkProof(id);
+      if (proof !== undefined) out.push(proof);
+    }
+    return out;
   }
 
   /** Rewrites the whole file (temp file, fsync, rename): header, own chain, payers' chains. */
@@ -213,6 +245,9 @@ export class WalletFile {
     const lines = [head, ...snap.history.map((e) => JSON.stringify({ o: e }))];
     for (const chain of Object.values(snap.peers))
       for (const e of chain) lines.push(JSON.stringify({ p: e }));
+    this.#forks.clear();
+    const forks = await this.#newForks();
+    for (const f of forks) lines.push(JSON.stringify({ f }));
     const text = `${lines.join('\n')}\n`;
     mkdirSync(join(this.path, '..'), { recursive: true });
     const tmp = `${this.path}.${process.pid}.tmp`;
@@ -228,6 +263,7 @@ export class WalletFile {
     this.bytesWritten += Buffer.byteLength(text);
     this.#ownSeq = snap.history.at(-1)?.seq ?? 0;
     this.#peerSeq = new Map(Object.entries(snap.peers).map(([id, c]) => [id, c.at(-1)?.seq ?? 0]));
+    for (const f of forks) this.#forks.add(f.ledger);
     this.#lines = lines.length - 1;
     this.#records = lines.length - 1;
   }
@@ -270,7 +306,7 @@ function parseWalletText(path: string, text: string, warn: (line: string) => voi
     if (typeof w['peers'] === 'object' && w['peers'] !== null)
       for (const [k, v] of Object.entries(w['peers'] as Record<string, unknown>))
         if (Array.isArray(v)) peers[k] = v.map((e) => parseEntry(e));
-    return { identity, history, peers, lines: 0, rewrite: 'v1' };
+    return { identity, history, peers, forks: [], lines: 0, rewrite: 'v1' };
   }
   const identity = headOf(h, WALLET_FILE_VERSION);
   const rows = text.split('\n');
@@ -278,6 +314,7 @@ function parseWalletText(path: string, text: string, warn: (line: string) => voi
   const torn = !text.endsWith('\n');
   const own = new Map<string, LedgerEntry>();
   const peers = new Map<string, LedgerEntry>();
+  const forks: unknown[] = [];
   let lines = 1;
   let rewrite: string | undefined;
   for (let i = 1; i < rows.length; i++) {
@@ -285,9 +322,12 @@ function parseWalletText(path: string, text: string, warn: (line: string) => voi
     if (row === '') continue;
     const last = i === rows.length - 1;
     try {
-      const v = JSON.parse(row) as { o?: unknown; p?: unknown };
-      const e = parseEntry(v.o ?? v.p);
-      (v.o !== undefined ? own : peers).set(ledgerKey(e), e);
+      const v = JSON.parse(row) as { o?: unknown; p?: unknown; f?: unknown };
+      if (v.f !== undefined) forks.push(v.f);
+      else {
+        const e = parseEntry(v.o ?? v.p);
+        (v.o !== undefined ? own : peers).set(ledgerKey(e), e);
+      }
       lines++;
     } catch (err) {
       if (last && torn) {
@@ -307,5 +347,5 @@ function parseWalletText(path: string, text: string, warn: (line: string) => voi
   const byPayer: Record<string, LedgerEntry[]> = {};
   for (const e of peers.values()) (byPayer[e.ledger] ??= []).push(e);
   for (const c of Object.values(byPayer)) c.sort((a, b) => a.seq - b.seq);
-  return { identity, history, peers: byPayer, lines, ...(rewrite !== undefined ? { rewrite } : {}) };
+  return { identity, history, peers: byPayer, forks, lines, ...(rewrite !== undefined ? { rewrite } : {}) };
 }

@@ -10,7 +10,9 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { targetToCompact } from '../../../src/capsules/pow/target.ts';
 import { WalletFile } from '../../../src/cli/wallet-file.ts';
-import { Identity } from '../../../src/ledger/index.ts';
+import { Identity, signEntry } from '../../../src/ledger/index.ts';
+import { MarketWallet } from '../../../src/trade/index.ts';
+import { IDBFactory } from 'fake-indexeddb';
 
 const EASY = targetToCompact(2n ** 256n / 2n ** 12n - 1n);
 const ROOT = join(import.meta.dirname, '../../..');
@@ -137,5 +139,37 @@ describe('the CLI wallet journal', { timeout: 90_000 }, () => {
     // The books still balance after the kill: available = balance − held, all re-audited on open.
     const bal = await b.wallet.balance();
     expect(bal.available).toBe(bal.balance - bal.held);
+  });
+});
+
+describe('the CLI wallet keeps proven double spenders', { timeout: 90_000 }, () => {
+  it('a fork caught (or learned from the mesh) is on disk: after a restart that payer is still refused', async () => {
+    // A payer that pays this wallet, then signs a second record at the same seq.
+    const payer = await MarketWallet.open(new IDBFactory());
+    await payer.mint(8, undefined, undefined, EASY);
+    const hold = await payer.payments.hold('job-f', 4_000_000);
+    const before = await payer.ledger.history();
+    const path = fresh();
+    const a = await WalletFile.open(path);
+    const first = await payer.payments.pay(hold.id, a.wallet.nodeId, 2_000_000, { ...WHAT, jobId: 'job-f' });
+    await a.wallet.receive(first, { cpuMs: 0 });
+    const again = signEntry({ ...first.pay, id: 'second-spend', amount: 1_000_000 }, payer.identity);
+    await expect(
+      a.wallet.receive({ pay: again, chains: { [payer.nodeId]: [...before, again] } }, { cpuMs: 0 }),
+    ).rejects.toMatchObject({ reason: 'double-spend' });
+    await a.save();
+    expect(readFileSync(path, 'utf8')).toContain('{"f":');
+
+    const b = await WalletFile.open(path);
+    expect(await b.wallet.payments.isBanned(payer.nodeId)).toBe(true);
+    // Its next genuine, covered payment is refused after the restart too.
+    const hold2 = await payer.payments.hold('job-g', 1_000_000);
+    const later = await payer.payments.pay(hold2.id, b.wallet.nodeId, 1_000_000, { ...WHAT, jobId: 'job-g' });
+    await expect(b.wallet.receive(later, { cpuMs: 0 })).rejects.toMatchObject({ reason: 'double-spend' });
+    // A rewrite keeps it; an edited proof is refused at open with what is wrong.
+    await b.compact();
+    expect(await (await WalletFile.open(path)).wallet.payments.isBanned(payer.nodeId)).toBe(true);
+    writeFileSync(path, readFileSync(path, 'utf8').replace('"second-spend"', '"edited"'));
+    await expect(WalletFile.open(path)).rejects.toThrow(/fork proof does not check/);
   });
 });
