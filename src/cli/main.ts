@@ -71,26 +71,8 @@ function isEntry(): boolean {
   }
 }
 
-/**
- * How long the process may stay up once its command returned and WebRTC was released. A finished
- * `inos submit` once stayed alive over 60 s after its last result with nothing JavaScript can see
- * holding the event loop (`getActiveResourcesInfo()`: only its stdout/stderr pipes; browsers slow
- * test, session 7, after a contributor browser vanished mid-job): a native callback handle is what
- * is left then (node-datachannel's are invisible to it). The command is over, so nothing is lost.
- */
-export const EXIT_AFTER_MS = 2_000;
-
 if (isEntry()) {
   process.exitCode = await main(process.argv.slice(2));
   // A command that joined the mesh over WebRTC leaves node-datachannel's threads behind (mesh-peer.ts).
   await releaseWebRtc();
-  // Unref'd: fires only when something still holds the event loop (stdout/stderr writes to pipes
-  // and files are synchronous in Node on Linux, so nothing written is cut off).
-  setTimeout(() => {
-    if (process.env['INOS_DEBUG'])
-      process.stderr.write(
-        `[inos] the command returned ${EXIT_AFTER_MS} ms ago and the event loop is still held (${process.getActiveResourcesInfo().join(',') || 'nothing visible to JavaScript'}): exiting\n`,
-      );
-    process.exit();
-  }, EXIT_AFTER_MS).unref();
 }
