@@ -168,6 +168,23 @@ export class JobEngine {
   wasmHighWaterBytes = DEFAULT_WASM_HIGH_WATER_BYTES;
   /** Workers replaced for their WebAssembly memory. */
   recycled = 0;
+  /**
+   * Result frames dropped because they were not the running job's (a replaced thread's late frame):
+   * each would otherwise have settled the next job on that worker with another job's result.
+   */
+  staleResults = 0;
+  /** Jobs a worker reported `cancelled` though this host never asked them to stop (settled as internalError). */
+  unaskedStops = 0;
+  /** The last host anomalies (stale frames, unasked stops), newest last, for logs and tests. */
+  readonly anomalies: string[] = [];
+  /** Told of each anomaly as it happens (a host's log; test builds print it). */
+  onAnomaly?: (message: string) => void;
+
+  private note(message: string): void {
+    this.anomalies.push(message);
+    if (this.anomalies.length > 50) this.anomalies.shift();
+    this.onAnomaly?.(message);
+  }
 
   constructor(
     private readonly pool: EngineWorkers,
@@ -503,37 +520,64 @@ export class JobEngine {
       let costUsed = 0;
       let output = new Uint8Array(0);
       let outputRef: ArenaInput | undefined;
-      // Written by the worker before it published this frame (the ring's head store orders it).
-      p.copied += Atomics.load(this.pool.slot(i), WORKER_SLOT.COPIED_BYTES);
+      let r: ReturnType<typeof decodeJobResult> | null = null;
       try {
-        const r = decodeJobResult(frame);
-        status = r.status;
-        // The worker sees only "cancel": when the host asked because of the time or the budget, say so.
-        if (status === 'cancelled' && p.stopReason === 'timeout') status = 'timeout';
-        if (status === 'cancelled' && p.stopReason === 'budget') status = 'budgetExhausted';
-        error = status === 'cancelled' && p.preempted ? PREEMPTED : r.error;
-        costUsed = Math.min(p.budget, Number(r.costUsed));
-        if (r.output.kind === 'inline') output = r.output.bytes.slice();
-        else {
-          const ref = {
-            offset: this.pool.layout.arenaOffset + Number(r.output.offset),
-            length: Number(r.output.length),
-          };
-          if (p.sub.keepOutput && status === 'ok') {
-            outputRef = { ref, view: this.arena.view(ref).subarray(0, ref.length) };
-            // The host owns the block now: a later death of this worker must not free it (Arena.recover).
-            const slot = this.pool.slot(i);
-            Atomics.store(slot, WORKER_SLOT.OUT_UNIT, 0);
-            Atomics.store(slot, WORKER_SLOT.OUT_BYTES, 0);
-          } else {
-            output = this.arena.view(ref).slice();
-            p.copied += output.length;
-            this.arena.free(ref, this.pool.slot(i));
-          }
-        }
+        r = decodeJobResult(frame);
       } catch (err) {
         error = `unreadable result from worker ${i}: ${String(err)}`;
       }
+      if (r && r.jobId !== p.id) {
+        // Not this job's result: a frame from a replaced thread that still runs (a browser's
+        // Worker.terminate() lets a thread busy in script run on for up to 2 s: Blink's
+        // kForcibleTerminationDelay). Never settle a job with another job's result.
+        this.staleResults++;
+        this.note(
+          `worker ${i}: dropped a result for ${r.jobId || '(no id)'} (${r.status}${r.error ? `: ${r.error}` : ''}) while ${p.id} (ordinal ${p.ordinal}) runs there`,
+        );
+        continue;
+      }
+      // Written by the worker before it published this frame (the ring's head store orders it).
+      p.copied += Atomics.load(this.pool.slot(i), WORKER_SLOT.COPIED_BYTES);
+      if (r)
+        try {
+          status = r.status;
+          error = r.error;
+          // The worker sees only "cancel": when the host asked because of the time or the budget, say so.
+          if (status === 'cancelled' && p.stopReason === 'timeout') status = 'timeout';
+          if (status === 'cancelled' && p.stopReason === 'budget') status = 'budgetExhausted';
+          if (status === 'cancelled' && p.preempted) error = PREEMPTED;
+          if (status === 'cancelled' && p.stopReason === null) {
+            // The worker saw a cancel word this host never wrote for this job: a host bug (another
+            // writer of the slot), never a "cancelled" anyone should take as the job's answer.
+            const slot = this.pool.slot(i);
+            this.unaskedStops++;
+            status = 'internalError';
+            error = `worker ${i} reported ${p.id} (host ordinal ${p.ordinal}) cancelled though the host asked no stop: slot CURRENT_JOB ${Atomics.load(slot, WORKER_SLOT.CURRENT_JOB)}, CANCEL_JOB ${Atomics.load(slot, WORKER_SLOT.CANCEL_JOB)}, generation ${Atomics.load(slot, WORKER_SLOT.GENERATION)} (the worker said: ${r.error})`;
+            this.note(error);
+          }
+          costUsed = Math.min(p.budget, Number(r.costUsed));
+          if (r.output.kind === 'inline') output = r.output.bytes.slice();
+          else {
+            const ref = {
+              offset: this.pool.layout.arenaOffset + Number(r.output.offset),
+              length: Number(r.output.length),
+            };
+            if (p.sub.keepOutput && status === 'ok') {
+              outputRef = { ref, view: this.arena.view(ref).subarray(0, ref.length) };
+              // The host owns the block now: a later death of this worker must not free it (Arena.recover).
+              const slot = this.pool.slot(i);
+              Atomics.store(slot, WORKER_SLOT.OUT_UNIT, 0);
+              Atomics.store(slot, WORKER_SLOT.OUT_BYTES, 0);
+            } else {
+              output = this.arena.view(ref).slice();
+              p.copied += output.length;
+              this.arena.free(ref, this.pool.slot(i));
+            }
+          }
+        } catch (err) {
+          status = 'internalError';
+          error = `unreadable result from worker ${i}: ${String(err)}`;
+        }
       this.running[i] = null;
       collected++;
       this.settle(p, { status, error, costUsed, output, ...(outputRef ? { outputRef } : {}) });

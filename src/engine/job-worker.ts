@@ -67,6 +67,15 @@ export async function runWorker(init: WorkerInit, env: WorkerEnv): Promise<void>
   // Throws (the host sees no READY and no heartbeat) when the host serves other capsules.
   const tableIndex = checkCapsuleTable(sab, layout, env.capsules);
   let ordinal = Atomics.load(slot, WORKER_SLOT.CURRENT_JOB);
+  /**
+   * True once the host replaced this thread (WorkerPool.replace bumps the slot's generation first).
+   * A browser's Worker.terminate() lets a thread that is running script go on for up to 2 s (Blink's
+   * kForcibleTerminationDelay): meanwhile the slot, its rings and its cancel word belong to the new
+   * worker, so this one stops its job, takes no frame and publishes nothing. Without it, such a
+   * thread saw the new worker's cancel word (ordinals restart at 1) and published "stopped:
+   * cancelled" into the new outbox, where it settled the next job — a paid mesh job — as cancelled.
+   */
+  const retired = () => Atomics.load(slot, WORKER_SLOT.GENERATION) !== init.generation;
   let lastBeat = 0;
   let cycleStart = performance.now();
   /** Time spent parked by the duty cycle inside jobs: not CPU time, so never charged. */
@@ -174,6 +183,7 @@ export async function runWorker(init: WorkerInit, env: WorkerEnv): Promise<void>
   Atomics.add(control, CTRL.WORKERS_READY, 1);
 
   for (;;) {
+    if (retired()) return;
     const epoch = Atomics.load(control, CTRL.LIFECYCLE_EPOCH);
     const code = Atomics.load(control, CTRL.LIFECYCLE);
     Atomics.add(slot, WORKER_SLOT.HEARTBEAT, 1);
@@ -189,7 +199,8 @@ export async function runWorker(init: WorkerInit, env: WorkerEnv): Promise<void>
       Atomics.wait(control, CTRL.LIFECYCLE_EPOCH, epoch, PARK_MS);
       continue;
     }
-    const frame = inbox.tryRead();
+    const frame = retired() ? null : inbox.tryRead();
+    if (retired()) return;
     if (!frame) {
       inbox.waitReadable(PARK_MS);
       continue;
@@ -201,6 +212,7 @@ export async function runWorker(init: WorkerInit, env: WorkerEnv): Promise<void>
     dutyGate();
     Atomics.store(slot, WORKER_SLOT.COPIED_BYTES, 0);
     const result = await runOne(frame, ordinal);
+    if (retired()) return;
     flushBusy(performance.now());
     busyFrom = -1;
     // Before the result is published: the host reads it when it collects the result.
@@ -209,7 +221,10 @@ export async function runWorker(init: WorkerInit, env: WorkerEnv): Promise<void>
     if (result.data.status === 'internalError') Atomics.add(slot, WORKER_SLOT.ERRORS, 1);
     const bytes = encodeJobResult(result.data);
     // Back-pressure: the host drains the outbox; wait rather than drop a result.
-    while (!outbox.write(bytes, PARK_MS)) beat();
+    while (!outbox.write(bytes, PARK_MS)) {
+      if (retired()) return;
+      beat();
+    }
     Atomics.add(slot, WORKER_SLOT.JOBS_DONE, 1);
     // After the ring's HEAD store, so a host that saw the old epoch and then found no frame sleeps
     // only if this add comes later, and then it has set HOST_WAITING first (all seq-cst).
@@ -290,7 +305,7 @@ export async function runWorker(init: WorkerInit, env: WorkerEnv): Promise<void>
         out = arena.alloc(n, slot);
         return arena.view(out);
       },
-      cancelled: () => Atomics.load(slot, WORKER_SLOT.CANCEL_JOB) === myOrdinal,
+      cancelled: () => Atomics.load(slot, WORKER_SLOT.CANCEL_JOB) === myOrdinal || retired(),
       beat: dutyGate,
       onMemory(m) {
         if (seenMemories.has(m)) return;
@@ -303,7 +318,8 @@ export async function runWorker(init: WorkerInit, env: WorkerEnv): Promise<void>
     });
     Atomics.store(slot, WORKER_SLOT.COPIED_BYTES, Math.min(outcome.copiedBytes ?? 0, 0x7fffffff));
     const ref = out as ArenaRef | null;
-    if (outcome.status !== 'ok' && ref) {
+    // A retired thread leaves its block to the host's Arena.recover (the slot is the new worker's).
+    if (outcome.status !== 'ok' && ref && !retired()) {
       arena.free(ref, slot);
       out = null;
     }

@@ -223,6 +223,18 @@ export class MarketIntake {
     };
     const tell = (n: Omit<MarketJobNotice, 'instanceId'>) =>
       this.deps.notify(n).catch((err: unknown) => this.deps.log?.('market/job notice not delivered', err));
+    // Test builds: say when and why the contributor stopped a paid job (the run stream closed, the
+    // contributor stopped), so a "cancelled" result can be told from a host fault in the logs.
+    if (this.deps.testHooks)
+      signal.addEventListener(
+        'abort',
+        () =>
+          this.deps.log?.(
+            `market intake: job ${notice.jobId} (${job.capsule}.${job.method}) aborted by the contributor`,
+            signal.reason,
+          ),
+        { once: true },
+      );
     // Recorded before it runs: the background dispatches one proof-of-work slice less meanwhile.
     await tell({ ...notice, phase: 'running' });
     try {
@@ -236,6 +248,8 @@ export class MarketIntake {
         signal,
         urgent: true,
       });
+      if (o.status === 'internalError')
+        this.deps.log?.(`market intake: job ${notice.jobId} failed in this host's engine: ${o.error}`);
       void tell({ ...notice, phase: 'returned', status: o.status, costUsed: o.costUsed, error: o.error });
       return { status: asStatus(o.status), costUsed: o.costUsed, output: o.output, error: o.error };
     } catch (err) {

@@ -99,6 +99,10 @@ export class WorkerPool {
     const gone = Promise.resolve(old.terminate()).then(() => undefined);
     const slot = workerSlot(this.sab, this.layout, index);
     const generation = Atomics.load(slot, WORKER_SLOT.GENERATION) + 1;
+    // First: the old thread may run on for a while (a browser's terminate() gives a thread busy in
+    // script up to 2 s), and it checks this word before it reads its inbox, at every checkpoint and
+    // before it publishes: from here on it stops without touching the slot's rings (job-worker.ts).
+    Atomics.store(slot, WORKER_SLOT.GENERATION, generation);
     Atomics.store(slot, WORKER_SLOT.READY, 0);
     Atomics.store(slot, WORKER_SLOT.STATE, WORKER_STATE.starting);
     Atomics.store(slot, WORKER_SLOT.CANCEL_JOB, 0);

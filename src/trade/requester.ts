@@ -718,8 +718,13 @@ export class MarketRequester {
     onEvent({ kind: 'result', jobId, contributor: claim.contributor, detail: result.status });
     // A run stopped by its budget, time or an engine failure is no answer to compare (BOINC's error
     // results): it goes to someone else, unpaid and unpenalised. ok and badInput are answers.
-    if (result.status !== 'ok' && result.status !== 'badInput')
-      return lost(`${result.status}: ${result.error}`);
+    if (result.status !== 'ok' && result.status !== 'badInput') {
+      await lost(`${result.status}: ${result.error}`);
+      // Cancelled (we asked no stop) or an engine failure: the contributor's host failed, not the
+      // job — worth one more try there, like a run lost to the transport. Time and budget stops are
+      // the job's own: someone else.
+      return result.status === 'cancelled' || result.status === 'internalError' ? 'lost' : null;
+    }
     return { result, output };
   }
 

@@ -110,6 +110,12 @@ async function submit(args: string[], jobs: number, budget = 100, home = REQUEST
   return { code, stdout: p.stdout(), stderr: p.stderr() };
 }
 
+/** Every step starts from a known state: no browser corrupts its outputs. */
+async function honestAll(): Promise<void> {
+  for (const b of browsers)
+    expect(await b.askOffscreen('test/market-tamper', { on: false })).toEqual({ on: false });
+}
+
 const earnings = (b: ExtensionUnderTest) =>
   b.ask('earnings/get', { utcOffsetMin: 0 }) as Promise<EarningsView>;
 
@@ -330,17 +336,18 @@ describe('paid mesh jobs run by three browsers', () => {
   it('a browser that corrupts its outputs is caught by the quorum, paid nothing and given no more work', async () => {
     const liar = browsers[2]!;
     const liarId = nodeIds[2]!;
-    expect(await liar.askOffscreen('test/market-tamper', { on: true })).toEqual({ on: true });
+    await honestAll();
     const liarBefore = await earnings(liar);
-    // Its own requester: should an earlier test time out with its `inos submit` still running, two
-    // processes signing on one wallet would fork it, and every browser would refuse its payments.
-    const res = await submit(
-      ['crypto', 'blake3', '--in', dirs.liar],
-      N_LIAR,
-      100,
-      join(dir, 'requester-liar'),
-    );
-    await liar.askOffscreen('test/market-tamper', { on: false });
+    expect(await liar.askOffscreen('test/market-tamper', { on: true })).toEqual({ on: true });
+    let res: Awaited<ReturnType<typeof submit>>;
+    try {
+      // Its own requester: should an earlier test time out with its `inos submit` still running, two
+      // processes signing on one wallet would fork it, and every browser would refuse its payments.
+      res = await submit(['crypto', 'blake3', '--in', dirs.liar], N_LIAR, 100, join(dir, 'requester-liar'));
+    } finally {
+      // Off whatever happened: the later steps need three honest browsers.
+      await honestAll();
+    }
     const lines = linesOf(res.stdout);
     expect(lines, res.stderr.slice(-3000)).toHaveLength(N_LIAR);
     for (const [i, l] of lines.entries()) {
@@ -363,6 +370,7 @@ describe('paid mesh jobs run by three browsers', () => {
 
   it('browser A spends what it earned on the Submit page: B and C run the jobs, downloads equal inos run, A spent what B and C were paid', async () => {
     const [a, b, c] = browsers as [ExtensionUnderTest, ExtensionUnderTest, ExtensionUnderTest];
+    await honestAll();
     const aBefore = await a.ask('market/balance');
     const bcBefore = await Promise.all([b, c].map(earnings));
     const budget = 20;
@@ -425,6 +433,7 @@ describe('paid mesh jobs run by three browsers', () => {
   it('a browser killed mid-job (SIGKILL): the job is reissued and completed, the dead one is not paid, books balance', async () => {
     // A fresh requester: the first one penalised browser 2 (the liar, honest again now).
     const home = join(dir, 'requester-kill');
+    await honestAll();
     let killed = -1;
     let killedJob = -1;
     let res: { stdout: string; stderr: string };

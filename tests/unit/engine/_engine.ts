@@ -6,14 +6,30 @@ import { computeLayout, createBus, LIFECYCLE_CODE } from '../../../src/sab/layou
 import { lazyCapsule, recycleCapsule, testCapsule } from './_test-capsule';
 import { startTsWorker } from '../sab/_ts-worker';
 
-/** A real engine over real worker_threads sharing one SharedArrayBuffer, with the test capsule loaded. */
-export async function startEngine(workers = 2) {
+/**
+ * A real engine over real worker_threads sharing one SharedArrayBuffer, with the test capsule loaded.
+ * `terminateLaterMs`: terminate() returns nothing and the thread is terminated only that much later,
+ * as a browser does (Blink lets a Worker busy in script run on for up to 2 s after terminate());
+ * such threads are listed in `zombies` with a promise of their exit.
+ */
+export async function startEngine(workers = 2, opts: { terminateLaterMs?: number } = {}) {
   const layout = computeLayout({ tier: 'light', workers });
   const sab = createBus(layout);
+  const zombies: Array<{ exited: Promise<number> }> = [];
+  const later = opts.terminateLaterMs;
   const pool = new WorkerPool(sab, layout, () => {
     const w = startTsWorker(new URL('./_node-worker.ts', import.meta.url), null);
     w.unref();
-    return w;
+    if (later === undefined) return w;
+    const exited = new Promise<number>((resolve) => w.once('exit', resolve));
+    return {
+      // The pool transfers nothing to these workers (no initExtra): the message alone.
+      postMessage: (m: unknown) => w.postMessage(m),
+      terminate: () => {
+        zombies.push({ exited });
+        setTimeout(() => void w.terminate(), later).unref();
+      },
+    };
   });
   pool.start();
   pool.setLifecycle(LIFECYCLE_CODE.running);
@@ -31,6 +47,7 @@ export async function startEngine(workers = 2) {
   return {
     pool,
     engine,
+    zombies,
     async stop() {
       engine.close();
       await pool.dispose(LIFECYCLE_CODE.stopped);

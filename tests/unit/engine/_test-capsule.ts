@@ -107,6 +107,21 @@ export const testCapsule: Capsule = {
         ctx.output(1)[0] = 1;
       },
     }),
+    blindThenSpin: method({
+      params: z.object({ blindMs: z.number().int().min(1).max(10_000) }).strict(),
+      summary:
+        'runs blindMs without checking in (a slow worker: missed the grace), then loops forever checking in every ~1 ms',
+      limits: { timeoutMs: 60_000 },
+      run(ctx, { blindMs }) {
+        const blindUntil = performance.now() + blindMs;
+        while (performance.now() < blindUntil);
+        for (;;) {
+          const until = performance.now() + 1;
+          while (performance.now() < until);
+          ctx.checkpoint();
+        }
+      },
+    }),
     lazyLoads: method({
       params: z.object({}).strict(),
       summary: "how many times this worker ran the lazy capsule's load() (one byte)",

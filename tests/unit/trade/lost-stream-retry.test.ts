@@ -28,7 +28,10 @@ import { settleVirtual } from './_settle.ts';
 const SEED = seedFromEnv(20261130);
 const TEST_BITS = targetToCompact(2n ** 256n / 2n ** 18n - 1n);
 
-async function world(seed: number) {
+/** What a contributor's host returns instead of the output (an engine fault), for its first `times` runs. */
+type Fault = { status: 'cancelled' | 'internalError' | 'timeout'; times: number };
+
+async function world(seed: number, fault?: Fault) {
   const rand = mulberry32(seed);
   const net = new SimNetwork(rand, { loss: 0 });
   const now = () => Math.floor(net.sched.now);
@@ -43,14 +46,25 @@ async function world(seed: number) {
   net.buildTables();
   net.buildMesh();
   net.startHeartbeat();
-  const cs = peers.slice(1).map((p) => {
+  const cs = peers.slice(1).map((p, k) => {
+    let faults = k === 0 ? (fault?.times ?? 0) : 0;
     const c = new MarketContributor({
       node: p.node,
       chunks: p.chunks,
       signer: p.wallet.identity,
       capsules: [{ name: 'crypto', version: 1 }],
       workers: 2,
-      run: () => Promise.resolve({ status: 'ok', costUsed: 1, output: new Uint8Array([7, 7]), error: '' }),
+      run: () =>
+        Promise.resolve(
+          faults-- > 0 && fault
+            ? {
+                status: fault.status,
+                costUsed: 0,
+                output: new Uint8Array(0),
+                error: `stopped: ${fault.status}`,
+              }
+            : { status: 'ok', costUsed: 1, output: new Uint8Array([7, 7]), error: '' },
+        ),
       receive: (bundle, work) => p.wallet.receive(bundle, work),
       acceptPledge: (bundle) => p.wallet.acceptPledge(bundle),
     });
@@ -127,5 +141,32 @@ describe(`a run lost to a broken stream is offered once more (seed ${SEED})`, { 
     await expect(job(2, events)).rejects.toThrow(/no other contributor is left/);
     const runs = events.filter((e) => e.kind === 'running' && e.contributor === victim.wallet.nodeId);
     expect(runs).toHaveLength(2);
+  });
+
+  it('a run its host returned "cancelled" (no stop asked) or internalError is offered to it once more', async () => {
+    for (const [n, status] of [
+      [3, 'cancelled'],
+      [4, 'internalError'],
+    ] as const) {
+      const { peers, job } = await world(SEED + n, { status, times: 1 });
+      const victim = peers[1]!;
+      const events: MarketEvent[] = [];
+      const done = await job(n, events);
+      expect(done.status).toBe('ok');
+      expect(Object.keys(done.paid)).toContain(victim.wallet.nodeId);
+      const mine = events.filter((e) => e.contributor === victim.wallet.nodeId);
+      expect(mine.filter((e) => e.kind === 'running')).toHaveLength(2);
+      // Paid once, for the run that answered.
+      expect((await victim.wallet.balance()).peerCredits).toBe(done.paid[victim.wallet.nodeId]);
+    }
+  });
+
+  it("a run stopped by its time limit is the job's own: not offered to that contributor again", async () => {
+    const { peers, job } = await world(SEED + 5, { status: 'timeout', times: 1 });
+    const victim = peers[1]!;
+    const events: MarketEvent[] = [];
+    await expect(job(5, events)).rejects.toThrow(/no other contributor is left/);
+    const runs = events.filter((e) => e.kind === 'running' && e.contributor === victim.wallet.nodeId);
+    expect(runs).toHaveLength(1);
   });
 });
