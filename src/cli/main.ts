@@ -13,7 +13,6 @@ import { CliInputError, EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK } from './cli-erro
 import { COMMANDS } from './commands/index.ts';
 import { type CliIo, processIo } from './io.ts';
 import { CommandRegistry } from './registry.ts';
-import { releaseWebRtc } from './mesh-peer.ts';
 
 function helpText(registry: CommandRegistry): string {
   const width = Math.max(...registry.list().map((c) => c.name.length));
@@ -71,8 +70,26 @@ function isEntry(): boolean {
   }
 }
 
+/** Resolves once everything written to `stream` so far has been handed to the OS. */
+const flushed = (stream: NodeJS.WriteStream): Promise<void> =>
+  new Promise((resolve) => {
+    stream.write('', () => resolve());
+  });
+
 if (isEntry()) {
-  process.exitCode = await main(process.argv.slice(2));
-  // A command that joined the mesh over WebRTC leaves node-datachannel's threads behind (mesh-peer.ts).
-  await releaseWebRtc();
+  const code = await main(process.argv.slice(2));
+  // The command is over: its results are written and its wallet saved. A command that joined the
+  // mesh over WebRTC leaves node-datachannel's native threads and callbacks behind, which keep the
+  // event loop alive and are invisible to getActiveResourcesInfo(); @libp2p/webrtc no longer calls
+  // node-datachannel's process-wide cleanup() (libp2p PR #2498), and calling it here (sessions 6-7)
+  // still left a finished `inos submit` alive over 60 s after its last result in the browsers slow
+  // test (cleanup() blocks until every connection closes). So the entry exits explicitly, after
+  // stdout and stderr are flushed. Library users and tests call main() and are not affected.
+  if (process.env['INOS_DEBUG'])
+    process.stderr.write(
+      `[inos] exiting ${code}; left: ${process.getActiveResourcesInfo().join(',') || '-'}\n`,
+    );
+  await flushed(process.stdout);
+  await flushed(process.stderr);
+  process.exit(code);
 }
