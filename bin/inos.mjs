@@ -42,5 +42,6 @@ if (stale) {
     process.exit(1);
   }
 }
-const { main } = await import(new URL(`file://${bundle}`).href);
-process.exitCode = await main(process.argv.slice(2));
+const { runEntry } = await import(new URL(`file://${bundle}`).href);
+// Runs the command, then exits (src/cli/main.ts runEntry: WebRTC's native threads would keep it up).
+await runEntry(process.argv.slice(2));

@@ -76,15 +76,17 @@ const flushed = (stream: NodeJS.WriteStream): Promise<void> =>
     stream.write('', () => resolve());
   });
 
-if (isEntry()) {
-  const code = await main(process.argv.slice(2));
-  // The command is over: its results are written and its wallet saved. A command that joined the
-  // mesh over WebRTC leaves node-datachannel's native threads and callbacks behind, which keep the
-  // event loop alive and are invisible to getActiveResourcesInfo(); @libp2p/webrtc no longer calls
-  // node-datachannel's process-wide cleanup() (libp2p PR #2498), and calling it here (sessions 6-7)
-  // still left a finished `inos submit` alive over 60 s after its last result in the browsers slow
-  // test (cleanup() blocks until every connection closes). So the entry exits explicitly, after
-  // stdout and stderr are flushed. Library users and tests call main() and are not affected.
+/**
+ * What the process entry runs (bin/inos.mjs, or this file run directly): the command, then an
+ * explicit exit. The command is over then: its results are written and its wallet saved. A command
+ * that joined the mesh over WebRTC leaves node-datachannel's native threads and callbacks behind,
+ * which keep the event loop alive and are invisible to getActiveResourcesInfo() (@libp2p/webrtc no
+ * longer calls node-datachannel's process-wide cleanup(), libp2p PR #2498): a finished `inos submit`
+ * stayed alive over 60 s after its last result in the browsers slow test. Library users and tests
+ * call main() and are not affected.
+ */
+export async function runEntry(argv: readonly string[]): Promise<never> {
+  const code = await main(argv);
   if (process.env['INOS_DEBUG'])
     process.stderr.write(
       `[inos] exiting ${code}; left: ${process.getActiveResourcesInfo().join(',') || '-'}\n`,
@@ -93,3 +95,5 @@ if (isEntry()) {
   await flushed(process.stderr);
   process.exit(code);
 }
+
+if (isEntry()) await runEntry(process.argv.slice(2));
