@@ -22,6 +22,7 @@
  * stores in bulk, with random bytes of the right size as signatures: signing and checking 3×10^5
  * records would take minutes and is not what is measured; `append` itself is timed on a sample.
  */
+import { zeroReceiptChain } from '../../tests/unit/ledger/_zero-chain.ts';
 import 'fake-indexeddb/auto';
 import { IDBFactory } from 'fake-indexeddb';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -29,7 +30,7 @@ import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { serialize } from 'node:v8';
-import { bytesToHex, randomBytes } from '@noble/hashes/utils.js';
+import { randomBytes } from '@noble/hashes/utils.js';
 import { scrypt } from '@noble/hashes/scrypt.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { utf8ToBytes } from '@noble/hashes/utils.js';
@@ -49,15 +50,10 @@ import {
   Ledger,
   Minter,
   Payments,
-  RECORD_VERSION,
   ReceiptIssuer,
-  ZERO_HASH,
-  entryHash,
-  signEntry,
   SCRYPT_PARAMS,
   openLedgerDb,
   type LedgerDb,
-  type LedgerEntry,
 } from '../../src/ledger/index.ts';
 
 const args = process.argv.slice(2);
@@ -94,34 +90,7 @@ async function auditBench(k: number) {
   const a = await open(payer, 'audit-payer');
   const b = await open(payee, 'audit-payee');
   // k − 5 zero receipts signed in memory and stored through restore (one audited transaction).
-  const records: LedgerEntry[] = [];
-  let prev = ZERO_HASH;
-  for (let seq = 1; seq <= k - 5; seq++) {
-    const id = bytesToHex(randomBytes(16));
-    const e = signEntry(
-      {
-        v: RECORD_VERSION,
-        kind: 'receipt',
-        id,
-        ledger: payer.nodeId,
-        seq,
-        prev,
-        issuer: payer.nodeId,
-        issuedAt: NOW - (k - seq) * 1000,
-        jobId: `zero:${id}`,
-        capsule: 'none',
-        method: 'none',
-        credits: 0,
-        cpuMs: 0,
-        bytesMoved: 0,
-        state: 'settled',
-        reason: 'no work available',
-      },
-      payer,
-    );
-    records.push(e);
-    prev = entryHash(e);
-  }
+  const records = zeroReceiptChain(payer, k - 5, (seq) => NOW - (k - seq) * 1000);
   await a.ledger.restore(records);
   const bits = 0x2000ffff;
   const header = boundHeader(payer.nodeId, epochOf(NOW), sha256(utf8ToBytes('bench-salt')), bits);

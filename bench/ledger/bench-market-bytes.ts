@@ -15,15 +15,15 @@
  * bundle building, the chunk fetch and verification, and the contributor's audits). Redundancy 1
  * (one contributor), so job 1's time is one pledge audit and one pay audit of the whole chain.
  */
+import { zeroReceiptChain } from '../../tests/unit/ledger/_zero-chain.ts';
 import 'fake-indexeddb/auto';
 import { IDBFactory } from 'fake-indexeddb';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { bytesToHex, randomBytes } from '@noble/hashes/utils.js';
 import { targetToCompact } from '../../src/capsules/pow/target.ts';
-import { entryHash, RECORD_VERSION, signEntry, ZERO_HASH, type LedgerEntry } from '../../src/ledger/index.ts';
+import { type LedgerEntry } from '../../src/ledger/index.ts';
 import { LIMITS } from '../../src/mesh/protocol/frames.ts';
 import { MeshNode } from '../../src/mesh/protocol/node.ts';
 import { SimNetwork } from '../../src/mesh/sim/network.ts';
@@ -66,35 +66,8 @@ async function runSize(records: number) {
   const own = r.wallet.nodeId;
   // The requester's chain: records − (what the mint adds) zero receipts, signed, stored by restore.
   const t0 = performance.now();
-  const chain: LedgerEntry[] = [];
-  let prev = ZERO_HASH;
   const filler = records - 6;
-  for (let seq = 1; seq <= filler; seq++) {
-    const id = bytesToHex(randomBytes(16));
-    const e = signEntry(
-      {
-        v: RECORD_VERSION,
-        kind: 'receipt',
-        id,
-        ledger: own,
-        seq,
-        prev,
-        issuer: own,
-        issuedAt: now() - (filler - seq) * 1000,
-        jobId: `zero:${id}`,
-        capsule: 'none',
-        method: 'none',
-        credits: 0,
-        cpuMs: 0,
-        bytesMoved: 0,
-        state: 'settled',
-        reason: 'no work available',
-      },
-      r.wallet.identity,
-    );
-    chain.push(e);
-    prev = entryHash(e);
-  }
+  const chain = zeroReceiptChain(r.wallet.identity, filler, (seq) => now() - (filler - seq) * 1000);
   await r.wallet.ledger.restore(chain);
   await r.wallet.mint(40, undefined, undefined, BITS);
   const grownMs = performance.now() - t0;

@@ -19,22 +19,29 @@ import {
 } from '../../../src/trade/index.ts';
 import { settleVirtual } from './_settle.ts';
 
-export interface SimPeer {
+export interface SimPeer<C extends MemoryChunks = MemoryChunks> {
   sim: SimNode;
   node: MeshNode;
-  chunks: MemoryChunks;
+  chunks: C;
   wallet: MarketWallet;
 }
 
-/** `count` started peers on one simulated mesh, its tables, gossip mesh and heartbeat running. */
-export async function simPeers(seed: number, count: number) {
+/**
+ * `count` started peers on one simulated mesh, its tables, gossip mesh and heartbeat running;
+ * `makeChunks` gives each its chunk store (a subclass that hooks what it serves, say).
+ */
+export async function simPeers<C extends MemoryChunks = MemoryChunks>(
+  seed: number,
+  count: number,
+  makeChunks: () => C = () => new MemoryChunks() as C,
+) {
   const rand = mulberry32(seed);
   const net = new SimNetwork(rand, { loss: 0 });
   const now = () => Math.floor(net.sched.now);
-  const peers: SimPeer[] = [];
+  const peers: SimPeer<C>[] = [];
   for (let i = 0; i < count; i++) {
     const sim = net.addNode(`p${i}`);
-    const chunks = new MemoryChunks();
+    const chunks = makeChunks();
     const node = new MeshNode(sim.port, { source: chunks, random: rand });
     await node.start();
     peers.push({ sim, node, chunks, wallet: await MarketWallet.open(new IDBFactory(), { now }) });

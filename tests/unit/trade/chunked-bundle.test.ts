@@ -7,34 +7,22 @@
  * chunk is a refused payment with its reason (the contributor keeps working); a requester that
  * vanishes while its pay bundle is fetched leaves a refused payment and a redeemable pledge.
  */
+import { zeroReceiptChain } from '../ledger/_zero-chain.ts';
 import 'fake-indexeddb/auto';
-import { IDBFactory } from 'fake-indexeddb';
-import { bytesToHex } from '@noble/hashes/utils.js';
 import { describe, expect, it } from 'vitest';
 import { targetToCompact } from '../../../src/capsules/pow/target.ts';
-import {
-  entryHash,
-  RECORD_VERSION,
-  REQUESTER_LEFT_REASON,
-  signEntry,
-  ZERO_HASH,
-  type LedgerEntry,
-} from '../../../src/ledger/index.ts';
-import { MeshNode } from '../../../src/mesh/protocol/node.ts';
-import { SimNetwork, type SimNode } from '../../../src/mesh/sim/network.ts';
-import { mulberry32 } from '../../../src/mesh/sim/prng.ts';
+import { REQUESTER_LEFT_REASON } from '../../../src/ledger/index.ts';
 import {
   MARKET_LIMITS,
   MarketContributor,
   MarketRequester,
-  MarketWallet,
   MemoryChunks,
   PLEDGE_GRACE_MS,
   type ContributorEvent,
   type MarketEvent,
 } from '../../../src/trade/index.ts';
 import { seedFromEnv } from '../_prng.ts';
-import { settleVirtual } from './_settle.ts';
+import { simPeers } from './_world.ts';
 
 const SEED = seedFromEnv(20261129);
 const BITS = targetToCompact(2n ** 256n / 2n ** 18n - 1n);
@@ -50,50 +38,15 @@ class ServedChunks extends MemoryChunks {
 }
 
 async function world(seed: number) {
-  const rand = mulberry32(seed);
-  const net = new SimNetwork(rand, { loss: 0 });
-  const now = () => Math.floor(net.sched.now);
-  const peers: { sim: SimNode; node: MeshNode; wallet: MarketWallet; chunks: ServedChunks }[] = [];
-  for (let i = 0; i < 3; i++) {
-    const sim = net.addNode(`p${i}`);
-    const chunks = new ServedChunks();
-    const node = new MeshNode(sim.port, { source: chunks, random: rand });
-    await node.start();
-    peers.push({ sim, node, chunks, wallet: await MarketWallet.open(new IDBFactory(), { now }) });
-  }
-  net.buildTables();
-  net.buildMesh();
-  net.startHeartbeat();
+  const { rand, net, now, peers, settle } = await simPeers(seed, 3, () => new ServedChunks());
   const [r, c] = [peers[0]!, peers[1]!];
   // The requester's chain: RECORDS − 6 signed zero receipts (restored as a backup), then a mint.
-  const chain: LedgerEntry[] = [];
-  let prev = ZERO_HASH;
-  for (let seq = 1; seq <= RECORDS - 6; seq++) {
-    const id = bytesToHex(Uint8Array.from({ length: 16 }, () => Math.floor(rand() * 256)));
-    const e = signEntry(
-      {
-        v: RECORD_VERSION,
-        kind: 'receipt',
-        id,
-        ledger: r.wallet.nodeId,
-        seq,
-        prev,
-        issuer: r.wallet.nodeId,
-        issuedAt: now() - (RECORDS - seq) * 1000,
-        jobId: `zero:${id}`,
-        capsule: 'none',
-        method: 'none',
-        credits: 0,
-        cpuMs: 0,
-        bytesMoved: 0,
-        state: 'settled',
-        reason: 'no work available',
-      },
-      r.wallet.identity,
-    );
-    chain.push(e);
-    prev = entryHash(e);
-  }
+  const chain = zeroReceiptChain(
+    r.wallet.identity,
+    RECORDS - 6,
+    (seq) => now() - (RECORDS - seq) * 1000,
+    rand,
+  );
   await r.wallet.ledger.restore(chain);
   await r.wallet.mint(40, undefined, undefined, BITS);
   const events: ContributorEvent[] = [];
@@ -131,8 +84,7 @@ async function world(seed: number) {
   const job = async (n: number, log: MarketEvent[] = [], by = requester) => {
     await contributor.advertise();
     await net.sched.runUntil(net.sched.now + 3000);
-    return settleVirtual(
-      net.sched,
+    return settle(
       by.submit(
         {
           capsule: 'crypto',
@@ -144,7 +96,6 @@ async function world(seed: number) {
         },
         (e) => log.push(e),
       ),
-      seed,
     );
   };
   return { net, r, c, contributor, events, job, other };

@@ -7,23 +7,12 @@
  * signatures and audits; the broken stream is injected at the requester's RPC call.
  */
 import 'fake-indexeddb/auto';
-import { IDBFactory } from 'fake-indexeddb';
 import { describe, expect, it } from 'vitest';
 import { targetToCompact } from '../../../src/capsules/pow/target.ts';
 import { MeshError } from '../../../src/mesh/protocol/errors.ts';
-import { MeshNode } from '../../../src/mesh/protocol/node.ts';
-import { SimNetwork } from '../../../src/mesh/sim/network.ts';
-import { mulberry32 } from '../../../src/mesh/sim/prng.ts';
-import {
-  MARKET_METHODS,
-  MarketContributor,
-  MarketRequester,
-  MarketWallet,
-  MemoryChunks,
-  type MarketEvent,
-} from '../../../src/trade/index.ts';
+import { MARKET_METHODS, MarketRequester, type MarketEvent } from '../../../src/trade/index.ts';
 import { seedFromEnv } from '../_prng.ts';
-import { settleVirtual } from './_settle.ts';
+import { simPeers, walletContributor } from './_world.ts';
 
 const SEED = seedFromEnv(20261130);
 const TEST_BITS = targetToCompact(2n ** 256n / 2n ** 18n - 1n);
@@ -32,28 +21,10 @@ const TEST_BITS = targetToCompact(2n ** 256n / 2n ** 18n - 1n);
 type Fault = { status: 'cancelled' | 'internalError' | 'timeout'; times: number };
 
 async function world(seed: number, fault?: Fault) {
-  const rand = mulberry32(seed);
-  const net = new SimNetwork(rand, { loss: 0 });
-  const now = () => Math.floor(net.sched.now);
-  const peers: { node: MeshNode; chunks: MemoryChunks; wallet: MarketWallet }[] = [];
-  for (let i = 0; i <= 2; i++) {
-    const sim = net.addNode(`p${i}`);
-    const chunks = new MemoryChunks();
-    const node = new MeshNode(sim.port, { source: chunks, random: rand });
-    await node.start();
-    peers.push({ node, chunks, wallet: await MarketWallet.open(new IDBFactory(), { now }) });
-  }
-  net.buildTables();
-  net.buildMesh();
-  net.startHeartbeat();
+  const { rand, net, peers, settle } = await simPeers(seed, 3);
   const cs = peers.slice(1).map((p, k) => {
     let faults = k === 0 ? (fault?.times ?? 0) : 0;
-    const c = new MarketContributor({
-      node: p.node,
-      chunks: p.chunks,
-      signer: p.wallet.identity,
-      capsules: [{ name: 'crypto', version: 1 }],
-      workers: 2,
+    return walletContributor(p, {
       run: () =>
         Promise.resolve(
           faults-- > 0 && fault
@@ -65,11 +36,7 @@ async function world(seed: number, fault?: Fault) {
               }
             : { status: 'ok', costUsed: 1, output: new Uint8Array([7, 7]), error: '' },
         ),
-      receive: (bundle, work) => p.wallet.receive(bundle, work),
-      acceptPledge: (bundle) => p.wallet.acceptPledge(bundle),
     });
-    c.start();
-    return c;
   });
   const r = peers[0]!;
   await r.wallet.mint(20, undefined, undefined, TEST_BITS);
@@ -96,14 +63,11 @@ async function world(seed: number, fault?: Fault) {
   const job = async (n: number, events: MarketEvent[]) => {
     for (const c of cs) await c.advertise();
     await net.sched.runUntil(net.sched.now + 3000);
-    return settleVirtual(
-      net.sched,
+    return settle(
       requester.submit(
         { capsule: 'crypto', method: 'sha256', params: `{"n":${n}}`, budget: 2, deadlineMs: 20_000 },
         (e) => events.push(e),
       ),
-      seed,
-      600_000,
     );
   };
   return { peers, broken, job };
