@@ -43,5 +43,5 @@ if (stale) {
   }
 }
 const { runEntry } = await import(new URL(`file://${bundle}`).href);
-// Runs the command, then exits (src/cli/main.ts runEntry: WebRTC's native threads would keep it up).
+// Runs the command and releases WebRTC's native threads, which would keep the process up (src/cli/main.ts runEntry).
 await runEntry(process.argv.slice(2));

@@ -10,6 +10,7 @@ import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { EncodeError, FrameError } from '../wire/index.ts';
 import { CliInputError, EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK } from './cli-error.ts';
+import { releaseWebRtc } from './mesh-peer.ts';
 import { COMMANDS } from './commands/index.ts';
 import { type CliIo, processIo } from './io.ts';
 import { CommandRegistry } from './registry.ts';
@@ -70,30 +71,30 @@ function isEntry(): boolean {
   }
 }
 
-/** Resolves once everything written to `stream` so far has been handed to the OS. */
-const flushed = (stream: NodeJS.WriteStream): Promise<void> =>
-  new Promise((resolve) => {
-    stream.write('', () => resolve());
-  });
+/** How long the process may stay up once its command returned, WebRTC was released and its output drained. */
+export const EXIT_AFTER_MS = 3_000;
 
 /**
- * What the process entry runs (bin/inos.mjs, or this file run directly): the command, then an
- * explicit exit. The command is over then: its results are written and its wallet saved. A command
- * that joined the mesh over WebRTC leaves node-datachannel's native threads and callbacks behind,
- * which keep the event loop alive and are invisible to getActiveResourcesInfo() (@libp2p/webrtc no
- * longer calls node-datachannel's process-wide cleanup(), libp2p PR #2498): a finished `inos submit`
- * stayed alive over 60 s after its last result in the browsers slow test. Library users and tests
- * call main() and are not affected.
+ * What the process entry runs (bin/inos.mjs, or this file run directly). A command that joined the
+ * mesh over WebRTC leaves node-datachannel's native threads behind, which keep the event loop alive
+ * and are invisible to getActiveResourcesInfo(); @libp2p/webrtc no longer calls node-datachannel's
+ * process-wide cleanup() (libp2p PR #2498), so the entry does once every market peer stopped
+ * (releaseWebRtc). Until this session the stub imported main() and never ran that, and a finished
+ * `inos submit` stayed alive over 60 s after its last result (browsers slow test). Should anything
+ * native still hold the loop, an unref'd timer exits once stdout and stderr are drained (exiting with
+ * output still queued cut a 650 KB --json line short). Library users and tests call main() instead.
  */
-export async function runEntry(argv: readonly string[]): Promise<never> {
-  const code = await main(argv);
-  if (process.env['INOS_DEBUG'])
-    process.stderr.write(
-      `[inos] exiting ${code}; left: ${process.getActiveResourcesInfo().join(',') || '-'}\n`,
-    );
-  await flushed(process.stdout);
-  await flushed(process.stderr);
-  process.exit(code);
+export async function runEntry(argv: readonly string[]): Promise<void> {
+  process.exitCode = await main(argv);
+  await releaseWebRtc();
+  setInterval(() => {
+    if (process.stdout.writableLength > 0 || process.stderr.writableLength > 0) return;
+    if (process.env['INOS_DEBUG'])
+      process.stderr.write(
+        `[inos] the command returned and the event loop is still held (${process.getActiveResourcesInfo().join(',') || 'nothing visible to JavaScript'}): exiting\n`,
+      );
+    process.exit();
+  }, EXIT_AFTER_MS).unref();
 }
 
 if (isEntry()) await runEntry(process.argv.slice(2));

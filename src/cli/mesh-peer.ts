@@ -59,6 +59,25 @@ export function checkBootstrap(list: readonly string[], usage: string): void {
   }
 }
 
+/** Market peers of this process: started, and not stopped yet. */
+let startedPeers = 0;
+let livePeers = 0;
+
+/**
+ * Stops node-datachannel's threads (RTC poll/worker, SCTP iterator/timer) when the CLI process is done
+ * and every market peer it started has stopped. @libp2p/webrtc no longer calls its process-wide
+ * cleanup() when a transport stops (it closed every other node's connections, libp2p PR #2498), so a
+ * peer that had dialled a browser over WebRTC left those threads running and a finished `inos submit`
+ * alive for as long as the browser kept the connection (1,300 s seen; /proc showed only the RTC and
+ * SCTP threads left). Called by the CLI entry only (src/cli/main.ts): cleanup() is process-wide, and a
+ * library user or a test may run other WebRTC nodes in the same process.
+ */
+export async function releaseWebRtc(): Promise<void> {
+  if (startedPeers === 0 || livePeers > 0) return;
+  const { cleanup } = await import('node-datachannel');
+  cleanup();
+}
+
 export async function startMeshPeer(identity: Identity, bootstrap: readonly string[]): Promise<MeshPeer> {
   installNodePolyfills();
   const bans = new BanList();
@@ -88,6 +107,8 @@ export async function startMeshPeer(identity: Identity, bootstrap: readonly stri
     await libp2p.stop();
     throw new CliInputError(`could not reach any bootstrap peer:\n  ${failed.join('\n  ')}`);
   }
+  startedPeers++;
+  livePeers++;
   let stopped = false;
   return {
     libp2p,
@@ -99,7 +120,11 @@ export async function startMeshPeer(identity: Identity, bootstrap: readonly stri
       stopped = true;
       stopSoliciting();
       node.stop();
-      await libp2p.stop();
+      try {
+        await libp2p.stop();
+      } finally {
+        livePeers--;
+      }
     },
   };
 }
