@@ -41,7 +41,9 @@ export function startInos(args: string[], env: Record<string, string>, echo?: st
     stderr += d.toString();
     if (echo !== undefined) process.stderr.write(`[${echo}] ${d.toString()}`);
   });
-  const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
+  // 'close', not 'exit': at 'exit' the child's stdout may still hold unread data (a 650 KB --json
+  // line of inos submit was read cut short once the CLI exited promptly).
+  const exited = new Promise<number | null>((resolve) => proc.once('close', (code) => resolve(code)));
   return { proc, out: () => out, stdout: () => stdout, stderr: () => stderr, exited };
 }
 
