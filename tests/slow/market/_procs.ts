@@ -41,8 +41,7 @@ export function startInos(args: string[], env: Record<string, string>, echo?: st
     stderr += d.toString();
     if (echo !== undefined) process.stderr.write(`[${echo}] ${d.toString()}`);
   });
-  // 'close', not 'exit': at 'exit' the child's stdout may still hold unread data (a 650 KB --json
-  // line of inos submit was read cut short once the CLI exited promptly).
+  // 'close', not 'exit': at 'exit' the child's stdout may still hold unread data.
   const exited = new Promise<number | null>((resolve) => proc.once('close', (code) => resolve(code)));
   return { proc, out: () => out, stdout: () => stdout, stderr: () => stderr, exited };
 }
@@ -166,9 +165,14 @@ export interface SubmitLine {
   penalised: string[];
 }
 
-/** The `--json` lines of an `inos submit`, in input order. */
+/**
+ * The `--json` lines of an `inos submit`, in input order: complete lines only, so it may be called
+ * while the process still writes (an 800 KB line arrives in 64 KiB pieces; parsing the piece read so
+ * far threw "Unterminated string in JSON").
+ */
 export const submitLines = (stdout: string): SubmitLine[] =>
   stdout
+    .slice(0, stdout.lastIndexOf('\n') + 1)
     .split('\n')
     .filter((l) => l.startsWith('{'))
     .map((l) => JSON.parse(l) as SubmitLine)
