@@ -399,6 +399,11 @@ describe('paid mesh jobs run by three browsers', () => {
     const done = await Promise.all(
       [...Array(N_PAGE).keys()].map((i) => page.getByTestId(`job-${i}`).getAttribute('data-status')),
     );
+    if (done.some((d) => d !== 'ok'))
+      // What B and C saw of A's jobs (declined, failed, returned: with their reasons), for the log.
+      console.warn(
+        `[market e2e] Submit page: B and C's market jobs:\n${JSON.stringify(await Promise.all([b, c].map((x) => x.ask('market/jobs'))), null, 1).slice(0, 8000)}`,
+      );
     expect(done, (await page.getByTestId('submit-progress').textContent()) ?? '').toEqual(
       Array(N_PAGE).fill('ok'),
     );
