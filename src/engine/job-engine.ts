@@ -265,11 +265,8 @@ export class JobEngine {
         });
       if (this.closed) return reject('cancelled', 'the engine is shut down');
       let limits;
-      let priced;
       try {
-        const resolved = this.registry.resolve(sub.library, sub.method);
-        limits = resolved.limits;
-        priced = resolved.method.price !== undefined;
+        limits = this.registry.resolve(sub.library, sub.method).limits;
       } catch (err) {
         return reject('badInput', err instanceof BadInputError ? err.message : String(err));
       }
@@ -299,11 +296,8 @@ export class JobEngine {
         id,
         sub,
         budget,
-        // A credit is at least one CPU millisecond, so the budget also bounds the run time. A job
-        // priced by its work is charged its price whatever it takes: its budget bounds the price
-        // (the worker checks it at the end) and its run time is bounded by the cost cap, as the
-        // worker's own meter is (execute.ts).
-        limitMs: Math.min(limits.timeoutMs, deadlineLeft, priced ? limits.costCap : budget),
+        // A credit is at least one CPU millisecond, so the budget also bounds the run time.
+        limitMs: Math.min(limits.timeoutMs, deadlineLeft, budget),
         silentMs: Math.max(HEARTBEAT_TIMEOUT_MS, limits.maxSilentMs ?? 0),
         input,
         ownsInput,
