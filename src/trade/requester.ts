@@ -477,9 +477,12 @@ export class MarketRequester {
     let runs = 0;
     // Why contributors declined ("paused by the contributor"), for the error when nobody is left.
     const declines = new Map<string, number>();
+    // Why offers or runs failed ("offer refused: …"), for the same error.
+    const failures = new Map<string, number>();
     const tell = onEvent;
     onEvent = (e) => {
       if (e.kind === 'declined' && e.detail) declines.set(e.detail, (declines.get(e.detail) ?? 0) + 1);
+      if (e.kind === 'reissued' && e.detail) failures.set(e.detail, (failures.get(e.detail) ?? 0) + 1);
       tell(e);
     };
 
@@ -543,10 +546,13 @@ export class MarketRequester {
         state.state === 'failed'
           ? state.reason
           : `${unit.contributors().length} result(s), ${redundancy} agreeing needed, and no other contributor is left`;
-      const declined = [...declines].map(([why, n]) => (n > 1 ? `${why} ×${n}` : why));
+      const list = (m: Map<string, number>): string =>
+        [...m].map(([what, n]) => (n > 1 ? `${what} ×${n}` : what)).join('; ');
       throw new NoContributorError(
         `job ${jobId} (${job.capsule}.${job.method}) could not be verified: ${why}` +
-          (declined.length > 0 ? ` (declined: ${declined.join('; ')})` : ''),
+          (declines.size > 0 ? ` (declined: ${list(declines)})` : '') +
+          (failures.size > 0 ? ` (failed: ${list(failures)})` : '') +
+          (tried.size === 0 ? ` (no contributor offers ${job.capsule} now)` : ''),
       );
     }
     if (!(state.valid.length === 1 && redundancy > 1)) {
