@@ -309,6 +309,9 @@ export class MarketRequester {
     try {
       const done = await this.#verify(jobId, job, redundancy, hold.id, inputs, onEvent, signal, escrow);
       const credits = this.#payable(job, done.report, done.valid, onEvent);
+      // Payments are signed one after another (each extends our chain), then sent to the payees at
+      // once: a payee that is slow to audit or confirm does not hold up the others.
+      const sends: Promise<void>[] = [];
       for (const [contributor, r] of done.valid) {
         const amount = Math.min((credits.get(contributor) ?? 0) * MICRO_CREDITS_PER_CREDIT, budgetMicro);
         if (amount < 1 && !escrow.open.has(contributor)) continue;
@@ -320,20 +323,25 @@ export class MarketRequester {
         done.report.paid[contributor] = amount;
         const sent = this.#carry(JSON.stringify(bundle));
         const frame = this.#paymentFrame(jobId, sent);
-        const reply = await this.#o.node.rpc
-          .call(r.peer, MARKET_METHODS.pay, frame, payTimeoutMs(sent), signal)
-          .catch((err: unknown) => ({ status: 'failed' as const, message: String(err) }))
-          .finally(() => this.#uncarry(sent));
-        onEvent({
-          kind: 'paid',
-          jobId,
-          contributor,
-          credits: amount,
-          bytes: frame.length,
-          ...('ref' in sent ? { chunkedBytes: sent.ref.bytes } : {}),
-          ...(reply.status === 'ok' ? {} : { detail: `payee did not confirm: ${reply.message}` }),
-        });
+        sends.push(
+          this.#o.node.rpc
+            .call(r.peer, MARKET_METHODS.pay, frame, payTimeoutMs(sent), signal)
+            .catch((err: unknown) => ({ status: 'failed' as const, message: String(err) }))
+            .finally(() => this.#uncarry(sent))
+            .then((reply) =>
+              onEvent({
+                kind: 'paid',
+                jobId,
+                contributor,
+                credits: amount,
+                bytes: frame.length,
+                ...('ref' in sent ? { chunkedBytes: sent.ref.bytes } : {}),
+                ...(reply.status === 'ok' ? {} : { detail: `payee did not confirm: ${reply.message}` }),
+              }),
+            ),
+        );
       }
+      await Promise.all(sends);
       return done.report;
     } finally {
       // Runs not paid (wrong, lost or unfinished) have their pledges voided before the hold closes,
