@@ -91,6 +91,11 @@ struct MarketResult {
   # The output's chunks, served by the contributor over /inos/chunks/1.
   error @9 :Text;
   sig @10 :Data;
+  auditedSeq @11 :UInt64;
+  # As MarketClaim's: the contributor's audited head of the requester's chain after this run (it
+  # audited the run's pledge before running), so the pay that closes the pledge carries only the
+  # records after it. 0 (and auditedHash empty): none. Signed with the result when present.
+  auditedHash @12 :Data;
 }
 
 struct MarketPayment {

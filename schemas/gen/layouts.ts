@@ -83,7 +83,7 @@ export const layouts = {
       {"kind":"slot","name":"bundleChunks","type":{"kind":"list","element":{"kind":"data"}},"offset":4},
       {"kind":"slot","name":"sig","type":{"kind":"data"},"offset":5}
     ]},
-    "market.capnp:MarketResult": {"kind":"struct","id":"8efc26c29c1b206f","dataWords":3,"pointerCount":8,"discriminantCount":0,"discriminantOffset":0, "fields": [
+    "market.capnp:MarketResult": {"kind":"struct","id":"8efc26c29c1b206f","dataWords":4,"pointerCount":9,"discriminantCount":0,"discriminantOffset":0, "fields": [
       {"kind":"slot","name":"version","type":{"kind":"uint16"},"offset":0},
       {"kind":"slot","name":"jobId","type":{"kind":"text"},"offset":0},
       {"kind":"slot","name":"contributor","type":{"kind":"text"},"offset":1},
@@ -94,7 +94,9 @@ export const layouts = {
       {"kind":"slot","name":"inline","type":{"kind":"data"},"offset":4},
       {"kind":"slot","name":"chunks","type":{"kind":"list","element":{"kind":"data"}},"offset":5},
       {"kind":"slot","name":"error","type":{"kind":"text"},"offset":6},
-      {"kind":"slot","name":"sig","type":{"kind":"data"},"offset":7}
+      {"kind":"slot","name":"sig","type":{"kind":"data"},"offset":7},
+      {"kind":"slot","name":"auditedSeq","type":{"kind":"uint64"},"offset":3},
+      {"kind":"slot","name":"auditedHash","type":{"kind":"data"},"offset":8}
     ]},
     "mesh.capnp:Advert": {"kind":"struct","id":"b23a50fce2038feb","dataWords":4,"pointerCount":3,"discriminantCount":0,"discriminantOffset":0, "fields": [
       {"kind":"slot","name":"version","type":{"kind":"uint16"},"offset":0},

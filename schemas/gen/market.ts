@@ -395,7 +395,7 @@ export class MarketResult extends $.Struct {
   static override readonly _capnp = {
     displayName: "MarketResult",
     id: "8efc26c29c1b206f",
-    size: new $.ObjectSize(24, 8),
+    size: new $.ObjectSize(32, 9),
   };
   get version(): number {
     return $.utils.getUint16(0, this);
@@ -526,6 +526,36 @@ export class MarketResult extends $.Struct {
   }
   set sig(value: $.Data) {
     $.utils.copyFrom(value, $.utils.getPointer(7, this));
+  }
+  /**
+* As MarketClaim's: the contributor's audited head of the requester's chain after this run (it
+* audited the run's pledge before running), so the pay that closes the pledge carries only the
+* records after it. 0 (and auditedHash empty): none. Signed with the result when present.
+*
+*/
+  get auditedSeq(): bigint {
+    return $.utils.getUint64(24, this);
+  }
+  set auditedSeq(value: bigint) {
+    $.utils.setUint64(24, value, this);
+  }
+  _adoptAuditedHash(value: $.Orphan<$.Data>): void {
+    $.utils.adopt(value, $.utils.getPointer(8, this));
+  }
+  _disownAuditedHash(): $.Orphan<$.Data> {
+    return $.utils.disown(this.auditedHash);
+  }
+  get auditedHash(): $.Data {
+    return $.utils.getData(8, this);
+  }
+  _hasAuditedHash(): boolean {
+    return !$.utils.isNull($.utils.getPointer(8, this));
+  }
+  _initAuditedHash(length: number): $.Data {
+    return $.utils.initData(8, length, this);
+  }
+  set auditedHash(value: $.Data) {
+    $.utils.copyFrom(value, $.utils.getPointer(8, this));
   }
   override toString(): string { return "MarketResult_" + super.toString(); }
 }

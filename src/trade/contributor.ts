@@ -303,6 +303,9 @@ export class MarketContributor {
       p.costUsed = run.costUsed;
       const outputHash = blake3(output);
       if (run.status === 'ok' || run.status === 'badInput') p.result = bytesToHex(outputHash);
+      // Our audited head of the requester's chain now that its pledge was audited: the pay that
+      // closes the pledge then carries only the records after it, not the whole chain again.
+      const head = p.pledge === undefined ? undefined : await this.#o.auditedHead?.(offer.requester);
       const result = signFrame(
         'result',
         {
@@ -315,6 +318,9 @@ export class MarketContributor {
           inline: big ? new Uint8Array(0) : output,
           chunks,
           error: run.error.slice(0, MARKET_LIMITS.messageBytes),
+          ...(head !== undefined && head.seq > 0
+            ? { audited: { seq: head.seq, hash: hexToBytes(head.hash) } }
+            : {}),
         },
         this.#o.signer,
       );

@@ -113,6 +113,8 @@ export interface MarketResult {
   chunks: Uint8Array[];
   error: string;
   sig: Uint8Array;
+  /** The contributor's audited head of the requester's chain after the run (its pledge audited). */
+  audited?: AuditedHead;
 }
 
 export interface MarketPayment {
@@ -248,17 +250,17 @@ export function decodeOffer(b: unknown): MarketDecoded<MarketOffer> {
   }));
 }
 
+/** A claim's or result's audited head as wire fields (none: no fields, seq 0). */
+function auditedFields(audited: AuditedHead | undefined, what: string): Record<string, unknown> {
+  if (audited === undefined) return {};
+  if (!Number.isSafeInteger(audited.seq) || audited.seq < 1 || audited.hash.length !== 32)
+    throw new RangeError(`${what}.audited: expected a seq ≥ 1 and a 32-byte hash`);
+  return { auditedSeq: BigInt(audited.seq), auditedHash: audited.hash };
+}
+
 export function encodeClaim(f: MarketClaim): Uint8Array {
   const { audited, ...rest } = f;
-  if (
-    audited !== undefined &&
-    (!Number.isSafeInteger(audited.seq) || audited.seq < 1 || audited.hash.length !== 32)
-  )
-    throw new RangeError('MarketClaim.audited: expected a seq ≥ 1 and a 32-byte hash');
-  return encodeAs('MarketClaim', {
-    ...rest,
-    ...(audited !== undefined ? { auditedSeq: BigInt(audited.seq), auditedHash: audited.hash } : {}),
-  });
+  return encodeAs('MarketClaim', { ...rest, ...auditedFields(audited, 'MarketClaim') });
 }
 
 export function decodeClaim(b: unknown): MarketDecoded<MarketClaim> {
@@ -269,21 +271,20 @@ export function decodeClaim(b: unknown): MarketDecoded<MarketClaim> {
     free: typeof o['free'] === 'number' ? o['free'] : 0,
     reason: text(o, 'reason', MARKET_LIMITS.messageBytes, 'MarketClaim'),
     sig: data(o, 'sig', 64, 'MarketClaim'),
-    ...auditedHead(o),
+    ...auditedHead(o, 'MarketClaim'),
   }));
 }
 
-/** A claim's audited head: absent in claims from before it existed (seq 0, no hash). */
-function auditedHead(o: WireObject): { audited?: AuditedHead } {
-  const seq =
-    o['auditedSeq'] === undefined || o['auditedSeq'] === null ? 0 : u64(o, 'auditedSeq', 'MarketClaim');
+/** A claim's or result's audited head: absent in frames from before it existed (seq 0, no hash). */
+function auditedHead(o: WireObject, what: string): { audited?: AuditedHead } {
+  const seq = o['auditedSeq'] === undefined || o['auditedSeq'] === null ? 0 : u64(o, 'auditedSeq', what);
   const raw = o['auditedHash'];
   const empty = raw === undefined || raw === null || (raw instanceof Uint8Array && raw.length === 0);
   if (seq === 0) {
-    if (!empty) fail('MarketClaim.auditedHash', 'must be empty when auditedSeq is 0 (no audited head)');
+    if (!empty) fail(`${what}.auditedHash`, 'must be empty when auditedSeq is 0 (no audited head)');
     return {};
   }
-  return { audited: { seq, hash: data(o, 'auditedHash', 32, 'MarketClaim', 32) } };
+  return { audited: { seq, hash: data(o, 'auditedHash', 32, what, 32) } };
 }
 
 export function encodeAssign(f: MarketAssign): Uint8Array {
@@ -332,10 +333,12 @@ export function decodeAssign(b: unknown): MarketDecoded<MarketAssign> {
 }
 
 export function encodeResult(f: MarketResult): Uint8Array {
+  const { audited, ...rest } = f;
   return encodeAs('MarketResult', {
-    ...f,
+    ...rest,
     costUsed: BigInt(f.costUsed),
     outputBytes: BigInt(f.outputBytes),
+    ...auditedFields(audited, 'MarketResult'),
   });
 }
 
@@ -355,6 +358,7 @@ export function decodeResult(b: unknown): MarketDecoded<MarketResult> {
       chunks: hashes(o, 'chunks', MARKET_LIMITS.outputChunks, 'MarketResult'),
       error: text(o, 'error', MARKET_LIMITS.messageBytes, 'MarketResult'),
       sig: data(o, 'sig', 64, 'MarketResult'),
+      ...auditedHead(o, 'MarketResult'),
     };
   });
 }

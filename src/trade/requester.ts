@@ -715,6 +715,11 @@ export class MarketRequester {
       !verifyFrame('result', result, claim.contributor)
     )
       return lost('the result is not signed by the claimant');
+    // Its audited head after auditing the pledge: the pay that closes the pledge carries only the
+    // records after it, not the chain again (checked against our chain like a claim's head).
+    const was = this.#heads.get(claim.contributor);
+    if (result.audited !== undefined && (was === undefined || was.seq < result.audited.seq))
+      this.#heads.set(claim.contributor, { seq: result.audited.seq, hash: bytesToHex(result.audited.hash) });
     let output = result.inline;
     if (result.chunks.length > 0) {
       try {

@@ -72,6 +72,7 @@ const resultFields = (r: Omit<MarketResult, 'sig'>): Field[] => [
   r.inline,
   r.chunks,
   r.error,
+  ...(r.audited !== undefined ? [r.audited.seq, r.audited.hash] : []),
 ];
 
 const DIGESTS = {

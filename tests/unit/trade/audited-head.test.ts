@@ -68,6 +68,13 @@ describe(
       const whole = sent.filter((s) => s.kind === 'pledge');
       // First contact: nothing audited, the whole chain from seq 1.
       expect(whole.every((s) => s.from === 1)).toBe(true);
+      // The pay that closes each pledge carries only what came after it, not the chain again.
+      const firstPays = sent.filter((s) => s.kind === 'pay');
+      expect(firstPays).toHaveLength(2);
+      for (const s of firstPays) {
+        expect(s.from).toBeGreaterThan(1);
+        expect(s.own).toBeLessThan(whole[0]!.own);
+      }
       const mark = sent.length;
       const events: MarketEvent[] = [];
       const second = await job(2, events);

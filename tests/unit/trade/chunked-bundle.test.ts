@@ -1,9 +1,10 @@
 /**
  * Chunked pay bundles on the simulated mesh (virtual time, seeded, real wallets and audits): a
  * requester whose chain is over 2,000 records (its whole chain ~1.3 MB, over the 1 MiB RPC body)
- * pledges to and pays a contributor that never audited it. The pledge and the pay travel as BLAKE3
- * chunks the requester serves, named by a signed frame; the contributor fetches, checks, audits,
- * books, and then knows the head, so the next job's bundles are `since` and inline. A tampered
+ * pledges to and pays a contributor that never audited it. The pledge (and the pay, to a contributor
+ * that tells no audited head) travel as BLAKE3 chunks the requester serves, named by a signed frame;
+ * the contributor fetches, checks, audits, books, and then knows the head (its result tells it), so
+ * the pay and the next job's bundles are `since` and inline. A tampered
  * chunk is a refused payment with its reason (the contributor keeps working); a requester that
  * vanishes while its pay bundle is fetched leaves a refused payment and a redeemable pledge.
  */
@@ -37,7 +38,8 @@ class ServedChunks extends MemoryChunks {
   }
 }
 
-async function world(seed: number) {
+/** `heads: false`: a contributor that tells no audited head (claims, results), so its pays are whole chains too. */
+async function world(seed: number, { heads = true } = {}) {
   const { rand, net, now, peers, settle } = await simPeers(seed, 3, () => new ServedChunks());
   const [r, c] = [peers[0]!, peers[1]!];
   // The requester's chain: RECORDS − 6 signed zero receipts (restored as a backup), then a mint.
@@ -60,7 +62,7 @@ async function world(seed: number) {
     receive: (bundle, work) => c.wallet.receive(bundle, work),
     acceptPledge: (bundle) => c.wallet.acceptPledge(bundle),
     redeem: (bundle, result, work) => c.wallet.redeem(bundle, result, work),
-    auditedHead: (x) => c.wallet.auditedHead(x),
+    ...(heads ? { auditedHead: (x: string) => c.wallet.auditedHead(x) } : {}),
     onEvent: (e) => events.push(e),
   });
   contributor.start();
@@ -105,16 +107,20 @@ describe(
   `chunked pledge and pay bundles, a ${RECORDS}-record requester (seed ${SEED})`,
   { timeout: 240_000 },
   () => {
-    it('a fresh contributor is pledged and paid through chunks; then it knows the head and the next job is since, inline', async () => {
+    it('a fresh contributor is pledged through chunks; its result tells its head, so the pay and the next job are since, inline', async () => {
       console.info(`[chunked-bundle] seed ${SEED}`);
       const { r, c, events, job } = await world(SEED);
       expect(await c.wallet.auditedHead(r.wallet.nodeId)).toBeUndefined();
+      let served = 0;
+      r.chunks.onServe = (_h, b) => (served++, b);
       const log: MarketEvent[] = [];
       const first = await job(1, log);
+      // The whole chain is over the inline bound: the pledge went as chunks the contributor fetched.
+      expect(served).toBeGreaterThan(1);
       const paid = log.find((e) => e.kind === 'paid');
-      // The whole chain is over the inline bound: the frame only names its chunks.
-      expect(paid?.chunkedBytes).toBeGreaterThan(MARKET_LIMITS.inlineBundleBytes);
-      expect(paid?.bytes).toBeLessThan(4096);
+      // The pay closing the pledge carries only what came after the head the result told.
+      expect(paid?.chunkedBytes).toBeUndefined();
+      expect(paid?.bytes).toBeLessThan(MARKET_LIMITS.inlineBundleBytes / 100);
       expect(paid?.detail).toBeUndefined(); // the payee confirmed
       expect(events.find((e) => e.kind === 'pledged')).toBeDefined();
       expect(events.filter((e) => e.kind === 'refused-payment')).toEqual([]);
@@ -127,7 +133,7 @@ describe(
       const second = await job(2, next);
       const pay2 = next.find((e) => e.kind === 'paid');
       expect(pay2?.chunkedBytes).toBeUndefined();
-      expect(pay2!.bytes!).toBeLessThan(paid!.chunkedBytes! / 100);
+      expect(pay2!.bytes!).toBeLessThan(MARKET_LIMITS.inlineBundleBytes / 100);
       expect((await c.wallet.balance()).peerCredits).toBe(
         first.paid[c.wallet.nodeId]! + second.paid[c.wallet.nodeId]!,
       );
@@ -136,7 +142,7 @@ describe(
     });
 
     it('a tampered chunk is a refused payment with its reason; the contributor keeps working and is paid next', async () => {
-      const { r, c, events, job, other } = await world(SEED + 1);
+      const { r, c, events, job, other } = await world(SEED + 1, { heads: false });
       // The pledge arrives intact; the pay bundle's chunks come back with one byte flipped.
       let tampered = 0;
       r.chunks.onServe = (_h, b) => {
@@ -165,7 +171,7 @@ describe(
     });
 
     it('a requester that vanishes while its pay bundle is fetched: payment refused, not hung; the pledge is redeemed', async () => {
-      const { net, r, c, contributor, events, job } = await world(SEED + 2);
+      const { net, r, c, contributor, events, job } = await world(SEED + 2, { heads: false });
       let served = 0;
       r.chunks.onServe = (_h, b) => {
         if (events.some((e) => e.kind === 'returned') && served++ === 0) r.sim.up = false;

@@ -25,7 +25,7 @@ import { capnp, REPO, schemaPath } from '../wire/_support/capnp-tool.ts';
 const DIR = join(REPO, 'tests/fixtures/frames/v1');
 /** Structs that grew after v1: capnp's provenance check uses their v2 fixture (v1's still decodes). */
 const V2 = join(REPO, 'tests/fixtures/frames/v2');
-const GREW = new Set(['MarketClaim', 'MarketAssign', 'MarketPayment']);
+const GREW = new Set(['MarketClaim', 'MarketAssign', 'MarketPayment', 'MarketResult']);
 const read = (name: string, dir = DIR): Uint8Array => new Uint8Array(readFileSync(join(dir, name)));
 const ascii = (s: string) => new TextEncoder().encode(s);
 const R = '1'.repeat(64);
@@ -111,6 +111,15 @@ describe('market v2 fixtures (a claim carries its audited head)', () => {
   });
 });
 
+describe('market v2 fixtures (a result carries its audited head)', () => {
+  it('decode; the v1 result (before the field) decodes with no audited head', () => {
+    const v2 = decodeResult(read('MarketResult.bin', V2));
+    expect(v2.ok && v2.frame.audited).toEqual({ seq: 42, hash: H });
+    const v1 = decodeResult(read('MarketResult.bin'));
+    expect(v1.ok && 'audited' in v1.frame).toBe(false);
+  });
+});
+
 describe('market v2 fixtures (a chunked pledge or pay bundle)', () => {
   const H2 = ascii('fedcba9876543210fedcba9876543210');
   it('decode to a BundleRef; the v1 frames (inline) still decode without one', () => {
@@ -190,6 +199,30 @@ describe('market frames', () => {
     expect(decodeClaim(zeroWithHash).ok).toBe(true);
     expect(() => encodeClaim({ ...headed, audited: { seq: 0, hash: H } })).toThrow(/seq ≥ 1/);
     expect(() => encodeClaim({ ...headed, audited: { seq: 3, hash: new Uint8Array(5) } })).toThrow(/32-byte/);
+  });
+
+  it('a result signs its audited head; one without signs what a v1 result did', () => {
+    const base = {
+      jobId: 'j',
+      contributor: key.nodeId,
+      status: 'ok' as const,
+      costUsed: 1,
+      outputHash: H,
+      outputBytes: 2,
+      inline: new Uint8Array([1, 2]),
+      chunks: [],
+      error: '',
+    };
+    const bare = signFrame('result', base, key);
+    const headed = signFrame('result', { ...base, audited: { seq: 9, hash: H } }, key);
+    expect(bare.sig).not.toEqual(headed.sig);
+    const d = decodeResult(encodeResult(headed));
+    expect(d).toMatchObject({ ok: true, frame: { audited: { seq: 9, hash: H } } });
+    expect(d.ok && verifyFrame('result', d.frame, key.nodeId)).toBe(true);
+    expect(verifyFrame('result', { ...headed, audited: { seq: 10, hash: H } }, key.nodeId)).toBe(false);
+    const { audited: _dropped, ...stripped } = headed;
+    expect(verifyFrame('result', stripped, key.nodeId)).toBe(false);
+    expect(() => encodeResult({ ...headed, audited: { seq: 0, hash: H } })).toThrow(/MarketResult.audited/);
   });
 
   it('a chunked bundle reference is signed, bounded, and refused by a v1 node by version', () => {
