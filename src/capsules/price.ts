@@ -16,17 +16,34 @@
  */
 export const MIB = 1024 * 1024;
 
-/** What a price is computed from: the same on both sides of the market. */
-export interface PriceInput {
+/** What is known of a job before it runs: the same on both sides of the market. */
+export interface JobShape {
   inputBytes: number;
   /** The params as sent, JSON-parsed (unvalidated; a price reads them defensively). */
   params: unknown;
+  /**
+   * The input's bytes, for prices that read a header (image.*: the pixels; ml.classify: its size).
+   * Both sides have it (the requester sent it); a price whose work is in a header counts none
+   * without it, so every caller passes it.
+   */
+  input?: Uint8Array;
+}
+
+/** What a price is computed from: the same on both sides of the market. */
+export interface PriceInput extends JobShape {
   /** The job's output (the result's bytes, verified by the requester's quorum). */
   output: Uint8Array;
 }
 
 /** Credits for a finished (`ok`) job of a method; a whole number ≥ 0. */
 export type Price = (job: PriceInput) => number;
+
+/**
+ * The most a job's price can be, from what is known before it runs (its input and params), or
+ * undefined when that is not known (params a price cannot read). The engine turns it into the job's
+ * run-time bound (src/engine/cost.ts `pricedRunMs`); it is never a charge.
+ */
+export type PriceBound = (job: JobShape) => number | undefined;
 
 /** One credit per MiB moved, input and output counted together, rounded up. */
 export function dataCredits(bytes: number): number {
@@ -86,11 +103,40 @@ function compressRate(params: unknown): number {
   return COMPRESS_RATES[quality] ?? COMPRESS_RATES[DEFAULT_QUALITY]!;
 }
 
-const moved = (j: PriceInput) => dataCredits(j.inputBytes + j.output.length);
-const hashing: Price = (j) => perMib(RATES.hash, j.inputBytes) + moved(j);
-const chacha: Price = (j) => perMib(RATES.chacha, Math.max(j.inputBytes, j.output.length)) + moved(j);
-const aesGcm: Price = (j) => perMib(RATES.aesGcm, Math.max(j.inputBytes, j.output.length)) + moved(j);
-const ed25519: Price = (j) => RATES.ed25519Op + perMib(RATES.hash, j.inputBytes) + moved(j);
+/**
+ * A price written over the output's size: the prices below read only the output's length (pow.search
+ * excepted), so the same function gives the price (the output's real size) and the bound (its largest).
+ */
+type Sized = (j: JobShape, outBytes: number) => number;
+const byOutput =
+  (f: Sized): Price =>
+  (j) =>
+    f(j, j.output.length);
+const upTo =
+  (f: Sized, most: (j: JobShape) => number): PriceBound =>
+  (j) =>
+    f(j, most(j));
+
+const moved = (j: JobShape, out: number) => dataCredits(j.inputBytes + out);
+const hashingN: Sized = (j, out) => perMib(RATES.hash, j.inputBytes) + moved(j, out);
+const chachaN: Sized = (j, out) => perMib(RATES.chacha, Math.max(j.inputBytes, out)) + moved(j, out);
+const aesGcmN: Sized = (j, out) => perMib(RATES.aesGcm, Math.max(j.inputBytes, out)) + moved(j, out);
+const ed25519N: Sized = (j, out) => RATES.ed25519Op + perMib(RATES.hash, j.inputBytes) + moved(j, out);
+const compressN: Sized = (j, out) => perMib(compressRate(j.params), j.inputBytes) + moved(j, out);
+const decompressN: Sized = (_j, out) => perMib(RATES.decompress, out) + moved(_j, out);
+// A put compresses, seals (ChaCha20-Poly1305) and BLAKE3-addresses every chunk of its input.
+const putN: Sized = (j, out) =>
+  perMib(compressRate(j.params) + RATES.chacha + RATES.hash, j.inputBytes) + moved(j, out);
+// A get reads the blob's chunks back: each decrypted (ChaCha20-Poly1305), decompressed and
+// BLAKE3-re-hashed, all bounded by the blob it returns. (has/delete: see UNPRICED_REASONS.)
+const getN: Sized = (j, out) => perMib(RATES.decompress + RATES.chacha + RATES.hash, out) + moved(j, out);
+// One double hash of 80 bytes.
+const verifyN: Sized = (j, out) => 1 + moved(j, out);
+
+const hashing = byOutput(hashingN);
+const chacha = byOutput(chachaN);
+const aesGcm = byOutput(aesGcmN);
+const ed25519 = byOutput(ed25519N);
 
 const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
 
@@ -120,7 +166,7 @@ export function powSearchHashes(params: unknown, output: Uint8Array): number {
 
 /** pow.search: the hashes its result accounts for, at RATES.powHashesPerCredit, rounded up. */
 const powSearch: Price = (j) =>
-  Math.ceil(powSearchHashes(j.params, j.output) / RATES.powHashesPerCredit) + moved(j);
+  Math.ceil(powSearchHashes(j.params, j.output) / RATES.powHashesPerCredit) + moved(j, j.output.length);
 
 /**
  * The most a `pow.search` job can cost: its whole range hashed, plus the data moved by its (≤ 1 KiB)
@@ -147,16 +193,46 @@ export const METHOD_PRICES: Readonly<Record<string, Price>> = {
   'crypto.chacha20poly1305_decrypt': chacha,
   'crypto.aes_gcm_encrypt': aesGcm,
   'crypto.aes_gcm_decrypt': aesGcm,
-  'storage.compress': (j) => perMib(compressRate(j.params), j.inputBytes) + moved(j),
-  'storage.decompress': (j) => perMib(RATES.decompress, j.output.length) + moved(j),
-  // A put compresses, seals (ChaCha20-Poly1305) and BLAKE3-addresses every chunk of its input.
-  'storage.put': (j) => perMib(compressRate(j.params) + RATES.chacha + RATES.hash, j.inputBytes) + moved(j),
+  'storage.compress': byOutput(compressN),
+  'storage.decompress': byOutput(decompressN),
+  'storage.put': byOutput(putN),
   'pow.search': powSearch,
-  // A get reads the blob's chunks back: each decrypted (ChaCha20-Poly1305), decompressed and
-  // BLAKE3-re-hashed, all bounded by the blob it returns. (has/delete: see UNPRICED_REASONS.)
-  'storage.get': (j) => perMib(RATES.decompress + RATES.chacha + RATES.hash, j.output.length) + moved(j),
-  // One double hash of 80 bytes.
-  'pow.verify': (j) => 1 + moved(j),
+  'storage.get': byOutput(getN),
+  'pow.verify': byOutput(verifyN),
+};
+
+/** storage's largest blob or decompressed stream (src/capsules/storage MAX_INPUT). */
+const STORAGE_MAX_BYTES = 64 * MIB;
+const digestBytes = () => 64;
+const sealedBytes = (j: JobShape) => j.inputBytes + 16;
+
+/**
+ * Each priced method's bound (PriceBound): its price with the largest output this job can have
+ * (a digest or signature: 64 bytes; a seal: the input + 16; brotli: the input + 64 KiB; a blob or
+ * decompressed stream: 64 MiB), `pow.search` its whole range. A capsule method declares the same
+ * function as its `priceBound` (tests/unit/capsules/price.test.ts checks it, and that no price of
+ * a job passes its bound).
+ */
+export const METHOD_BOUNDS: Readonly<Record<string, PriceBound>> = {
+  'crypto.sha256': upTo(hashingN, digestBytes),
+  'crypto.sha512': upTo(hashingN, digestBytes),
+  'crypto.blake3': upTo(hashingN, digestBytes),
+  'crypto.hmac_sha256': upTo(hashingN, digestBytes),
+  'crypto.ed25519_sign': upTo(ed25519N, digestBytes),
+  'crypto.ed25519_verify': upTo(ed25519N, digestBytes),
+  'crypto.chacha20poly1305_encrypt': upTo(chachaN, sealedBytes),
+  'crypto.chacha20poly1305_decrypt': upTo(chachaN, sealedBytes),
+  'crypto.aes_gcm_encrypt': upTo(aesGcmN, sealedBytes),
+  'crypto.aes_gcm_decrypt': upTo(aesGcmN, sealedBytes),
+  'storage.compress': upTo(compressN, (j) => j.inputBytes + 64 * 1024),
+  'storage.decompress': upTo(decompressN, () => STORAGE_MAX_BYTES),
+  'storage.put': upTo(putN, () => 32),
+  'storage.get': upTo(getN, () => STORAGE_MAX_BYTES),
+  'pow.search': (j) => {
+    const count = field(j.params, 'count');
+    return isCount(count) ? powSearchMaxPrice(count) : undefined;
+  },
+  'pow.verify': upTo(verifyN, () => 1024),
 };
 
 /**
@@ -191,6 +267,13 @@ export const UNPRICED_REASONS: Readonly<Record<string, string>> = {
       ]),
   ),
 };
+
+/** The price bound of `library.method`, or undefined when it has none. */
+export function priceBoundOf(library: string, method: string): PriceBound | undefined {
+  return Object.hasOwn(METHOD_BOUNDS, `${library}.${method}`)
+    ? METHOD_BOUNDS[`${library}.${method}`]
+    : undefined;
+}
 
 /** The price of `library.method`, or undefined when it has none. */
 export function priceOf(library: string, method: string): Price | undefined {

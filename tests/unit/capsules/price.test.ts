@@ -10,6 +10,7 @@ import {
   METHOD_PRICES,
   powSearchHashes,
   powSearchMaxPrice,
+  priceBoundOf,
   priceOf,
   RATES,
   UNPRICED_REASONS,
@@ -72,6 +73,9 @@ describe(`work-based prices (seed ${SEED})`, () => {
         const key = `${c.library}.${name}`;
         all.push(key);
         expect(m.price, key).toBe(priceOf(c.library, name));
+        // A priced method bounds its price before the job runs (the engine's run-time bound).
+        expect(m.priceBound, `${key} bound`).toBe(priceBoundOf(c.library, name));
+        expect(m.priceBound !== undefined, `${key}: a bound with its price`).toBe(m.price !== undefined);
         // Priced, or unpriced with its reason written down; never both.
         expect(m.price !== undefined, `${key}: priced or a reason`).toBe(
           !Object.hasOwn(UNPRICED_REASONS, key),
@@ -117,6 +121,9 @@ describe(`work-based prices (seed ${SEED})`, () => {
         output: r.out,
       });
       expect(r.costUsed, `${lib}.${m}`).toBe(p);
+      // Its bound, known before the job ran, is at least its price.
+      const shape = { inputBytes: input.length, params: JSON.parse(JSON.stringify(params)), input };
+      expect(priceBoundOf(lib, m)!(shape), `${lib}.${m} bound`).toBeGreaterThanOrEqual(p);
       expect(p).toBeGreaterThan(0);
       expect(p).toBeLessThan(1000);
     }
@@ -160,6 +167,7 @@ describe(`work-based prices (seed ${SEED})`, () => {
     expect(empty.status, empty.error).toBe('ok');
     expect(empty.costUsed).toBe(Math.ceil(20_000 / RATES.powHashesPerCredit) + 1);
     expect(empty.costUsed).toBe(powSearchMaxPrice(20_000));
+    expect(priceBoundOf('pow', 'search')!({ inputBytes: 0, params: none })).toBe(empty.costUsed);
     // A result that claims more hashes than its nonce accounts for is priced by the nonce.
     const forged = new TextEncoder().encode(JSON.stringify({ ...result, hashes: 1 << 16 }));
     expect(powSearchHashes(easy, forged)).toBe(hashes);
