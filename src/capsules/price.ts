@@ -93,6 +93,15 @@ export const COMPRESS_RATES: readonly number[] = [20, 25, 30, 32, 70, 100, 100, 
 /** storage's default quality (src/capsules/storage/brotli-codec.ts DEFAULT_QUALITY). */
 const DEFAULT_QUALITY = 5;
 
+/**
+ * UTF-8 text of an output. In the browser's pool an output is a view of the shared arena, which
+ * Chromium's TextDecoder refuses ("must not be shared"): such a view is copied first.
+ */
+export function textOf(b: Uint8Array): string {
+  const shared = typeof SharedArrayBuffer !== 'undefined' && b.buffer instanceof SharedArrayBuffer;
+  return new TextDecoder().decode(shared ? b.slice() : b);
+}
+
 function field(params: unknown, key: string): unknown {
   return typeof params === 'object' && params !== null && !Array.isArray(params)
     ? (params as Record<string, unknown>)[key]
@@ -155,7 +164,7 @@ export function powSearchHashes(params: unknown, output: Uint8Array): number {
   if (!isCount(start) || !isCount(count) || output.length === 0) return 0;
   let out: unknown;
   try {
-    out = JSON.parse(new TextDecoder().decode(output));
+    out = JSON.parse(textOf(output));
   } catch {
     return 0;
   }
@@ -322,7 +331,7 @@ export const ML_RATES = {
 
 const jsonOf = (b: Uint8Array): unknown => {
   try {
-    return JSON.parse(new TextDecoder().decode(b));
+    return JSON.parse(textOf(b));
   } catch {
     return undefined;
   }
@@ -420,7 +429,7 @@ export const METHOD_PRICES: Readonly<Record<string, Price>> = {
     return Math.ceil(ML_RATES.vadFrame * (isCount(frames) ? frames : 0)) + moved(j, j.output.length);
   },
   'ml.ocr': (j) => {
-    const w = ocrWork(new TextDecoder().decode(j.output));
+    const w = ocrWork(textOf(j.output));
     return (
       Math.ceil(ML_RATES.ocrDetMp * w.detMp + ML_RATES.ocrLineUnit * w.lineUnits) + moved(j, j.output.length)
     );

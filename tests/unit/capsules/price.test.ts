@@ -4,7 +4,7 @@
  * budget is enforced on it. The engine's clock here jumps 1 s at every read: a wall-time charge
  * would be thousands of credits.
  */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { builtinCapsules } from '../../../src/capsules/builtin.ts';
 import {
   METHOD_PRICES,
@@ -204,5 +204,34 @@ describe(`work-based prices (seed ${SEED})`, () => {
       Math.ceil(((RATES.decompress + RATES.chacha + RATES.hash) * blob.length) / MIB) + 4,
     );
     expect(get({ inputBytes: 0, params, output: new Uint8Array(0) })).toBe(0);
+  });
+
+  it("prices an output in shared memory (the browser pool's arena) as the same bytes unshared", () => {
+    // Chromium's TextDecoder refuses a view of a SharedArrayBuffer; Node's does not, so it is
+    // stubbed here to refuse like Chromium's (the ml e2e test found ml.ocr failing on it).
+    const Real = TextDecoder;
+    class ChromiumDecoder extends Real {
+      override decode(input?: AllowSharedBufferSource, options?: TextDecodeOptions): string {
+        if (ArrayBuffer.isView(input) && input.buffer instanceof SharedArrayBuffer)
+          throw new TypeError(
+            "Failed to execute 'decode' on 'TextDecoder': The provided ArrayBufferView value must not be shared.",
+          );
+        return super.decode(input, options);
+      }
+    }
+    const plain = new TextEncoder().encode(
+      JSON.stringify({ found: false, nonce: null, stopped: null, hashes: 9 }),
+    );
+    const shared = new Uint8Array(new SharedArrayBuffer(plain.length));
+    shared.set(plain);
+    const params = { nonceStart: 0, count: 20_000 };
+    vi.stubGlobal('TextDecoder', ChromiumDecoder);
+    try {
+      const job = (output: Uint8Array) => priceOf('pow', 'search')!({ inputBytes: 0, params, output });
+      expect(job(shared)).toBe(job(plain));
+      expect(job(shared)).toBe(Math.ceil(20_000 / RATES.powHashesPerCredit) + 1);
+    } finally {
+      vi.unstubAllGlobals();
+    }
   });
 });
