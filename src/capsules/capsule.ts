@@ -6,7 +6,7 @@
  */
 /// <reference types="@webgpu/types" />
 import type { z } from 'zod';
-import type { Price } from './price.ts';
+import type { Price, PriceBound } from './price.ts';
 
 /** The seeds' ResourceLimits, per capsule (a method may tighten them). */
 export interface ResourceLimits {
@@ -137,6 +137,13 @@ export interface CapsuleMethod<S extends z.ZodType = z.ZodType> {
    * instead of wall time (and enforces the budget on it); without it, the wall-time formula.
    */
   price?: Price;
+  /**
+   * The most this method's price can be for a job, from its input and params before it runs
+   * (src/capsules/price.ts METHOD_BOUNDS), declared with `price`. The engine's watchdog gives a priced
+   * job run time by it (src/engine/cost.ts `pricedRunMs`); a priced method without one keeps one
+   * millisecond per credit of budget.
+   */
+  priceBound?: PriceBound;
   /**
    * Runs the job. Either writes into `ctx.output(n)` and returns nothing, or returns bytes that the
    * engine copies into the output block (for outputs whose size is unknown up front).

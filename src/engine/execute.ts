@@ -109,7 +109,12 @@ export async function execute(registry: CapsuleRegistry, req: ExecuteRequest): P
     price = method.price;
     meterCap = limits.costCap;
     // Its price with no output is the least the job can cost: a budget below it buys nothing.
-    const least = price({ inputBytes: req.input.length, params: rawParams, output: new Uint8Array(0) });
+    const least = price({
+      inputBytes: req.input.length,
+      params: rawParams,
+      input: req.input,
+      output: new Uint8Array(0),
+    });
     if (least > budget)
       return {
         ...finish(
@@ -171,7 +176,7 @@ export async function execute(registry: CapsuleRegistry, req: ExecuteRequest): P
     const out = output ?? ctx.output(0);
     const copiedBytes = returned ? returned.length : 0;
     if (price === undefined) return { ...finish('ok', '', out), copiedBytes };
-    const charged = price({ inputBytes: req.input.length, params: rawParams, output: out });
+    const charged = price({ inputBytes: req.input.length, params: rawParams, input: req.input, output: out });
     if (charged > budget)
       return {
         ...finish(

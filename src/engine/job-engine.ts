@@ -15,6 +15,7 @@
  * they continue on resume, so no job is lost or run twice.
  */
 import { BadInputError } from '../capsules/capsule';
+import type { PriceBound } from '../capsules/price';
 import {
   controlWords,
   CTRL,
@@ -28,7 +29,7 @@ import { AdaptiveSpin } from '../sab/adaptive-spin';
 import { Arena, workerOwner, type ArenaRef } from '../sab/arena';
 import { RingBuffer } from '../sab/ring-buffer';
 import { decodeJobResult, encodeJobRequest, type PayloadData } from '../wire';
-import { cpuCredits, dataCredits } from './cost';
+import { cpuCredits, dataCredits, jobRunMs } from './cost';
 import type { JobStatus } from './execute';
 import type { CapsuleRegistry } from './registry';
 
@@ -133,6 +134,8 @@ interface Pending {
   sub: JobSubmission;
   budget: number;
   limitMs: number;
+  /** What a watchdog stop at `limitMs` is reported as: the budget's bound, or the time limit's. */
+  limitCause: 'budget' | 'timeout';
   /** Longest a worker may go without a heartbeat while running this job. */
   silentMs: number;
   input: ArenaRef | null;
@@ -265,8 +268,9 @@ export class JobEngine {
         });
       if (this.closed) return reject('cancelled', 'the engine is shut down');
       let limits;
+      let method;
       try {
-        limits = this.registry.resolve(sub.library, sub.method).limits;
+        ({ limits, method } = this.registry.resolve(sub.library, sub.method));
       } catch (err) {
         return reject('badInput', err instanceof BadInputError ? err.message : String(err));
       }
@@ -292,12 +296,21 @@ export class JobEngine {
         return reject('internalError', `no shared memory for the input: ${String(err)}`);
       }
       const deadlineLeft = sub.deadlineMs ? sub.deadlineMs - Date.now() : Infinity;
+      // A credit is at least one CPU millisecond, so the budget also bounds the run time; a priced
+      // job's by its price bound (cost.ts jobRunMs).
+      const bound =
+        method.price && method.priceBound
+          ? this.priceBound(method.priceBound, sub, input, inputBytes)
+          : undefined;
+      const runMs = jobRunMs({ budget, costCap: limits.costCap, bound, maxSilentMs: limits.maxSilentMs });
+      const limitMs = Math.min(limits.timeoutMs, deadlineLeft, runMs);
       const p: Pending = {
         id,
         sub,
         budget,
-        // A credit is at least one CPU millisecond, so the budget also bounds the run time.
-        limitMs: Math.min(limits.timeoutMs, deadlineLeft, budget),
+        limitMs,
+        // Past a bound its price set (the bound below the budget), the job is a runaway: a timeout.
+        limitCause: limitMs === runMs && (bound === undefined || bound >= budget) ? 'budget' : 'timeout',
         silentMs: Math.max(HEARTBEAT_TIMEOUT_MS, limits.maxSilentMs ?? 0),
         input,
         ownsInput,
@@ -316,6 +329,27 @@ export class JobEngine {
       else this.queue.splice(behind, 0, p);
       this.pump();
     });
+  }
+
+  /** A job's price bound from its params (as sent) and input; undefined when it cannot be read. */
+  private priceBound(
+    bound: PriceBound,
+    sub: JobSubmission,
+    input: ArenaRef | null,
+    inputBytes: number,
+  ): number | undefined {
+    let params: unknown = {};
+    try {
+      if (sub.params !== undefined && sub.params.trim() !== '') params = JSON.parse(sub.params);
+    } catch {
+      return undefined; // the worker refuses such params as badInput
+    }
+    const bytes = input ? this.arena.view(input).subarray(0, inputBytes) : new Uint8Array(0);
+    try {
+      return bound({ inputBytes: bytes.length, params, input: bytes });
+    } catch {
+      return undefined;
+    }
   }
 
   private cancel(p: Pending): void {
@@ -610,8 +644,7 @@ export class JobEngine {
       // Under a duty cycle a job needs proportionally more wall time for the same CPU time.
       const duty = Math.max(1, this.pool.throttle().dutyPercent || 100);
       const wallLimit = duty >= 100 ? (p?.limitMs ?? 0) : ((p?.limitMs ?? 0) * 100) / duty + 1_000;
-      if (p && !p.cancelledAt && now - p.dispatchedAt > wallLimit)
-        this.requestStop(p, p.limitMs === p.budget ? 'budget' : 'timeout');
+      if (p && !p.cancelledAt && now - p.dispatchedAt > wallLimit) this.requestStop(p, p.limitCause);
       const overdue = p && p.cancelledAt && now - p.cancelledAt > GRACE_MS;
       const silentLimit = loading ? LOAD_SILENT_MS : (p?.silentMs ?? HEARTBEAT_TIMEOUT_MS);
       if (overdue || silent > silentLimit) {

@@ -12,7 +12,7 @@
  */
 import { z } from 'zod';
 import { method, type Capsule } from '../capsule.ts';
-import { METHOD_PRICES } from '../price.ts';
+import { METHOD_BOUNDS, METHOD_PRICES } from '../price.ts';
 import { hexBytes, hexBytesUpTo } from './hex.ts';
 import { TAG_BYTES, aesGcmDecrypt, aesGcmEncrypt, chachaDecryptInto, chachaEncryptInto } from './aead.ts';
 import { ED25519_MAX_MESSAGE, ed25519Sign, ed25519Verify } from './ed25519.ts';
@@ -64,18 +64,21 @@ export const cryptoCapsule: Capsule = {
   methods: {
     sha256: method({
       price: METHOD_PRICES['crypto.sha256'],
+      priceBound: METHOD_BOUNDS['crypto.sha256'],
       params: noParams,
       summary: 'SHA-256 of the input (FIPS 180-4) → 32 bytes',
       run: (ctx) => shaDigest('SHA-256', ctx.input, ctx.checkpoint),
     }),
     sha512: method({
       price: METHOD_PRICES['crypto.sha512'],
+      priceBound: METHOD_BOUNDS['crypto.sha512'],
       params: noParams,
       summary: 'SHA-512 of the input (FIPS 180-4) → 64 bytes',
       run: (ctx) => shaDigest('SHA-512', ctx.input, ctx.checkpoint),
     }),
     blake3: method({
       price: METHOD_PRICES['crypto.blake3'],
+      priceBound: METHOD_BOUNDS['crypto.blake3'],
       params: noParams,
       summary: 'BLAKE3 of the input → 32 bytes',
       run: async (ctx) => {
@@ -85,6 +88,7 @@ export const cryptoCapsule: Capsule = {
     }),
     hmac_sha256: method({
       price: METHOD_PRICES['crypto.hmac_sha256'],
+      priceBound: METHOD_BOUNDS['crypto.hmac_sha256'],
       secretParams: 'params.key (the HMAC key)',
       params: z.strictObject({ key: hexBytesUpTo('key', MAX_PARAM_BYTES) }),
       summary: 'HMAC-SHA256 (RFC 2104) of the input under params.key (hex, any length) → 32 bytes',
@@ -92,6 +96,7 @@ export const cryptoCapsule: Capsule = {
     }),
     ed25519_sign: method({
       price: METHOD_PRICES['crypto.ed25519_sign'],
+      priceBound: METHOD_BOUNDS['crypto.ed25519_sign'],
       secretParams: 'params.secretKey (an Ed25519 secret key)',
       params: z.strictObject({ secretKey: hexBytes('secretKey', [32]) }),
       summary: 'Ed25519 signature (RFC 8032) of the input (≤ 1 MiB) under params.secretKey → 64 bytes',
@@ -100,6 +105,7 @@ export const cryptoCapsule: Capsule = {
     }),
     ed25519_verify: method({
       price: METHOD_PRICES['crypto.ed25519_verify'],
+      priceBound: METHOD_BOUNDS['crypto.ed25519_verify'],
       params: z.strictObject({
         publicKey: hexBytes('publicKey', [32]),
         signature: hexBytes('signature', [64]),
@@ -111,6 +117,7 @@ export const cryptoCapsule: Capsule = {
     }),
     chacha20poly1305_encrypt: method({
       price: METHOD_PRICES['crypto.chacha20poly1305_encrypt'],
+      priceBound: METHOD_BOUNDS['crypto.chacha20poly1305_encrypt'],
       secretParams: 'params.key (the cipher key)',
       params: chachaParams,
       summary: 'ChaCha20-Poly1305 (RFC 8439) encryption of the input → ciphertext ‖ 16-byte tag',
@@ -126,6 +133,7 @@ export const cryptoCapsule: Capsule = {
     }),
     chacha20poly1305_decrypt: method({
       price: METHOD_PRICES['crypto.chacha20poly1305_decrypt'],
+      priceBound: METHOD_BOUNDS['crypto.chacha20poly1305_decrypt'],
       secretParams: 'params.key (the cipher key)',
       params: chachaParams,
       summary:
@@ -135,6 +143,7 @@ export const cryptoCapsule: Capsule = {
     }),
     aes_gcm_encrypt: method({
       price: METHOD_PRICES['crypto.aes_gcm_encrypt'],
+      priceBound: METHOD_BOUNDS['crypto.aes_gcm_encrypt'],
       secretParams: 'params.key (the cipher key)',
       params: gcmParams,
       summary: 'AES-GCM (128/192/256-bit key, 12-byte iv) encryption of the input → ciphertext ‖ 16-byte tag',
@@ -142,6 +151,7 @@ export const cryptoCapsule: Capsule = {
     }),
     aes_gcm_decrypt: method({
       price: METHOD_PRICES['crypto.aes_gcm_decrypt'],
+      priceBound: METHOD_BOUNDS['crypto.aes_gcm_decrypt'],
       secretParams: 'params.key (the cipher key)',
       params: gcmParams,
       summary: 'AES-GCM decryption of ciphertext ‖ tag → plaintext, or "authentication failed"',

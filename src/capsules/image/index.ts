@@ -13,7 +13,8 @@
  *   no platform codecs): the quorum relies on it.
  */
 import { z } from 'zod';
-import { BadInputError, method, type Capsule, type JobContext } from '../capsule.ts';
+import { BadInputError, method, type Capsule, type CapsuleMethod, type JobContext } from '../capsule.ts';
+import { METHOD_BOUNDS, METHOD_PRICES } from '../price.ts';
 import { openImage } from './formats.ts';
 import {
   batchSchema,
@@ -121,6 +122,16 @@ function info(vips: VipsModule, input: Uint8Array): Uint8Array {
   return new TextEncoder().encode(text);
 }
 
+/** Each method with its work-based price and price bound (src/capsules/price.ts: pixels × a rate per step). */
+function priced(methods: Record<string, CapsuleMethod>): Record<string, CapsuleMethod> {
+  return Object.fromEntries(
+    Object.entries(methods).map(([name, m]) => [
+      name,
+      { ...m, price: METHOD_PRICES[`image.${name}`], priceBound: METHOD_BOUNDS[`image.${name}`] },
+    ]),
+  );
+}
+
 export const imageCapsule: Capsule = {
   library: 'image',
   version: '1.0.0',
@@ -142,7 +153,7 @@ export const imageCapsule: Capsule = {
     // 5 s of CPU plus the data moved: 10 MiB in, 50 MiB out.
     costCap: 5_060,
   },
-  methods: {
+  methods: priced({
     resize: pipelineMethod(
       'resize to width/height (filter Lanczos3|Triangle|CatmullRom|Gaussian|Nearest, preserve_aspect, if_larger_than)',
       resizeShape,
@@ -245,5 +256,5 @@ export const imageCapsule: Capsule = {
       summary: 'JSON {format, width, height, channels, hasAlpha, bitsPerChannel, bytes} from the header',
       run: (ctx) => withVips(ctx, (vips) => info(vips, ctx.input)),
     }),
-  },
+  }),
 };

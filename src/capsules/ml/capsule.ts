@@ -10,6 +10,7 @@
  */
 import { z } from 'zod';
 import { BadInputError, method, type Capsule, type JobContext } from '../capsule.ts';
+import { METHOD_BOUNDS, METHOD_PRICES } from '../price.ts';
 import type { ChunkStore } from '../storage/chunk-store.ts';
 import { decodeWav } from './audio.ts';
 import { decodePnm } from './image.ts';
@@ -117,6 +118,8 @@ export const mlCapsule: Capsule = {
   },
   methods: {
     vad: method({
+      price: METHOD_PRICES['ml.vad'],
+      priceBound: METHOD_BOUNDS['ml.vad'],
       params: vadParams,
       summary: 'WAV, 16 kHz mono (16-bit PCM or f32) → {segments:[{startMs,endMs}], frames, durationMs}',
       run: async (ctx, p) => {
@@ -126,6 +129,8 @@ export const mlCapsule: Capsule = {
       },
     }),
     ocr: method({
+      price: METHOD_PRICES['ml.ocr'],
+      priceBound: METHOD_BOUNDS['ml.ocr'],
       params: z.strictObject({}),
       summary: 'PNM image (P6/P5) → {width, height, lines:[{text, confidence, box:[x0,y0,x1,y1], angle}]}',
       limits: { maxInputBytes: 48 * MIB },
@@ -136,6 +141,8 @@ export const mlCapsule: Capsule = {
       },
     }),
     classify: method({
+      price: METHOD_PRICES['ml.classify'],
+      priceBound: METHOD_BOUNDS['ml.classify'],
       params: z.strictObject({}),
       summary: 'PNM crop of one text line → {angle: 0|180, confidence} (PaddleOCR angle classifier)',
       limits: { maxInputBytes: 16 * MIB },

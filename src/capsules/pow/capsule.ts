@@ -8,7 +8,7 @@
  */
 import { z } from 'zod';
 import { BadInputError, method, type Capsule } from '../capsule.ts';
-import { METHOD_PRICES } from '../price.ts';
+import { METHOD_BOUNDS, METHOD_PRICES } from '../price.ts';
 import { sharedSimdKernel } from './dsha256-simd.ts';
 import { parseSearchParams } from './job.ts';
 import { searchCpu } from './search-cpu.ts';
@@ -52,6 +52,7 @@ export const powCapsule: Capsule = {
   methods: {
     search: method({
       price: METHOD_PRICES['pow.search'],
+      priceBound: METHOD_BOUNDS['pow.search'],
       params: searchParams,
       summary:
         'first nonce in [nonceStart, nonceStart+count) whose double-SHA256 ≤ target → {found, nonce, hash, hashes, stopped}',
@@ -93,6 +94,7 @@ export const powCapsule: Capsule = {
     }),
     verify: method({
       price: METHOD_PRICES['pow.verify'],
+      priceBound: METHOD_BOUNDS['pow.verify'],
       params: verifyParams,
       summary: 'one double-SHA256 of the header → {valid: hash ≤ target, hash}',
       limits: { timeoutMs: 1000 },

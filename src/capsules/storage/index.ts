@@ -11,7 +11,7 @@
  */
 import { z } from 'zod';
 import { method, type Capsule, type JobContext } from '../capsule.ts';
-import { METHOD_PRICES } from '../price.ts';
+import { METHOD_BOUNDS, METHOD_PRICES } from '../price.ts';
 import { bytesToHex, hexToBytes } from '../crypto/hex.ts';
 import {
   BROTLI_WINDOW,
@@ -121,6 +121,7 @@ export function createStorageCapsule(deps: StorageCapsuleDeps = {}): Capsule {
     methods: {
       compress: method({
         price: METHOD_PRICES['storage.compress'],
+        priceBound: METHOD_BOUNDS['storage.compress'],
         params: z.strictObject({ quality, window: windowBits }),
         summary: `brotli-compresses the input into one standard stream (quality 0-11, default ${DEFAULT_QUALITY}; 10-11 only up to 1 MiB)`,
         run: async (ctx, p) =>
@@ -128,12 +129,14 @@ export function createStorageCapsule(deps: StorageCapsuleDeps = {}): Capsule {
       }),
       decompress: method({
         price: METHOD_PRICES['storage.decompress'],
+        priceBound: METHOD_BOUNDS['storage.decompress'],
         params: z.strictObject({}),
         summary: `decodes exactly one brotli stream (at most ${MAX_INPUT} bytes out)`,
         run: async (ctx) => brotliDecompress(await brotli(), ctx.input, MAX_INPUT, ctx.checkpoint),
       }),
       put: method({
         price: METHOD_PRICES['storage.put'],
+        priceBound: METHOD_BOUNDS['storage.put'],
         params: z.strictObject({
           quality,
           chunkSize: z
@@ -160,6 +163,7 @@ export function createStorageCapsule(deps: StorageCapsuleDeps = {}): Capsule {
       }),
       get: method({
         price: METHOD_PRICES['storage.get'],
+        priceBound: METHOD_BOUNDS['storage.get'],
         params: z.strictObject({ address }),
         summary: 'the blob stored at params.address, every chunk decrypted and re-hashed',
         run: async (ctx, p) => {

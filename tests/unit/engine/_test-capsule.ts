@@ -97,6 +97,7 @@ export const testCapsule: Capsule = {
       params: z.object({ ms: z.number().int().min(0).max(1_000) }).strict(),
       summary: 'works `ms` of wall time, checking in every ~1 ms; priced at 1 credit whatever it takes',
       price: () => 1,
+      priceBound: () => 1,
       run(ctx, { ms }) {
         const until = performance.now() + ms;
         while (performance.now() < until) {
@@ -120,6 +121,15 @@ export const testCapsule: Capsule = {
           while (performance.now() < until);
           ctx.checkpoint();
         }
+      },
+    }),
+    pricedSpin: method({
+      params: z.object({}).strict(),
+      summary: 'checks in forever; priced (1 credit) with a price bound of 1 credit',
+      price: () => 1,
+      priceBound: () => 1,
+      run(ctx) {
+        for (;;) ctx.checkpoint();
       },
     }),
     lazyLoads: method({

@@ -42,7 +42,7 @@ describe('JobEngine over real worker threads', () => {
     expect(unknownLib.error).toMatch(/available: (.+, )?test/);
     const unknownMethod = await h.engine.submit({ library: 'test', method: 'mine' });
     expect(unknownMethod.error).toMatch(
-      /unknown method "mine".*available: blindThenSpin, echo, fail, growWasm, hang, hangLong, hangOwningOutput, lazyLoads, pricedBusy, spin, sum/,
+      /unknown method "mine".*available: blindThenSpin, echo, fail, growWasm, hang, hangLong, hangOwningOutput, lazyLoads, pricedBusy, pricedSpin, spin, sum/,
     );
     const polluted = await h.engine.submit({
       library: 'test',
