@@ -809,5 +809,10 @@ export function jobPrice(job: MarketJob, output: Uint8Array): number | undefined
     // The engine answers such params with badInput, never ok: no price to compute.
     return undefined;
   }
-  return price({ inputBytes: job.input?.length ?? 0, params, output });
+  return price({
+    inputBytes: job.input?.length ?? 0,
+    params,
+    ...(job.input ? { input: job.input } : {}),
+    output,
+  });
 }
