@@ -5,8 +5,7 @@
  * penalise their origin. On the simulated mesh (virtual time, seeded) with real wallets.
  */
 import { describe, expect, it } from 'vitest';
-import { targetToCompact } from '../../../src/capsules/pow/target.ts';
-import { signEntry, type LedgerEntry, type PaymentBundle } from '../../../src/ledger/index.ts';
+import { signEntry, type LedgerEntry } from '../../../src/ledger/index.ts';
 import { FORKS_TOPIC } from '../../../src/mesh/protocol/ids.ts';
 import {
   decodeForkFrame,
@@ -18,20 +17,10 @@ import type { MeshPort } from '../../../src/mesh/protocol/port.ts';
 import { Reputation } from '../../../src/mesh/protocol/reputation.ts';
 import { walletForkWatch, type ForkWatch } from '../../../src/trade/index.ts';
 import { seedFromEnv } from '../_prng.ts';
-import { simPeers, type SimPeer } from './_world.ts';
+import { doubleSpend, refusal, simPeers, TEST_BITS, type SimPeer } from './_world.ts';
 
 const SEED = seedFromEnv(20261128);
-const TEST_BITS = targetToCompact(2n ** 256n / 2n ** 18n - 1n);
 const what = { jobId: 'j', capsule: 'crypto', method: 'sha256' };
-
-async function refusal(p: Promise<unknown>): Promise<{ reason: string; detail: string }> {
-  try {
-    await p;
-  } catch (err) {
-    return err as { reason: string; detail: string };
-  }
-  throw new Error('expected a refusal');
-}
 
 async function world() {
   const w = await simPeers(SEED, 5);
@@ -61,13 +50,8 @@ describe(`fork proofs travel the mesh (seed ${SEED})`, { timeout: 60_000 }, () =
     const { peers, watches, untilBanned } = await world();
     const [a, x, y, z, w] = peers as [SimPeer, SimPeer, SimPeer, SimPeer, SimPeer];
     const forker = a.wallet.nodeId;
-    await a.wallet.mint(8, undefined, undefined, TEST_BITS);
-    const hold = await a.wallet.payments.hold('job-1', 4_000_000);
-    const before = await a.wallet.ledger.history();
-    const first = await a.wallet.payments.pay(hold.id, x.wallet.nodeId, 2_000_000, what);
     // The same seq signed again with other content: the same credits spent twice.
-    const again = signEntry({ ...first.pay, id: 'second-spend', amount: 1_000_000 }, a.wallet.identity);
-    const second: PaymentBundle = { pay: again, chains: { [forker]: [...before, again] } };
+    const { first, second } = await doubleSpend(a.wallet, x.wallet.nodeId);
 
     const xw = watches[1]!;
     await xw.guard(first, () => x.wallet.receive(first, { cpuMs: 0 }));
