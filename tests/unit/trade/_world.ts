@@ -13,9 +13,11 @@ import { SimNetwork, type SimNode } from '../../../src/mesh/sim/network.ts';
 import { mulberry32 } from '../../../src/mesh/sim/prng.ts';
 import {
   MarketContributor,
+  MarketRequester,
   MarketWallet,
   MemoryChunks,
   type MarketContributorOptions,
+  type MarketRequesterOptions,
   type RequesterPayments,
 } from '../../../src/trade/index.ts';
 import { settleVirtual } from './_settle.ts';
@@ -106,6 +108,25 @@ export function walletContributor(
   });
   c.start();
   return c;
+}
+
+/**
+ * A requester on `p` paying from p's wallet (`over` replaces anything, e.g. recording payments);
+ * `random` is the world's seeded PRNG.
+ */
+export function requesterOn(
+  p: SimPeer,
+  random: () => number,
+  over: Partial<MarketRequesterOptions> = {},
+): MarketRequester {
+  return new MarketRequester({
+    node: p.node,
+    chunks: p.chunks,
+    signer: p.wallet.identity,
+    random,
+    payments: p.wallet.requesterPayments(),
+    ...over,
+  });
 }
 
 /** One pledge or pay bundle the requester built, as the audited-head tests count it. */
