@@ -13,13 +13,12 @@ import { IDBFactory } from 'fake-indexeddb';
 import { afterAll, describe, expect, it } from 'vitest';
 import { signEntry } from '../../../../src/ledger/index.ts';
 import type { MeshLibp2p } from '../../../../src/mesh/libp2p/create-node.ts';
-import { startLiveMesh, type LiveMesh } from '../../../../src/mesh/libp2p/live-mesh.ts';
+import type { LiveMesh } from '../../../../src/mesh/libp2p/live-mesh.ts';
 import { FORKS_TOPIC } from '../../../../src/mesh/protocol/ids.ts';
-import { MemoryReputationStore } from '../../../../src/mesh/protocol/reputation-store.ts';
 import { MarketWallet, walletForkWatch, type ForkWatch } from '../../../../src/trade/index.ts';
 import { prng, seedFromEnv } from '../../_prng.ts';
 import { doubleSpend, refusal, TEST_BITS } from '../../trade/_world.ts';
-import { memoryNode, type MemoryNode } from './_nodes.ts';
+import { memoryNode, quietLiveMesh, type MemoryNode } from './_nodes.ts';
 
 const SEED = seedFromEnv(0xf02c);
 const rand = prng(SEED);
@@ -45,14 +44,7 @@ async function makePeer(wallet?: MarketWallet, refuse?: (peer: string) => boolea
     dhtServer: true,
     ...(refuse ? { refuse } : {}),
   });
-  const live = await startLiveMesh({
-    node: m.node,
-    port: m.port,
-    source: { get: () => undefined },
-    store: new MemoryReputationStore(),
-    advert: () => null,
-    refreshMs: 3_600_000,
-  });
+  const live = await quietLiveMesh(m);
   const w = wallet ?? (await MarketWallet.open(new IDBFactory()));
   const watch = walletForkWatch(live.mesh, w);
   const stopWatch = watch.start();
