@@ -13,6 +13,7 @@
  * market) can register RPC methods on it. The background sees counts through the heartbeat
  * (MeshReport); bulk bytes never leave this document through runtime messages.
  */
+import type { PrivateKey } from '@libp2p/interface';
 import { multiaddr } from '@multiformats/multiaddr';
 import type { MeshReport } from '../messaging/protocol';
 import type { ChunkStoreOwner } from '../capsules/storage/store-owner';
@@ -100,6 +101,7 @@ export class MeshHost {
   #allowPrivate = false;
   #caps: MeshCapabilities | null = null;
   #gpu: { vendor: string; architecture: string } | null = null;
+  #privateKey: PrivateKey | null = null;
 
   constructor(private readonly deps: MeshHostDeps) {
     this.heldChunks = new HeldChunks(() => this.deps.chunkOwner?.() ?? null, deps.log);
@@ -116,6 +118,11 @@ export class MeshHost {
   /** The protocol node (adverts, chunks, RPC, reputation); null until the libp2p node runs. */
   get meshNode(): MeshNode | null {
     return this.live?.mesh ?? null;
+  }
+
+  /** The node's identity key (its PeerId's), which also signs our DHT peer record; null before start. */
+  get signingKey(): PrivateKey | null {
+    return this.#privateKey;
   }
 
   /** The chunk store owner this node serves from and fetches into. */
@@ -209,8 +216,12 @@ export class MeshHost {
           this.deps.gpuInfo?.().catch(() => null),
           new Promise<null>((r) => setTimeout(() => r(null), 3_000)),
         ])) ?? null;
+      // Derived once: the node's PeerId and the key that signs our peer record are one key.
+      const privateKey = await privateKeyFromSecret(secretKey);
+      this.#privateKey = privateKey;
       const node = await createMeshNode({
         secretKey,
+        privateKey,
         transports: this.deps.transports?.() ?? meshTransports([]),
         listen: this.deps.listen ?? BROWSER_LISTEN,
         // At scale most browsers are DHT clients with Node peers as servers (MESH.md §1.6).
@@ -231,7 +242,7 @@ export class MeshHost {
         refreshMs: ADVERT_REFRESH_MS,
         // Our signed peer record (relay-circuit addresses) in the DHT: a browser is a DHT client, so
         // other peers find it by PeerId through this record (peer-record.ts).
-        privateKey: await privateKeyFromSecret(secretKey),
+        privateKey,
         ...(this.deps.log ? { log: this.deps.log } : {}),
       });
       await this.#connect();

@@ -6,8 +6,10 @@
  * whose chains back it) and each new one is published on FORKS_TOPIC (MeshNode.forks). Every valid
  * proof from the mesh goes to the wallet's `reportFork`, so that payer's later pledges and pays are
  * refused with `double-spend` ("signed a fork earlier") by peers that never saw either record.
- * The host supplies the two wallet calls: the CLI's MarketWallet directly, the extension's document
- * through runtime messages to the background's wallet.
+ * The host supplies the wallet calls: the CLI's MarketWallet directly, the extension's document
+ * through runtime messages to the background's wallet. `storedProofs` (the proofs the wallet kept
+ * from earlier runs) go to `forks.restore` at start, so this node republishes them when it joins
+ * (a newcomer would otherwise never hear of an old fork; forks.ts says how that is bounded).
  */
 import type { ForkProof } from '../ledger/fork.ts';
 import type { MeshNode } from '../mesh/protocol/node.ts';
@@ -15,6 +17,8 @@ import type { MarketWallet } from './market-wallet.ts';
 
 /** Payers looked up per refused bundle (a pay's signer plus the payers behind its chains). */
 const MAX_PAYERS = 16;
+/** Stored proofs restored at start (each is a few KiB; the owed queue holds 64). */
+export const MAX_RESTORED = 64;
 
 export interface ForkWatchOptions {
   node: MeshNode;
@@ -22,6 +26,8 @@ export interface ForkWatchOptions {
   forkProof: (payer: string) => Promise<unknown>;
   /** Books a proof learned from the mesh (Payments.reportFork). */
   reportFork: (proof: ForkProof) => Promise<unknown>;
+  /** The proofs the wallet holds from before this start (at most MAX_RESTORED are used). */
+  storedProofs?: () => Promise<readonly unknown[]>;
   log?: (msg: string, err?: unknown) => void;
 }
 
@@ -44,7 +50,9 @@ export class ForkWatch {
   readonly #o: ForkWatchOptions;
   #timer: ReturnType<typeof setTimeout> | null = null;
   /** Proofs published and proofs booked from the mesh (diagnostics and tests). */
-  readonly counters = { published: 0, reported: 0 };
+  readonly counters = { published: 0, reported: 0, restored: 0 };
+  /** Settles once the stored proofs are restored (or failed to load). */
+  restoring: Promise<void> = Promise.resolve();
 
   constructor(o: ForkWatchOptions) {
     this.#o = o;
@@ -66,6 +74,13 @@ export class ForkWatch {
         void forks.flushOwed().catch((err: unknown) => this.#o.log?.('fork proof not published', err));
       }, waitMs);
     };
+    const stored = this.#o.storedProofs;
+    if (stored !== undefined)
+      this.restoring = stored()
+        .then((proofs) => {
+          this.counters.restored += forks.restore(proofs.slice(0, MAX_RESTORED));
+        })
+        .catch((err: unknown) => this.#o.log?.('stored fork proofs not restored', err));
     return () => {
       forks.onFork = null;
       forks.onOwed = null;
@@ -111,6 +126,14 @@ export function walletForkWatch(
     node,
     forkProof: (payer) => wallet.payments.forkProof(payer),
     reportFork: (proof) => wallet.payments.reportFork(proof),
+    storedProofs: () => walletForkProofs(wallet),
     ...(log ? { log } : {}),
   });
+}
+
+/** The fork proofs `wallet` holds (its ledger's `forks` store), at most MAX_RESTORED of them. */
+export async function walletForkProofs(wallet: MarketWallet): Promise<ForkProof[]> {
+  const ids = (await wallet.ledger.db.getAllKeys('forks')).slice(0, MAX_RESTORED);
+  const proofs = await Promise.all(ids.map((id) => wallet.payments.forkProof(id)));
+  return proofs.filter((p): p is ForkProof => p !== undefined);
 }

@@ -18,11 +18,8 @@ import 'fake-indexeddb/auto';
 import { IDBFactory } from 'fake-indexeddb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { BLOCK_VECTORS } from '../../src/capsules/pow/vectors';
 import {
   Ledger,
-  Minter,
-  Payments,
   ReceiptIssuer,
   loadOrCreateIdentity,
   openLedgerDb,
@@ -30,27 +27,22 @@ import {
   type LedgerEntry,
   type PaymentBundle,
   type PowProofRecord,
-  type ProofVerifier,
   type RejectionCode,
 } from '../../src/ledger';
 import { MarketWallet } from '../../src/trade/market-wallet';
+import { cheaterPayments, genesisProof, lenient } from '../_cheater';
 import { launchExtension, type ExtensionUnderTest } from './_extension';
 import type { PageChrome } from './_page-globals';
 
 /** 2^8 expected hashes a proof (31 250 micro-credits): payers mint in milliseconds. */
 const EASY_BITS = 0x2000ffff;
 
-/** Modified software: a ledger that counts any proof, so its owner can sign credits it never earned. */
-const lenient: ProofVerifier = () => ({ valid: true, credits: 1 });
-
 async function cheater(proof: PowProofRecord) {
   const db = await openLedgerDb({ indexedDB: new IDBFactory() });
   const identity = await loadOrCreateIdentity(db);
   const ledger = new Ledger(db, { owner: identity.nodeId, verifyProof: lenient });
   const issuer = new ReceiptIssuer(ledger, identity);
-  const minted = await new Minter(issuer, { verify: lenient, estimate: () => 1 }).mint(proof);
-  expect(minted).toMatchObject({ state: 'settled', credits: 1_000_000 });
-  return { identity, payments: new Payments(ledger, issuer) };
+  return { identity, payments: await cheaterPayments({ ledger, issuer }, proof) };
 }
 
 let jobN = 0;
@@ -134,8 +126,7 @@ describe('refused, each with its reason shown (#14)', () => {
     await expectRefused('market/receive', { bundle: genuine, cpuMs: 5 }, 'replay', /already has a receipt/);
 
     // (c) A payer whose credits are the Bitcoin genesis block: real work, bound to no INOS identity.
-    const g = BLOCK_VECTORS[0]!;
-    const bitcoin = await cheater({ header: g.header, bits: g.bits, nonce: g.nonce, hash: g.hash });
+    const bitcoin = await cheater(genesisProof());
     const bh = await bitcoin.payments.hold('job-btc', 100_000);
     await expectRefused(
       'market/receive',

@@ -49,6 +49,8 @@ export const MAX_DHT_VALUE_BYTES = 16 * 1024;
 export interface MeshNodeOptions {
   /** The wallet's 32-byte Ed25519 secret key (Identity.secretKeyBytes()). */
   secretKey: Uint8Array;
+  /** That key already derived (privateKeyFromSecret), so a host that signs with it derives it once. */
+  privateKey?: PrivateKey;
   transports: readonly TransportFactory[];
   /** Addresses to listen on (`/ip4/127.0.0.1/tcp/0/ws`, `/p2p-circuit`, `/webrtc`, `/memory/a`…). */
   listen: readonly string[];
@@ -111,7 +113,7 @@ function gater(opts: MeshNodeOptions): ConnectionGater {
 }
 
 export async function createMeshNode(opts: MeshNodeOptions): Promise<MeshLibp2p> {
-  const privateKey = await privateKeyFromSecret(opts.secretKey);
+  const privateKey = opts.privateKey ?? (await privateKeyFromSecret(opts.secretKey));
   const relay = opts.relayServer
     ? {
         relay: circuitRelayServer({

@@ -55,6 +55,11 @@ export class AdvertTable {
    * start timers) calls `flushOwed()` then. Without one, the next `publish` carries the latest.
    */
   onOwed: ((waitMs: number) => void) | null = null;
+  /**
+   * A solicitation went out (`own`: we joined) or a newcomer's was accepted; MeshNode sends fork
+   * proofs then (forks.ts). Called from inside the gossip validator for others' solicits.
+   */
+  onSolicit: ((own: boolean) => void) | null = null;
 
   constructor(
     private readonly port: MeshPort,
@@ -92,6 +97,7 @@ export class AdvertTable {
       return this.drop('ignore', 'timestamp too far from our clock');
     if (!this.guard.admitSolicit(msg.from)) return this.drop('ignore', 'origin over its solicit rate');
     this.counters.solicitsAccepted++;
+    this.onSolicit?.(false);
     if (this.latest !== null) {
       this.owed = true;
       this.flushOwed();
@@ -108,6 +114,7 @@ export class AdvertTable {
     const frame = encodeSolicit({ peerId: this.port.self, timestampMs: BigInt(Math.floor(this.port.now())) });
     await this.port.publish(SOLICIT_TOPIC, frame);
     this.counters.solicitsSent++;
+    this.onSolicit?.(true);
     return true;
   }
 

@@ -57,6 +57,9 @@ export class MeshNode {
     this.guard = new PeerGuard(() => port.now(), this.reputation, options.limits);
     this.adverts = new AdvertTable(port, this.reputation, this.guard);
     this.forks = new ForkGossip(port, this.reputation);
+    // Gossip keeps no history: a joining node republishes the fork proofs it knew before, and a
+    // newcomer's solicitation is answered with the ones we know.
+    this.adverts.onSolicit = (own) => (own ? this.forks.joined() : this.forks.answerSolicit());
     this.chunks = new ChunkExchange(port, this.reputation, this.guard, options.source, options.random);
     this.rpc = new RpcService(port, this.reputation, this.guard);
   }

@@ -5,10 +5,7 @@
  * checker's own details, so a change of their wording fails here rather than silently in the popup.
  */
 import { describe, expect, it } from 'vitest';
-import { BLOCK_VECTORS } from '../../../src/capsules/pow/vectors.ts';
 import {
-  Minter,
-  Payments,
   REJECTION_CODES,
   REJECTION_TEXT,
   ReceiptRejectedError,
@@ -17,27 +14,17 @@ import {
   type LedgerEntry,
   type PaymentBundle,
   type PowProofRecord,
-  type ProofVerifier,
   type RejectionCode,
 } from '../../../src/ledger/index.ts';
 import { refusalText } from '../../../src/ledger/summary.ts';
 import { T0, identity, newFactory, openWallet } from './_fixtures.ts';
 import { boundProof, economyWallet } from './_bound.ts';
-
-const genesis = (): PowProofRecord => {
-  const v = BLOCK_VECTORS[0]!;
-  return { header: v.header, bits: v.bits, nonce: v.nonce, hash: v.hash };
-};
-
-/** Modified software that counts any proof: its own ledger accepts what an honest peer refuses. */
-const lenient: ProofVerifier = () => ({ valid: true, credits: 1 });
+import { cheaterPayments, genesisProof, lenient } from '../../_cheater.ts';
 
 /** A payer whose chain mints `proof` (accepted only by its own lenient ledger) and can pay from it. */
 async function cheater(seed: number, proof: PowProofRecord) {
   const w = await openWallet(newFactory(), { seed, verifyProof: lenient, ids: `m${seed}` });
-  const minter = new Minter(w.issuer, { verify: lenient, estimate: () => 1 });
-  expect(await minter.mint(proof)).toMatchObject({ state: 'settled', credits: 1_000_000 });
-  return { ...w, payments: new Payments(w.ledger, w.issuer) };
+  return { ...w, payments: await cheaterPayments(w, proof) };
 }
 
 async function refused(p: Promise<unknown>, code: RejectionCode): Promise<void> {
@@ -76,7 +63,7 @@ describe('refusal wording in the popup', () => {
 
     // A public Bitcoin block header as a proof, and another node's bound proof: in this wallet's own
     // chain (signed by its key, refused when moved to verified) and behind a payer's credits.
-    for (const proof of [genesis(), boundProof(identity(77).nodeId, T0)]) {
+    for (const proof of [genesisProof(), boundProof(identity(77).nodeId, T0)]) {
       const r = await b.issuer.issue({
         jobId: proofJobId(proof),
         capsule: 'pow',
@@ -89,7 +76,7 @@ describe('refusal wording in the popup', () => {
     const stolen = (await honest.ledger.history()).find((e) => e.kind === 'receipt' && e.proof !== undefined);
     if (stolen?.kind !== 'receipt' || stolen.proof === undefined) throw new Error('the honest payer minted');
     for (const [seed, proof] of [
-      [43, genesis()],
+      [43, genesisProof()],
       [44, stolen.proof],
     ] as const) {
       const m = await cheater(seed, proof);

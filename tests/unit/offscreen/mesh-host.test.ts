@@ -8,6 +8,7 @@
  * one; the host must hold a relay reservation.
  */
 import { circuitRelayTransport } from '@libp2p/circuit-relay-v2';
+import { peerIdFromPrivateKey } from '@libp2p/peer-id';
 import { webSockets } from '@libp2p/websockets';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
@@ -78,6 +79,10 @@ describe(`MeshHost bootstrap lists (seed ${SEED})`, () => {
     expect(report.lastError).toBeNull();
     expect(report.peers).toBeGreaterThanOrEqual(1);
     expect(report.peerId).toBe(host.node!.peerId.toString());
+    // One key derivation, given to libp2p and to the peer record: the PeerId is the signing key.
+    const signing = host.signingKey!;
+    expect(peerIdFromPrivateKey(signing).equals(host.node!.peerId)).toBe(true);
+    expect(signing.publicKey.raw).toEqual(host.node!.peerId.publicKey!.raw);
     // Heartbeats repeat the same list: nothing is remade or re-dialed.
     const node = host.node;
     await Promise.all([host.setBootstrap([relayAddr]), host.setBootstrap([relayAddr])]);

@@ -5,19 +5,52 @@
  */
 import 'fake-indexeddb/auto';
 import { IDBFactory } from 'fake-indexeddb';
+import { targetToCompact } from '../../../src/capsules/pow/target.ts';
 import { encodePayment } from '../../../src/trade/frames.ts';
-import type { PaymentBundle, PledgeBundle } from '../../../src/ledger/index.ts';
+import { signEntry, type PaymentBundle, type PledgeBundle } from '../../../src/ledger/index.ts';
 import { MeshNode } from '../../../src/mesh/protocol/node.ts';
 import { SimNetwork, type SimNode } from '../../../src/mesh/sim/network.ts';
 import { mulberry32 } from '../../../src/mesh/sim/prng.ts';
 import {
   MarketContributor,
+  MarketRequester,
   MarketWallet,
   MemoryChunks,
   type MarketContributorOptions,
+  type MarketRequesterOptions,
   type RequesterPayments,
 } from '../../../src/trade/index.ts';
 import { settleVirtual } from './_settle.ts';
+
+/** A mint target the tests' wallets reach in a few ms (2^18 hashes per bound item on average). */
+export const TEST_BITS = targetToCompact(2n ** 256n / 2n ** 18n - 1n);
+
+/**
+ * `payer` mints, pays `payee` (`first`) and then signs the same seq again with other content
+ * (`second`): the same credits spent twice, which `payee`'s wallet refuses with a fork proof.
+ */
+export async function doubleSpend(
+  payer: MarketWallet,
+  payee: string,
+): Promise<{ first: PaymentBundle; second: PaymentBundle }> {
+  const what = { jobId: 'j', capsule: 'crypto', method: 'sha256' };
+  await payer.mint(8, undefined, undefined, TEST_BITS);
+  const hold = await payer.payments.hold('job-1', 4_000_000);
+  const before = await payer.ledger.history();
+  const first = await payer.payments.pay(hold.id, payee, 2_000_000, what);
+  const again = signEntry({ ...first.pay, id: 'second-spend', amount: 1_000_000 }, payer.identity);
+  return { first, second: { pay: again, chains: { [payer.nodeId]: [...before, again] } } };
+}
+
+/** The error `p` rejects with (a wallet's ReceiptRejectedError); fails when it resolves. */
+export async function refusal(p: Promise<unknown>): Promise<{ reason: string; detail: string }> {
+  try {
+    await p;
+  } catch (err) {
+    return err as { reason: string; detail: string };
+  }
+  throw new Error('expected a refusal');
+}
 
 export interface SimPeer<C extends MemoryChunks = MemoryChunks> {
   sim: SimNode;
@@ -75,6 +108,25 @@ export function walletContributor(
   });
   c.start();
   return c;
+}
+
+/**
+ * A requester on `p` paying from p's wallet (`over` replaces anything, e.g. recording payments);
+ * `random` is the world's seeded PRNG.
+ */
+export function requesterOn(
+  p: SimPeer,
+  random: () => number,
+  over: Partial<MarketRequesterOptions> = {},
+): MarketRequester {
+  return new MarketRequester({
+    node: p.node,
+    chunks: p.chunks,
+    signer: p.wallet.identity,
+    random,
+    payments: p.wallet.requesterPayments(),
+    ...over,
+  });
 }
 
 /** One pledge or pay bundle the requester built, as the audited-head tests count it. */

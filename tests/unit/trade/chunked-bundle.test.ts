@@ -7,27 +7,32 @@
  * the pay and the next job's bundles are `since` and inline. A tampered
  * chunk is a refused payment with its reason (the contributor keeps working); a requester that
  * vanishes while its pay bundle is fetched leaves a refused payment and a redeemable pledge.
+ *
+ * One world for the file (the 2,100-record chain is signed and restored once): each case gets a
+ * contributor of its own that never audited the requester, and a fresh MarketRequester; the previous
+ * case's contributor stops and its advert lapses first, so each job can go to this case's only. The
+ * cases run in order (the last one takes the requester off the mesh).
  */
 import { zeroReceiptChain } from '../ledger/_zero-chain.ts';
 import 'fake-indexeddb/auto';
-import { describe, expect, it } from 'vitest';
-import { targetToCompact } from '../../../src/capsules/pow/target.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { REQUESTER_LEFT_REASON } from '../../../src/ledger/index.ts';
 import {
   MARKET_LIMITS,
-  MarketContributor,
-  MarketRequester,
   MemoryChunks,
   PLEDGE_GRACE_MS,
   type ContributorEvent,
+  type MarketContributor,
   type MarketEvent,
+  type MarketRequester,
 } from '../../../src/trade/index.ts';
 import { seedFromEnv } from '../_prng.ts';
-import { simPeers } from './_world.ts';
+import { requesterOn, simPeers, TEST_BITS, walletContributor, type SimPeer } from './_world.ts';
 
 const SEED = seedFromEnv(20261129);
-const BITS = targetToCompact(2n ** 256n / 2n ** 18n - 1n);
 const RECORDS = 2_100;
+/** A contributor's advert lives 60 s (MarketContributor.advertise); past it the requester forgets it. */
+const ADVERT_LAPSE_MS = 61_000;
 
 /** The requester's chunks, with a hook on every chunk it serves (tamper, vanish). */
 class ServedChunks extends MemoryChunks {
@@ -38,10 +43,12 @@ class ServedChunks extends MemoryChunks {
   }
 }
 
-/** `heads: false`: a contributor that tells no audited head (claims, results), so its pays are whole chains too. */
-async function world(seed: number, { heads = true } = {}) {
-  const { rand, net, now, peers, settle } = await simPeers(seed, 3, () => new ServedChunks());
-  const [r, c] = [peers[0]!, peers[1]!];
+type World = Awaited<ReturnType<typeof world>>;
+
+/** Peer 0: the long-chain requester; 1–3: one fresh contributor per case; 4: a short-chain requester. */
+async function world(seed: number) {
+  const { rand, net, now, peers, settle } = await simPeers(seed, 5, () => new ServedChunks());
+  const r = peers[0]!;
   // The requester's chain: RECORDS − 6 signed zero receipts (restored as a backup), then a mint.
   const chain = zeroReceiptChain(
     r.wallet.identity,
@@ -50,66 +57,62 @@ async function world(seed: number, { heads = true } = {}) {
     rand,
   );
   await r.wallet.ledger.restore(chain);
-  await r.wallet.mint(40, undefined, undefined, BITS);
-  const events: ContributorEvent[] = [];
-  const contributor = new MarketContributor({
-    node: c.node,
-    chunks: c.chunks,
-    signer: c.wallet.identity,
-    capsules: [{ name: 'crypto', version: 1 }],
-    workers: 2,
-    run: () => Promise.resolve({ status: 'ok', costUsed: 1, output: new Uint8Array([1, 2, 3]), error: '' }),
-    receive: (bundle, work) => c.wallet.receive(bundle, work),
-    acceptPledge: (bundle) => c.wallet.acceptPledge(bundle),
-    redeem: (bundle, result, work) => c.wallet.redeem(bundle, result, work),
-    ...(heads ? { auditedHead: (x: string) => c.wallet.auditedHead(x) } : {}),
-    onEvent: (e) => events.push(e),
-  });
-  contributor.start();
-  const requester = new MarketRequester({
-    node: r.node,
-    chunks: r.chunks,
-    signer: r.wallet.identity,
-    random: rand,
-    payments: r.wallet.requesterPayments(),
-  });
-  // A second requester with a short chain (a mint only): inline bundles.
-  const o = peers[2]!;
-  await o.wallet.mint(8, undefined, undefined, BITS);
-  const other = new MarketRequester({
-    node: o.node,
-    chunks: o.chunks,
-    signer: o.wallet.identity,
-    random: rand,
-    payments: o.wallet.requesterPayments(),
-  });
-  const job = async (n: number, log: MarketEvent[] = [], by = requester) => {
-    await contributor.advertise();
-    await net.sched.runUntil(net.sched.now + 3000);
-    return settle(
-      by.submit(
-        {
-          capsule: 'crypto',
-          method: 'sha256',
-          params: `{"n":${n}}`,
-          budget: 2,
-          deadlineMs: 60_000,
-          redundancy: 1,
-        },
-        (e) => log.push(e),
-      ),
-    );
+  await r.wallet.mint(40, undefined, undefined, TEST_BITS);
+  const o = peers[4]!;
+  await o.wallet.mint(8, undefined, undefined, TEST_BITS);
+  let previous: MarketContributor | null = null;
+  /** Case `k`'s contributor (on peer k) and requester, after the last case's contributor lapsed. */
+  /** `heads: false`: a contributor that tells no audited head (claims, results): its pays are whole chains too. */
+  const fresh = async (k: 1 | 2 | 3, { heads = true } = {}) => {
+    if (previous !== null) {
+      previous.stop();
+      await net.sched.runUntil(net.sched.now + ADVERT_LAPSE_MS);
+    }
+    const c = peers[k]!;
+    const events: ContributorEvent[] = [];
+    const contributor = walletContributor(c, {
+      run: () => Promise.resolve({ status: 'ok', costUsed: 1, output: new Uint8Array([1, 2, 3]), error: '' }),
+      redeem: (bundle, result, work) => c.wallet.redeem(bundle, result, work),
+      ...(heads ? { auditedHead: (x: string) => c.wallet.auditedHead(x) } : {}),
+      onEvent: (e) => events.push(e),
+    });
+    previous = contributor;
+    const requester = requesterOn(r, rand);
+    const job = async (n: number, log: MarketEvent[] = [], by: MarketRequester = requester) => {
+      await contributor.advertise();
+      await net.sched.runUntil(net.sched.now + 3000);
+      return settle(
+        by.submit(
+          {
+            capsule: 'crypto',
+            method: 'sha256',
+            params: `{"n":${n}}`,
+            budget: 2,
+            deadlineMs: 60_000,
+            redundancy: 1,
+          },
+          (e) => log.push(e),
+        ),
+      );
+    };
+    return { c: c as SimPeer<ServedChunks>, contributor, events, job };
   };
-  return { net, r, c, contributor, events, job, other };
+  return { net, r: r as SimPeer<ServedChunks>, o, rand, fresh };
 }
 
 describe(
   `chunked pledge and pay bundles, a ${RECORDS}-record requester (seed ${SEED})`,
   { timeout: 240_000 },
   () => {
-    it('a fresh contributor is pledged through chunks; its result tells its head, so the pay and the next job are since, inline', async () => {
+    let w: World;
+    beforeAll(async () => {
       console.info(`[chunked-bundle] seed ${SEED}`);
-      const { r, c, events, job } = await world(SEED);
+      w = await world(SEED);
+    }, 240_000);
+
+    it('a fresh contributor is pledged through chunks; its result tells its head, so the pay and the next job are since, inline', async () => {
+      const { r } = w;
+      const { c, events, job } = await w.fresh(1);
       expect(await c.wallet.auditedHead(r.wallet.nodeId)).toBeUndefined();
       let served = 0;
       r.chunks.onServe = (_h, b) => (served++, b);
@@ -142,7 +145,9 @@ describe(
     });
 
     it('a tampered chunk is a refused payment with its reason; the contributor keeps working and is paid next', async () => {
-      const { r, c, events, job, other } = await world(SEED + 1, { heads: false });
+      const { r, o, rand } = w;
+      const { c, events, job } = await w.fresh(2, { heads: false });
+      expect(await c.wallet.auditedHead(r.wallet.nodeId)).toBeUndefined();
       // The pledge arrives intact; the pay bundle's chunks come back with one byte flipped.
       let tampered = 0;
       r.chunks.onServe = (_h, b) => {
@@ -154,6 +159,7 @@ describe(
       };
       const log: MarketEvent[] = [];
       const first = await job(1, log);
+      delete r.chunks.onServe;
       expect(tampered).toBeGreaterThan(0);
       const refused = events.filter((e) => e.kind === 'refused-payment');
       expect(refused).toHaveLength(1);
@@ -165,13 +171,15 @@ describe(
       expect(first.paid[c.wallet.nodeId]).toBeGreaterThan(0); // the requester's side: it signed the pay
       // The requester that served bad bytes is penalised by the contributor's mesh reputation; the
       // contributor itself keeps working: another requester's job is run, paid and booked.
-      const second = await job(2, [], other);
+      const second = await job(2, [], requesterOn(o, rand));
       expect((await c.wallet.balance()).peerCredits).toBe(second.paid[c.wallet.nodeId]);
       expect(second.paid[c.wallet.nodeId]).toBeGreaterThan(0);
     });
 
     it('a requester that vanishes while its pay bundle is fetched: payment refused, not hung; the pledge is redeemed', async () => {
-      const { net, r, c, contributor, events, job } = await world(SEED + 2, { heads: false });
+      const { net, r } = w;
+      const { c, contributor, events, job } = await w.fresh(3, { heads: false });
+      expect(await c.wallet.auditedHead(r.wallet.nodeId)).toBeUndefined();
       let served = 0;
       r.chunks.onServe = (_h, b) => {
         if (events.some((e) => e.kind === 'returned') && served++ === 0) r.sim.up = false;

@@ -5,33 +5,25 @@
  * penalise their origin. On the simulated mesh (virtual time, seeded) with real wallets.
  */
 import { describe, expect, it } from 'vitest';
-import { targetToCompact } from '../../../src/capsules/pow/target.ts';
-import { signEntry, type LedgerEntry, type PaymentBundle } from '../../../src/ledger/index.ts';
+import 'fake-indexeddb/auto';
+import { IDBFactory } from 'fake-indexeddb';
+import { signEntry, type ForkProof, type LedgerEntry } from '../../../src/ledger/index.ts';
 import { FORKS_TOPIC } from '../../../src/mesh/protocol/ids.ts';
 import {
   decodeForkFrame,
   encodeForkFrame,
   ForkGossip,
+  JOIN_GRACE_MS,
   MAX_FORK_FRAME_BYTES,
 } from '../../../src/mesh/protocol/forks.ts';
 import type { MeshPort } from '../../../src/mesh/protocol/port.ts';
 import { Reputation } from '../../../src/mesh/protocol/reputation.ts';
-import { walletForkWatch, type ForkWatch } from '../../../src/trade/index.ts';
+import { MarketWallet, walletForkWatch, type ForkWatch } from '../../../src/trade/index.ts';
 import { seedFromEnv } from '../_prng.ts';
-import { simPeers, type SimPeer } from './_world.ts';
+import { doubleSpend, refusal, simPeers, TEST_BITS, type SimPeer } from './_world.ts';
 
 const SEED = seedFromEnv(20261128);
-const TEST_BITS = targetToCompact(2n ** 256n / 2n ** 18n - 1n);
 const what = { jobId: 'j', capsule: 'crypto', method: 'sha256' };
-
-async function refusal(p: Promise<unknown>): Promise<{ reason: string; detail: string }> {
-  try {
-    await p;
-  } catch (err) {
-    return err as { reason: string; detail: string };
-  }
-  throw new Error('expected a refusal');
-}
 
 async function world() {
   const w = await simPeers(SEED, 5);
@@ -61,13 +53,8 @@ describe(`fork proofs travel the mesh (seed ${SEED})`, { timeout: 60_000 }, () =
     const { peers, watches, untilBanned } = await world();
     const [a, x, y, z, w] = peers as [SimPeer, SimPeer, SimPeer, SimPeer, SimPeer];
     const forker = a.wallet.nodeId;
-    await a.wallet.mint(8, undefined, undefined, TEST_BITS);
-    const hold = await a.wallet.payments.hold('job-1', 4_000_000);
-    const before = await a.wallet.ledger.history();
-    const first = await a.wallet.payments.pay(hold.id, x.wallet.nodeId, 2_000_000, what);
     // The same seq signed again with other content: the same credits spent twice.
-    const again = signEntry({ ...first.pay, id: 'second-spend', amount: 1_000_000 }, a.wallet.identity);
-    const second: PaymentBundle = { pay: again, chains: { [forker]: [...before, again] } };
+    const { first, second } = await doubleSpend(a.wallet, x.wallet.nodeId);
 
     const xw = watches[1]!;
     await xw.guard(first, () => x.wallet.receive(first, { cpuMs: 0 }));
@@ -164,5 +151,73 @@ describe(`fork proofs travel the mesh (seed ${SEED})`, { timeout: 60_000 }, () =
     fail = false;
     expect(await lonely.publish(genuine)).toBe(true);
     expect(decodeForkFrame(sent[0]!)).toMatchObject({ ok: true });
+  });
+
+  it('restored proofs: republished once per join after the grace unless heard; answers to solicits go through the budget', async () => {
+    const wallets = await Promise.all([0, 1, 2, 3].map(() => MarketWallet.open(new IDBFactory())));
+    const proofs: ForkProof[] = [];
+    for (const forker of wallets.slice(0, 3)) {
+      const { first, second } = await doubleSpend(forker, wallets[3]!.nodeId);
+      proofs.push({ ledger: forker.nodeId, seq: first.pay.seq, a: first.pay, b: second.pay });
+    }
+    let t = 1_000_000;
+    const sent: ForkProof[] = [];
+    const port = {
+      self: 'me',
+      now: () => t,
+      publish: (_topic: string, data: Uint8Array) => {
+        const d = decodeForkFrame(data);
+        if (d.ok) sent.push(d.proof);
+        return Promise.resolve();
+      },
+    } as unknown as MeshPort;
+    const owedWaits: number[] = [];
+    const forks = new ForkGossip(port, new Reputation({ now: () => t }));
+    forks.onOwed = (ms) => owedWaits.push(ms);
+    // Only valid proofs are restored; nothing is sent before we join.
+    expect(forks.restore([...proofs, { ledger: 'x', seq: 1, a: {}, b: {} }, null])).toBe(3);
+    expect(forks.proof(proofs[0]!.ledger)).toEqual(proofs[0]);
+    await forks.flushOwed();
+    expect(sent).toEqual([]);
+    // Joined: owed after the grace. Meanwhile the mesh sends us proof 0 (the neighbour knew it).
+    forks.joined();
+    expect(owedWaits.at(-1)).toBe(JOIN_GRACE_MS);
+    await forks.flushOwed();
+    expect(sent).toEqual([]);
+    t += 100;
+    const frame = (p: ForkProof) => ({
+      from: 'neighbour',
+      via: 'neighbour',
+      topic: FORKS_TOPIC,
+      data: encodeForkFrame(p),
+    });
+    expect(forks.validate(frame(proofs[0]!))).toBe('ignore'); // known already, but heard
+    t += JOIN_GRACE_MS;
+    await forks.flushOwed();
+    expect(sent.map((p) => p.ledger).sort()).toEqual([proofs[1]!.ledger, proofs[2]!.ledger].sort());
+    expect(forks.counters).toMatchObject({ republished: 2, skipped: 1 });
+    // A newcomer's solicitation: all three are owed, the budget (burst 3, two spent) sends one now.
+    sent.length = 0;
+    forks.answerSolicit();
+    await new Promise((r) => setTimeout(r, 0));
+    await new Promise((r) => setTimeout(r, 0));
+    expect(sent).toHaveLength(1);
+    expect(owedWaits.at(-1)).toBeGreaterThan(0);
+    // One a minute after that: the rest go as the budget refills, each once.
+    for (let i = 0; i < 3; i++) {
+      t += 60_000;
+      await forks.flushOwed();
+    }
+    expect(sent.map((p) => p.ledger).sort()).toEqual(proofs.map((p) => p.ledger).sort());
+    expect(forks.counters.answered).toBe(3);
+    // Joining again (back after being cut off, maybe to other neighbours): each once more, no more.
+    forks.joined();
+    sent.length = 0;
+    for (let k = 0; k < 4; k++) {
+      t += 60_000;
+      await forks.flushOwed();
+    }
+    expect(sent.map((p) => p.ledger).sort()).toEqual(proofs.map((p) => p.ledger).sort());
+    expect(forks.counters.republished).toBe(5);
   });
 });

@@ -8,14 +8,12 @@
  */
 import 'fake-indexeddb/auto';
 import { describe, expect, it } from 'vitest';
-import { targetToCompact } from '../../../src/capsules/pow/target.ts';
 import { MeshError } from '../../../src/mesh/protocol/errors.ts';
-import { MARKET_METHODS, MarketRequester, type MarketEvent } from '../../../src/trade/index.ts';
+import { MARKET_METHODS, type MarketEvent } from '../../../src/trade/index.ts';
 import { seedFromEnv } from '../_prng.ts';
-import { simPeers, walletContributor } from './_world.ts';
+import { requesterOn, simPeers, TEST_BITS, walletContributor } from './_world.ts';
 
 const SEED = seedFromEnv(20261130);
-const TEST_BITS = targetToCompact(2n ** 256n / 2n ** 18n - 1n);
 
 /** What a contributor's host returns instead of the output (an engine fault), for its first `times` runs. */
 type Fault = { status: 'cancelled' | 'internalError' | 'timeout'; times: number };
@@ -40,13 +38,7 @@ async function world(seed: number, fault?: Fault) {
   });
   const r = peers[0]!;
   await r.wallet.mint(20, undefined, undefined, TEST_BITS);
-  const requester = new MarketRequester({
-    node: r.node,
-    chunks: r.chunks,
-    signer: r.wallet.identity,
-    random: rand,
-    payments: r.wallet.requesterPayments(),
-  });
+  const requester = requesterOn(r, rand);
   // The transport: `breaks(peer)` says how many market.run calls to that peer fail as a broken stream.
   const broken = new Map<string, number>();
   const call = r.node.rpc.call.bind(r.node.rpc);

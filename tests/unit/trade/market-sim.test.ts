@@ -5,32 +5,23 @@
  * params ‖ input, cost from the input size); the CLI tests run the real engine in real processes.
  */
 import 'fake-indexeddb/auto';
-import { IDBFactory } from 'fake-indexeddb';
 import { blake3 } from '@noble/hashes/blake3.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
 import { describe, expect, it } from 'vitest';
-import { MeshNode } from '../../../src/mesh/protocol/node.ts';
-import { SimNetwork, type SimNode } from '../../../src/mesh/sim/network.ts';
-import { mulberry32, randomBytes } from '../../../src/mesh/sim/prng.ts';
-import { targetToCompact } from '../../../src/capsules/pow/target.ts';
+import { randomBytes } from '../../../src/mesh/sim/prng.ts';
 import {
-  MarketContributor,
-  MarketRequester,
-  MarketWallet,
-  MemoryChunks,
   NoContributorError,
+  type MarketContributor,
   PLEDGE_GRACE_MS,
   type JobRun,
   type MarketEvent,
 } from '../../../src/trade/index.ts';
 import { seedFromEnv } from '../_prng.ts';
-import { settleVirtual } from './_settle.ts';
+import { requesterOn, simPeers, TEST_BITS, walletContributor, type SimPeer } from './_world.ts';
 import { verifyBoundProof } from '../../../src/capsules/pow/proof.ts';
 import { MICRO_CREDITS_PER_CREDIT, REQUESTER_LEFT_REASON, verifyHistory } from '../../../src/ledger/index.ts';
 
 const SEED = seedFromEnv(20261127);
-/** 2^18 expected hashes a proof (32 credits): few records, quick to mint. */
-const TEST_BITS = targetToCompact(2n ** 256n / 2n ** 18n - 1n);
 
 function honestRun(params: string, input?: Uint8Array): JobRun {
   const p = new TextEncoder().encode(params);
@@ -45,11 +36,7 @@ function honestRun(params: string, input?: Uint8Array): JobRun {
   };
 }
 
-interface Peer {
-  sim: SimNode;
-  node: MeshNode;
-  wallet: MarketWallet;
-  chunks: MemoryChunks;
+interface Peer extends SimPeer {
   contributor?: MarketContributor;
   ran: number;
 }
@@ -58,30 +45,12 @@ async function world(
   seed: number,
   opts: { tamper?: number; slow?: number; onRun?: (i: number) => void } = {},
 ) {
-  const rand = mulberry32(seed);
-  const net = new SimNetwork(rand, { loss: 0 });
-  const now = () => Math.floor(net.sched.now);
-  const peers: Peer[] = [];
-  for (let i = 0; i < 5; i++) {
-    const sim = net.addNode(`p${i}`);
-    const chunks = new MemoryChunks();
-    const node = new MeshNode(sim.port, { source: chunks, random: rand });
-    await node.start();
-    const wallet = await MarketWallet.open(new IDBFactory(), { now });
-    peers.push({ sim, node, wallet, chunks, ran: 0 });
-  }
-  net.buildTables();
-  net.buildMesh();
-  net.startHeartbeat();
+  const { rand, net, settle, ...w } = await simPeers(seed, 5);
+  const peers: Peer[] = w.peers.map((p) => ({ ...p, ran: 0 }));
   for (const [i, p] of peers.entries()) {
     if (i === 0) continue;
     const peer = p;
-    p.contributor = new MarketContributor({
-      node: p.node,
-      chunks: p.chunks,
-      signer: p.wallet.identity,
-      capsules: [{ name: 'crypto', version: 1 }],
-      workers: 2,
+    p.contributor = walletContributor(p, {
       run: (job) => {
         peer.ran++;
         opts.onRun?.(i);
@@ -90,15 +59,10 @@ async function world(
         // The slow one takes 60 virtual seconds, past any deadline in these tests.
         return new Promise((resolve) => net.sched.after(60_000, () => resolve(r), true));
       },
-      receive: (bundle, work) => p.wallet.receive(bundle, work),
-      acceptPledge: (bundle) => p.wallet.acceptPledge(bundle),
       redeem: (bundle, result, work) => p.wallet.redeem(bundle, result, work),
       ...(i === opts.tamper ? { tamper: (o: Uint8Array) => o.map((b) => b ^ 0xff) } : {}),
     });
-    p.contributor.start();
   }
-  const settle = <T>(promise: Promise<T>, maxMs = 600_000): Promise<T> =>
-    settleVirtual(net.sched, promise, seed, maxMs);
   const advertise = async () => {
     for (const p of peers.slice(1)) await p.contributor!.advertise();
     await net.sched.runUntil(net.sched.now + 3000);
@@ -108,17 +72,13 @@ async function world(
   let killed = false;
   const live = requesterPeer.wallet.requesterPayments();
   const gone = <T>(f: () => Promise<T>): Promise<T> => (killed ? new Promise<T>(() => {}) : f());
-  const requester = new MarketRequester({
-    node: requesterPeer.node,
-    chunks: requesterPeer.chunks,
-    signer: requesterPeer.wallet.identity,
+  const requester = requesterOn(requesterPeer, rand, {
     payments: {
       hold: (j, b) => gone(() => live.hold(j, b)),
       pay: (h, p, a, w) => gone(() => live.pay(h, p, a, w)),
       release: (h, r) => gone(() => live.release(h, r)),
       pledge: (h, p, a, w) => gone(() => live.pledge!(h, p, a, w)),
     },
-    random: rand,
   });
   const kill = () => {
     killed = true;

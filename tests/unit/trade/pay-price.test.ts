@@ -6,31 +6,18 @@
  * On the simulated mesh (virtual time, seeded) with real wallets and the real engine's `execute`.
  */
 import 'fake-indexeddb/auto';
-import { IDBFactory } from 'fake-indexeddb';
 import { describe, expect, it } from 'vitest';
 import { builtinCapsules } from '../../../src/capsules/builtin.ts';
 import { priceOf } from '../../../src/capsules/price.ts';
-import { targetToCompact } from '../../../src/capsules/pow/target.ts';
 import { execute } from '../../../src/engine/execute.ts';
 import { CapsuleRegistry } from '../../../src/engine/registry.ts';
 import { MICRO_CREDITS_PER_CREDIT } from '../../../src/ledger/index.ts';
-import { MeshNode } from '../../../src/mesh/protocol/node.ts';
-import { SimNetwork } from '../../../src/mesh/sim/network.ts';
-import { mulberry32, randomBytes } from '../../../src/mesh/sim/prng.ts';
-import {
-  MarketContributor,
-  MarketRequester,
-  MarketWallet,
-  MemoryChunks,
-  type JobRun,
-  type JobToRun,
-  type MarketEvent,
-} from '../../../src/trade/index.ts';
+import { randomBytes } from '../../../src/mesh/sim/prng.ts';
+import { type JobRun, type JobToRun, type MarketEvent } from '../../../src/trade/index.ts';
 import { seedFromEnv } from '../_prng.ts';
-import { settleVirtual } from './_settle.ts';
+import { requesterOn, simPeers, TEST_BITS, walletContributor } from './_world.ts';
 
 const SEED = seedFromEnv(20261129);
-const TEST_BITS = targetToCompact(2n ** 256n / 2n ** 18n - 1n);
 const registry = new CapsuleRegistry(builtinCapsules);
 
 /** The real engine on this thread, its clock jumping 50 ms a read (a loaded machine). */
@@ -60,48 +47,21 @@ async function engineRun(job: JobToRun): Promise<JobRun> {
 type Claim = (job: JobToRun, honest: JobRun) => JobRun;
 
 async function world(seed: number, claims: Claim[]) {
-  const rand = mulberry32(seed);
-  const net = new SimNetwork(rand, { loss: 0 });
-  const now = () => Math.floor(net.sched.now);
-  const peers = [];
-  for (let i = 0; i <= claims.length; i++) {
-    const sim = net.addNode(`p${i}`);
-    const chunks = new MemoryChunks();
-    const node = new MeshNode(sim.port, { source: chunks, random: rand });
-    await node.start();
-    peers.push({ sim, node, chunks, wallet: await MarketWallet.open(new IDBFactory(), { now }) });
-  }
-  net.buildTables();
-  net.buildMesh();
-  net.startHeartbeat();
-  const contributors = peers.slice(1).map((p, i) => {
-    const c = new MarketContributor({
-      node: p.node,
-      chunks: p.chunks,
-      signer: p.wallet.identity,
+  const { rand, net, peers, settle } = await simPeers(seed, claims.length + 1);
+  const contributors = peers.slice(1).map((p, i) =>
+    walletContributor(p, {
       capsules: [
         { name: 'crypto', version: 1 },
         { name: 'physics', version: 1 },
       ],
-      workers: 2,
       run: async (job) => claims[i]!(job, await engineRun(job)),
-      receive: (bundle, work) => p.wallet.receive(bundle, work),
-    });
-    c.start();
-    return c;
-  });
+    }),
+  );
   const r = peers[0]!;
-  const requester = new MarketRequester({
-    node: r.node,
-    chunks: r.chunks,
-    signer: r.wallet.identity,
-    payments: r.wallet.requesterPayments(),
-    random: rand,
-  });
+  const requester = requesterOn(r, rand);
   await r.wallet.mint(200, undefined, undefined, TEST_BITS);
   for (const c of contributors) await c.advertise();
   await net.sched.runUntil(net.sched.now + 3000);
-  const settle = <T>(p: Promise<T>) => settleVirtual(net.sched, p, seed);
   return { peers, requester, settle, rand };
 }
 

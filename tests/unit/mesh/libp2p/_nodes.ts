@@ -12,6 +12,8 @@ import {
   type TransportFactory,
 } from '../../../../src/mesh/libp2p/create-node.ts';
 import { BanList, Libp2pPort } from '../../../../src/mesh/libp2p/libp2p-port.ts';
+import { startLiveMesh, type LiveMesh, type LiveMeshOptions } from '../../../../src/mesh/libp2p/live-mesh.ts';
+import { MemoryReputationStore } from '../../../../src/mesh/protocol/reputation-store.ts';
 import { installNodePolyfills } from '../../../../src/mesh/libp2p/node-polyfills.ts';
 
 installNodePolyfills();
@@ -53,4 +55,20 @@ export async function memoryNode(opts: {
     addr: multiaddr(`/memory/${opts.name}/p2p/${node.peerId}`),
     secretKey,
   };
+}
+
+/**
+ * startLiveMesh on `m` serving no chunks and publishing no advert (refresh hourly), reputation in
+ * memory; `extra` adds options (our key for the peer record…).
+ */
+export function quietLiveMesh(m: MemoryNode, extra: Partial<LiveMeshOptions> = {}): Promise<LiveMesh> {
+  return startLiveMesh({
+    node: m.node,
+    port: m.port,
+    source: { get: () => undefined },
+    store: new MemoryReputationStore(),
+    advert: () => null,
+    refreshMs: 3_600_000,
+    ...extra,
+  });
 }

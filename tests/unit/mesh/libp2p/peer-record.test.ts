@@ -12,22 +12,16 @@ import {
   selectInosRecord,
   validateInosRecord,
 } from '../../../../src/mesh/libp2p/create-node.ts';
-import {
-  dialDirect,
-  findPeerRecord,
-  startLiveMesh,
-  type LiveMesh,
-} from '../../../../src/mesh/libp2p/live-mesh.ts';
+import { dialDirect, findPeerRecord, type LiveMesh } from '../../../../src/mesh/libp2p/live-mesh.ts';
 import {
   openPeerRecord,
   PEER_RECORD_TTL_MS,
   peerRecordKey,
   sealPeerRecord,
 } from '../../../../src/mesh/libp2p/peer-record.ts';
-import { MemoryReputationStore } from '../../../../src/mesh/protocol/reputation-store.ts';
 import { prng, seedFromEnv } from '../../_prng.ts';
 import { waitFor } from './_inprocess-mesh.ts';
-import { memoryNode, type MemoryNode } from './_nodes.ts';
+import { memoryNode, quietLiveMesh, type MemoryNode } from './_nodes.ts';
 
 const SEED = seedFromEnv(0x9ee4);
 const rand = prng(SEED);
@@ -57,17 +51,7 @@ describe(`peer records: finding a DHT client by PeerId alone (seed ${SEED})`, ()
     expect((await findPeerRecord(a.node, b.node.peerId, AbortSignal.timeout(5_000))).length).toBe(0);
 
     // B's live mesh, given its key, puts its record (on start, address change, identify, refresh).
-    lives.push(
-      await startLiveMesh({
-        node: b.node,
-        port: b.port,
-        source: { get: () => undefined },
-        store: new MemoryReputationStore(),
-        advert: () => null,
-        refreshMs: 3_600_000,
-        privateKey: await privateKeyFromSecret(b.secretKey),
-      }),
-    );
+    lives.push(await quietLiveMesh(b, { privateKey: await privateKeyFromSecret(b.secretKey) }));
     const found = await waitFor(
       async () => (await findPeerRecord(a.node, b.node.peerId, AbortSignal.timeout(5_000))).length > 0,
       { polls: 100, everyMs: 200 },
