@@ -33,6 +33,7 @@ import { startNodeEngine } from '../../src/cli/node-engine.ts';
 import { runLocally, sha256Jobs } from './_local.ts';
 import { WalletFile } from '../../src/cli/wallet-file.ts';
 import { MICRO_CREDITS_PER_CREDIT } from '../../src/ledger/index.ts';
+import { priceOf } from '../../src/capsules/price.ts';
 import type { ExchangePhases } from '../../src/mesh/protocol/chunk-exchange.ts';
 import type { MarketEvent } from '../../src/trade/index.ts';
 import { launchMeshBrowsers, waitFor, type ExtensionUnderTest } from '../../tests/e2e/_extension.ts';
@@ -48,13 +49,15 @@ const VERBOSE = process.env['MARKET_BROWSERS_VERBOSE'] !== undefined;
 const LOCAL_POW = process.env['MARKET_BROWSERS_POW'] === 'off' ? 'off' : 'on';
 const BROWSERS = 3;
 const REDUNDANCY = 2;
-// A run is charged its worker's wall time (docs/CREDITS.md); at load 35 a 1 MB sha256 in a browser
-// was charged 91 (tests/slow/market/browsers.slow.test.ts); at load 18 every browser ran a 4 MiB
-// sha256 out of 600 (05:10 UTC trial). A run over budget is stopped and reissued.
-const TINY_BUDGET = 100;
-const BIG_BUDGET = 1000;
-/** Credits a verified 4 MiB job was paid at load ~10 (2 runs; 05:00 UTC trial: 533 for 2 jobs), with room. */
-const BIG_PAID_ESTIMATE = (300 * BIG_MB) / 4;
+// sha256 is priced by its work (src/capsules/price.ts): the requester pays min(claim, price, budget),
+// so a budget of twice the price leaves room and the escrow (what must be minted first) stays small.
+// Wall time no longer sets the charge; it only guards a runaway run at the capsule's cost cap.
+const sha256Price = (bytes: number) =>
+  priceOf('crypto', 'sha256')!({ inputBytes: bytes, params: {}, output: new Uint8Array(32) });
+const TINY_BUDGET = 2 * sha256Price(64);
+const BIG_BUDGET = 2 * sha256Price(BIG_MB * 2 ** 20);
+/** What the verified runs of one 4 MiB job are paid at most: the price, to each of the quorum. */
+const BIG_PAID_ESTIMATE = REDUNDANCY * sha256Price(BIG_MB * 2 ** 20);
 const DEADLINE_MS = 120_000;
 const SEED = 20261128;
 
@@ -156,7 +159,8 @@ try {
   // The requester's credits first (bound proof-of-work, not timed): the escrow of the jobs in flight
   // plus an estimate of what the runs are paid; a top-up later is timed apart.
   const file = await WalletFile.open(join(work, 'requester', 'wallet.json'));
-  const need = MAX_ESCROWED * REDUNDANCY * BIG_BUDGET + Math.ceil(BIG_PAID_ESTIMATE * BIG) + 15 * TINY;
+  const need =
+    MAX_ESCROWED * REDUNDANCY * BIG_BUDGET + BIG_PAID_ESTIMATE * BIG + REDUNDANCY * TINY_BUDGET * TINY;
   // Minted while the node and the browsers start (one CPU-bound thread; start-up is mostly waiting).
   const mintStart = performance.now();
   let mintMs = 0;
