@@ -58,6 +58,7 @@ export type CoordinatorExcluded =
   | 'market/audited-head'
   | 'market/fork'
   | 'market/fork-proof'
+  | 'market/fork-proofs'
   | 'market/jobs'
   | 'workflow/start'
   | 'workflow/status'

@@ -11,6 +11,7 @@ import { chromeOffscreenHost, OffscreenManager } from './offscreen-host';
 import { StateStore } from './state-store';
 import { WorkflowRelay } from './workflows';
 import { MarketContributorBridge } from './market-contributor';
+import { MAX_RESTORED } from '../trade/fork-watch';
 
 export { Coordinator } from './coordinator';
 export * from './status';
@@ -70,6 +71,7 @@ export function startBackground(api: WxtBrowser): Coordinator {
     auditedHead: (requester) => wallet.auditedHead(requester),
     reportFork: (proof) => wallet.reportFork(proof),
     forkProof: (payer) => wallet.forkProof(payer),
+    forkProofs: () => wallet.forkProofs(MAX_RESTORED),
     changed: () => void scheduler.tick().catch((err: unknown) => log('scheduler tick failed', err)),
     now: Date.now,
   });

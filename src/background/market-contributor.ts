@@ -46,6 +46,8 @@ export interface MarketContributorBridgeDeps {
   reportFork?(proof: unknown): Promise<{ ledger: string }>;
   /** The ledger's fork proof against a payer (Payments.forkProof), for the document to publish. */
   forkProof?(payer: string): Promise<unknown>;
+  /** The fork proofs the ledger kept, for the document to republish when it joins (at most 64). */
+  forkProofs?(): Promise<unknown[]>;
   /** Redeems the kept pledges that are due (ledger Payments.redeemDue). */
   redeemDue?(): Promise<{ payer: string; jobId: string; credits: number }[]>;
   /** A job's record changed: fill (or stop over-filling) the worker slots. */
@@ -209,6 +211,11 @@ export class MarketContributorBridge {
     return { proof: (await this.deps.forkProof?.(req.payer)) ?? null };
   }
 
+  /** The ledger's kept fork proofs, for the document's mesh node to republish when it joins. */
+  async onForkProofs(): Promise<{ proofs: unknown[] }> {
+    return { proofs: (await this.deps.forkProofs?.()) ?? [] };
+  }
+
   /** Redeems due pledges (background alarm); each redeemed job shows as paid. Returns how many. */
   async redeemDue(): Promise<number> {
     if (this.deps.redeemDue === undefined) return 0;
@@ -233,6 +240,7 @@ export class MarketContributorBridge {
     | 'market/audited-head'
     | 'market/fork'
     | 'market/fork-proof'
+    | 'market/fork-proofs'
     | 'market/jobs'
   > {
     return {
@@ -244,6 +252,7 @@ export class MarketContributorBridge {
       'market/audited-head': (r) => this.onAuditedHead(r),
       'market/fork': (r) => this.onFork(r),
       'market/fork-proof': (r) => this.onForkProof(r),
+      'market/fork-proofs': () => this.onForkProofs(),
       'market/jobs': () => this.jobs(),
     };
   }

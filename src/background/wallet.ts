@@ -163,6 +163,14 @@ export class Wallet {
     return this.payments.forkProof(payer);
   }
 
+  /** The fork proofs this ledger kept (its `forks` store), at most `max`, for the document to republish. */
+  async forkProofs(max: number): Promise<unknown[]> {
+    await this.ready;
+    const ids = (await this.ledger.db.getAllKeys('forks')).slice(0, max);
+    const proofs = await Promise.all(ids.map((id) => this.payments.forkProof(id)));
+    return proofs.filter((p) => p !== undefined);
+  }
+
   /** This wallet's audited head of `payer`'s chain (Payments.auditedChainHead), for market claims. */
   async auditedHead(payer: string): Promise<{ seq: number; hash: string } | undefined> {
     await this.ready;

@@ -264,6 +264,11 @@ export interface BackgroundProtocol {
   'market/fork': { req: { proof: unknown }; res: { payer: string } };
   /** offscreen → background: the ledger's fork proof against a payer, for the document to publish; null: none. */
   'market/fork-proof': { req: { payer: string }; res: { proof: unknown } };
+  /**
+   * offscreen → background: the fork proofs the ledger kept (at most 64), which the document's mesh
+   * node republishes when it joins, so a peer that joined after a fork still hears of it.
+   */
+  'market/fork-proofs': { req: undefined; res: { proofs: unknown[] } };
   /** The paid mesh jobs this browser ran lately, newest first, each with what became of it. */
   'market/jobs': { req: undefined; res: { jobs: MarketJobView[] } };
   /** offscreen → background: the host booted and asks what it should be doing. */

@@ -107,6 +107,8 @@ export function startComputeHost(api: WxtBrowser, spawnWorker: (index: number) =
       forkProof: async (payer) =>
         (await sendTo(api.runtime, 'background', 'market/fork-proof', { payer })).proof ?? undefined,
       reportFork: (proof) => sendTo(api.runtime, 'background', 'market/fork', { proof }),
+      storedProofs: async () =>
+        (await sendTo(api.runtime, 'background', 'market/fork-proofs', undefined)).proofs,
     },
     testHooks,
     log: (msg, err) => console.warn(`[inos offscreen market] ${msg}`, err ?? ''),

@@ -64,7 +64,7 @@ export interface MarketIntakeDeps {
    * Fork proofs (`market/fork-proof`, `market/fork`): a refused pay or pledge publishes the ledger's
    * proof on the mesh; proofs the mesh node checked go to the ledger's reportFork. Absent: neither.
    */
-  forks?: Pick<ForkWatchOptions, 'forkProof' | 'reportFork'>;
+  forks?: Pick<ForkWatchOptions, 'forkProof' | 'reportFork' | 'storedProofs'>;
   /** Test builds only: lets `test/market-tamper` make this contributor corrupt its outputs. */
   testHooks?: boolean;
   log?: (msg: string, err?: unknown) => void;

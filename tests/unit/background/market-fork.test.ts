@@ -27,6 +27,7 @@ async function browser() {
     redeem: (b, r, w) => wallet.redeem(b, r, w),
     reportFork: (p) => wallet.reportFork(p),
     forkProof: (p) => wallet.forkProof(p),
+    forkProofs: () => wallet.forkProofs(64),
     changed: () => {},
     now: () => clock,
   });
@@ -64,6 +65,12 @@ describe('market/fork and market/fork-proof (background bridge)', () => {
     // Across runtime messaging it is plain JSON: still a proof anyone can check.
     const wire: unknown = JSON.parse(JSON.stringify(proof));
     expect(verifyForkProof(wire)).toMatchObject({ ok: true });
+
+    // The kept proofs, for the document to republish when its mesh node joins (market/fork-proofs).
+    expect((await y.bridge.onForkProofs()).proofs).toEqual([]);
+    const kept = (await x.bridge.onForkProofs()).proofs;
+    expect(kept).toHaveLength(1);
+    expect(verifyForkProof(JSON.parse(JSON.stringify(kept[0])))).toMatchObject({ ok: true });
 
     // Y was never paid by the forker; the proof alone makes it refuse its pledge.
     expect(await y.bridge.onFork({ proof: wire })).toEqual({ payer: payer.nodeId });
