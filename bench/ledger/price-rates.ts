@@ -27,6 +27,7 @@ import { nodeBrotliLoader } from '../../src/capsules/storage/brotli-node.ts';
 import { execute } from '../../src/engine/execute.ts';
 import { CapsuleRegistry } from '../../src/engine/registry.ts';
 import { mulberry32 } from '../../src/random/mulberry32.ts';
+import { wav16k } from '../../tests/_wav.ts';
 
 setBrotliLoader(nodeBrotliLoader);
 setVipsLoader(nodeVipsLoader);
@@ -201,31 +202,8 @@ rows.push(['image.info', 'ms/op', info.ms]);
 
 say('ml');
 // ml.*: the models the npm packages ship (src/capsules/ml/models.ts).
-const wav = (seconds: number): Uint8Array => {
-  const n = 16_000 * seconds;
-  const b = new Uint8Array(44 + n * 2);
-  const v = new DataView(b.buffer);
-  const put = (at: number, s: string) => [...s].forEach((ch, i) => (b[at + i] = ch.charCodeAt(0)));
-  put(0, 'RIFF');
-  v.setUint32(4, 36 + n * 2, true);
-  put(8, 'WAVEfmt ');
-  v.setUint32(16, 16, true);
-  v.setUint16(20, 1, true);
-  v.setUint16(22, 1, true);
-  v.setUint32(24, 16_000, true);
-  v.setUint32(28, 32_000, true);
-  v.setUint16(32, 2, true);
-  v.setUint16(34, 16, true);
-  put(36, 'data');
-  v.setUint32(40, n * 2, true);
-  for (let i = 0; i < n; i++)
-    v.setInt16(
-      44 + i * 2,
-      Math.round(8000 * Math.sin(i / 9) * Math.sin(i / 4000) + (rand() - 0.5) * 2000),
-      true,
-    );
-  return b;
-};
+const wav = (seconds: number): Uint8Array =>
+  wav16k(seconds, (i) => 8000 * Math.sin(i / 9) * Math.sin(i / 4000) + (rand() - 0.5) * 2000);
 const vad = await time('ml', 'vad', {}, wav(20));
 rows.push(['ml.vad', 'ms/frame', vad.ms / Math.ceil((20 * 16_000) / 512)]);
 const convert = (args: string[]) => new Uint8Array(execFileSync('convert', args, { maxBuffer: 64 << 20 }));

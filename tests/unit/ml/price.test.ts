@@ -18,6 +18,7 @@ import {
 import { nodeModels, useNodeOrt } from '../../../src/cli/node-models.ts';
 import { execute } from '../../../src/engine/execute.ts';
 import { CapsuleRegistry } from '../../../src/engine/registry.ts';
+import { wav16k } from '../../_wav.ts';
 import { prng, seedFromEnv } from '../_prng.ts';
 
 const SEED = seedFromEnv(20261128);
@@ -34,25 +35,7 @@ const pnm = (w: number, h: number) => {
 /** `seconds` of 16 kHz mono 16-bit WAV: a seeded tone in noise. */
 function wav(seconds: number): Uint8Array {
   const rand = prng(SEED);
-  const n = 16_000 * seconds;
-  const b = new Uint8Array(44 + n * 2);
-  const v = new DataView(b.buffer);
-  const put = (at: number, s: string) => [...s].forEach((ch, i) => (b[at + i] = ch.charCodeAt(0)));
-  put(0, 'RIFF');
-  v.setUint32(4, 36 + n * 2, true);
-  put(8, 'WAVEfmt ');
-  v.setUint32(16, 16, true);
-  v.setUint16(20, 1, true);
-  v.setUint16(22, 1, true);
-  v.setUint32(24, 16_000, true);
-  v.setUint32(28, 32_000, true);
-  v.setUint16(32, 2, true);
-  v.setUint16(34, 16, true);
-  put(36, 'data');
-  v.setUint32(40, n * 2, true);
-  for (let i = 0; i < n; i++)
-    v.setInt16(44 + i * 2, Math.round(6000 * Math.sin(i / 7) + (rand() - 0.5) * 3000), true);
-  return b;
+  return wav16k(seconds, (i) => 6000 * Math.sin(i / 7) + (rand() - 0.5) * 3000);
 }
 
 describe(`ml prices (seed ${SEED})`, () => {

@@ -7,7 +7,6 @@
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { deflateSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRunCommand } from '../../../../src/cli/commands/run.ts';
 import { memoryIo } from '../../../../src/cli/io.ts';
@@ -15,7 +14,7 @@ import { main } from '../../../../src/cli/main.ts';
 import { startNodeEngine, type NodeEngine } from '../../../../src/cli/node-engine.ts';
 import { CommandRegistry } from '../../../../src/cli/registry.ts';
 import { seedFromEnv } from '../../_prng.ts';
-import { haveTools, makeImage, read, run, Scratch, sizeOf } from './_harness.ts';
+import { haveTools, makeImage, pngBomb, read, run, Scratch, sizeOf } from './_harness.ts';
 
 const SEED = seedFromEnv(0xe6_2026);
 const s = new Scratch();
@@ -50,37 +49,6 @@ const job = (method: string, input: Uint8Array, params: unknown = {}) =>
 
 // --- hostile inputs, built in code --------------------------------------------------------------
 
-const CRC_TABLE = Array.from({ length: 256 }, (_, n) => {
-  let c = n;
-  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-  return c >>> 0;
-});
-function crc32(b: Uint8Array): number {
-  let c = 0xffffffff;
-  for (const v of b) c = CRC_TABLE[(c ^ v) & 0xff]! ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
-}
-function chunk(type: string, data: Uint8Array): Buffer {
-  const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
-  const len = Buffer.alloc(4);
-  len.writeUInt32BE(data.length);
-  const crc = Buffer.alloc(4);
-  crc.writeUInt32BE(crc32(body));
-  return Buffer.concat([len, body, crc]);
-}
-/** A 100000×100000 RGB PNG in a few hundred bytes: the IDAT is a short run of zero rows. */
-function pngBomb(w = 100_000, h = 100_000): Buffer {
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(w, 0);
-  ihdr.writeUInt32BE(h, 4);
-  ihdr.set([8, 2, 0, 0, 0], 8);
-  return Buffer.concat([
-    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-    chunk('IHDR', ihdr),
-    chunk('IDAT', deflateSync(Buffer.alloc(64 * 1024))),
-    chunk('IEND', new Uint8Array(0)),
-  ]);
-}
 /** A real JPEG whose SOF0 says 60000×60000. */
 function jpegBomb(jpg: Buffer): Buffer {
   const b = Buffer.from(jpg);

@@ -6,7 +6,6 @@
  * the one a requester computes from the job and its output; a bad header is the capsule's own error.
  */
 import { readFileSync } from 'node:fs';
-import { deflateSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { builtinCapsules } from '../../../../src/capsules/builtin.ts';
 import { MAX_PIXELS } from '../../../../src/capsules/image/formats.ts';
@@ -15,7 +14,7 @@ import { IMAGE_RATES, priceBoundOf, priceOf } from '../../../../src/capsules/pri
 import { execute } from '../../../../src/engine/execute.ts';
 import { CapsuleRegistry } from '../../../../src/engine/registry.ts';
 import { prng, seedFromEnv } from '../../_prng.ts';
-import { haveTools, makeImage, run, runImage, Scratch } from './_harness.ts';
+import { haveTools, makeImage, pngBomb, run, runImage, Scratch } from './_harness.ts';
 
 const SEED = seedFromEnv(20261128);
 const registry = new CapsuleRegistry(builtinCapsules);
@@ -28,38 +27,6 @@ function pixels(w: number, h: number, seed: number): Uint8Array {
   const px = new Uint8Array(w * h * 3);
   for (let i = 0; i < px.length; i++) px[i] = ((i % (w * 3)) / 3 + (rand() - 0.5) * 16) & 0xff;
   return px;
-}
-
-function crc32(b: Uint8Array): number {
-  let c = ~0;
-  for (const v of b) {
-    c ^= v;
-    for (let k = 0; k < 8; k++) c = (c >>> 1) ^ (0xedb88320 & -(c & 1));
-  }
-  return ~c >>> 0;
-}
-function chunk(type: string, data: Uint8Array): Buffer {
-  const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
-  const len = Buffer.alloc(4);
-  len.writeUInt32BE(data.length);
-  const crc = Buffer.alloc(4);
-  crc.writeUInt32BE(crc32(body));
-  return Buffer.concat([len, body, crc]);
-}
-/** A well-framed PNG whose IHDR claims w×h pixels. */
-function pngBomb(w: number, h: number): Uint8Array {
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(w, 0);
-  ihdr.writeUInt32BE(h, 4);
-  ihdr.set([8, 2, 0, 0, 0], 8);
-  return new Uint8Array(
-    Buffer.concat([
-      Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-      chunk('IHDR', ihdr),
-      chunk('IDAT', deflateSync(Buffer.alloc(1024))),
-      chunk('IEND', new Uint8Array(0)),
-    ]),
-  );
 }
 
 async function job(method: string, params: object, input: Uint8Array, budget = 5_060) {
