@@ -221,8 +221,7 @@ export function meshTestHandlers(mesh: MeshHost, enabled: () => boolean): MeshTe
             let got = 0;
             let want = Infinity;
             for await (const piece of stream) {
-              if (want === Infinity)
-                want = new DataView(piece.subarray(0, 4).slice().buffer).getUint32(0);
+              if (want === Infinity) want = new DataView(piece.subarray(0, 4).slice().buffer).getUint32(0);
               got += piece.byteLength;
               if (got >= want) break;
             }
