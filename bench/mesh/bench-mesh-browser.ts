@@ -28,16 +28,20 @@ import { MemoryReputationStore } from '../../src/mesh/protocol/reputation-store.
 import { toHex } from '../../src/mesh/protocol/chunk-exchange.ts';
 import { testChunk } from '../../src/offscreen/mesh-test-hooks.ts';
 import { dialReported } from './_dial.ts';
+import { closeRawDc, connectRawDc, rawDcSend } from './_raw-dc.ts';
 
 installNodePolyfills();
 const BYTES = 16 << 20;
 const CHUNKS = 16;
 const DIALS = Number(process.env['MESH_BENCH_DIALS'] ?? 8);
+/** Interleaved rounds of the layer rows (raw WebSocket, raw data channel, bare libp2p stream). */
+const LAYER_ROUNDS = Number(process.env['MESH_BENCH_LAYER_ROUNDS'] ?? 3);
 const RESULTS =
   process.env['MESH_BENCH_OUT'] ??
   join(dirname(fileURLToPath(import.meta.url)), '..', 'results', 'mesh.json');
 const quantile = (xs: number[], q: number) =>
   [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))] ?? NaN;
+const median = (xs: number[]) => quantile(xs.filter(Number.isFinite), 0.5);
 const mbps = (ms: number) => BYTES / 1e6 / (ms / 1000);
 type Served = { requests: number; handlerMs: number; writeMs: number; closeMs: number };
 type Phases = Record<string, number>;
@@ -202,25 +206,68 @@ try {
     });
   });
   const page = await a.context.newPage();
-  const rawMs = await page.evaluate(
-    async ({ url, bytes }) => {
-      const sock = new WebSocket(url);
-      await new Promise((r) => (sock.onopen = r));
-      const piece = new Uint8Array(64 << 10).map((_, i) => i & 0xff);
-      const done = new Promise((r) => (sock.onmessage = r));
-      const t0 = performance.now();
-      for (let sent = 0; sent < bytes; sent += piece.length) {
-        sock.send(piece);
-        while (sock.bufferedAmount > 4 << 20) await new Promise((r) => setTimeout(r, 1));
-      }
-      await done;
-      const ms = performance.now() - t0;
-      sock.close();
-      return ms;
-    },
-    { url: `ws://127.0.0.1:${port}`, bytes: BYTES },
-  );
+  const rawWsMs = () =>
+    page.evaluate(
+      async ({ url, bytes }) => {
+        const sock = new WebSocket(url);
+        await new Promise((r) => (sock.onopen = r));
+        const piece = new Uint8Array(64 << 10).map((_, i) => i & 0xff);
+        const done = new Promise((r) => (sock.onmessage = r));
+        const t0 = performance.now();
+        for (let sent = 0; sent < bytes; sent += piece.length) {
+          sock.send(piece);
+          while (sock.bufferedAmount > 4 << 20) await new Promise((r) => setTimeout(r, 1));
+        }
+        await done;
+        const ms = performance.now() - t0;
+        sock.close();
+        return ms;
+      },
+      { url: `ws://127.0.0.1:${port}`, bytes: BYTES },
+    );
+
+  // The layers, in interleaved rounds (machine load hits them alike): raw WebSocket (reference), a
+  // raw RTCDataChannel between two documents of the two profiles (no libp2p; bench/mesh/_raw-dc.ts)
+  // at 16/64/256 KiB messages, and one bare libp2p stream A→B over their WebRTC connection
+  // (test/mesh-stream, 64 KiB writes that @libp2p/webrtc cuts into its 16 KiB messages).
+  const dcA = await a.context.newPage();
+  const dcB = await b.context.newPage();
+  await connectRawDc(dcA, dcB);
+  await b.askOffscreen('test/mesh-stream', { op: 'serve' });
+  const layers: Record<string, number[]> = { ws: [], dc16: [], dc64: [], dc256: [], stream: [] };
+  const layerLoad: number[] = [];
+  let streamAddr = '';
+  for (let round = 0; round < LAYER_ROUNDS; round++) {
+    layerLoad.push(loadavg()[0] ?? NaN);
+    layers['ws']!.push(await rawWsMs());
+    layers['dc16']!.push(await rawDcSend(dcA, BYTES, 16 << 10));
+    layers['dc64']!.push(await rawDcSend(dcA, BYTES, 64 << 10));
+    layers['dc256']!.push(await rawDcSend(dcA, BYTES, 256 << 10));
+    const st = await a
+      .askOffscreen('test/mesh-stream', { op: 'send', peer: ids[1]!, bytes: BYTES, pieceBytes: 64 << 10 })
+      .catch((err: unknown) => {
+        errors.push(`libp2p stream: ${String(err).slice(0, 200)}`);
+        return { ms: NaN, remoteAddr: '' };
+      });
+    layers['stream']!.push(st.ms);
+    streamAddr = st.remoteAddr || streamAddr;
+  }
+  await closeRawDc(dcA, dcB);
   server.close();
+  const rawMs = median(layers['ws']!);
+  const layerRows = [
+    ['raw WebSocket, browser page → Node, 64 KiB messages (reference)', 'ws'],
+    ['raw RTCDataChannel, document → document (2 profiles), 16 KiB messages', 'dc16'],
+    ['raw RTCDataChannel, document → document (2 profiles), 64 KiB messages', 'dc64'],
+    ['raw RTCDataChannel, document → document (2 profiles), 256 KiB messages', 'dc256'],
+    ['libp2p stream browser→browser (WebRTC, 16 KiB messages), no chunk exchange', 'stream'],
+  ].map(([name, key]) => ({
+    name: name!,
+    MBps: mbps(median(layers[key!]!)),
+    ratio: rawMs / median(layers[key!]!),
+    vsRawDc16: median(layers['dc16']!) / median(layers[key!]!),
+    ms: layers[key!]!.map(Math.round),
+  }));
 
   // Diagnostics, after the reference: the same browser→browser transfer of fresh sets (a) with 8
   // wants in flight (the exchange's MAX_PIPELINED) and (b) at 4 in flight with both browsers'
@@ -251,6 +298,7 @@ try {
   });
 
   const rawMBps = mbps(rawMs);
+  const dc16MBps = mbps(median(layers['dc16']!));
   const rows = [
     { name: 'raw WebSocket, browser page → Node, loopback (reference)', MBps: rawMBps, ratio: 1 },
     {
@@ -294,6 +342,22 @@ try {
       failed: failures.b2n,
     },
   ];
+  // Each layer against the raw WebSocket and against the raw data channel at 16 KiB (what libp2p sends).
+  const chunkLayer = (r: (typeof rows)[number]) => ({
+    name: r.name,
+    MBps: r.MBps,
+    ratio: r.ratio,
+    vsRawDc16: r.MBps / dc16MBps,
+  });
+  const layered = [...layerRows, chunkLayer(rows[1]!), chunkLayer(rows[2]!)];
+  console.table(
+    layered.map((r) => ({
+      name: r.name,
+      MBps: r.MBps.toFixed(2),
+      'vs raw ws': r.ratio.toFixed(2),
+      'vs raw DC 16 KiB': r.vsRawDc16.toFixed(2),
+    })),
+  );
   console.table(rows.map((r) => ({ name: r.name, MBps: r.MBps.toFixed(2), ratio: r.ratio.toFixed(2) })));
   console.log(JSON.stringify(rows.slice(1), null, 1));
   // Where the time went, ms summed over the 16 chunks (pipelined chunks overlap: sums can exceed the wall).
@@ -324,6 +388,11 @@ try {
     date: new Date().toISOString(),
     loadAverage1m: loadavg()[0],
     throughput: rows,
+    layers: {
+      method: `16 MiB per row, median of ${LAYER_ROUNDS} interleaved rounds; load per round ${layerLoad.map((l) => l.toFixed(1)).join(' ')}`,
+      streamRemoteAddr: streamAddr,
+      rows: layered,
+    },
     dials,
     dialErrors: errors,
   };

@@ -405,6 +405,15 @@ export interface OffscreenProtocol {
    */
   'test/mesh-dial': { req: { peer: string; addr?: string }; res: { ms: number; remoteAddr: string } };
   /**
+   * bench:mesh's middle layer: one bare libp2p stream (`/inos/bench/1`, no chunk exchange, no store).
+   * 'serve' makes this node count what arrives and answer one byte; 'send' writes `bytes` in
+   * `pieceBytes` writes to `peer` over its direct connection (dialling it first) and times it to that byte.
+   */
+  'test/mesh-stream': {
+    req: { op: 'serve' } | { op: 'send'; peer: string; bytes: number; pieceBytes: number };
+    res: { ms: number; remoteAddr: string };
+  };
+  /**
    * Counts what this node's guard and port judged from peers other than `exclude` since the last
    * 'start' (the hostile-browser slow test counts its frames at the victim with it): streams (each
    * /inos/chunks/2 frame is one) admitted and refused by PeerGuard, frames the port refused as

@@ -43,6 +43,7 @@ export type MeshTestHandlers = Pick<
   | 'test/mesh-peer'
   | 'test/mesh-dial'
   | 'test/mesh-guard'
+  | 'test/mesh-stream'
 >;
 
 const refused = (): never => {
@@ -58,7 +59,12 @@ export const NO_MESH_TEST_HANDLERS: MeshTestHandlers = {
   'test/mesh-peer': refused,
   'test/mesh-dial': refused,
   'test/mesh-guard': refused,
+  'test/mesh-stream': refused,
 };
+
+const BENCH_PROTOCOL = '/inos/bench/1';
+/** A bench stream carries at most this much (its 4-byte header says how much). */
+const MAX_BENCH_STREAM_BYTES = 256 << 20;
 
 export function meshTestHandlers(mesh: MeshHost, enabled: () => boolean): MeshTestHandlers {
   const live = () => {
@@ -205,6 +211,49 @@ export function meshTestHandlers(mesh: MeshHost, enabled: () => boolean): MeshTe
           ? await dialDirect(node, id)
           : await node.dial(multiaddr(addr), { signal: AbortSignal.timeout(DIAL_TIMEOUT_MS) });
       return { ms: Math.round(performance.now() - t0), remoteAddr: conn.remoteAddr.toString() };
+    },
+    'test/mesh-stream': async (req) => {
+      const { node } = live();
+      if (req.op === 'serve') {
+        await node.handle(
+          BENCH_PROTOCOL,
+          async (stream) => {
+            let got = 0;
+            let want = Infinity;
+            for await (const piece of stream) {
+              if (want === Infinity) want = new DataView(piece.subarray(0, 4).slice().buffer).getUint32(0);
+              got += piece.byteLength;
+              if (got >= want) break;
+            }
+            stream.send(Uint8Array.of(1));
+            await stream.close();
+          },
+          { force: true },
+        );
+        return { ms: 0, remoteAddr: '' };
+      }
+      const { peer, bytes, pieceBytes } = req;
+      if (!Number.isInteger(bytes) || bytes < 1 || bytes > MAX_BENCH_STREAM_BYTES)
+        throw new Error(`bytes must be an integer in 1..${MAX_BENCH_STREAM_BYTES}`);
+      if (!Number.isInteger(pieceBytes) || pieceBytes < 4 || pieceBytes > 1 << 20)
+        throw new Error('pieceBytes must be an integer in 4..1048576');
+      const conn = await dialDirect(node, peerIdFromString(peer));
+      const stream = await conn.newStream(BENCH_PROTOCOL, { signal: AbortSignal.timeout(DIAL_TIMEOUT_MS) });
+      const piece = new Uint8Array(pieceBytes).map((_, i) => i & 0xff);
+      const first = piece.slice();
+      new DataView(first.buffer).setUint32(0, bytes);
+      const t0 = performance.now();
+      const answered = (async () => {
+        for await (const _ of stream) return;
+      })();
+      for (let sent = 0; sent < bytes; sent += pieceBytes) {
+        const p = sent === 0 ? first : piece;
+        if (!stream.send(bytes - sent < pieceBytes ? p.subarray(0, bytes - sent) : p)) await stream.onDrain();
+      }
+      await answered;
+      const ms = Math.round(performance.now() - t0);
+      await stream.close().catch(() => undefined);
+      return { ms, remoteAddr: conn.remoteAddr.toString() };
     },
     'test/mesh-peer': ({ peer }) => {
       const { live: l, node } = live();

@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { multiaddr } from '@multiformats/multiaddr';
-import { createMeshNode, type MeshLibp2p } from '../../mesh/libp2p/create-node.ts';
+import { createMeshNode, RELAY_INBOUND, type MeshLibp2p } from '../../mesh/libp2p/create-node.ts';
 import { installNodePolyfills } from '../../mesh/libp2p/node-polyfills.ts';
 import { ADVERTS_TOPIC } from '../../mesh/protocol/ids.ts';
 import { toHex } from '../../mesh/protocol/chunk-exchange.ts';
@@ -167,6 +167,7 @@ export const nodeCommand: Command = {
       listen: nodeListen(opts.host, opts.port),
       dhtServer: true,
       relayServer: true,
+      inbound: RELAY_INBOUND,
       allowPrivateAddresses: isPrivateHost(opts.host) || opts.bootstrap.some((b) => isPrivateHost(hostOf(b))),
     });
     io.writeStdout(`${node.getMultiaddrs().map(String).join(' ')}\n`);

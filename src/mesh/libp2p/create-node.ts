@@ -66,7 +66,23 @@ export interface MeshNodeOptions {
   denyPeer?: (peerId: string) => boolean;
   /** Most open connections; libp2p prunes beyond it. */
   maxConnections?: number;
+  /**
+   * Inbound admission per remote host: new connections per second and handshakes pending at once.
+   * libp2p's defaults (5/s, 10 pending) suit a peer; a relay uses RELAY_INBOUND.
+   */
+  inbound?: { perHostPerSecond: number; pending: number };
 }
+
+/**
+ * Inbound admission of `inos node`, a relay + bootstrap that many browsers behind one NAT (or one
+ * loopback) reach from the same address. libp2p admits 5 new connections per second per host and 10
+ * pending handshakes in all, so 20 browsers starting together (a lab, an office, every profile after
+ * a relay restart) saw most dials refused and retried for seconds. 64/s lets the 256 reservations
+ * this relay holds (maxReservations) all come back from one address in about 4 s, while one host
+ * still cannot make the relay run more than 64 Noise handshakes a second; `maxConnections` still
+ * bounds what is held.
+ */
+export const RELAY_INBOUND = { perHostPerSecond: 64, pending: 64 } as const;
 
 export async function privateKeyFromSecret(secretKey: Uint8Array): Promise<PrivateKey> {
   if (!(secretKey instanceof Uint8Array) || secretKey.length !== 32) {
@@ -130,7 +146,15 @@ export async function createMeshNode(opts: MeshNodeOptions): Promise<MeshLibp2p>
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
     connectionGater: gater(opts),
-    connectionManager: { maxConnections: opts.maxConnections ?? 300 },
+    connectionManager: {
+      maxConnections: opts.maxConnections ?? 300,
+      ...(opts.inbound
+        ? {
+            inboundConnectionThreshold: opts.inbound.perHostPerSecond,
+            maxIncomingPendingConnections: opts.inbound.pending,
+          }
+        : {}),
+    },
     services: {
       // 5 s by default; a connection whose identify times out never reaches gossipsub's topology (no
       // pubsub peer, ever), which a busy 2-core box hit with 50 in-process nodes.
