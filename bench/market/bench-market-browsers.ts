@@ -1,6 +1,7 @@
 /**
- * `npm run bench:market-browsers`: the market end to end with REAL BROWSERS as contributors, on
- * loopback, written to bench/results/market-browsers.json.
+ * `npm run bench:market`: the market end to end with REAL BROWSERS as contributors, on
+ * loopback, written to bench/results/market.json (what issue "Paid work from peers" asks for;
+ * `npm run bench:market-node` measures the same with `inos contribute` processes).
  *
  *  - an `inos node` (relay + bootstrap, tests/slow/market/_procs.ts), three Chromium profiles with
  *    the test build contributing (launchMeshBrowsers, tests/e2e/_extension.ts), and a requester in
@@ -40,7 +41,7 @@ import { launchMeshBrowsers, waitFor, type ExtensionUnderTest } from '../../test
 import { startRelay, stopAll, waitUntil } from '../../tests/slow/market/_procs.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const resultsFile = join(here, '..', 'results', 'market-browsers.json');
+const resultsFile = join(here, '..', 'results', 'market.json');
 const TINY = Number(process.env['MARKET_BROWSERS_TINY'] ?? 16);
 const BIG = Number(process.env['MARKET_BROWSERS_BIG'] ?? 25);
 const BIG_MB = Number(process.env['MARKET_BROWSERS_BIG_MB'] ?? 4);

@@ -1,5 +1,6 @@
 /**
- * `npm run bench:market`: the market end to end on loopback, written to bench/results/market.json.
+ * `npm run bench:market-node`: the market end to end on loopback with Node contributors, written to
+ * bench/results/market-node.json (`npm run bench:market` is the same with three browsers).
  *
  *  - an `inos node` (relay/bootstrap) and CONTRIBUTORS `inos contribute --capsules crypto --workers 1`
  *    processes (Node contributors: the extension's contributor side is another branch's work), and a
@@ -38,7 +39,7 @@ import { WalletFile } from '../../src/cli/wallet-file.ts';
 import { MICRO_CREDITS_PER_CREDIT } from '../../src/ledger/index.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const resultsFile = join(here, '..', 'results', 'market.json');
+const resultsFile = join(here, '..', 'results', 'market-node.json');
 const TINY = Number(process.env['MARKET_BENCH_TINY'] ?? 30);
 const BIG = Number(process.env['MARKET_BENCH_BIG'] ?? 4);
 const BIG_MB = Number(process.env['MARKET_BENCH_BIG_MB'] ?? 4);

@@ -1,6 +1,6 @@
 /**
  * Process launching shared by the market's slow tests (tests/slow/market/*.slow.test.ts) and
- * `npm run bench:market`: `inos` CLI processes on loopback (`inos node`, `inos contribute`,
+ * `npm run bench:market-node`: `inos` CLI processes on loopback (`inos node`, `inos contribute`,
  * `inos submit`, `inos run`, `inos wallet`), their output collected, all of them stopped at the end.
  * No test framework here, so the bench may import it (src may not).
  */
