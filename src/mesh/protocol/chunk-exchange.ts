@@ -126,6 +126,8 @@ export const noPhases = (): ExchangePhases => ({
 
 /** Wants a provider answers at once on one /inos/chunks/2 stream; more wait for a slot. */
 export const MAX_PIPELINED = 8;
+/** The longest a want waits on a lane that keeps answering others, in want timeouts. */
+export const PIPELINED_TIMEOUTS = MAX_PIPELINED;
 /** A provider that refused /inos/chunks/2 is asked over /inos/chunks/1 for this long. */
 export const V1_RETRY_MS = 10 * 60_000;
 
@@ -138,6 +140,8 @@ class Lane {
   broken: MeshError | null = null;
   /** When the last want was written (port time). */
   lastUsed: number;
+  /** When the last answer arrived (performance.now(), the clock want timers run on). */
+  #lastAnswer = -Infinity;
 
   constructor(
     readonly channel: FrameChannel,
@@ -153,23 +157,36 @@ class Lane {
     this.lastUsed = this.now();
     const peer = this.channel.peer;
     return new Promise<Uint8Array>((resolve, reject) => {
-      const timer = AbortSignal.timeout(timeoutMs);
-      const both = signal ? AbortSignal.any([signal, timer]) : timer;
+      // A want times out after `timeoutMs` without an answer on this lane, not after `timeoutMs` in
+      // all: answers come one after another, so with MAX_PIPELINED 1 MiB wants the last one waits for
+      // the seven before it (8 MiB at ~1.5 MB/s browser→browser is ~5.5 s, over the 5 s default),
+      // and the provider would be penalised for a lane that was delivering all along. A lane that
+      // keeps answering holds a want at most PIPELINED_TIMEOUTS × timeoutMs.
+      const sentAt = performance.now();
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const check = () => {
+        const now = performance.now();
+        const quiet = now - Math.max(sentAt, this.#lastAnswer);
+        const left = Math.min(timeoutMs - quiet, sentAt + PIPELINED_TIMEOUTS * timeoutMs - now);
+        if (left > 0) timer = setTimeout(check, left);
+        else
+          fail(
+            new MeshError('timeout', `${peer} did not answer a chunk want within ${timeoutMs} ms`, { peer }),
+          );
+      };
+      timer = setTimeout(check, timeoutMs);
       const done = () => {
         this.pending.delete(id);
-        both.removeEventListener('abort', onAbort);
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
       };
-      const onAbort = () => {
+      const fail = (e: MeshError) => {
         done();
-        reject(
-          signal?.aborted
-            ? new MeshError('aborted', 'fetch aborted', { peer })
-            : new MeshError('timeout', `${peer} did not answer a chunk want within ${timeoutMs} ms`, {
-                peer,
-              }),
-        );
+        reject(e);
       };
-      both.addEventListener('abort', onAbort);
+      const onAbort = () => fail(new MeshError('aborted', 'fetch aborted', { peer }));
+      if (signal?.aborted) return onAbort();
+      signal?.addEventListener('abort', onAbort);
       this.pending.set(id, {
         resolve: (raw) => {
           done();
@@ -192,6 +209,7 @@ class Lane {
         // A frame that does not decode breaks the lane; askBlock's caller penalises the sender.
         if (!d.ok) throw new MeshError('bad-frame', d.error.message, { peer: this.channel.peer });
         // An answer to a want given up (timed out) is dropped.
+        this.#lastAnswer = performance.now();
         this.pending.get(d.frame.requestId ?? 0)?.resolve(raw);
       }
     } catch (err) {

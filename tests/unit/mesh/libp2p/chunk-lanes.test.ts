@@ -94,6 +94,39 @@ describe(`chunk exchange lanes (/inos/chunks/2) on real libp2p nodes (seed ${SEE
     }
   }, 60_000);
 
+  it('a pipelined want waiting behind answers that keep coming does not time out (nor count against its provider)', async () => {
+    const [fetcher, provider] = [peers[0]!, peers[2]!];
+    const f = exchange(fetcher.port, new Map());
+    // The provider reads one block every STEP ms, one after another: with 8 wants in flight the last
+    // answer comes 8 × STEP after its want, over the want timeout, while the lane answers every STEP.
+    const STEP = 500;
+    const TIMEOUT = 3000;
+    let queue = Promise.resolve();
+    const slow = {
+      get: (h: Uint8Array) => {
+        const turn = queue.then(() => new Promise<void>((r) => setTimeout(r, STEP)));
+        queue = turn;
+        return turn.then(() => all.get(toHex(h)));
+      },
+    };
+    const reputation = new Reputation({ now: Date.now });
+    const p = new ChunkExchange(provider.port, reputation, new PeerGuard(Date.now, reputation), slow, rand);
+    const stop = p.serve();
+    try {
+      const target = hashes.slice(0, 8);
+      const report = await f.ex.fetch(target, {
+        from: [provider.port.self],
+        parallel: 8,
+        timeoutMs: TIMEOUT,
+      });
+      expect(report.attempts.filter((a) => a.result !== 'ok')).toEqual([]);
+      expect(report.chunks.size).toBe(8);
+    } finally {
+      f.stop();
+      stop();
+    }
+  }, 60_000);
+
   it('a provider whose lane answers with bytes that do not hash is penalised; the chunk comes from another', async () => {
     const [fetcher, liar, honest] = [peers[0]!, peers[1]!, peers[2]!];
     const lies = new Map([...all].map(([k, v]) => [k, v.map((b) => b ^ 0xff)]));
