@@ -38,6 +38,7 @@ import { Reputation } from '../market/reputation.ts';
 import { WorkUnit } from '../market/work-unit.ts';
 import type { MeshNode } from '../mesh/protocol/node.ts';
 import type { PeerIdString } from '../mesh/protocol/port.ts';
+import { RPC_DEADLINE_PASSED } from '../mesh/protocol/rpc.ts';
 import { toHex } from '../mesh/protocol/chunk-exchange.ts';
 import { blake3Digest } from '../capsules/crypto/hash.ts';
 import { joinChunks, type ChunkHolder } from './chunk-store.ts';
@@ -645,7 +646,14 @@ export class MarketRequester {
     let claim: MarketClaim;
     try {
       const reply = await node.rpc.call(peer, MARKET_METHODS.offer, encodeOffer(offer), 10_000, signal);
-      if (reply.status !== 'ok') return reissue(`offer refused: ${reply.message}`);
+      if (reply.status !== 'ok') {
+        reissue(`offer refused: ${reply.message}`);
+        // Transient, not the contributor's answer to the offer: its RPC server was over its stream
+        // limits, or the offer arrived after the call's deadline (a first WebRTC dial between two
+        // browsers took most of it): worth one more try, like a transport loss.
+        const late = reply.status === 'failed' && reply.message === RPC_DEADLINE_PASSED;
+        return reply.status === 'busy' || late ? 'lost' : null;
+      }
       const d = decodeClaim(reply.body);
       if (!d.ok) return reissue(d.error);
       claim = d.frame;

@@ -11,6 +11,12 @@ import type { PeerGuard } from './guard.ts';
 import type { MeshPort, PeerIdString } from './port.ts';
 import type { Reputation } from './reputation.ts';
 
+/**
+ * The answer to a request that arrived after its deadline (the frame's deadline is set before the
+ * caller dials, so a slow first dial can use it up): the call may be made again at once.
+ */
+export const RPC_DEADLINE_PASSED = 'deadline passed';
+
 export type RpcMethod = (from: PeerIdString, body: Uint8Array, signal: AbortSignal) => Promise<Uint8Array>;
 
 export interface RpcReply {
@@ -60,7 +66,7 @@ export class RpcService {
       const fn = this.methods.get(req.method);
       if (fn === undefined) return reply(req.id, 'unknownMethod', `no method ${req.method}`);
       if (Number(req.deadlineMs) !== 0 && Number(req.deadlineMs) < this.port.now())
-        return reply(req.id, 'failed', 'deadline passed');
+        return reply(req.id, 'failed', RPC_DEADLINE_PASSED);
       try {
         return reply(req.id, 'ok', '', await fn(from, req.body, signal));
       } catch (err) {

@@ -9,6 +9,7 @@
 import 'fake-indexeddb/auto';
 import { describe, expect, it } from 'vitest';
 import { MeshError } from '../../../src/mesh/protocol/errors.ts';
+import { RPC_DEADLINE_PASSED } from '../../../src/mesh/protocol/rpc.ts';
 import { MARKET_METHODS, type MarketEvent } from '../../../src/trade/index.ts';
 import { seedFromEnv } from '../_prng.ts';
 import { requesterOn, simPeers, TEST_BITS, walletContributor } from './_world.ts';
@@ -39,10 +40,17 @@ async function world(seed: number, fault?: Fault) {
   const r = peers[0]!;
   await r.wallet.mint(20, undefined, undefined, TEST_BITS);
   const requester = requesterOn(r, rand);
-  // The transport: `breaks(peer)` says how many market.run calls to that peer fail as a broken stream.
+  // The transport: `broken(peer)` says how many market.run calls to that peer fail as a broken stream,
+  // `late(peer)` how many market.offer calls are answered "deadline passed" (a slow first dial).
   const broken = new Map<string, number>();
+  const late = new Map<string, number>();
   const call = r.node.rpc.call.bind(r.node.rpc);
   r.node.rpc.call = (peer, method, body, timeoutMs, signal) => {
+    const k = late.get(peer) ?? 0;
+    if (method === MARKET_METHODS.offer && k > 0) {
+      late.set(peer, k - 1);
+      return Promise.resolve({ status: 'failed', body: new Uint8Array(0), message: RPC_DEADLINE_PASSED });
+    }
     const n = broken.get(peer) ?? 0;
     if (method === MARKET_METHODS.run && n > 0) {
       broken.set(peer, n - 1);
@@ -62,7 +70,7 @@ async function world(seed: number, fault?: Fault) {
       ),
     );
   };
-  return { peers, broken, job };
+  return { peers, broken, late, job };
 }
 
 describe(`a run lost to a broken stream is offered once more (seed ${SEED})`, { timeout: 90_000 }, () => {
@@ -87,6 +95,18 @@ describe(`a run lost to a broken stream is offered once more (seed ${SEED})`, { 
     expect(mine.filter((e) => e.kind === 'running')).toHaveLength(2);
     // Paid once, for the run that returned; the broken run's pledge was voided.
     expect((await victim.wallet.balance()).peerCredits).toBe(done.paid[victim.wallet.nodeId]);
+  });
+
+  it('an offer that arrived after its RPC deadline (a slow first dial) is made once more', async () => {
+    const { peers, late, job } = await world(SEED + 6);
+    const victim = peers[1]!;
+    late.set(victim.node.port.self, 1);
+    const events: MarketEvent[] = [];
+    const done = await job(6, events);
+    expect(done.status).toBe('ok');
+    expect(Object.keys(done.paid)).toContain(victim.wallet.nodeId);
+    const offered = events.filter((e) => e.kind === 'offered' && e.contributor === victim.node.port.self);
+    expect(offered).toHaveLength(2);
   });
 
   it('a contributor whose streams keep breaking is given up after one retry', async () => {
