@@ -150,11 +150,13 @@ describe(`fork proofs on memory-transport libp2p nodes (seed ${SEED})`, { timeou
 
     expect(n2.live.mesh.reputation.isBanned(n1.id)).toBe(true);
 
-    // A newcomer hears the old fork: n2 answers its advert solicitation with the proofs it knows.
+    // A newcomer hears the old fork: n2 answers its advert solicitation with the proofs it knows (or
+    // gossipsub's replay of recent messages to a new subscriber gets there first: the clean-clone run
+    // saw the refusal before the newcomer had sent its solicitation).
     const n4 = await makePeer();
     await n4.node.dial(n2.addr);
     await until('the newcomer refuses the forker', () => n4.wallet.payments.isBanned(forker.nodeId));
-    expect(n4.live.mesh.adverts.counters.solicitsSent).toBe(1);
+    expect(n4.live.mesh.adverts.counters.solicitsSent).toBeLessThanOrEqual(1);
     expect(n4.live.mesh.forks.counters.accepted).toBe(1);
     for (const p of [...running]) await p.stop();
   });
