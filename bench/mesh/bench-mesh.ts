@@ -2,15 +2,18 @@
  * bench:mesh (Node part) — what the mesh transport costs against a raw WebSocket, on loopback, in
  * one run: 16 MiB over one libp2p stream (noise + yamux) on WebSocket and on webrtc-direct
  * (node-datachannel), against 16 MiB over a bare `ws` WebSocket; dial time (fresh connection +
- * Noise + identify) p50/p95; resident memory per started mesh node (our createMeshNode, all
- * services). Rounds interleave the variants so machine load hits them alike.
+ * Noise + identify) p50/p95; memory per connected mesh node (our createMeshNode, all services; the
+ * slope between 10 and 50 nodes in a fresh process, bench/mesh/_memory.ts). Rounds interleave the
+ * variants so machine load hits them alike.
  * Run: npx tsx bench/mesh/bench-mesh.ts [--out FILE] -> prints a table, writes bench/results/mesh.json.
  *
  * Browser↔browser and browser↔Node rows: bench-mesh-browser.ts (run after this, same json). Gossip at
  * 200 nodes is copied from bench/results/mesh-inprocess.json with its date and load (`gossip200`).
  * A measurement that fails (a dial failing every attempt) is listed in `errors`, never a crash.
  */
+import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { promisify } from 'node:util';
 import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -24,11 +27,11 @@ import { DATA_CHANNEL_MESSAGE_BYTES, meshTransports, nodeListen } from '../../sr
 import { dialReported } from './_dial.ts';
 
 installNodePolyfills();
+const execFileP = promisify(execFile);
 const BYTES = 16 << 20;
 const PIECE = 64 << 10;
 const ROUNDS = Number(process.env['MESH_BENCH_ROUNDS'] ?? 5);
 const DIALS = Number(process.env['MESH_BENCH_DIALS'] ?? 20);
-const MEMORY_NODES = 20;
 const BENCH_PROTOCOL = '/inos/bench/1';
 const payload = new Uint8Array(randomBytes(PIECE));
 
@@ -166,21 +169,25 @@ async function dialTimes(kind: 'ws' | 'webrtc-direct'): Promise<number[]> {
   return out;
 }
 
-async function memoryPerNode(): Promise<{ rss: number; heap: number; gc: boolean }> {
-  const gc = (globalThis as { gc?: () => void }).gc;
-  gc?.();
-  const before = process.memoryUsage();
-  const nodes: MeshLibp2p[] = [];
-  for (let i = 0; i < MEMORY_NODES; i++) nodes.push(await newNode(nodeListen('127.0.0.1', 0)));
-  gc?.();
-  const after = process.memoryUsage();
-  await Promise.all(nodes.map((n) => n.stop()));
-  return {
-    rss: (after.rss - before.rss) / MEMORY_NODES,
-    heap: (after.heapUsed - before.heapUsed) / MEMORY_NODES,
-    gc: gc !== undefined,
-  };
+/**
+ * Memory per node, measured in a fresh process (bench/mesh/_memory.ts): the slope between 10 and 50
+ * connected nodes, after forced GCs. In this process the RSS delta of a few unconnected nodes was
+ * meaningless (−0.48 MB per node on 2026-11-28: the throughput rounds before it had freed more).
+ */
+async function memoryPerNode(): Promise<MemoryRow> {
+  const script = join(dirname(fileURLToPath(import.meta.url)), '_memory.ts');
+  const { stdout } = await execFileP(process.execPath, ['--expose-gc', '--import', 'tsx', script], {
+    timeout: 300_000,
+    maxBuffer: 1 << 20,
+  });
+  const line = stdout.trim().split('\n').pop() ?? '';
+  return JSON.parse(line) as MemoryRow;
 }
+type MemoryRow = {
+  sizes: Array<{ nodes: number; rss: number; heap: number }>;
+  rssPerNode: number;
+  heapPerNode: number;
+};
 
 /**
  * WebRTC data channel message sizes compared (meshTransports' messageBytes). Only 16 KiB: at 64 KiB
@@ -205,7 +212,7 @@ const mbps = (ms: number) => BYTES / 1e6 / (ms / 1000);
 const rawMBps = mbps(median(results.raw));
 const wsDials = await attempt('ws dials', () => dialTimes('ws'), []);
 const rtcDials = await attempt('webrtc-direct dials', () => dialTimes('webrtc-direct'), []);
-const memBytes = await attempt('memory per node', memoryPerNode, { rss: NaN, heap: NaN, gc: false });
+const mem = await attempt('memory per node', memoryPerNode, null);
 
 const rows = [
   { name: 'raw WebSocket (ws), Node→Node, loopback', MBps: rawMBps, ratio: 1 },
@@ -236,9 +243,10 @@ const dials = [
   },
 ];
 console.table(dials.map((d) => ({ ...d, p50Ms: d.p50Ms.toFixed(0), p95Ms: d.p95Ms.toFixed(0) })));
-console.log(
-  `memory per mesh node over ${MEMORY_NODES} nodes: RSS +${(memBytes.rss / 1e6).toFixed(1)} MB, JS heap +${(memBytes.heap / 1e6).toFixed(1)} MB${memBytes.gc ? '' : ' (no --expose-gc)'}`,
-);
+if (mem !== null)
+  console.log(
+    `memory per connected mesh node (slope ${mem.sizes.map((x) => x.nodes).join('→')} nodes, fresh process): RSS +${(mem.rssPerNode / 1e6).toFixed(2)} MB, JS heap +${(mem.heapPerNode / 1e6).toFixed(2)} MB`,
+  );
 
 /** The 200-node gossip row of the last `npm run bench:mesh-inprocess` (its own date and load), if any. */
 function gossip200(): Record<string, unknown> | null {
@@ -277,7 +285,7 @@ writeFileSync(
       cpu: cpus()[0]?.model ?? 'unknown',
       cores: cpus().length,
       loadAverage1m: loadavg()[0],
-      method: `16 MiB in 64 KiB writes, median of ${ROUNDS} interleaved rounds; ${DIALS} fresh dials each; RSS delta of ${MEMORY_NODES} nodes`,
+      method: `16 MiB in 64 KiB writes, median of ${ROUNDS} interleaved rounds; ${DIALS} fresh dials each; memory: slope between 10 and 50 connected nodes in a fresh process`,
       throughput: rows,
       rawMs: {
         raw: results.raw,
@@ -287,11 +295,10 @@ writeFileSync(
       dials,
       dialFailuresRetried: dialFailures,
       errors,
-      memoryPerNode: {
-        rssBytes: Math.round(memBytes.rss),
-        heapBytes: Math.round(memBytes.heap),
-        afterGc: memBytes.gc,
-      },
+      memoryPerNode:
+        mem === null
+          ? null
+          : { rssBytes: mem.rssPerNode, heapBytes: mem.heapPerNode, afterGc: true, sizes: mem.sizes },
       gossip200: gossip200(),
       notMeasured: [
         'gossip propagation at 200 nodes is not re-run here (≈ 7 min of 2 cores to build the mesh): `gossip200` is copied from bench/results/mesh-inprocess.json (npm run bench:mesh-inprocess) with its own date and load',
