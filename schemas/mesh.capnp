@@ -67,9 +67,14 @@ struct RpcRequest {
   method @0 :Text;
   # e.g. "job.submit"; at most 64 bytes.
   deadlineMs @1 :UInt64;
-  # Requester's wall clock, Unix milliseconds; the responder may drop the request after it.
+  # Requester's wall clock, Unix milliseconds, set when the frame is written; the responder may drop
+  # the request after it when budgetMs is 0 (a skewed clock makes this unreliable across machines).
   body @2 :Data;
   # An inner frame (usually a base.capnp Envelope), opaque to the mesh layer.
+  budgetMs @3 :UInt32;
+  # How long the requester still waits for the answer, counted when it wrote the frame (after its
+  # dial): the responder's deadline is its own arrival time + budgetMs, whatever the two clocks
+  # say. 0 = not given (a requester before session 10): the responder falls back to deadlineMs.
 }
 
 struct RpcResponse {

@@ -154,10 +154,11 @@ export const layouts = {
       {"kind":"slot","name":"request","type":{"kind":"struct","structName":"mesh.capnp:RpcRequest"},"offset":0,"discriminant":0},
       {"kind":"slot","name":"response","type":{"kind":"struct","structName":"mesh.capnp:RpcResponse"},"offset":0,"discriminant":1}
     ]},
-    "mesh.capnp:RpcRequest": {"kind":"struct","id":"98a0200537c21019","dataWords":1,"pointerCount":2,"discriminantCount":0,"discriminantOffset":0, "fields": [
+    "mesh.capnp:RpcRequest": {"kind":"struct","id":"98a0200537c21019","dataWords":2,"pointerCount":2,"discriminantCount":0,"discriminantOffset":0, "fields": [
       {"kind":"slot","name":"method","type":{"kind":"text"},"offset":0},
       {"kind":"slot","name":"deadlineMs","type":{"kind":"uint64"},"offset":0},
-      {"kind":"slot","name":"body","type":{"kind":"data"},"offset":1}
+      {"kind":"slot","name":"body","type":{"kind":"data"},"offset":1},
+      {"kind":"slot","name":"budgetMs","type":{"kind":"uint32"},"offset":2}
     ]},
     "mesh.capnp:RpcResponse": {"kind":"struct","id":"cb579ff690441c9c","dataWords":1,"pointerCount":2,"discriminantCount":0,"discriminantOffset":0, "fields": [
       {"kind":"slot","name":"status","type":{"kind":"enum","enumName":"mesh.capnp:RpcResponse.Status"},"offset":0},

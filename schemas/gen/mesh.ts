@@ -313,7 +313,7 @@ export class RpcRequest extends $.Struct {
   static override readonly _capnp = {
     displayName: "RpcRequest",
     id: "98a0200537c21019",
-    size: new $.ObjectSize(8, 2),
+    size: new $.ObjectSize(16, 2),
   };
   /**
 * e.g. "job.submit"; at most 64 bytes.
@@ -326,7 +326,8 @@ export class RpcRequest extends $.Struct {
     $.utils.setText(0, value, this);
   }
   /**
-* Requester's wall clock, Unix milliseconds; the responder may drop the request after it.
+* Requester's wall clock, Unix milliseconds, set when the frame is written; the responder may drop
+* the request after it when budgetMs is 0 (a skewed clock makes this unreliable across machines).
 *
 */
   get deadlineMs(): bigint {
@@ -356,6 +357,18 @@ export class RpcRequest extends $.Struct {
   }
   set body(value: $.Data) {
     $.utils.copyFrom(value, $.utils.getPointer(1, this));
+  }
+  /**
+* How long the requester still waits for the answer, counted when it wrote the frame (after its
+* dial): the responder's deadline is its own arrival time + budgetMs, whatever the two clocks
+* say. 0 = not given (a requester before session 10): the responder falls back to deadlineMs.
+*
+*/
+  get budgetMs(): number {
+    return $.utils.getUint32(8, this);
+  }
+  set budgetMs(value: number) {
+    $.utils.setUint32(8, value, this);
   }
   override toString(): string { return "RpcRequest_" + super.toString(); }
 }

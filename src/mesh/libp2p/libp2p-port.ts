@@ -26,9 +26,11 @@ import type {
   GossipVerdict,
   MeshPort,
   PeerIdString,
+  RequestFrame,
   RequestOptions,
   StreamHandler,
 } from '../protocol/port.ts';
+import { frameBytes } from '../protocol/port.ts';
 import type { MeshLibp2p } from './create-node.ts';
 
 /** Peers refused until a wall-clock time; createMeshNode's `denyPeer` reads it. */
@@ -176,7 +178,7 @@ export class Libp2pPort implements MeshPort {
   async request(
     peer: PeerIdString,
     protocol: StreamProtocol,
-    frame: Uint8Array,
+    frame: RequestFrame,
     options: RequestOptions,
   ): Promise<Uint8Array> {
     if (options.signal?.aborted)
@@ -198,7 +200,7 @@ export class Libp2pPort implements MeshPort {
     try {
       const lp = lpStream(stream, { maxDataLength: options.maxResponseBytes });
       t0 = performance.now();
-      await lp.write(frame, { signal });
+      await lp.write(frameBytes(frame), { signal });
       t.writeMs += performance.now() - t0;
       t0 = performance.now();
       const reply = await lp.read({ signal });

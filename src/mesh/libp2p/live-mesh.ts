@@ -39,6 +39,7 @@ import type {
   GossipVerdict,
   MeshPort,
   PeerIdString,
+  RequestFrame,
   RequestOptions,
   StreamHandler,
 } from '../protocol/port.ts';
@@ -279,7 +280,7 @@ export class DirectDialPort implements MeshPort {
   async request(
     peer: PeerIdString,
     protocol: StreamProtocol,
-    frame: Uint8Array,
+    frame: RequestFrame,
     options: RequestOptions,
   ): Promise<Uint8Array> {
     await this.#direct(peer, options.signal);

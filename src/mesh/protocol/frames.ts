@@ -70,7 +70,15 @@ export interface AdvertSolicitFrame {
 export type RpcStatus = 'ok' | 'badRequest' | 'unknownMethod' | 'busy' | 'failed';
 export const RPC_STATUSES: readonly RpcStatus[] = ['ok', 'badRequest', 'unknownMethod', 'busy', 'failed'];
 export type RpcFrame =
-  | { kind: 'request'; id: bigint; method: string; deadlineMs: bigint; body: Uint8Array }
+  | {
+      kind: 'request';
+      id: bigint;
+      method: string;
+      deadlineMs: bigint;
+      body: Uint8Array;
+      /** ms the requester still waits, counted when it wrote the frame; 0 = not given (older peers). */
+      budgetMs?: number;
+    }
   | { kind: 'response'; id: bigint; status: RpcStatus; body: Uint8Array; message: string };
 
 export type ChunkErrorCode = 'notFound' | 'tooLarge' | 'busy' | 'badRequest';
@@ -265,8 +273,11 @@ export function encodeRpc(f: RpcFrame): Uint8Array {
   if (f.kind === 'request') {
     if (f.method.length === 0 || byteLength(f.method) > LIMITS.nameBytes)
       throw new EncodeError('RpcRequest.method', `1 to ${LIMITS.nameBytes} bytes`);
+    const budgetMs = f.budgetMs ?? 0;
+    if (!Number.isInteger(budgetMs) || budgetMs < 0 || budgetMs > 0xffffffff)
+      throw new EncodeError('RpcRequest.budgetMs', 'an integer in 0..2^32-1');
     return encodeChecked(
-      { ...head, request: { method: f.method, deadlineMs: f.deadlineMs, body: f.body } },
+      { ...head, request: { method: f.method, deadlineMs: f.deadlineMs, body: f.body, budgetMs } },
       'RpcFrame',
       LIMITS.rpcBytes,
     );
@@ -293,6 +304,7 @@ export function decodeRpc(input: Uint8Array): Decoded<RpcFrame> {
         method,
         deadlineMs: big(r.deadlineMs, 'RpcRequest.deadlineMs'),
         body: bytes(r.body, 'RpcRequest.body', LIMITS.rpcBodyBytes),
+        budgetMs: num(r.budgetMs, 'RpcRequest.budgetMs'),
       };
     }
     if (o.response !== undefined) {

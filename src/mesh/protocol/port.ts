@@ -24,6 +24,12 @@ export interface GossipMessage {
 /** Mirrors gossipsub's TopicValidatorResult: accept forwards; ignore drops; reject drops and penalises `via`. */
 export type GossipVerdict = 'accept' | 'ignore' | 'reject';
 
+/** A request's bytes, or a function giving them once the stream is open (see MeshPort.request). */
+export type RequestFrame = Uint8Array | (() => Uint8Array);
+/** The bytes of a RequestFrame (calls it if it is a function). */
+export const frameBytes = (frame: RequestFrame): Uint8Array =>
+  typeof frame === 'function' ? frame() : frame;
+
 export interface RequestOptions {
   /** The port fails the request with MeshError('timeout') after this long; required, no infinite waits. */
   timeoutMs: number;
@@ -82,14 +88,16 @@ export interface MeshPort {
   subscribe(topic: string, handler: (msg: GossipMessage) => GossipVerdict): () => void;
 
   /**
-   * Opens a stream to `peer` on `protocol`, writes `frame`, reads one response frame.
+   * Opens a stream to `peer` on `protocol`, writes `frame`, reads one response frame. A function
+   * `frame` is called once the stream is open, just before the write (a frame that says how long
+   * its sender still waits is built after the dial, which may take seconds over a relay).
    * Fails with MeshError: 'timeout' (connected, no answer), 'unreachable' (could not connect),
    * 'oversize', 'refused' (peer banned locally), 'aborted'.
    */
   request(
     peer: PeerIdString,
     protocol: StreamProtocol,
-    frame: Uint8Array,
+    frame: RequestFrame,
     options: RequestOptions,
   ): Promise<Uint8Array>;
   /**

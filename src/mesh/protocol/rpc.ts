@@ -12,8 +12,10 @@ import type { MeshPort, PeerIdString } from './port.ts';
 import type { Reputation } from './reputation.ts';
 
 /**
- * The answer to a request that arrived after its deadline (the frame's deadline is set before the
- * caller dials, so a slow first dial can use it up): the call may be made again at once.
+ * The answer to a request that arrived after its deadline. Only a requester from before session 10
+ * (no `budgetMs`) can get it: its frame's wall-clock deadline was set before it dialled, so a slow
+ * first dial used it up, and a clock behind the responder's made every request late. The call may be
+ * made again at once.
  */
 export const RPC_DEADLINE_PASSED = 'deadline passed';
 
@@ -65,7 +67,10 @@ export class RpcService {
       const req = d.frame;
       const fn = this.methods.get(req.method);
       if (fn === undefined) return reply(req.id, 'unknownMethod', `no method ${req.method}`);
-      if (Number(req.deadlineMs) !== 0 && Number(req.deadlineMs) < this.port.now())
+      // A budget (ms the requester still waited when it wrote the frame, after its dial) is judged
+      // on arrival and needs no shared clock: a frame that arrives is within it. Without one (an
+      // older requester), its wall-clock deadline against ours.
+      if (!req.budgetMs && Number(req.deadlineMs) !== 0 && Number(req.deadlineMs) < this.port.now())
         return reply(req.id, 'failed', RPC_DEADLINE_PASSED);
       try {
         return reply(req.id, 'ok', '', await fn(from, req.body, signal));
@@ -87,13 +92,24 @@ export class RpcService {
     signal?: AbortSignal,
   ): Promise<RpcReply> {
     const id = this.nextId++;
-    const frame = encodeRpc({
-      kind: 'request',
-      id,
-      method,
-      deadlineMs: BigInt(Math.floor(this.port.now() + timeoutMs)),
-      body,
-    });
+    const start = this.port.now();
+    const encode = (budgetMs: number): Uint8Array =>
+      encodeRpc({
+        kind: 'request',
+        id,
+        method,
+        deadlineMs: BigInt(Math.floor(start + timeoutMs)),
+        body,
+        budgetMs,
+      });
+    // Encoded now, so a frame that cannot be encoded throws here and not as a transport failure;
+    // encoded again once the stream is open (MeshPort.request) if the dial took time, which (seconds
+    // over a relay) is not the responder's to spend.
+    const first = encode(Math.max(1, Math.floor(timeoutMs)));
+    const frame = (): Uint8Array => {
+      const spent = Math.floor(this.port.now() - start);
+      return spent < 1 ? first : encode(Math.max(1, Math.floor(timeoutMs) - spent));
+    };
     let raw: Uint8Array;
     try {
       raw = await this.port.request(peer, RPC_PROTOCOL, frame, {

@@ -28,9 +28,11 @@ import type {
   GossipVerdict,
   MeshPort,
   PeerIdString,
+  RequestFrame,
   RequestOptions,
   StreamHandler,
 } from '../protocol/port.ts';
+import { frameBytes } from '../protocol/port.ts';
 import { K, lookup, RoutingTable, type Contact, type KadId, type QueryAnswer } from './kademlia.ts';
 import { logNormal, randInt, randomBytes, type Rand } from './prng.ts';
 import { Scheduler } from './scheduler.ts';
@@ -359,7 +361,7 @@ export class SimPort implements MeshPort {
   request(
     peer: PeerIdString,
     protocol: StreamProtocol,
-    frame: Uint8Array,
+    request: RequestFrame,
     o: RequestOptions,
   ): Promise<Uint8Array> {
     const net = this.node.net;
@@ -372,6 +374,7 @@ export class SimPort implements MeshPort {
         const h = b.handlers.get(protocol);
         if (h === undefined)
           throw new MeshError('unreachable', `${peer} does not speak ${protocol}`, { peer });
+        const frame = frameBytes(request); // the "stream" is open: the responder is reached
         if (frame.length > h.max) {
           for (const fn of b.abuse) fn(from, 'oversize-frame');
           throw new MeshError('refused', `${peer} reset the stream: request over ${h.max} bytes`, { peer });

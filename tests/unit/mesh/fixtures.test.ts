@@ -2,6 +2,8 @@
  * The v1 mesh fixtures (tests/fixtures/frames/v1/{Advert,AdvertSolicit,RpcFrame,ChunkFrame,...}.bin, written by the
  * reference capnp tool from the .txt beside each) decode with our codecs to the values in the .txt,
  * and capnp still produces the same bytes. Never regenerate a v1 fixture to make a test pass.
+ * RpcFrame / RpcRequest grew `budgetMs @3` in session 10: their v1 bytes still decode (budget 0, not
+ * given), and capnp's provenance check runs against their v2 fixture (tests/fixtures/frames/v2).
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -12,7 +14,10 @@ import { needTools } from '../../_tools.ts';
 import { capnp, REPO, schemaPath } from '../wire/_support/capnp-tool.ts';
 
 const DIR = join(REPO, 'tests/fixtures/frames/v1');
-const read = (name: string): Uint8Array => new Uint8Array(readFileSync(join(DIR, name)));
+const V2 = join(REPO, 'tests/fixtures/frames/v2');
+const read = (name: string, dir = DIR): Uint8Array => new Uint8Array(readFileSync(join(dir, name)));
+/** Structs that grew after v1: provenance from their v2 fixture. */
+const GREW = new Set(['RpcFrame', 'RpcRequest']);
 const A = new Uint8Array(32).fill(0x11);
 const B = new Uint8Array(32).fill(0x22);
 const STRUCTS = [
@@ -60,6 +65,7 @@ describe('mesh v1 fixtures', () => {
         method: 'job.submit',
         deadlineMs: 1800000005000n,
         body: new Uint8Array([1, 2, 3]),
+        budgetMs: 0,
       },
     });
     expect(decodeChunk(read('ChunkFrame.bin'))).toEqual({
@@ -85,13 +91,32 @@ describe('mesh v1 fixtures', () => {
       method: 'job.submit',
       deadlineMs: 1800000005000n,
       body: new Uint8Array([1, 2, 3]),
+      budgetMs: 0,
     });
+  });
+
+  it('v2: a request carries the budget its sender still waits (budgetMs @3)', () => {
+    expect(decodeRpc(read('RpcFrame.bin', V2))).toEqual({
+      ok: true,
+      frame: {
+        kind: 'request',
+        id: 7n,
+        method: 'job.submit',
+        deadlineMs: 1800000005000n,
+        body: new Uint8Array([1, 2, 3]),
+        budgetMs: 9500,
+      },
+    });
+    expect(decodeDynamic(read('RpcRequest.bin', V2), OUR_LAYOUTS, 'mesh.capnp:RpcRequest')['budgetMs']).toBe(
+      9500,
+    );
   });
 
   it.skipIf(!needTools('capnp'))('capnp still produces each .bin from its .txt (fixture provenance)', () => {
     for (const s of STRUCTS) {
-      const bytes = capnp(['encode', schemaPath('mesh.capnp'), s], readFileSync(join(DIR, `${s}.txt`)));
-      expect(new Uint8Array(bytes), s).toEqual(read(`${s}.bin`));
+      const dir = GREW.has(s) ? V2 : DIR;
+      const bytes = capnp(['encode', schemaPath('mesh.capnp'), s], readFileSync(join(dir, `${s}.txt`)));
+      expect(new Uint8Array(bytes), s).toEqual(read(`${s}.bin`, dir));
     }
   });
 });

@@ -39,7 +39,14 @@ describe('mesh frames: round trips', () => {
 
   it('RpcFrame request and response', () => {
     const frames: RpcFrame[] = [
-      { kind: 'request', id: 7n, method: 'job.submit', deadlineMs: 5n, body: new Uint8Array([1, 2, 3]) },
+      {
+        kind: 'request',
+        id: 7n,
+        method: 'job.submit',
+        deadlineMs: 5n,
+        body: new Uint8Array([1, 2, 3]),
+        budgetMs: 9500,
+      },
       { kind: 'response', id: 7n, status: 'busy', body: new Uint8Array(0), message: 'later' },
     ];
     for (const f of frames) expect(decodeRpc(encodeRpc(f))).toEqual({ ok: true, frame: f });

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { MeshError } from '../../../src/mesh/protocol/errors.ts';
 import { LivenessProbe } from '../../../src/mesh/protocol/liveness.ts';
-import type { MeshPort, PeerIdString } from '../../../src/mesh/protocol/port.ts';
+import { frameBytes, type MeshPort, type PeerIdString } from '../../../src/mesh/protocol/port.ts';
 import { Reputation } from '../../../src/mesh/protocol/reputation.ts';
 import { prng, seedFromEnv } from '../_prng.ts';
 
@@ -65,7 +65,7 @@ describe(`liveness probes (seed ${SEED})`, () => {
     const port: Pick<MeshPort, 'self' | 'request'> = {
       self: 'me',
       request: async (_p, _proto, frame) => {
-        frames.push(frame);
+        frames.push(frameBytes(frame));
         return new Uint8Array([1]);
       },
     };
