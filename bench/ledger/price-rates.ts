@@ -27,6 +27,7 @@ import { nodeBrotliLoader } from '../../src/capsules/storage/brotli-node.ts';
 import { execute } from '../../src/engine/execute.ts';
 import { CapsuleRegistry } from '../../src/engine/registry.ts';
 import { mulberry32 } from '../../src/random/mulberry32.ts';
+import { runOnThread } from '../../tests/_run-job.ts';
 import { wav16k } from '../../tests/_wav.ts';
 
 setBrotliLoader(nodeBrotliLoader);
@@ -114,22 +115,15 @@ for (const q of [0, 3, 5, 7, 9, 11]) {
   const input = text(q >= 10 ? MIB : 4 * MIB);
   await perMib(`storage.compress q${q}`, 'storage', 'compress', { quality: q }, input);
 }
-const packed = await (async () => {
-  let out = new Uint8Array(0);
-  await execute(registry, {
+const packed = (
+  await runOnThread(registry, {
     library: 'storage',
     method: 'compress',
     params: '{"quality":5}',
     input: text(8 * MIB),
     budget: 1e9,
-    deadlineMs: 0,
-    allocOutput: (n) => (out = new Uint8Array(n)),
-    cancelled: () => false,
-    clock: () => performance.now(),
-    wallClock: () => Date.now(),
-  });
-  return out.slice();
-})();
+  })
+).out;
 const d = await time('storage', 'decompress', {}, packed);
 rows.push(['storage.decompress', 'ms/MiB out', d.ms / (d.out / MIB)]);
 // pow.search over a whole range (a target no hash meets): hashes per ms of one worker's search.

@@ -23,7 +23,8 @@ import {
   MAX_SLICE_HASHES,
   POW_COST_CAP,
 } from '../../../src/scheduler/local-pow.ts';
-import { execute, type ExecuteOutcome } from '../../../src/engine/execute.ts';
+import type { ExecuteOutcome } from '../../../src/engine/execute.ts';
+import { runOnThread, steppingClock } from '../../_run-job.ts';
 import { CapsuleRegistry } from '../../../src/engine/registry.ts';
 import { setBrotliLoader } from '../../../src/capsules/storage/index.ts';
 import { nodeBrotliLoader } from '../../../src/capsules/storage/brotli-node.ts';
@@ -47,21 +48,7 @@ async function run(
   input: Uint8Array,
   budget: number,
 ): Promise<ExecuteOutcome & { out: Uint8Array }> {
-  let t = 0;
-  let out = new Uint8Array(0);
-  const r = await execute(registry, {
-    library,
-    method,
-    params: JSON.stringify(params),
-    input,
-    budget,
-    deadlineMs: 0,
-    allocOutput: (n) => (out = new Uint8Array(n)),
-    cancelled: () => false,
-    clock: () => (t += 1000),
-    wallClock: () => Date.now(),
-  });
-  return { ...r, out: r.output ? out : new Uint8Array(0) };
+  return runOnThread(registry, { library, method, params, input, budget, clock: steppingClock(1000) });
 }
 
 describe(`work-based prices (seed ${SEED})`, () => {

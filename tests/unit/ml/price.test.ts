@@ -16,7 +16,7 @@ import {
   UNPRICED_REASONS,
 } from '../../../src/capsules/price.ts';
 import { nodeModels, useNodeOrt } from '../../../src/cli/node-models.ts';
-import { execute } from '../../../src/engine/execute.ts';
+import { runOnThread } from '../../_run-job.ts';
 import { CapsuleRegistry } from '../../../src/engine/registry.ts';
 import { wav16k } from '../../_wav.ts';
 import { prng, seedFromEnv } from '../_prng.ts';
@@ -100,25 +100,19 @@ describe(`ml prices (seed ${SEED})`, () => {
   it('charges a vad job through execute the price a requester computes', async () => {
     const registry = new CapsuleRegistry(builtinCapsules);
     const input = wav(3);
-    let out = new Uint8Array(0);
-    const r = await execute(registry, {
+    const r = await runOnThread(registry, {
       library: 'ml',
       method: 'vad',
       params: '{}',
       input,
       budget: 120_000,
-      deadlineMs: 0,
-      allocOutput: (n) => (out = new Uint8Array(n)),
-      cancelled: () => false,
       services: { mlModel: nodeModels },
-      clock: () => performance.now(),
-      wallClock: () => Date.now(),
     });
     expect(r.status, r.error).toBe('ok');
-    const frames = (JSON.parse(new TextDecoder().decode(out)) as { frames: number }).frames;
+    const frames = (JSON.parse(new TextDecoder().decode(r.out)) as { frames: number }).frames;
     expect(frames).toBe(Math.ceil((3 * 16_000) / 512));
     expect(r.costUsed).toBe(
-      priceOf('ml', 'vad')!({ inputBytes: input.length, params: {}, input, output: out }),
+      priceOf('ml', 'vad')!({ inputBytes: input.length, params: {}, input, output: r.out }),
     );
   }, 120_000);
 });

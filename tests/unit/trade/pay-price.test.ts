@@ -9,7 +9,7 @@ import 'fake-indexeddb/auto';
 import { describe, expect, it } from 'vitest';
 import { builtinCapsules } from '../../../src/capsules/builtin.ts';
 import { priceOf } from '../../../src/capsules/price.ts';
-import { execute } from '../../../src/engine/execute.ts';
+import { runOnThread, steppingClock } from '../../_run-job.ts';
 import { CapsuleRegistry } from '../../../src/engine/registry.ts';
 import { MICRO_CREDITS_PER_CREDIT } from '../../../src/ledger/index.ts';
 import { randomBytes } from '../../../src/mesh/sim/prng.ts';
@@ -22,26 +22,15 @@ const registry = new CapsuleRegistry(builtinCapsules);
 
 /** The real engine on this thread, its clock jumping 50 ms a read (a loaded machine). */
 async function engineRun(job: JobToRun): Promise<JobRun> {
-  let t = 0;
-  let out = new Uint8Array(0);
-  const r = await execute(registry, {
+  const r = await runOnThread(registry, {
     library: job.capsule,
     method: job.method,
     params: job.params,
-    input: job.input ?? new Uint8Array(0),
+    ...(job.input ? { input: job.input } : {}),
     budget: job.budget,
-    deadlineMs: 0,
-    allocOutput: (n) => (out = new Uint8Array(n)),
-    cancelled: () => false,
-    clock: () => (t += 50),
-    wallClock: () => Date.now(),
+    clock: steppingClock(50),
   });
-  return {
-    status: r.status,
-    costUsed: r.costUsed,
-    output: r.output ? out : new Uint8Array(0),
-    error: r.error,
-  };
+  return { status: r.status, costUsed: r.costUsed, output: r.out, error: r.error };
 }
 
 type Claim = (job: JobToRun, honest: JobRun) => JobRun;

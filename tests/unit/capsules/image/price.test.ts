@@ -11,7 +11,7 @@ import { builtinCapsules } from '../../../../src/capsules/builtin.ts';
 import { MAX_PIXELS } from '../../../../src/capsules/image/formats.ts';
 import { MAX_IMAGE_PIXELS, readImageHeader } from '../../../../src/capsules/image/header.ts';
 import { IMAGE_RATES, priceBoundOf, priceOf } from '../../../../src/capsules/price.ts';
-import { execute } from '../../../../src/engine/execute.ts';
+import { runOnThread } from '../../../_run-job.ts';
 import { CapsuleRegistry } from '../../../../src/engine/registry.ts';
 import { prng, seedFromEnv } from '../../_prng.ts';
 import { haveTools, makeImage, pngBomb, run, runImage, Scratch } from './_harness.ts';
@@ -29,22 +29,8 @@ function pixels(w: number, h: number, seed: number): Uint8Array {
   return px;
 }
 
-async function job(method: string, params: object, input: Uint8Array, budget = 5_060) {
-  let out = new Uint8Array(0);
-  const r = await execute(registry, {
-    library: 'image',
-    method,
-    params: JSON.stringify(params),
-    input,
-    budget,
-    deadlineMs: 0,
-    allocOutput: (n) => (out = new Uint8Array(n)),
-    cancelled: () => false,
-    clock: () => performance.now(),
-    wallClock: () => Date.now(),
-  });
-  return { ...r, out: r.output ? out : new Uint8Array(0) };
-}
+const job = (method: string, params: object, input: Uint8Array, budget = 5_060) =>
+  runOnThread(registry, { library: 'image', method, params, input, budget });
 
 describe(`image prices (seed ${SEED})`, () => {
   it('reads the size of every format the capsule writes from its header', async () => {

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ExecuteOutcome } from '../../../../src/engine/execute.ts';
-import { execute } from '../../../../src/engine/execute.ts';
+import { runOnThread } from '../../../_run-job.ts';
 import { CapsuleRegistry } from '../../../../src/engine/registry.ts';
 import { physicsCapsule, type SceneJson } from '../../../../src/capsules/physics/index.ts';
 
@@ -34,20 +34,14 @@ export async function runPhysics(
   input: Uint8Array = new Uint8Array(0),
   budget = physicsCapsule.limits.costCap,
 ): Promise<Outcome> {
-  let out = new Uint8Array(0);
-  const r = await execute(registry, {
+  const { out, ...r } = await runOnThread(registry, {
     library: 'physics',
     method,
     params: typeof params === 'string' ? params : JSON.stringify(params),
     input,
     budget,
-    deadlineMs: 0,
-    allocOutput: (n) => (out = new Uint8Array(n)),
-    cancelled: () => false,
-    clock: () => performance.now(),
-    wallClock: () => Date.now(),
   });
-  return { ...r, bytes: r.output ? out.slice(0, r.output.length) : new Uint8Array(0) };
+  return { ...r, bytes: out };
 }
 
 /** Runs a job that must succeed and returns its output bytes. */
