@@ -29,7 +29,7 @@ import { AdaptiveSpin } from '../sab/adaptive-spin';
 import { Arena, workerOwner, type ArenaRef } from '../sab/arena';
 import { RingBuffer } from '../sab/ring-buffer';
 import { decodeJobResult, encodeJobRequest, type PayloadData } from '../wire';
-import { cpuCredits, dataCredits, jobRunMs } from './cost';
+import { cpuCredits, dataCredits, jobRunMs, PRICED_RUN_FACTOR } from './cost';
 import type { JobStatus } from './execute';
 import type { CapsuleRegistry } from './registry';
 
@@ -136,6 +136,8 @@ interface Pending {
   limitMs: number;
   /** What a watchdog stop at `limitMs` is reported as: the budget's bound, or the time limit's. */
   limitCause: 'budget' | 'timeout';
+  /** Where `limitMs` came from, for the stop's message ("10 × its price bound of 13 credits + 1000 ms"). */
+  limitText: string;
   /** Longest a worker may go without a heartbeat while running this job. */
   silentMs: number;
   input: ArenaRef | null;
@@ -304,6 +306,14 @@ export class JobEngine {
           : undefined;
       const runMs = jobRunMs({ budget, costCap: limits.costCap, bound, maxSilentMs: limits.maxSilentMs });
       const limitMs = Math.min(limits.timeoutMs, deadlineLeft, runMs);
+      const limitText =
+        limitMs === runMs
+          ? bound === undefined
+            ? `its budget of ${budget} credits, 1 ms each`
+            : `${PRICED_RUN_FACTOR} × min(its price bound of ${bound}, its budget of ${budget}) credits + ${runMs - PRICED_RUN_FACTOR * Math.min(bound, budget)} ms`
+          : limitMs === deadlineLeft
+            ? "the job's deadline"
+            : `the ${sub.library} capsule's time limit`;
       const p: Pending = {
         id,
         sub,
@@ -311,6 +321,7 @@ export class JobEngine {
         limitMs,
         // Past a bound its price set (the bound below the budget), the job is a runaway: a timeout.
         limitCause: limitMs === runMs && (bound === undefined || bound >= budget) ? 'budget' : 'timeout',
+        limitText,
         silentMs: Math.max(HEARTBEAT_TIMEOUT_MS, limits.maxSilentMs ?? 0),
         input,
         ownsInput,
@@ -358,6 +369,12 @@ export class JobEngine {
       this.queue.splice(q, 1);
       this.settle(p, { status: 'cancelled', error: 'cancelled before it started', costUsed: 0 });
     } else if (p.worker >= 0 && this.running[p.worker] === p) this.requestStop(p, 'cancelled');
+  }
+
+  /** The message of a job the watchdog stopped at its run-time limit. */
+  private stopText(p: Pending): string {
+    const what = p.stopReason === 'budget' ? `the budget of ${p.budget} credits ran out` : 'it ran too long';
+    return `stopped: ${what} (${p.limitMs} ms of run time: ${p.limitText})`;
   }
 
   private requestStop(p: Pending, reason: 'timeout' | 'budget' | 'cancelled'): void {
@@ -571,8 +588,10 @@ export class JobEngine {
           status = r.status;
           error = r.error;
           // The worker sees only "cancel": when the host asked because of the time or the budget, say so.
-          if (status === 'cancelled' && p.stopReason === 'timeout') status = 'timeout';
-          if (status === 'cancelled' && p.stopReason === 'budget') status = 'budgetExhausted';
+          if (status === 'cancelled' && (p.stopReason === 'timeout' || p.stopReason === 'budget')) {
+            status = p.stopReason === 'timeout' ? 'timeout' : 'budgetExhausted';
+            error = this.stopText(p);
+          }
           if (status === 'cancelled' && p.preempted) error = PREEMPTED;
           if (status === 'cancelled' && p.stopReason === null) {
             // The worker saw a cancel word this host never wrote for this job: a host bug (another
@@ -670,7 +689,7 @@ export class JobEngine {
           this.settle(p, {
             status: p.stopReason ? status : 'internalError',
             error: p.stopReason
-              ? `${p.preempted ? PREEMPTED : `stopped: ${p.stopReason === 'budget' ? `the budget of ${p.budget} credits ran out` : `its ${p.stopReason}`}`}; the worker did not stop within ${GRACE_MS} ms and was replaced`
+              ? `${p.preempted ? PREEMPTED : p.stopReason === 'cancelled' ? 'stopped: cancelled' : this.stopText(p)}; the worker did not stop within ${GRACE_MS} ms and was replaced`
               : `the worker stopped responding (no heartbeat for ${Math.round(silent)} ms) and was replaced`,
             costUsed: Math.min(p.budget, cpuCredits(ran) + dataCredits(p.inputBytes)),
           });

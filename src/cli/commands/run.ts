@@ -342,24 +342,6 @@ function jsonReport(o: JobOutcome): string {
   return `${JSON.stringify({ status: o.status, costUsed: o.costUsed, output, outputEncoding, error: o.error })}\n`;
 }
 
-/**
- * This command never cancels a job, so a `cancelled` outcome is the engine's watchdog stopping it at
- * its limit: JobEngine sets the worker's cancel word when the wall time passes min(time limit,
- * deadline, budget), and a worker that reaches a checkpoint before its own budget/time check reports
- * `cancelled`, with the message "stopped: cancelled" (an engine that maps the status back keeps that
- * message). Reported as the engine decides: budget when the budget was the smaller limit, else timeout.
- */
-function unmaskWatchdogStop(o: JobOutcome, budget: number, timeLimitMs: number): JobOutcome {
-  let status: 'budgetExhausted' | 'timeout';
-  if (o.status === 'cancelled') status = budget <= timeLimitMs ? 'budgetExhausted' : 'timeout';
-  else if ((o.status === 'budgetExhausted' || o.status === 'timeout') && o.error === 'stopped: cancelled')
-    status = o.status;
-  else return o;
-  return status === 'budgetExhausted'
-    ? { ...o, status, error: `stopped: the budget of ${budget} credits ran out` }
-    : { ...o, status, error: `stopped: the time limit of ${timeLimitMs} ms passed` };
-}
-
 // A job the user runs by hand may use the GPU (only GPU capsules ask for it).
 const defaultStart: StartRunEngine = ({ storeDir, workers, library }) =>
   startNodeEngine({ workers: workers ?? 1, storeDir, preload: library ? [library] : [], gpu: true });
@@ -406,11 +388,6 @@ export function createRunCommand(
           budget,
           ...(deadlineMs ? { deadlineMs } : {}),
         });
-        outcome = unmaskWatchdogStop(
-          outcome,
-          budget,
-          Math.min(limits.timeoutMs, opts.deadlineMs ?? Infinity),
-        );
       } finally {
         await engine.dispose();
       }

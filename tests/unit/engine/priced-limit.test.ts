@@ -69,6 +69,14 @@ describe('JobEngine: the run-time bound of a priced job', () => {
     const runaway = await h.engine.submit({ library: 'test', method: 'pricedSpin', budget: 100 });
     expect(runaway.status, runaway.error).toBe('timeout');
     expect(runaway.costUsed).toBeLessThanOrEqual(100);
+    // Each says which limit stopped it (before: "stopped: cancelled", the worker's view, for both).
+    const limit = `${PRICED_RUN_FACTOR * 1 + PRICED_RUN_SLACK_MS} ms of run time`;
+    expect(over.error).toBe(
+      `stopped: the budget of 1 credits ran out (${limit}: 10 × min(its price bound of 1, its budget of 1) credits + ${PRICED_RUN_SLACK_MS} ms)`,
+    );
+    expect(runaway.error).toBe(
+      `stopped: it ran too long (${limit}: 10 × min(its price bound of 1, its budget of 100) credits + ${PRICED_RUN_SLACK_MS} ms)`,
+    );
   });
 
   it('an unpriced job is still stopped when its budget in ms runs out', async () => {
