@@ -10,6 +10,7 @@ import { blake3 } from '@noble/hashes/blake3.js';
 import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
 import type { MeshNode } from '../mesh/protocol/node.ts';
 import type { PeerIdString } from '../mesh/protocol/port.ts';
+import type { RpcCall } from '../mesh/protocol/rpc.ts';
 import { REQUESTER_LEFT_REASON } from '../ledger/index.ts';
 import { blake3Digest } from '../capsules/crypto/hash.ts';
 import { joinChunks, type ChunkHolder } from './chunk-store.ts';
@@ -57,7 +58,7 @@ export interface JobToRun {
   input?: Uint8Array;
   /** Credits the run may spend. */
   budget: number;
-  /** Wall clock, Unix ms. */
+  /** Our wall clock, Unix ms (the requester's deadline less its clock's offset from ours). */
   deadlineMs: number;
 }
 
@@ -118,6 +119,8 @@ interface Pending {
   from: PeerIdString;
   state: 'claimed' | 'running' | 'done';
   claimedAt: number;
+  /** The offer's deadline on our clock (the requester's deadline less its clock's offset from ours). */
+  deadlineMs: number;
   costUsed: number;
   output?: Uint8Array[];
   /** The assignment's escrow pledge (PledgeBundle), kept until paid or redeemed. */
@@ -145,7 +148,7 @@ export class MarketContributor {
   start(): () => void {
     const { rpc } = this.#o.node;
     this.#disposers.push(
-      rpc.register(MARKET_METHODS.offer, (from, body) => this.#offer(from, body)),
+      rpc.register(MARKET_METHODS.offer, (from, body, _signal, call) => this.#offer(from, body, call)),
       rpc.register(MARKET_METHODS.run, (from, body, signal) => this.#run(from, body, signal)),
       rpc.register(MARKET_METHODS.pay, (from, body, signal) => this.#pay(from, body, signal)),
     );
@@ -174,18 +177,18 @@ export class MarketContributor {
   #sweep(): void {
     const now = this.#o.node.port.now();
     for (const [k, p] of this.#jobs)
-      if (p.state === 'claimed' && (p.offer.deadlineMs < now || p.claimedAt + CLAIM_HOLD_MS < now))
+      if (p.state === 'claimed' && (p.deadlineMs < now || p.claimedAt + CLAIM_HOLD_MS < now))
         this.#jobs.delete(k);
     // Results nobody paid for within an hour are forgotten (their chunks with them); pledged ones
     // wait for redeemDue.
     for (const [k, p] of this.#jobs)
-      if (p.state === 'done' && p.pledge === undefined && p.offer.deadlineMs + 3_600_000 < now) {
+      if (p.state === 'done' && p.pledge === undefined && p.deadlineMs + 3_600_000 < now) {
         if (p.output) this.#o.chunks.drop(p.output);
         this.#jobs.delete(k);
       }
   }
 
-  async #offer(from: PeerIdString, body: Uint8Array): Promise<Uint8Array> {
+  async #offer(from: PeerIdString, body: Uint8Array, call?: RpcCall): Promise<Uint8Array> {
     const d = decodeOffer(body);
     if (!d.ok) throw new Error(d.error);
     const offer = d.frame;
@@ -206,7 +209,10 @@ export class MarketContributor {
     if (now?.decline) return decline(now.decline);
     if (!this.#o.capsules.some((c) => c.name === offer.capsule))
       return decline(`this node does not run ${offer.capsule}`);
-    if (offer.deadlineMs <= this.#o.node.port.now()) return decline('the deadline has passed');
+    // The deadline is the requester's wall clock: judged on ours less the offset between the two
+    // (a requester whose clock runs a minute behind was otherwise declined every job).
+    const deadlineMs = offer.deadlineMs - (call?.clockOffsetMs ?? 0);
+    if (deadlineMs <= this.#o.node.port.now()) return decline('the deadline has passed');
     if (offer.budget < 1) return decline('the budget is 0 credits');
     if (bytesToHex(blake3(new TextEncoder().encode(offer.params))) !== bytesToHex(offer.paramsHash))
       return decline('params do not match paramsHash');
@@ -218,6 +224,7 @@ export class MarketContributor {
       from,
       state: 'claimed',
       claimedAt: this.#o.node.port.now(),
+      deadlineMs,
       costUsed: 0,
     });
     this.#o.onEvent?.({ kind: 'claimed', jobId: offer.jobId, requester: offer.requester });
@@ -292,7 +299,7 @@ export class MarketContributor {
           params: offer.params,
           ...(input ? { input } : {}),
           budget: offer.budget,
-          deadlineMs: offer.deadlineMs,
+          deadlineMs: p.deadlineMs,
         },
         signal,
       );

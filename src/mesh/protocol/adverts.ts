@@ -2,8 +2,10 @@
  * Capability adverts: the gossip validator for ADVERTS_TOPIC and the table of who offers what.
  *
  * A message is accepted (and so forwarded by gossipsub) only when it decodes, names its own signer
- * as peerId, is within the origin's rate limit, is fresh (timestamp within ±MAX_SKEW_MS of our clock
- * and not past its ttl), and has a higher seq than the last advert we hold from that peer. Replays
+ * as peerId, is within the origin's rate limit, is fresh (timestamp within ±MAX_SKEW_MS of our clock),
+ * and has a higher seq than the last advert we hold from that peer. It is kept for its ttl from when
+ * we received it: counted from its timestamp, an advert from a node whose clock ran a minute behind
+ * ours expired on arrival (with the 60 s ttl), and that node was never offered a job. Replays
  * and duplicates are ignored (no penalty: an honest neighbour forwards duplicates); undecodable or
  * forged adverts are rejected and penalise the origin.
  *
@@ -154,8 +156,9 @@ export class AdvertTable {
     if (!this.guard.admitMessage(msg.from)) return this.drop('ignore', 'origin over its message rate');
     const ts = Number(a.timestampMs);
     if (Math.abs(ts - now) > MAX_SKEW_MS) return this.drop('ignore', 'timestamp too far from our clock');
-    const expiresMs = ts + Math.min(a.ttlMs, LIMITS.advertTtlMs);
-    if (expiresMs <= now) return this.drop('ignore', 'expired');
+    // Gossip delivers in well under a second; the sender's clock may be minutes off ours.
+    const expiresMs = now + Math.min(a.ttlMs, LIMITS.advertTtlMs);
+    if (a.ttlMs === 0) return this.drop('ignore', 'expired');
     this.table.set(a.peerId, { advert: a, receivedMs: now, expiresMs });
     return 'accept';
   }

@@ -19,7 +19,22 @@ import type { Reputation } from './reputation.ts';
  */
 export const RPC_DEADLINE_PASSED = 'deadline passed';
 
-export type RpcMethod = (from: PeerIdString, body: Uint8Array, signal: AbortSignal) => Promise<Uint8Array>;
+/** What a method learns of the call besides its body. */
+export interface RpcCall {
+  /**
+   * The caller's clock minus ours, ms, estimated from the request (its wall-clock deadline minus the
+   * budget it wrote, against our arrival time; off by the transit time); 0 when the request carries
+   * no budget. A method that compares a time the caller set (a job's deadline) with ours subtracts it.
+   */
+  clockOffsetMs: number;
+}
+
+export type RpcMethod = (
+  from: PeerIdString,
+  body: Uint8Array,
+  signal: AbortSignal,
+  call: RpcCall,
+) => Promise<Uint8Array>;
 
 export interface RpcReply {
   status: RpcStatus;
@@ -70,10 +85,12 @@ export class RpcService {
       // A budget (ms the requester still waited when it wrote the frame, after its dial) is judged
       // on arrival and needs no shared clock: a frame that arrives is within it. Without one (an
       // older requester), its wall-clock deadline against ours.
-      if (!req.budgetMs && Number(req.deadlineMs) !== 0 && Number(req.deadlineMs) < this.port.now())
+      const now = this.port.now();
+      if (!req.budgetMs && Number(req.deadlineMs) !== 0 && Number(req.deadlineMs) < now)
         return reply(req.id, 'failed', RPC_DEADLINE_PASSED);
+      const clockOffsetMs = req.budgetMs ? Math.round(Number(req.deadlineMs) - req.budgetMs - now) : 0;
       try {
-        return reply(req.id, 'ok', '', await fn(from, req.body, signal));
+        return reply(req.id, 'ok', '', await fn(from, req.body, signal, { clockOffsetMs }));
       } catch (err) {
         return reply(req.id, 'failed', (err instanceof Error ? err.message : String(err)).slice(0, 512));
       }

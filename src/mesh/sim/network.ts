@@ -81,6 +81,8 @@ export class SimNode {
   readonly abuse = new Set<(peer: PeerIdString, what: AbuseKind) => void>();
   /** Answers nothing (streams and DHT) and forwards no gossip. */
   mute = false;
+  /** This node's wall clock minus the network's (a machine whose clock is off). */
+  clockOffsetMs = 0;
   lastMessageId = '';
   private counter = 0;
   readonly port: SimPort;
@@ -346,7 +348,7 @@ export class SimPort implements MeshPort {
   }
 
   now(): number {
-    return this.node.net.sched.now;
+    return this.node.net.sched.now + this.node.clockOffsetMs;
   }
 
   async publish(topic: string, data: Uint8Array): Promise<void> {
