@@ -10,16 +10,14 @@
  */
 import { blake3 } from '@noble/hashes/blake3.js';
 import { describe, expect, it } from 'vitest';
-import { targetToCompact } from '../../../src/capsules/pow/target.ts';
 import type { JobOutcome } from '../../../src/engine/job-engine.ts';
 import { MarketContributorBridge } from '../../../src/background/market-contributor.ts';
 import { MarketIntake } from '../../../src/offscreen/market-intake.ts';
 import { MarketRequester, type MarketEvent } from '../../../src/trade/index.ts';
 import { seedFromEnv } from '../_prng.ts';
-import { recordingPayments, simPeers, type SentBundle } from '../trade/_world.ts';
+import { recordingPayments, simPeers, type SentBundle, TEST_BITS } from '../trade/_world.ts';
 
 const SEED = seedFromEnv(20261129);
-const TEST_BITS = targetToCompact(2n ** 256n / 2n ** 18n - 1n);
 
 describe(
   `the extension's contributor claims with its audited head (seed ${SEED})`,

@@ -8,14 +8,19 @@
 import 'fake-indexeddb/auto';
 import { IDBFactory } from 'fake-indexeddb';
 import { describe, expect, it } from 'vitest';
-import { targetToCompact } from '../../../src/capsules/pow/target.ts';
 import { entryHash } from '../../../src/ledger/index.ts';
 import { MarketRequester, MarketWallet, type MarketEvent } from '../../../src/trade/index.ts';
 import { seedFromEnv } from '../_prng.ts';
-import { recordingPayments, simPeers, walletContributor, type SentBundle, type SimPeer } from './_world.ts';
+import {
+  recordingPayments,
+  simPeers,
+  walletContributor,
+  type SentBundle,
+  type SimPeer,
+  TEST_BITS,
+} from './_world.ts';
 
 const SEED = seedFromEnv(20261128);
-const TEST_BITS = targetToCompact(2n ** 256n / 2n ** 18n - 1n);
 
 type Head = { seq: number; hash: string } | undefined;
 interface Peer extends SimPeer {

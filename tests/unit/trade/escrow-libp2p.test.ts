@@ -8,12 +8,11 @@ import 'fake-indexeddb/auto';
 import { IDBFactory } from 'fake-indexeddb';
 import { blake3 } from '@noble/hashes/blake3.js';
 import { afterAll, describe, expect, it } from 'vitest';
-import { targetToCompact } from '../../../src/capsules/pow/target.ts';
 import { startMeshPeer, samePeer, type MeshPeer } from '../../../src/cli/mesh-peer.ts';
 import { MICRO_CREDITS_PER_CREDIT, REQUESTER_LEFT_REASON } from '../../../src/ledger/index.ts';
 import { MarketContributor, MarketRequester, MarketWallet } from '../../../src/trade/index.ts';
+import { TEST_BITS } from './_world.ts';
 
-const TEST_BITS = targetToCompact(2n ** 256n / 2n ** 18n - 1n);
 const GRACE_MS = 500;
 const DEADLINE_MS = 4_000;
 const peers: MeshPeer[] = [];

@@ -7,13 +7,11 @@
  */
 import 'fake-indexeddb/auto';
 import { describe, expect, it } from 'vitest';
-import { targetToCompact } from '../../../src/capsules/pow/target.ts';
 import { MarketRequester, type MarketEvent } from '../../../src/trade/index.ts';
 import { seedFromEnv } from '../_prng.ts';
-import { simPeers, walletContributor } from './_world.ts';
+import { simPeers, walletContributor, TEST_BITS } from './_world.ts';
 
 const SEED = seedFromEnv(20261128);
-const TEST_BITS = targetToCompact(2n ** 256n / 2n ** 18n - 1n);
 
 describe(`payees are paid at once (seed ${SEED})`, { timeout: 90_000 }, () => {
   it('a payee that confirms only after the other was paid: both confirm, both wallets credited', async () => {
