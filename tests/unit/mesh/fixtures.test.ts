@@ -16,6 +16,18 @@ import { capnp, REPO, schemaPath } from '../wire/_support/capnp-tool.ts';
 const DIR = join(REPO, 'tests/fixtures/frames/v1');
 const V2 = join(REPO, 'tests/fixtures/frames/v2');
 const read = (name: string, dir = DIR): Uint8Array => new Uint8Array(readFileSync(join(dir, name)));
+/** The request both RpcFrame fixtures hold; v1's decodes with budget 0 (not given). */
+const rpcRequest = (budgetMs: number) => ({
+  ok: true,
+  frame: {
+    kind: 'request',
+    id: 7n,
+    method: 'job.submit',
+    deadlineMs: 1800000005000n,
+    body: new Uint8Array([1, 2, 3]),
+    budgetMs,
+  },
+});
 /** Structs that grew after v1: provenance from their v2 fixture. */
 const GREW = new Set(['RpcFrame', 'RpcRequest']);
 const A = new Uint8Array(32).fill(0x11);
@@ -57,17 +69,7 @@ describe('mesh v1 fixtures', () => {
       ok: true,
       frame: { peerId: '12D3KooWGzxzKZYveHXtpG6AsrUJBcWxHBFS2HsEoGTxrMLvKXtf', timestampMs: 1800000000000n },
     });
-    expect(decodeRpc(read('RpcFrame.bin'))).toEqual({
-      ok: true,
-      frame: {
-        kind: 'request',
-        id: 7n,
-        method: 'job.submit',
-        deadlineMs: 1800000005000n,
-        body: new Uint8Array([1, 2, 3]),
-        budgetMs: 0,
-      },
-    });
+    expect(decodeRpc(read('RpcFrame.bin'))).toEqual(rpcRequest(0));
     expect(decodeChunk(read('ChunkFrame.bin'))).toEqual({
       ok: true,
       frame: { kind: 'want', hashes: [A, B], sendBlock: false },
@@ -96,17 +98,7 @@ describe('mesh v1 fixtures', () => {
   });
 
   it('v2: a request carries the budget its sender still waits (budgetMs @3)', () => {
-    expect(decodeRpc(read('RpcFrame.bin', V2))).toEqual({
-      ok: true,
-      frame: {
-        kind: 'request',
-        id: 7n,
-        method: 'job.submit',
-        deadlineMs: 1800000005000n,
-        body: new Uint8Array([1, 2, 3]),
-        budgetMs: 9500,
-      },
-    });
+    expect(decodeRpc(read('RpcFrame.bin', V2))).toEqual(rpcRequest(9500));
     expect(decodeDynamic(read('RpcRequest.bin', V2), OUR_LAYOUTS, 'mesh.capnp:RpcRequest')['budgetMs']).toBe(
       9500,
     );

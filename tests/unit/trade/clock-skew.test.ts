@@ -8,9 +8,9 @@
  */
 import 'fake-indexeddb/auto';
 import { describe, expect, it } from 'vitest';
-import { MarketRequester, type JobToRun, type MarketEvent } from '../../../src/trade/index.ts';
+import type { JobToRun, MarketEvent } from '../../../src/trade/index.ts';
 import { seedFromEnv } from '../_prng.ts';
-import { simPeers, TEST_BITS, walletContributor } from './_world.ts';
+import { requesterOn, simPeers, TEST_BITS, walletContributor } from './_world.ts';
 
 const SEED = seedFromEnv(20261130);
 const DEADLINE_MS = 20_000;
@@ -34,13 +34,7 @@ describe(`a requester whose clock is off (seed ${SEED})`, { timeout: 90_000 }, (
       };
       const cs = [walletContributor(peers[1]!, { run }), walletContributor(peers[2]!, { run })];
       await r.wallet.mint(20, undefined, undefined, TEST_BITS);
-      const requester = new MarketRequester({
-        node: r.node,
-        chunks: r.chunks,
-        signer: r.wallet.identity,
-        random: rand,
-        payments: r.wallet.requesterPayments(),
-      });
+      const requester = requesterOn(r, rand);
       for (const c of cs) await c.advertise();
       await net.sched.runUntil(net.sched.now + 3000);
       const events: MarketEvent[] = [];

@@ -7,9 +7,9 @@
  */
 import 'fake-indexeddb/auto';
 import { describe, expect, it } from 'vitest';
-import { MarketRequester, type MarketEvent } from '../../../src/trade/index.ts';
+import type { MarketEvent } from '../../../src/trade/index.ts';
 import { seedFromEnv } from '../_prng.ts';
-import { simPeers, walletContributor, TEST_BITS } from './_world.ts';
+import { requesterOn, simPeers, TEST_BITS, walletContributor } from './_world.ts';
 
 const SEED = seedFromEnv(20261128);
 
@@ -40,13 +40,7 @@ describe(`payees are paid at once (seed ${SEED})`, { timeout: 90_000 }, () => {
       }),
     ];
     await r.wallet.mint(20, undefined, undefined, TEST_BITS);
-    const requester = new MarketRequester({
-      node: r.node,
-      chunks: r.chunks,
-      signer: r.wallet.identity,
-      random: rand,
-      payments: r.wallet.requesterPayments(),
-    });
+    const requester = requesterOn(r, rand);
     for (const c of cs) await c.advertise();
     await net.sched.runUntil(net.sched.now + 3000);
     const events: MarketEvent[] = [];
