@@ -11,11 +11,11 @@
  * - bare libp2p streams A→B (`test/mesh-streams`, each stream its own data channel of the one WebRTC
  *   connection), k = 1, 2, 4.
  * The whole set runs twice in one process: both browsers contributing (proof-of-work filling the
- * cores) and neither contributing. Writes bench/results/mesh-stripe.json.
+ * cores) and neither contributing. Appends the run to bench/results/mesh-stripe.json (`runs`).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -306,20 +306,18 @@ try {
     phases.push({ contributing, loadPerRound: load, rows });
   }
   server.close();
-  writeFileSync(
-    RESULTS,
-    `${JSON.stringify(
-      {
-        date: new Date().toISOString(),
-        method: `16 MiB per row, median of ${ROUNDS} interleaved rounds (order rotated each round); raw channels 16 KiB messages, at most ${HIGH >> 20} MiB buffered per channel; libp2p stream remote ${dial.remoteAddr}`,
-        cpus: (await import('node:os')).cpus().length,
-        phases,
-        errors,
-      },
-      null,
-      2,
-    )}\n`,
-  );
+  // Each run is appended to the file's `runs` (the verdict is near the noise: keep every run).
+  const previous = existsSync(RESULTS)
+    ? ((JSON.parse(readFileSync(RESULTS, 'utf8')) as { runs?: unknown[] }).runs ?? [])
+    : [];
+  const run = {
+    date: new Date().toISOString(),
+    method: `16 MiB per row, median of ${ROUNDS} interleaved rounds (order rotated each round); raw channels 16 KiB messages, at most ${HIGH >> 20} MiB buffered per channel; libp2p stream remote ${dial.remoteAddr}`,
+    cpus: cpus().length,
+    phases,
+    errors,
+  };
+  writeFileSync(RESULTS, `${JSON.stringify({ runs: [...previous, run] }, null, 2)}\n`);
   if (errors.length > 0) console.log(errors.join('\n'));
   console.log(`wrote ${RESULTS}`);
 } finally {
