@@ -414,6 +414,16 @@ export interface OffscreenProtocol {
     res: { ms: number; remoteAddr: string };
   };
   /**
+   * bench:mesh-stripe: `bytes` split evenly over `streams` parallel bare libp2p streams
+   * (`/inos/bench-streams/1`; in @libp2p/webrtc each is its own data channel of one SCTP association).
+   * 'serve' makes this node count each stream and answer one byte; 'send' opens the streams to `peer`
+   * over its direct connection, writes them concurrently and times it to the last stream's byte.
+   */
+  'test/mesh-streams': {
+    req: { op: 'serve' } | { op: 'send'; peer: string; bytes: number; pieceBytes: number; streams: number };
+    res: { ms: number; remoteAddr: string; perStreamMs: number[] };
+  };
+  /**
    * Counts what this node's guard and port judged from peers other than `exclude` since the last
    * 'start' (the hostile-browser slow test counts its frames at the victim with it): streams (each
    * /inos/chunks/2 frame is one) admitted and refused by PeerGuard, frames the port refused as

@@ -44,6 +44,7 @@ export type MeshTestHandlers = Pick<
   | 'test/mesh-dial'
   | 'test/mesh-guard'
   | 'test/mesh-stream'
+  | 'test/mesh-streams'
 >;
 
 const refused = (): never => {
@@ -60,11 +61,15 @@ export const NO_MESH_TEST_HANDLERS: MeshTestHandlers = {
   'test/mesh-dial': refused,
   'test/mesh-guard': refused,
   'test/mesh-stream': refused,
+  'test/mesh-streams': refused,
 };
 
 const BENCH_PROTOCOL = '/inos/bench/1';
 /** A bench stream carries at most this much (its 4-byte header says how much). */
 const MAX_BENCH_STREAM_BYTES = 256 << 20;
+/** test/mesh-streams: its own protocol, so test/mesh-stream's 'serve' stays independent. */
+const BENCH_STREAMS_PROTOCOL = '/inos/bench-streams/1';
+const MAX_BENCH_STREAMS = 16;
 
 export function meshTestHandlers(mesh: MeshHost, enabled: () => boolean): MeshTestHandlers {
   const live = () => {
@@ -254,6 +259,66 @@ export function meshTestHandlers(mesh: MeshHost, enabled: () => boolean): MeshTe
       const ms = Math.round(performance.now() - t0);
       await stream.close().catch(() => undefined);
       return { ms, remoteAddr: conn.remoteAddr.toString() };
+    },
+    'test/mesh-streams': async (req) => {
+      const { node } = live();
+      if (req.op === 'serve') {
+        await node.handle(
+          BENCH_STREAMS_PROTOCOL,
+          async (stream) => {
+            let got = 0;
+            let want = Infinity;
+            for await (const piece of stream) {
+              if (want === Infinity) want = new DataView(piece.subarray(0, 4).slice().buffer).getUint32(0);
+              got += piece.byteLength;
+              if (got >= want) break;
+            }
+            stream.send(Uint8Array.of(1));
+            await stream.close();
+          },
+          { force: true, maxInboundStreams: 2 * MAX_BENCH_STREAMS },
+        );
+        return { ms: 0, remoteAddr: '', perStreamMs: [] };
+      }
+      const { peer, bytes, pieceBytes, streams } = req;
+      if (!Number.isInteger(streams) || streams < 1 || streams > MAX_BENCH_STREAMS)
+        throw new Error(`streams must be an integer in 1..${MAX_BENCH_STREAMS}`);
+      if (!Number.isInteger(bytes) || bytes < streams || bytes > MAX_BENCH_STREAM_BYTES)
+        throw new Error(`bytes must be an integer in streams..${MAX_BENCH_STREAM_BYTES}`);
+      if (!Number.isInteger(pieceBytes) || pieceBytes < 4 || pieceBytes > 1 << 20)
+        throw new Error('pieceBytes must be an integer in 4..1048576');
+      const conn = await dialDirect(node, peerIdFromString(peer));
+      const opened = await Promise.all(
+        Array.from({ length: streams }, () =>
+          conn.newStream(BENCH_STREAMS_PROTOCOL, {
+            signal: AbortSignal.timeout(DIAL_TIMEOUT_MS),
+            maxOutboundStreams: 2 * MAX_BENCH_STREAMS,
+          }),
+        ),
+      );
+      const piece = new Uint8Array(pieceBytes).map((_, i) => i & 0xff);
+      const t0 = performance.now();
+      const perStreamMs = await Promise.all(
+        opened.map(async (stream, i) => {
+          // Stream i carries its share of `bytes` (the first ones one byte more when uneven).
+          const share = Math.floor(bytes / streams) + (i < bytes % streams ? 1 : 0);
+          const first = piece.slice();
+          new DataView(first.buffer).setUint32(0, share);
+          const answered = (async () => {
+            for await (const _ of stream) return;
+          })();
+          for (let sent = 0; sent < share; sent += pieceBytes) {
+            const p = sent === 0 ? first : piece;
+            if (!stream.send(share - sent < pieceBytes ? p.subarray(0, share - sent) : p))
+              await stream.onDrain();
+          }
+          await answered;
+          return Math.round(performance.now() - t0);
+        }),
+      );
+      const ms = Math.round(performance.now() - t0);
+      await Promise.all(opened.map((s) => s.close().catch(() => undefined)));
+      return { ms, remoteAddr: conn.remoteAddr.toString(), perStreamMs };
     },
     'test/mesh-peer': ({ peer }) => {
       const { live: l, node } = live();
