@@ -304,15 +304,16 @@ try {
     dcNode64: [],
     streamNodeWs: [],
     streamNodeDirect: [],
+    streamNodeWsFit: [],
   };
   const nodeStreamAddr: Record<string, string> = {};
-  const toNodeStream = async (key: string, addr: string) => {
+  const toNodeStream = async (key: string, addr: string, pieceBytes = 64 << 10) => {
     const st = await a
       .askOffscreen('test/mesh-stream', {
         op: 'send',
         peer: peer.peerId.toString(),
         bytes: BYTES,
-        pieceBytes: 64 << 10,
+        pieceBytes,
         addr,
       })
       .catch((err: unknown) => {
@@ -347,6 +348,9 @@ try {
     layers['dcNode64']!.push(await rawDcSend(dcN, BYTES, 64 << 10));
     await toNodeStream('streamNodeWs', peerWs);
     await toNodeStream('streamNodeDirect', peerDirect);
+    // 65507-byte writes: with yamux's 12-byte header a frame is 65519 bytes, noise's largest
+    // plaintext, so each write is one noise message; a 64 KiB write is two (65519 + 29 bytes).
+    await toNodeStream('streamNodeWsFit', peerWs, 65507);
   }
   await closeRawDc(dcA, dcB, dcN);
   dcNode.close();
@@ -364,6 +368,10 @@ try {
     [
       'libp2p stream browser→Node over webrtc-direct (16 KiB messages), no chunk exchange',
       'streamNodeDirect',
+    ],
+    [
+      'diagnostic: libp2p stream browser→Node over WebSocket, 65507-byte writes (one noise message each)',
+      'streamNodeWsFit',
     ],
   ].map(([name, key]) => ({
     name: name!,
