@@ -17,7 +17,7 @@ type DcGlobal = {
 };
 
 /** Opens an RTCPeerConnection in `page` and returns its complete local SDP (offer or answer). */
-async function describe(page: Page, remoteOffer: string | null): Promise<string> {
+export async function describe(page: Page, remoteOffer: string | null): Promise<string> {
   return page.evaluate(async (offer) => {
     const g = globalThis as unknown as DcGlobal;
     g.__dcPc?.close();

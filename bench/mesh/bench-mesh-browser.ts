@@ -29,6 +29,8 @@ import { toHex } from '../../src/mesh/protocol/chunk-exchange.ts';
 import { testChunk } from '../../src/offscreen/mesh-test-hooks.ts';
 import { dialReported } from './_dial.ts';
 import { closeRawDc, connectRawDc, rawDcSend } from './_raw-dc.ts';
+import { connectRawDcToNode } from './_raw-dc-node.ts';
+import { peerIdFromString } from '@libp2p/peer-id';
 
 installNodePolyfills();
 const BYTES = 16 << 20;
@@ -122,6 +124,35 @@ try {
     .getMultiaddrs()
     .map(String)
     .find((m) => m.includes('/webrtc-direct/'))!;
+  const peerWs = peer
+    .getMultiaddrs()
+    .map(String)
+    .find((m) => m.includes('/ws/'))!;
+  // The bare-stream layer at the Node peer: what test/mesh-stream 'serve' does in a browser. The
+  // header is read at the piece's own offset: in Node a piece can be a Buffer view of a larger pooled
+  // ArrayBuffer, and Buffer#slice does not copy (a first version read the pool's first 4 bytes as the
+  // length, answered after a fraction of the 16 MiB and reported 266 MB/s over WebSocket). Each
+  // transfer's received byte count is checked below.
+  const nodeReceived: number[] = [];
+  await peer.handle(
+    '/inos/bench/1',
+    async (stream) => {
+      let got = 0;
+      let want = Infinity;
+      for await (const piece of stream) {
+        if (want === Infinity) {
+          const head = piece.subarray(0, 4);
+          want = new DataView(head.buffer, head.byteOffset, 4).getUint32(0);
+        }
+        got += piece.byteLength;
+        if (got >= want) break;
+      }
+      nodeReceived.push(got);
+      stream.send(Uint8Array.of(1));
+      await stream.close();
+    },
+    { force: true },
+  );
 
   // Dials: interleaved browser→browser and browser→Node.
   const b2b: number[] = [];
@@ -145,6 +176,14 @@ try {
       errors.push(`b2n: ${String(err).slice(0, 200)}`);
     }
   }
+
+  // Which transport the product picks to a Node peer that listens on both /ws and /webrtc-direct:
+  // A learnt both addresses from identify on the dials above; test/mesh-dial without `addr` hangs up
+  // and dials by PeerId through dialDirect (what the chunk exchange and rpc do), libp2p sorting them.
+  const productDial = await a
+    .askOffscreen('test/mesh-dial', { peer: peer.peerId.toString() })
+    .catch((err: unknown) => ({ ms: NaN, remoteAddr: `failed: ${String(err).slice(0, 200)}` }));
+  console.log(`browser → Node peer by PeerId (both addresses known): ${productDial.remoteAddr}`);
 
   // Throughput: B holds the set; A fetches it (browser→browser); the Node peer fetches it (browser→Node).
   const put = await b.askOffscreen('test/mesh-put-chunks', {
@@ -190,6 +229,23 @@ try {
   const whole = blake3.create();
   for (let i = 0; i < CHUNKS; i++) whole.update(testChunk(7, i, BYTES / CHUNKS));
   const okB2N = rep.chunks.size === CHUNKS && put.hashes.every((h) => rep.chunks.has(h));
+  const bId = peerIdFromString(ids[1]!);
+  const b2nConns = peer.getConnections(bId).map((c) => c.remoteAddr.toString());
+  // The same over WebSocket: B dials the Node peer's /ws address (test/mesh-dial hangs up first), and
+  // the Node peer fetches a fresh set over that connection (dialDirect reuses an open direct one).
+  const b2nWsDial = await b
+    .askOffscreen('test/mesh-dial', { peer: peer.peerId.toString(), addr: peerWs })
+    .catch((err: unknown) => ({ ms: NaN, remoteAddr: `failed: ${String(err).slice(0, 200)}` }));
+  const putWs = await b.askOffscreen('test/mesh-put-chunks', {
+    seed: 10,
+    chunks: CHUNKS,
+    chunkBytes: BYTES / CHUNKS,
+  });
+  const tWs = performance.now();
+  const repWs = await live.mesh.chunks.fetch(putWs.hashes.map(fromHex), { parallel: 4, timeoutMs: 60_000 });
+  const b2nWsMs = performance.now() - tWs;
+  const b2nWsConns = peer.getConnections(bId).map((c) => c.remoteAddr.toString());
+  const okB2NWs = repWs.chunks.size === CHUNKS && putWs.hashes.every((h) => repWs.chunks.has(h));
   const b2nProviders = [...new Set(rep.attempts.filter((t) => t.result === 'ok').map((t) => t.peer))].map(
     (p) => (p === ids[0] ? 'A' : p === ids[1] ? 'B' : p),
   );
@@ -234,7 +290,44 @@ try {
   const dcB = await b.context.newPage();
   await connectRawDc(dcA, dcB);
   await b.askOffscreen('test/mesh-stream', { op: 'serve' });
-  const layers: Record<string, number[]> = { ws: [], dc16: [], dc64: [], dc256: [], stream: [] };
+  // Browser→Node: a raw data channel from a page of A to node-datachannel here (webrtc-direct's
+  // platform), and bare libp2p streams from A's offscreen node to the Node peer over each transport.
+  const dcN = await a.context.newPage();
+  const dcNode = await connectRawDcToNode(dcN);
+  const layers: Record<string, number[]> = {
+    ws: [],
+    dc16: [],
+    dc64: [],
+    dc256: [],
+    stream: [],
+    dcNode16: [],
+    dcNode64: [],
+    streamNodeWs: [],
+    streamNodeDirect: [],
+    streamNodeWsFit: [],
+  };
+  const nodeStreamAddr: Record<string, string> = {};
+  const toNodeStream = async (key: string, addr: string, pieceBytes = 64 << 10) => {
+    const st = await a
+      .askOffscreen('test/mesh-stream', {
+        op: 'send',
+        peer: peer.peerId.toString(),
+        bytes: BYTES,
+        pieceBytes,
+        addr,
+      })
+      .catch((err: unknown) => {
+        errors.push(`libp2p stream ${key}: ${String(err).slice(0, 200)}`);
+        return { ms: NaN, remoteAddr: '' };
+      });
+    const got = nodeReceived.pop();
+    if (Number.isFinite(st.ms) && got !== BYTES) {
+      errors.push(`libp2p stream ${key}: the Node peer answered after ${got} of ${BYTES} bytes`);
+      st.ms = NaN;
+    }
+    layers[key]!.push(st.ms);
+    nodeStreamAddr[key] = st.remoteAddr || (nodeStreamAddr[key] ?? '');
+  };
   const layerLoad: number[] = [];
   let streamAddr = '';
   for (let round = 0; round < LAYER_ROUNDS; round++) {
@@ -251,8 +344,16 @@ try {
       });
     layers['stream']!.push(st.ms);
     streamAddr = st.remoteAddr || streamAddr;
+    layers['dcNode16']!.push(await rawDcSend(dcN, BYTES, 16 << 10));
+    layers['dcNode64']!.push(await rawDcSend(dcN, BYTES, 64 << 10));
+    await toNodeStream('streamNodeWs', peerWs);
+    await toNodeStream('streamNodeDirect', peerDirect);
+    // 65507-byte writes: with yamux's 12-byte header a frame is 65519 bytes, noise's largest
+    // plaintext, so each write is one noise message; a 64 KiB write is two (65519 + 29 bytes).
+    await toNodeStream('streamNodeWsFit', peerWs, 65507);
   }
-  await closeRawDc(dcA, dcB);
+  await closeRawDc(dcA, dcB, dcN);
+  dcNode.close();
   server.close();
   const rawMs = median(layers['ws']!);
   const layerRows = [
@@ -261,11 +362,29 @@ try {
     ['raw RTCDataChannel, document → document (2 profiles), 64 KiB messages', 'dc64'],
     ['raw RTCDataChannel, document → document (2 profiles), 256 KiB messages', 'dc256'],
     ['libp2p stream browser→browser (WebRTC, 16 KiB messages), no chunk exchange', 'stream'],
+    ['raw RTCDataChannel, browser page → Node (node-datachannel), 16 KiB messages', 'dcNode16'],
+    ['raw RTCDataChannel, browser page → Node (node-datachannel), 64 KiB messages', 'dcNode64'],
+    ['libp2p stream browser→Node over WebSocket (noise + yamux), no chunk exchange', 'streamNodeWs'],
+    [
+      'libp2p stream browser→Node over webrtc-direct (16 KiB messages), no chunk exchange',
+      'streamNodeDirect',
+    ],
+    [
+      'diagnostic: libp2p stream browser→Node over WebSocket, 65507-byte writes (one noise message each)',
+      'streamNodeWsFit',
+    ],
   ].map(([name, key]) => ({
     name: name!,
     MBps: mbps(median(layers[key!]!)),
     ratio: rawMs / median(layers[key!]!),
     vsRawDc16: median(layers['dc16']!) / median(layers[key!]!),
+    // Browser→Node rows against their own platform layer: the raw data channel page → node-datachannel.
+    ...(key === 'streamNodeDirect'
+      ? { vsRawDcNode16: median(layers['dcNode16']!) / median(layers[key]!) }
+      : {}),
+    // Against the raw WebSocket of the same round (load hits both alike).
+    ratioPerRound: layers[key!]!.map((ms, i) => (layers['ws']![i] ?? NaN) / ms),
+    ...(key!.startsWith('streamNode') ? { remoteAddr: nodeStreamAddr[key!] ?? '' } : {}),
     ms: layers[key!]!.map(Math.round),
   }));
 
@@ -320,11 +439,22 @@ try {
       ok: okB2N,
       failed: [...rep.failed.values()].map((e) => `${e.code}: ${e.message}`.slice(0, 200)),
       providers: b2nProviders,
+      connections: b2nConns,
       requester: { ...phasesB2N, exchange: nodeExchange },
       provider: { ...servedB2N.diff, ...providerB2N },
     },
     diagRow('diagnostic: browser→browser, 16 × 1 MiB, 8 in flight', eight),
     diagRow('diagnostic: browser→browser, 4 in flight, both browsers not contributing', idle),
+    {
+      name: 'chunk exchange browser→Node over WebSocket (B dialled the Node peer), 16 × 1 MiB, 4 in flight',
+      MBps: mbps(b2nWsMs) * (repWs.chunks.size / CHUNKS),
+      ratio: (mbps(b2nWsMs) * (repWs.chunks.size / CHUNKS)) / rawMBps,
+      chunksOk: repWs.chunks.size,
+      ok: okB2NWs,
+      failed: [...repWs.failed.values()].map((e) => `${e.code}: ${e.message}`.slice(0, 200)),
+      dialRemoteAddr: b2nWsDial.remoteAddr,
+      connections: b2nWsConns,
+    },
   ];
   const dials = [
     {
@@ -349,7 +479,7 @@ try {
     ratio: r.ratio,
     vsRawDc16: r.MBps / dc16MBps,
   });
-  const layered = [...layerRows, chunkLayer(rows[1]!), chunkLayer(rows[2]!)];
+  const layered = [...layerRows, chunkLayer(rows[1]!), chunkLayer(rows[2]!), chunkLayer(rows[5]!)];
   console.table(
     layered.map((r) => ({
       name: r.name,
@@ -391,6 +521,7 @@ try {
     layers: {
       method: `16 MiB per row, median of ${LAYER_ROUNDS} interleaved rounds; load per round ${layerLoad.map((l) => l.toFixed(1)).join(' ')}`,
       streamRemoteAddr: streamAddr,
+      productDialToNode: productDial,
       rows: layered,
     },
     dials,

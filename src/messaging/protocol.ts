@@ -408,9 +408,11 @@ export interface OffscreenProtocol {
    * bench:mesh's middle layer: one bare libp2p stream (`/inos/bench/1`, no chunk exchange, no store).
    * 'serve' makes this node count what arrives and answer one byte; 'send' writes `bytes` in
    * `pieceBytes` writes to `peer` over its direct connection (dialling it first) and times it to that byte.
+   * With `addr`, over a connection to that multiaddr (an open one whose remoteAddr it is, else a new
+   * dial of it): bench:mesh compares transports to one peer; `remoteAddr` says which one carried it.
    */
   'test/mesh-stream': {
-    req: { op: 'serve' } | { op: 'send'; peer: string; bytes: number; pieceBytes: number };
+    req: { op: 'serve' } | { op: 'send'; peer: string; bytes: number; pieceBytes: number; addr?: string };
     res: { ms: number; remoteAddr: string };
   };
   /**

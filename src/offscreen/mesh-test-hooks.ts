@@ -242,7 +242,17 @@ export function meshTestHandlers(mesh: MeshHost, enabled: () => boolean): MeshTe
         throw new Error(`bytes must be an integer in 1..${MAX_BENCH_STREAM_BYTES}`);
       if (!Number.isInteger(pieceBytes) || pieceBytes < 4 || pieceBytes > 1 << 20)
         throw new Error('pieceBytes must be an integer in 4..1048576');
-      const conn = await dialDirect(node, peerIdFromString(peer));
+      const id = peerIdFromString(peer);
+      const conn =
+        req.addr === undefined
+          ? await dialDirect(node, id)
+          : (node
+              .getConnections(id)
+              .find((c) => c.status === 'open' && req.addr!.startsWith(c.remoteAddr.toString())) ??
+            (await node.dial(multiaddr(req.addr), {
+              force: true,
+              signal: AbortSignal.timeout(DIAL_TIMEOUT_MS),
+            })));
       const stream = await conn.newStream(BENCH_PROTOCOL, { signal: AbortSignal.timeout(DIAL_TIMEOUT_MS) });
       const piece = new Uint8Array(pieceBytes).map((_, i) => i & 0xff);
       const first = piece.slice();
