@@ -20,8 +20,8 @@ import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
-import { WebSocketServer } from 'ws';
 import { launchExtension, waitFor, type ExtensionUnderTest } from '../../tests/e2e/_extension.ts';
+import { rawWsReference } from './_raw-ws.ts';
 
 const BYTES = 16 << 20;
 const MESSAGE = 16 << 10;
@@ -183,36 +183,8 @@ try {
   await b.askOffscreen('test/mesh-streams', { op: 'serve' });
 
   // Reference: raw WebSocket, page in A → ws server here, 64 KiB messages (as bench:mesh).
-  const server = new WebSocketServer({ host: '127.0.0.1', port: 0 });
-  await new Promise<void>((r) => server.once('listening', () => r()));
-  const port = (server.address() as { port: number }).port;
-  server.on('connection', (sock) => {
-    let got = 0;
-    sock.on('message', (d: Buffer) => {
-      got += d.length;
-      if (got >= BYTES) sock.send('ok');
-    });
-  });
-  const wsPage = await a.context.newPage();
-  const rawWsMs = () =>
-    wsPage.evaluate(
-      async ({ url, bytes }) => {
-        const sock = new WebSocket(url);
-        await new Promise((r) => (sock.onopen = r));
-        const piece = new Uint8Array(64 << 10).map((_, i) => i & 0xff);
-        const done = new Promise((r) => (sock.onmessage = r));
-        const t0 = performance.now();
-        for (let sent = 0; sent < bytes; sent += piece.length) {
-          sock.send(piece);
-          while (sock.bufferedAmount > 4 << 20) await new Promise((r) => setTimeout(r, 1));
-        }
-        await done;
-        const ms = performance.now() - t0;
-        sock.close();
-        return ms;
-      },
-      { url: `ws://127.0.0.1:${port}`, bytes: BYTES },
-    );
+  const rawWs = await rawWsReference(a.context, BYTES);
+  const rawWsMs = () => rawWs.ms();
 
   // Raw data channels: connection "one" with 8 channels (rows ch1..ch8 use its first k), and four
   // connections "p0".."p3" of one channel each (rows pc2, pc4 use the first 2 or 4).
@@ -305,7 +277,7 @@ try {
     );
     phases.push({ contributing, loadPerRound: load, rows });
   }
-  server.close();
+  rawWs.close();
   // Each run is appended to the file's `runs` (the verdict is near the noise: keep every run).
   const previous = existsSync(RESULTS)
     ? ((JSON.parse(readFileSync(RESULTS, 'utf8')) as { runs?: unknown[] }).runs ?? [])

@@ -15,7 +15,6 @@ import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { WebSocketServer } from 'ws';
 import { blake3 } from '@noble/hashes/blake3.js';
 import { multiaddr } from '@multiformats/multiaddr';
 import { launchExtension, waitFor, type ExtensionUnderTest } from '../../tests/e2e/_extension.ts';
@@ -31,6 +30,7 @@ import { dialReported } from './_dial.ts';
 import { closeRawDc, connectRawDc, rawDcSend } from './_raw-dc.ts';
 import { connectRawDcToNode } from './_raw-dc-node.ts';
 import { peerIdFromString } from '@libp2p/peer-id';
+import { rawWsReference } from './_raw-ws.ts';
 
 installNodePolyfills();
 const BYTES = 16 << 20;
@@ -251,36 +251,8 @@ try {
   );
 
   // Reference: raw WebSocket, page in browser A → ws server here, 16 MiB in 64 KiB messages.
-  const server = new WebSocketServer({ host: '127.0.0.1', port: 0 });
-  await new Promise<void>((r) => server.once('listening', () => r()));
-  const port = (server.address() as { port: number }).port;
-  server.on('connection', (sock) => {
-    let got = 0;
-    sock.on('message', (d: Buffer) => {
-      got += d.length;
-      if (got >= BYTES) sock.send('ok');
-    });
-  });
-  const page = await a.context.newPage();
-  const rawWsMs = () =>
-    page.evaluate(
-      async ({ url, bytes }) => {
-        const sock = new WebSocket(url);
-        await new Promise((r) => (sock.onopen = r));
-        const piece = new Uint8Array(64 << 10).map((_, i) => i & 0xff);
-        const done = new Promise((r) => (sock.onmessage = r));
-        const t0 = performance.now();
-        for (let sent = 0; sent < bytes; sent += piece.length) {
-          sock.send(piece);
-          while (sock.bufferedAmount > 4 << 20) await new Promise((r) => setTimeout(r, 1));
-        }
-        await done;
-        const ms = performance.now() - t0;
-        sock.close();
-        return ms;
-      },
-      { url: `ws://127.0.0.1:${port}`, bytes: BYTES },
-    );
+  const rawWs = await rawWsReference(a.context, BYTES);
+  const rawWsMs = () => rawWs.ms();
 
   // The layers, in interleaved rounds (machine load hits them alike): raw WebSocket (reference), a
   // raw RTCDataChannel between two documents of the two profiles (no libp2p; bench/mesh/_raw-dc.ts)
@@ -354,7 +326,7 @@ try {
   }
   await closeRawDc(dcA, dcB, dcN);
   dcNode.close();
-  server.close();
+  rawWs.close();
   const rawMs = median(layers['ws']!);
   const layerRows = [
     ['raw WebSocket, browser page → Node, 64 KiB messages (reference)', 'ws'],
