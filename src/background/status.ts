@@ -6,6 +6,8 @@ export type { Status } from '../messaging/protocol';
 
 /** A heartbeat older than this means the host is not (yet) delivering: say so rather than "Running". */
 export const HEARTBEAT_STALE_MS = 3_000;
+/** The status says proof-of-work is paused for a transfer only once the hold has lasted this long. */
+export const SHOW_HELD_AFTER_MS = 1_000;
 
 export interface HostHealth {
   lastHeartbeat: HeartbeatReport | null;
@@ -50,7 +52,10 @@ export function statusText(s: LifecycleState, health: HostHealth, now: number): 
     return 'Starting the compute host…';
   const n = Math.min(hb.workersAlive, hb.activeWorkers || hb.workersAlive);
   const duty = hb.dutyPercent > 0 && hb.dutyPercent < 100 ? ` at ${hb.dutyPercent}%` : '';
-  return `Running: ${n} worker${n === 1 ? '' : 's'}${duty}`;
+  // Held for a transfer only briefly (a pipelined set of wants) is not worth a word.
+  const held =
+    (hb.powHeldMs ?? 0) > SHOW_HELD_AFTER_MS ? ' — moving data for a job, proof-of-work paused' : '';
+  return `Running: ${n} worker${n === 1 ? '' : 's'}${duty}${held}`;
 }
 
 /** The popup's "Network" line, from the mesh report of a fresh heartbeat. */

@@ -228,6 +228,46 @@ export class JobEngine {
     };
   }
 
+  /** Holds on preemptible jobs (see `holdPreemptible`). */
+  private preemptibleHolds = 0;
+
+  /**
+   * Starts no preemptible job (the extension's local proof-of-work slices, the filler) until the
+   * returned function is called; every other job (urgent or not) is dispatched as usual, past the
+   * held ones in the queue. With `preempt`, preemptible jobs running now are stopped too (status
+   * `cancelled`, error PREEMPTED): a slice runs ~10 s, longer than most transfers it would slow.
+   * For the offscreen document's chunk transfers (transfer-hold.ts). Holds nest; releasing twice is
+   * a no-op.
+   */
+  holdPreemptible(opts: { preempt?: boolean } = {}): () => void {
+    this.preemptibleHolds++;
+    if (opts.preempt)
+      for (const r of this.running)
+        if (r && r.sub.preemptible && !r.sub.urgent && !r.cancelledAt) {
+          r.preempted = true;
+          this.requestStop(r, 'cancelled');
+        }
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.preemptibleHolds--;
+      this.pump();
+    };
+  }
+
+  /** Whether preemptible jobs are held now. */
+  get preemptibleHeld(): boolean {
+    return this.preemptibleHolds > 0;
+  }
+
+  /** The queue index of the next job that may start now, or -1 (only held jobs are queued). */
+  private nextDispatchable(): number {
+    if (this.queue.length === 0) return -1;
+    if (this.preemptibleHolds === 0) return 0;
+    return this.queue.findIndex((q) => q.sub.urgent || !q.sub.preemptible);
+  }
+
   /** Jobs dispatched and not yet settled (a drain completes when this reaches 0). */
   get inFlight(): number {
     let n = 0;
@@ -474,9 +514,11 @@ export class JobEngine {
       }
     for (let i = 0; i < this.running.length && this.queue.length > 0; i++) {
       if (!usable(i)) continue;
+      const k = this.nextDispatchable();
+      if (k < 0) break; // only held preemptible jobs wait
       // Urgent jobs sort first, so a non-urgent head means none is waiting: keep the reserve free.
-      if (hold > 0 && free <= hold && !this.queue[0]!.sub.urgent) return;
-      const p = this.queue.shift()!;
+      if (hold > 0 && free <= hold && !this.queue[k]!.sub.urgent) return;
+      const p = this.queue.splice(k, 1)[0]!;
       const input: PayloadData = p.input
         ? {
             kind: 'arena',
@@ -513,7 +555,7 @@ export class JobEngine {
         continue;
       }
       if (!this.inboxes[i]!.tryWrite(frame)) {
-        this.queue.unshift(p); // back-pressure: try again on the next tick
+        this.queue.splice(k, 0, p); // back-pressure: try again on the next tick
         return;
       }
       this.ordinals[i] = (this.ordinals[i]! + 1) | 0;

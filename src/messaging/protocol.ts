@@ -52,6 +52,11 @@ export interface HeartbeatReport {
   sentAt: number;
   /** Absent when the mesh node is not running in this host. */
   mesh?: MeshReport;
+  /**
+   * How long local proof-of-work has been held for chunk transfers in flight (ms; 0 or absent: not
+   * held). Paid jobs are never held (transfer-hold.ts).
+   */
+  powHeldMs?: number;
 }
 
 export interface OffscreenDiagnostics {

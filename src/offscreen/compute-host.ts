@@ -33,8 +33,11 @@ import type { MeshCapabilities } from './mesh-host';
 import { NO_MESH_TEST_HANDLERS, type MeshTestHandlers } from './mesh-test-hooks';
 import type { IntakeLimits } from './market-intake';
 import { PAUSED_REASON } from '../trade/contributor';
+import { TransferHold } from './transfer-hold';
 
 export const HEARTBEAT_MS = 1_000;
+/** Whether a chunk transfer stops running proof-of-work slices, not only holds new ones. */
+export const PREEMPT_FOR_TRANSFERS = true;
 
 export interface HostRuntime extends RuntimeEndpoint {
   connect(info: { name: string }): { onDisconnect: { addListener(cb: () => void): void } };
@@ -59,6 +62,8 @@ export interface ComputeHostDeps {
     report(): MeshReport;
     /** What we offer changed: the advert follows the throttle and the user's opt-outs. */
     setCapabilities?(caps: MeshCapabilities): void;
+    /** Told the number of chunk transfers in flight on each change (mesh-host.ts). */
+    onTransfers?(cb: (active: number) => void): void;
   };
   /** Test builds: the mesh node's `test/mesh-*` handlers (mesh-test-hooks.ts). */
   meshTestHandlers?: MeshTestHandlers;
@@ -128,8 +133,18 @@ export class ComputeHost {
       }),
   );
 
+  /**
+   * Holds local proof-of-work while chunk transfers are in flight. Running slices are stopped
+   * (PREEMPT_FOR_TRANSFERS): a slice runs ~SLICE_TARGET_MS (10 s), longer than most transfers.
+   */
+  readonly transferHold: TransferHold;
+
   constructor(private readonly deps: ComputeHostDeps) {
     this.startedAt = deps.now();
+    this.transferHold = new TransferHold({
+      hold: () => this.engine?.holdPreemptible({ preempt: PREEMPT_FOR_TRANSFERS }) ?? null,
+      now: deps.now,
+    });
   }
 
   private send = <K extends keyof BackgroundProtocol & `offscreen/${string}`>(
@@ -168,6 +183,8 @@ export class ComputeHost {
     this.sab = host.sab;
     this.pool = host.pool;
     this.engine = host.engine;
+    // No local proof-of-work while the mesh moves chunks (transfer-hold.ts); paid jobs are not held.
+    this.deps.mesh?.onTransfers?.((active) => this.transferHold.update(active));
     // Finishes what the journal holds (its jobs run once the lifecycle lets the pool work).
     void this.deps.workflows
       ?.attach(host.engine, host.registry)
@@ -338,6 +355,7 @@ export class ComputeHost {
         load,
         sentAt: now,
         ...(this.deps.mesh ? { mesh: this.deps.mesh.report() } : {}),
+        powHeldMs: this.transferHold.heldForMs(),
       });
       if (bootstrap)
         void this.deps.mesh?.setBootstrap(bootstrap).catch((err) => this.deps.log?.('mesh failed', err));
@@ -458,6 +476,7 @@ export class ComputeHost {
 
   dispose(): void {
     this.abort.abort();
+    this.transferHold.dispose();
     this.deps.workflows?.close();
     this.engine?.close();
     void this.pool?.dispose(LIFECYCLE_CODE.stopped);

@@ -28,7 +28,7 @@ import { BanList, Libp2pPort } from '../mesh/libp2p/libp2p-port';
 import { startLiveMesh, type LiveMesh } from '../mesh/libp2p/live-mesh';
 import { BROWSER_LISTEN, meshTransports } from '../mesh/libp2p/transports';
 import type { AdvertInput } from '../mesh/protocol/adverts';
-import type { ChunkSource } from '../mesh/protocol/chunk-exchange';
+import type { ChunkExchange, ChunkSource } from '../mesh/protocol/chunk-exchange';
 import type { CapsuleOffer, GpuInfo } from '../mesh/protocol/frames';
 import type { MeshNode } from '../mesh/protocol/node';
 import { MemoryReputationStore, type ReputationStore } from '../mesh/protocol/reputation-store';
@@ -102,6 +102,9 @@ export class MeshHost {
   #caps: MeshCapabilities | null = null;
   #gpu: { vendor: string; architecture: string } | null = null;
   #privateKey: PrivateKey | null = null;
+  /** Chunk transfers in flight per exchange (a remade node has a new one), and who is told the sum. */
+  readonly #transfers = new Map<ChunkExchange, number>();
+  #onTransfers: ((active: number) => void) | null = null;
 
   constructor(private readonly deps: MeshHostDeps) {
     this.heldChunks = new HeldChunks(() => this.deps.chunkOwner?.() ?? null, deps.log);
@@ -118,6 +121,37 @@ export class MeshHost {
   /** The protocol node (adverts, chunks, RPC, reputation); null until the libp2p node runs. */
   get meshNode(): MeshNode | null {
     return this.live?.mesh ?? null;
+  }
+
+  /**
+   * Tells `cb` the number of chunk transfers in flight (served block wants and fetches, over every
+   * exchange this host has run) each time it changes: the compute host holds its filler meanwhile.
+   */
+  onTransfers(cb: (active: number) => void): void {
+    this.#onTransfers = cb;
+    cb(this.activeTransfers);
+  }
+
+  /** Chunk transfers in flight now. */
+  get activeTransfers(): number {
+    let n = 0;
+    for (const v of this.#transfers.values()) n += v;
+    return n;
+  }
+
+  #watchTransfers(chunks: ChunkExchange): void {
+    chunks.onTransfers = (active) => {
+      if (active > 0) this.#transfers.set(chunks, active);
+      else this.#transfers.delete(chunks);
+      this.#onTransfers?.(this.activeTransfers);
+    };
+  }
+
+  /** An exchange that stopped counts no more (its counts end in `finally`s; this is the backstop). */
+  #forgetTransfers(chunks: ChunkExchange | undefined): void {
+    if (chunks === undefined) return;
+    chunks.onTransfers = undefined;
+    if (this.#transfers.delete(chunks)) this.#onTransfers?.(this.activeTransfers);
   }
 
   /** The node's identity key (its PeerId's), which also signs our DHT peer record; null before start. */
@@ -164,6 +198,8 @@ export class MeshHost {
         await old.stop();
       } catch (err) {
         this.deps.log?.('mesh node stop failed', err);
+      } finally {
+        this.#forgetTransfers(live?.mesh.chunks);
       }
     }
     if (this.node === null) {
@@ -245,6 +281,7 @@ export class MeshHost {
         privateKey,
         ...(this.deps.log ? { log: this.deps.log } : {}),
       });
+      this.#watchTransfers(this.live.mesh.chunks);
       await this.#connect();
     } catch (err) {
       this.#lastError = `mesh node failed to start: ${err instanceof Error ? err.message : String(err)}`;
@@ -302,7 +339,12 @@ export class MeshHost {
   async stop(): Promise<void> {
     this.#stopped = true;
     if (this.#timer !== null) clearTimeout(this.#timer);
-    await this.live?.stop();
-    await this.node?.stop();
+    const chunks = this.live?.mesh.chunks;
+    try {
+      await this.live?.stop();
+      await this.node?.stop();
+    } finally {
+      this.#forgetTransfers(chunks);
+    }
   }
 }

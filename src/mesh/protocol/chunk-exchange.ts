@@ -83,6 +83,12 @@ interface FetchState {
 
 const noop = (): void => {};
 
+/** Whether a frame is a want for a block (a transfer), not a have-query or a probe. */
+function isBlockWant(frame: Uint8Array): boolean {
+  const d = decodeChunk(frame);
+  return d.ok && d.frame.kind === 'want' && d.frame.sendBlock;
+}
+
 export const toHex = (b: Uint8Array): string => {
   let s = '';
   for (let i = 0; i < b.length; i++) s += (b[i] as number).toString(16).padStart(2, '0');
@@ -237,6 +243,23 @@ export class ChunkExchange {
   private readonly v1Only = new Map<PeerIdString, number>();
   private nextId = 0;
   readonly phases: ExchangePhases = noPhases();
+  /** Transfers in flight: `fetch` calls running, and block wants being served (read, encode, write). */
+  activeTransfers = 0;
+  /** Told each time `activeTransfers` changes (the offscreen document holds its filler work meanwhile). */
+  onTransfers?: (active: number) => void;
+
+  /** Counts one transfer until the returned function is called (once). */
+  private beginTransfer(): () => void {
+    this.activeTransfers++;
+    this.onTransfers?.(this.activeTransfers);
+    let ended = false;
+    return () => {
+      if (ended) return;
+      ended = true;
+      this.activeTransfers--;
+      this.onTransfers?.(this.activeTransfers);
+    };
+  }
 
   constructor(
     private readonly port: MeshPort,
@@ -254,7 +277,7 @@ export class ChunkExchange {
 
   /** Serves wants from peers on both protocols; returns the disposer. */
   serve(): () => void {
-    const v1 = this.port.handle(CHUNKS_PROTOCOL, (from, frame) => this.answer(from, frame), {
+    const v1 = this.port.handle(CHUNKS_PROTOCOL, (from, frame) => this.countedAnswer(from, frame), {
       maxRequestBytes: 4096,
     });
     const v2 = this.port.handleChannel?.(
@@ -280,6 +303,7 @@ export class ChunkExchange {
         } catch {
           break; // ended, idle too long, or oversize (the port reported the abuse)
         }
+        const end = isBlockWant(frame) ? this.beginTransfer() : noop;
         const task: Promise<void> = this.answer(from, frame)
           .then(async (reply) => {
             const t0 = performance.now();
@@ -287,13 +311,26 @@ export class ChunkExchange {
             this.phases.sendMs += performance.now() - t0;
           })
           .catch((err: unknown) => channel.abort(err instanceof Error ? err : new Error(String(err))))
-          .finally(() => running.delete(task));
+          .finally(() => {
+            end();
+            running.delete(task);
+          });
         running.add(task);
         if (running.size >= MAX_PIPELINED) await Promise.race(running);
       }
       await Promise.allSettled(running);
     } finally {
       channel.close();
+    }
+  }
+
+  /** `answer` of an /inos/chunks/1 want, a block want counted as a transfer while it is read. */
+  private async countedAnswer(from: PeerIdString, frame: Uint8Array): Promise<Uint8Array> {
+    const end = isBlockWant(frame) ? this.beginTransfer() : noop;
+    try {
+      return await this.answer(from, frame);
+    } finally {
+      end();
     }
   }
 
@@ -366,6 +403,7 @@ export class ChunkExchange {
     };
     const state: FetchState = { holders: [], gone: new Set() };
     const queue = [...hashes];
+    const end = hashes.length > 0 ? this.beginTransfer() : noop;
     const worker = async (): Promise<void> => {
       for (let h = queue.shift(); h !== undefined; h = queue.shift()) {
         const key = toHex(h);
@@ -380,7 +418,11 @@ export class ChunkExchange {
         }
       }
     };
-    await Promise.all(Array.from({ length: Math.max(1, parallel) }, worker));
+    try {
+      await Promise.all(Array.from({ length: Math.max(1, parallel) }, worker));
+    } finally {
+      end();
+    }
     return report;
   }
 

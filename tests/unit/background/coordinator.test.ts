@@ -98,6 +98,13 @@ describe('Coordinator', () => {
     expect(c.status().text).toBe('Running: 1 worker at 50%');
     await c.handlers()['offscreen/heartbeat'](beat({ workersAlive: 3 }), null);
     expect(c.status().text).toBe('Running: 3 workers');
+    // Proof-of-work held for a chunk transfer: said only once it lasts over SHOW_HELD_AFTER_MS.
+    await c.handlers()['offscreen/heartbeat'](beat({ workersAlive: 3, powHeldMs: 800 }), null);
+    expect(c.status().text).toBe('Running: 3 workers');
+    await c.handlers()['offscreen/heartbeat'](beat({ workersAlive: 3, powHeldMs: 2_500 }), null);
+    expect(c.status().text).toBe('Running: 3 workers — moving data for a job, proof-of-work paused');
+    await c.handlers()['offscreen/heartbeat'](beat({ workersAlive: 3, powHeldMs: 0 }), null);
+    expect(c.status().text).toBe('Running: 3 workers');
     clock += 10_000;
     expect(c.status().text).toBe('Starting the compute host…');
   });

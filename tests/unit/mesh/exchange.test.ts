@@ -70,6 +70,40 @@ describe('chunk exchange on a simulated network', () => {
     expect(fetcher.reputation.isBanned('p1') || fetcher.reputation.isBanned('p2')).toBe(false);
   });
 
+  it(`counts transfers in flight on both sides and ends at 0, a fetch that fails included (seed ${SEED})`, async () => {
+    const { nodes, stores, run, rand } = await small(8, SEED + 7);
+    const chunks = Array.from({ length: 6 }, () => randomBytes(rand, 512));
+    const hashes = chunks.map((c) => blake3(c));
+    hashes.forEach((h, i) => stores.get('p1')?.set(toHex(h), chunks[i] as Uint8Array));
+    void nodes[1]!.chunks.announce(hashes);
+    await run(10_000);
+    const seen = { fetcher: [] as number[], server: [] as number[] };
+    nodes[0]!.chunks.onTransfers = (n) => seen.fetcher.push(n);
+    nodes[1]!.chunks.onTransfers = (n) => seen.server.push(n);
+    let report: Awaited<ReturnType<(typeof nodes)[0]['chunks']['fetch']>> | undefined;
+    // One chunk nobody holds: that fetch fails, its count must still end.
+    const missing = blake3(randomBytes(rand, 64));
+    void nodes[0]!.chunks
+      .fetch([...hashes, missing], { parallel: 3, from: ['p1'] })
+      .then((r) => (report = r));
+    await run(60_000);
+    expect(report?.chunks.size).toBe(6);
+    expect(report?.failed.size).toBe(1);
+    expect(seen.fetcher[0]).toBe(1);
+    expect(seen.fetcher.at(-1)).toBe(0);
+    expect(nodes[0]!.chunks.activeTransfers).toBe(0);
+    expect(Math.max(...seen.server)).toBeGreaterThan(0);
+    expect(seen.server.at(-1)).toBe(0);
+    expect(nodes[1]!.chunks.activeTransfers).toBe(0);
+    // Have-queries (liveness probes) are not transfers.
+    const before = seen.server.length;
+    let probed = false;
+    void nodes[0]!.chunks.probe('p1', hashes[0]!, 5000).then(() => (probed = true));
+    await run(10_000);
+    expect(probed).toBe(true);
+    expect(seen.server.length).toBe(before);
+  });
+
   it('a hostile peer sending oversize and malformed frames is cut off; an honest fetch running meanwhile completes', async () => {
     const { net, nodes, stores, run, rand } = await small(10, SEED + 1);
     const chunk = randomBytes(rand, 256);

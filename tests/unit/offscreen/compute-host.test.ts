@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { initialLifecycle, transition, type LifecycleState } from '../../../src/lifecycle';
 import { sendTo, serve, type Handlers } from '../../../src/messaging';
 import { ComputeHost, NotIsolatedError, type HostRuntime } from '../../../src/offscreen/compute-host';
@@ -130,6 +130,40 @@ describe('ComputeHost', () => {
     expect(boots.at(-1)).toEqual(['/ip4/127.0.0.1/tcp/1/ws/p2p/x']);
     expect(calls.filter((c) => c.type === 'heartbeat').length).toBe(beats);
     host.dispose();
+  });
+
+  it('holds preemptible jobs while the mesh reports chunk transfers, releases after the linger and on dispose', async () => {
+    let tell: ((active: number) => void) | null = null;
+    const { host } = setup({
+      mesh: {
+        setBootstrap: async () => undefined,
+        report: () => ({
+          peerId: null,
+          peers: 0,
+          relay: false,
+          addrs: [],
+          lastError: null,
+          retryInS: null,
+          adverts: 0,
+        }),
+        onTransfers: (cb) => void (tell = cb),
+      },
+    });
+    await host.start();
+    expect(tell).not.toBeNull();
+    const engine = host.jobEngine!;
+    expect(engine.preemptibleHeld).toBe(false);
+    tell!(2);
+    expect([engine.preemptibleHeld, host.transferHold.held]).toEqual([true, true]);
+    tell!(0);
+    expect(engine.preemptibleHeld).toBe(true); // lingering
+    await vi.waitFor(() => expect(engine.preemptibleHeld).toBe(false), { timeout: 10_000, interval: 50 });
+    tell!(1);
+    expect(engine.preemptibleHeld).toBe(true);
+    host.dispose();
+    expect([engine.preemptibleHeld, host.transferHold.held]).toEqual([false, false]);
+    tell!(3); // a late count after the document closed takes no hold
+    expect(engine.preemptibleHeld).toBe(false);
   });
 
   it('runs at least one worker on a single-core machine', async () => {

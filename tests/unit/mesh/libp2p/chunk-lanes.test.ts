@@ -5,7 +5,7 @@
  * answers garbage is penalised and the chunk comes from another.
  */
 import { blake3 } from '@noble/hashes/blake3.js';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Libp2pPort } from '../../../../src/mesh/libp2p/libp2p-port.ts';
 import { ChunkExchange, toHex } from '../../../../src/mesh/protocol/chunk-exchange.ts';
 import { PeerGuard } from '../../../../src/mesh/protocol/guard.ts';
@@ -67,8 +67,15 @@ describe(`chunk exchange lanes (/inos/chunks/2) on real libp2p nodes (seed ${SEE
     const o = exchange(v1Only(older.port), all);
     let opened = 0;
     const streamsBefore = provider.port.served.requests;
+    const served: number[] = [];
+    p.ex.onTransfers = (n) => served.push(n);
     try {
       const report = await f.ex.fetch(hashes, { from: [provider.port.self], parallel: 4, timeoutMs: 20_000 });
+      // Block wants served over the lane are counted as transfers until written, and all end.
+      expect(Math.max(...served)).toBeGreaterThan(0);
+      await vi.waitFor(() => expect(p.ex.activeTransfers).toBe(0), { timeout: 10_000 });
+      expect(served.at(-1)).toBe(0);
+      expect(f.ex.activeTransfers).toBe(0);
       expect(report.failed.size).toBe(0);
       expect(report.chunks.size).toBe(chunks.length);
       for (const [i, h] of hashes.entries())
