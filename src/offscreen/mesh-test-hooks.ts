@@ -7,6 +7,7 @@ import { blake3 } from '@noble/hashes/blake3.js';
 import type { Handlers } from '../messaging/messenger';
 import type { MeshFetchRes } from '../messaging/protocol';
 import { peerIdFromString } from '@libp2p/peer-id';
+import type { Stream } from '@libp2p/interface';
 import { multiaddr } from '@multiformats/multiaddr';
 import { dialDirect, DIAL_TIMEOUT_MS } from '../mesh/libp2p/live-mesh';
 import { toHex } from '../mesh/protocol/chunk-exchange';
@@ -65,6 +66,19 @@ export const NO_MESH_TEST_HANDLERS: MeshTestHandlers = {
 };
 
 const BENCH_PROTOCOL = '/inos/bench/1';
+
+/** A bench stream's server side: counts the bytes its first 4 (big-endian) announce, answers one byte. */
+async function countAndAnswer(stream: Stream): Promise<void> {
+  let got = 0;
+  let want = Infinity;
+  for await (const piece of stream) {
+    if (want === Infinity) want = new DataView(piece.subarray(0, 4).slice().buffer).getUint32(0);
+    got += piece.byteLength;
+    if (got >= want) break;
+  }
+  stream.send(Uint8Array.of(1));
+  await stream.close();
+}
 /** A bench stream carries at most this much (its 4-byte header says how much). */
 const MAX_BENCH_STREAM_BYTES = 256 << 20;
 /** test/mesh-streams: its own protocol, so test/mesh-stream's 'serve' stays independent. */
@@ -220,21 +234,7 @@ export function meshTestHandlers(mesh: MeshHost, enabled: () => boolean): MeshTe
     'test/mesh-stream': async (req) => {
       const { node } = live();
       if (req.op === 'serve') {
-        await node.handle(
-          BENCH_PROTOCOL,
-          async (stream) => {
-            let got = 0;
-            let want = Infinity;
-            for await (const piece of stream) {
-              if (want === Infinity) want = new DataView(piece.subarray(0, 4).slice().buffer).getUint32(0);
-              got += piece.byteLength;
-              if (got >= want) break;
-            }
-            stream.send(Uint8Array.of(1));
-            await stream.close();
-          },
-          { force: true },
-        );
+        await node.handle(BENCH_PROTOCOL, countAndAnswer, { force: true });
         return { ms: 0, remoteAddr: '' };
       }
       const { peer, bytes, pieceBytes } = req;
@@ -273,21 +273,10 @@ export function meshTestHandlers(mesh: MeshHost, enabled: () => boolean): MeshTe
     'test/mesh-streams': async (req) => {
       const { node } = live();
       if (req.op === 'serve') {
-        await node.handle(
-          BENCH_STREAMS_PROTOCOL,
-          async (stream) => {
-            let got = 0;
-            let want = Infinity;
-            for await (const piece of stream) {
-              if (want === Infinity) want = new DataView(piece.subarray(0, 4).slice().buffer).getUint32(0);
-              got += piece.byteLength;
-              if (got >= want) break;
-            }
-            stream.send(Uint8Array.of(1));
-            await stream.close();
-          },
-          { force: true, maxInboundStreams: 2 * MAX_BENCH_STREAMS },
-        );
+        await node.handle(BENCH_STREAMS_PROTOCOL, countAndAnswer, {
+          force: true,
+          maxInboundStreams: 2 * MAX_BENCH_STREAMS,
+        });
         return { ms: 0, remoteAddr: '', perStreamMs: [] };
       }
       const { peer, bytes, pieceBytes, streams } = req;

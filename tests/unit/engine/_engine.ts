@@ -1,3 +1,4 @@
+import { afterAll, beforeAll } from 'vitest';
 import { builtinCapsules } from '../../../src/capsules/builtin';
 import { JobEngine } from '../../../src/engine/job-engine';
 import { CapsuleRegistry } from '../../../src/engine/registry';
@@ -53,4 +54,23 @@ export async function startEngine(workers = 2, opts: { terminateLaterMs?: number
       await pool.dispose(LIFECYCLE_CODE.stopped);
     },
   };
+}
+
+/**
+ * One engine for the whole test file (started in beforeAll, stopped in afterAll), `active` of its
+ * `workers` running (a throttle of `active` workers at 100%); returns its getter.
+ */
+export function engineForFile(
+  workers: number,
+  active: number,
+): () => Awaited<ReturnType<typeof startEngine>> {
+  let h: Awaited<ReturnType<typeof startEngine>> | undefined;
+  beforeAll(async () => {
+    h = await startEngine(workers);
+    h.pool.setThrottle(active, 100);
+  }, 30_000);
+  afterAll(async () => {
+    await h?.stop();
+  });
+  return () => h!;
 }

@@ -6,23 +6,16 @@
  * queue counts, never from timing (a worker too slow to see the cancel is replaced: the error still
  * starts with PREEMPTED).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { PREEMPTED } from '../../../src/engine/job-engine';
-import { startEngine } from './_engine';
+import { engineForFile } from './_engine';
 
-let h: Awaited<ReturnType<typeof startEngine>>;
-beforeAll(async () => {
-  h = await startEngine(2);
-  h.pool.setThrottle(1, 100);
-}, 30_000);
-afterAll(async () => {
-  await h?.stop();
-});
+const engine = engineForFile(2, 1);
 
 const spin = (o: { preemptible?: boolean; signal?: AbortSignal } = {}) =>
-  h.engine.submit({ library: 'test', method: 'spin', budget: 1e9, ...o });
+  engine().engine.submit({ library: 'test', method: 'spin', budget: 1e9, ...o });
 const echo = (k: number, urgent: boolean) =>
-  h.engine.submit({ library: 'test', method: 'echo', input: Uint8Array.of(k), urgent });
+  engine().engine.submit({ library: 'test', method: 'echo', input: Uint8Array.of(k), urgent });
 
 describe('JobEngine preemption', () => {
   it('an urgent job stops a running preemptible job and runs on its worker', async () => {
@@ -33,7 +26,7 @@ describe('JobEngine preemption', () => {
     const stopped = await slice;
     expect(stopped.status).toBe('cancelled');
     expect(stopped.error.startsWith(PREEMPTED), stopped.error).toBe(true);
-    expect([h.engine.queued, h.engine.inFlight]).toEqual([0, 0]);
+    expect([engine().engine.queued, engine().engine.inFlight]).toEqual([0, 0]);
   });
 
   it('a job that is not preemptible is not stopped: the urgent job waits for it', async () => {
@@ -43,7 +36,7 @@ describe('JobEngine preemption', () => {
     const paid = echo(2, true).then((o) => ((done = true), o));
     // dispatch() ran synchronously in submit: the urgent job is queued behind the spinning one.
     await new Promise((r) => setTimeout(r, 0));
-    expect([h.engine.queued, h.engine.inFlight, done]).toEqual([1, 1, false]);
+    expect([engine().engine.queued, engine().engine.inFlight, done]).toEqual([1, 1, false]);
     ctl.abort();
     const stopped = await long;
     expect(stopped.status).toBe('cancelled');
@@ -56,29 +49,29 @@ describe('JobEngine preemption', () => {
     const slice = spin({ preemptible: true, signal: ctl.signal });
     const next = echo(3, false);
     await new Promise((r) => setTimeout(r, 0));
-    expect([h.engine.queued, h.engine.inFlight]).toEqual([1, 1]);
+    expect([engine().engine.queued, engine().engine.inFlight]).toEqual([1, 1]);
     ctl.abort();
     expect((await slice).error.startsWith(PREEMPTED)).toBe(false);
     expect((await next).status).toBe('ok');
   });
 
   it('stops one preemptible job per urgent job waiting, the others keep running', async () => {
-    h.pool.setThrottle(2, 100);
+    engine().pool.setThrottle(2, 100);
     const ctl = new AbortController();
     const slices = [
       spin({ preemptible: true, signal: ctl.signal }),
       spin({ preemptible: true, signal: ctl.signal }),
     ];
     await new Promise((r) => setTimeout(r, 0));
-    expect(h.engine.inFlight).toBe(2);
+    expect(engine().engine.inFlight).toBe(2);
     const paid = await echo(4, true);
     expect(paid.status).toBe('ok');
     // One urgent job waited: one slice was stopped for it, the other still runs.
     expect((await Promise.race(slices)).error.startsWith(PREEMPTED)).toBe(true);
-    expect(h.engine.inFlight).toBe(1);
+    expect(engine().engine.inFlight).toBe(1);
     ctl.abort();
     const errors = (await Promise.all(slices)).map((o) => o.error.startsWith(PREEMPTED));
     expect(errors.filter(Boolean)).toHaveLength(1);
-    h.pool.setThrottle(1, 100);
+    engine().pool.setThrottle(1, 100);
   });
 });

@@ -72,6 +72,17 @@ function setup(
   return { host, calls, inits, caller: bus.endpoint(), setLifecycle: (l: LifecycleState) => (lifecycle = l) };
 }
 
+/** What a mesh with no network reports. */
+const offlineReport = () => ({
+  peerId: null,
+  peers: 0,
+  relay: false,
+  addrs: [],
+  lastError: null,
+  retryInS: null,
+  adverts: 0,
+});
+
 describe('ComputeHost', () => {
   it('refuses to start without cross-origin isolation, and tells the background why', async () => {
     const { host, calls, inits } = setup({ isolated: false });
@@ -107,15 +118,7 @@ describe('ComputeHost', () => {
     const { host, caller, calls } = setup({
       mesh: {
         setBootstrap: async (l) => void boots.push([...l]),
-        report: () => ({
-          peerId: null,
-          peers: 0,
-          relay: false,
-          addrs: [],
-          lastError: null,
-          retryInS: null,
-          adverts: 0,
-        }),
+        report: offlineReport,
         setCapabilities: (c) => void caps.push([...c.optOut]),
       },
     });
@@ -137,15 +140,7 @@ describe('ComputeHost', () => {
     const { host } = setup({
       mesh: {
         setBootstrap: async () => undefined,
-        report: () => ({
-          peerId: null,
-          peers: 0,
-          relay: false,
-          addrs: [],
-          lastError: null,
-          retryInS: null,
-          adverts: 0,
-        }),
+        report: offlineReport,
         onTransfers: (cb) => void (tell = cb),
       },
     });
