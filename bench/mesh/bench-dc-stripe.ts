@@ -13,15 +13,14 @@
  * The whole set runs twice in one process: both browsers contributing (proof-of-work filling the
  * cores) and neither contributing. Appends the run to bench/results/mesh-stripe.json (`runs`).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
-import { launchExtension, waitFor, type ExtensionUnderTest } from '../../tests/e2e/_extension.ts';
+import type { ExtensionUnderTest } from '../../tests/e2e/_extension.ts';
 import { rawWsReference } from './_raw-ws.ts';
+import { startRelayAndBrowsers } from './_browsers.ts';
 
 const BYTES = 16 << 20;
 const MESSAGE = 16 << 10;
@@ -146,36 +145,10 @@ async function stripeSend(a: Page, use: [string, number][], bytes: number): Prom
   );
 }
 
-const home = mkdtempSync(join(tmpdir(), 'inos-bench-stripe-'));
-const child: ChildProcess = spawn(
-  process.execPath,
-  ['--import', 'tsx', 'src/cli/main.ts', 'node', '--listen', '127.0.0.1:0', '--store', join(home, 'store')],
-  { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, INOS_HOME: home } },
-);
-const addrs = await new Promise<string[]>((resolve, reject) => {
-  child.once('exit', (c) => reject(new Error(`inos node exited with ${c}`)));
-  createInterface({ input: child.stdout! }).once('line', (l) => resolve(l.split(' ')));
-});
-const relay = addrs.find((x) => x.includes('/ws/'))!;
-const browsers: ExtensionUnderTest[] = [];
-const ids: string[] = [];
+const setup = await startRelayAndBrowsers(2, 'stripe');
+const { relay, browsers, ids } = setup;
 const errors: string[] = [];
 try {
-  for (let i = 0; i < 2; i++) {
-    const ext = await launchExtension({ testBuild: true });
-    browsers.push(ext);
-    const s = await ext.ask('settings/get');
-    await ext.ask('settings/set', { mesh: { ...s.mesh, bootstrap: [relay] } });
-    await ext.ask('contribute/set', { on: true });
-  }
-  for (const ext of browsers) {
-    const s = await waitFor(
-      () => ext.ask('status/get'),
-      (x) => x.network.ok && x.network.text.includes('relay ok'),
-      { timeoutMs: 120_000, what: 'browser connected' },
-    );
-    ids.push(s.network.peerId!);
-  }
   const [a, b] = browsers as [ExtensionUnderTest, ExtensionUnderTest];
   // A's libp2p connection to B (through the relay, upgraded to WebRTC), used by every stream row.
   const viaRelay = `${relay}/p2p-circuit/webrtc/p2p/${ids[1]!}`;
@@ -293,8 +266,6 @@ try {
   if (errors.length > 0) console.log(errors.join('\n'));
   console.log(`wrote ${RESULTS}`);
 } finally {
-  await Promise.all(browsers.map((x) => x.close().catch(() => undefined)));
-  child.kill('SIGTERM');
-  rmSync(home, { recursive: true, force: true });
+  await setup.close();
 }
 process.exit(0);

@@ -8,16 +8,14 @@
  * - the reference: 16 MiB over a raw WebSocket from a page of the same browser to a `ws` server here.
  * Appends its rows to bench/results/mesh.json (written by bench-mesh.ts, run first).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { blake3 } from '@noble/hashes/blake3.js';
 import { multiaddr } from '@multiformats/multiaddr';
-import { launchExtension, waitFor, type ExtensionUnderTest } from '../../tests/e2e/_extension.ts';
+import type { ExtensionUnderTest } from '../../tests/e2e/_extension.ts';
 import { createMeshNode } from '../../src/mesh/libp2p/create-node.ts';
 import { BanList, Libp2pPort } from '../../src/mesh/libp2p/libp2p-port.ts';
 import { startLiveMesh } from '../../src/mesh/libp2p/live-mesh.ts';
@@ -31,6 +29,7 @@ import { closeRawDc, connectRawDc, rawDcSend } from './_raw-dc.ts';
 import { connectRawDcToNode } from './_raw-dc-node.ts';
 import { peerIdFromString } from '@libp2p/peer-id';
 import { rawWsReference } from './_raw-ws.ts';
+import { startRelayAndBrowsers } from './_browsers.ts';
 
 installNodePolyfills();
 const BYTES = 16 << 20;
@@ -66,35 +65,9 @@ function diffServed(before: Served | undefined, after: Served | undefined) {
   };
 }
 
-const home = mkdtempSync(join(tmpdir(), 'inos-bench-mesh-'));
-const child: ChildProcess = spawn(
-  process.execPath,
-  ['--import', 'tsx', 'src/cli/main.ts', 'node', '--listen', '127.0.0.1:0', '--store', join(home, 'store')],
-  { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, INOS_HOME: home } },
-);
-const addrs = await new Promise<string[]>((resolve, reject) => {
-  child.once('exit', (c) => reject(new Error(`inos node exited with ${c}`)));
-  createInterface({ input: child.stdout! }).once('line', (l) => resolve(l.split(' ')));
-});
-const ws = addrs.find((a) => a.includes('/ws/'))!;
-const browsers: ExtensionUnderTest[] = [];
-const ids: string[] = [];
+const setup = await startRelayAndBrowsers(2, 'mesh');
+const { relay: ws, browsers, ids } = setup;
 try {
-  for (let i = 0; i < 2; i++) {
-    const ext = await launchExtension({ testBuild: true });
-    browsers.push(ext);
-    const s = await ext.ask('settings/get');
-    await ext.ask('settings/set', { mesh: { ...s.mesh, bootstrap: [ws] } });
-    await ext.ask('contribute/set', { on: true });
-  }
-  for (const ext of browsers) {
-    const s = await waitFor(
-      () => ext.ask('status/get'),
-      (x) => x.network.ok && x.network.text.includes('relay ok'),
-      { timeoutMs: 120_000, what: 'browser connected' },
-    );
-    ids.push(s.network.peerId!);
-  }
   const [a, b] = browsers as [ExtensionUnderTest, ExtensionUnderTest];
 
   // The Node peer: a full live mesh with webrtc-direct and ws listeners, a DHT client of the node.
@@ -505,8 +478,6 @@ try {
   await live.stop();
   await peer.stop();
 } finally {
-  await Promise.all(browsers.map((x) => x.close().catch(() => undefined)));
-  child.kill('SIGTERM');
-  rmSync(home, { recursive: true, force: true });
+  await setup.close();
 }
 process.exit(0);
