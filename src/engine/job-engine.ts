@@ -136,8 +136,9 @@ interface Pending {
   limitMs: number;
   /** What a watchdog stop at `limitMs` is reported as: the budget's bound, or the time limit's. */
   limitCause: 'budget' | 'timeout';
-  /** Where `limitMs` came from, for the stop's message ("10 × its price bound of 13 credits + 1000 ms"). */
-  limitText: string;
+  /** Where `limitMs` came from, for the stop's message (stopText): its run time, and the price bound in it. */
+  limitFrom: 'run' | 'deadline' | 'capsule';
+  bound: number | undefined;
   /** Longest a worker may go without a heartbeat while running this job. */
   silentMs: number;
   input: ArenaRef | null;
@@ -346,14 +347,6 @@ export class JobEngine {
           : undefined;
       const runMs = jobRunMs({ budget, costCap: limits.costCap, bound, maxSilentMs: limits.maxSilentMs });
       const limitMs = Math.min(limits.timeoutMs, deadlineLeft, runMs);
-      const limitText =
-        limitMs === runMs
-          ? bound === undefined
-            ? `its budget of ${budget} credits, 1 ms each`
-            : `${PRICED_RUN_FACTOR} × min(its price bound of ${bound}, its budget of ${budget}) credits + ${runMs - PRICED_RUN_FACTOR * Math.min(bound, budget)} ms`
-          : limitMs === deadlineLeft
-            ? "the job's deadline"
-            : `the ${sub.library} capsule's time limit`;
       const p: Pending = {
         id,
         sub,
@@ -361,7 +354,8 @@ export class JobEngine {
         limitMs,
         // Past a bound its price set (the bound below the budget), the job is a runaway: a timeout.
         limitCause: limitMs === runMs && (bound === undefined || bound >= budget) ? 'budget' : 'timeout',
-        limitText,
+        limitFrom: limitMs === runMs ? 'run' : limitMs === deadlineLeft ? 'deadline' : 'capsule',
+        bound,
         silentMs: Math.max(HEARTBEAT_TIMEOUT_MS, limits.maxSilentMs ?? 0),
         input,
         ownsInput,
@@ -414,7 +408,15 @@ export class JobEngine {
   /** The message of a job the watchdog stopped at its run-time limit. */
   private stopText(p: Pending): string {
     const what = p.stopReason === 'budget' ? `the budget of ${p.budget} credits ran out` : 'it ran too long';
-    return `stopped: ${what} (${p.limitMs} ms of run time: ${p.limitText})`;
+    const from =
+      p.limitFrom === 'deadline'
+        ? "the job's deadline"
+        : p.limitFrom === 'capsule'
+          ? `the ${p.sub.library} capsule's time limit`
+          : p.bound === undefined
+            ? `its budget of ${p.budget} credits, 1 ms each`
+            : `${PRICED_RUN_FACTOR} × min(its price bound of ${p.bound}, its budget of ${p.budget}) credits + ${p.limitMs - PRICED_RUN_FACTOR * Math.min(p.bound, p.budget)} ms`;
+    return `stopped: ${what} (${p.limitMs} ms of run time: ${from})`;
   }
 
   private requestStop(p: Pending, reason: 'timeout' | 'budget' | 'cancelled'): void {

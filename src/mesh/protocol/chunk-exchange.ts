@@ -15,7 +15,7 @@
 import { blake3Digest } from '../../capsules/crypto/hash.ts';
 import { CHUNKS_PROTOCOL, CHUNKS_PROTOCOL_V2 } from './ids.ts';
 import { MeshError, type MeshErrorCode } from './errors.ts';
-import { decodeChunk, encodeChunk, LIMITS, type ChunkFrame } from './frames.ts';
+import { decodeChunk, encodeChunk, LIMITS, type ChunkFrame, type Decoded } from './frames.ts';
 import type { PeerGuard } from './guard.ts';
 import type { FrameChannel, MeshPort, PeerIdString } from './port.ts';
 import type { Reputation } from './reputation.ts';
@@ -84,8 +84,7 @@ interface FetchState {
 const noop = (): void => {};
 
 /** Whether a frame is a want for a block (a transfer), not a have-query or a probe. */
-function isBlockWant(frame: Uint8Array): boolean {
-  const d = decodeChunk(frame);
+function isBlockWant(d: Decoded<ChunkFrame>): boolean {
   return d.ok && d.frame.kind === 'want' && d.frame.sendBlock;
 }
 
@@ -303,8 +302,9 @@ export class ChunkExchange {
         } catch {
           break; // ended, idle too long, or oversize (the port reported the abuse)
         }
-        const end = isBlockWant(frame) ? this.beginTransfer() : noop;
-        const task: Promise<void> = this.answer(from, frame)
+        const d = decodeChunk(frame);
+        const end = isBlockWant(d) ? this.beginTransfer() : noop;
+        const task: Promise<void> = this.answer(from, d)
           .then(async (reply) => {
             const t0 = performance.now();
             await channel.write(reply);
@@ -326,18 +326,19 @@ export class ChunkExchange {
 
   /** `answer` of an /inos/chunks/1 want, a block want counted as a transfer while it is read. */
   private async countedAnswer(from: PeerIdString, frame: Uint8Array): Promise<Uint8Array> {
-    const end = isBlockWant(frame) ? this.beginTransfer() : noop;
+    const d = decodeChunk(frame);
+    const end = isBlockWant(d) ? this.beginTransfer() : noop;
     try {
-      return await this.answer(from, frame);
+      return await this.answer(from, d);
     } finally {
       end();
     }
   }
 
-  private async answer(from: PeerIdString, frame: Uint8Array): Promise<Uint8Array> {
+  /** The answer to one want, decoded once by the caller (which counts block wants as transfers). */
+  private async answer(from: PeerIdString, d: Decoded<ChunkFrame>): Promise<Uint8Array> {
     const zero = new Uint8Array(32);
-    // Decoded first so that every answer, refusals included, carries the want's requestId.
-    const d = decodeChunk(frame);
+    // Decoded before anything else so that every answer, refusals included, carries its requestId.
     const requestId = d.ok ? (d.frame.requestId ?? 0) : 0;
     const reply = (f: ChunkFrame) => encodeChunk({ ...f, requestId });
     // The port's gater refuses banned peers; this covers a ban that began while the stream opened.
