@@ -114,6 +114,12 @@ export function walletContributor(
  * A requester on `p` paying from p's wallet (`over` replaces anything, e.g. recording payments);
  * `random` is the world's seeded PRNG.
  */
+/** Every contributor publishes its advert and the mesh runs 3 s of virtual time, so requesters hold them. */
+export async function advertiseAll(cs: MarketContributor[], net: SimNetwork): Promise<void> {
+  for (const c of cs) await c.advertise();
+  await net.sched.runUntil(net.sched.now + 3000);
+}
+
 export function requesterOn(
   p: SimPeer,
   random: () => number,

@@ -18,6 +18,7 @@ import {
   type SentBundle,
   type SimPeer,
   TEST_BITS,
+  advertiseAll,
 } from './_world.ts';
 
 const SEED = seedFromEnv(20261128);
@@ -47,8 +48,7 @@ async function world(seed: number, contributors: number) {
     payments: recordingPayments(r.wallet, sent),
   });
   const job = async (n: number, events: MarketEvent[] = []) => {
-    for (const c of cs) await c.advertise();
-    await net.sched.runUntil(net.sched.now + 3000);
+    await advertiseAll(cs, net);
     return settle(
       requester.submit(
         { capsule: 'crypto', method: 'sha256', params: `{"n":${n}}`, budget: 2, deadlineMs: 20_000 },

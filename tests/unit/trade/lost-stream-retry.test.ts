@@ -12,7 +12,7 @@ import { MeshError } from '../../../src/mesh/protocol/errors.ts';
 import { RPC_DEADLINE_PASSED } from '../../../src/mesh/protocol/rpc.ts';
 import { MARKET_METHODS, type MarketEvent } from '../../../src/trade/index.ts';
 import { seedFromEnv } from '../_prng.ts';
-import { requesterOn, simPeers, TEST_BITS, walletContributor } from './_world.ts';
+import { requesterOn, simPeers, TEST_BITS, walletContributor, advertiseAll } from './_world.ts';
 
 const SEED = seedFromEnv(20261130);
 
@@ -61,8 +61,7 @@ async function world(seed: number, fault?: Fault) {
     return call(peer, method, body, timeoutMs, signal);
   };
   const job = async (n: number, events: MarketEvent[]) => {
-    for (const c of cs) await c.advertise();
-    await net.sched.runUntil(net.sched.now + 3000);
+    await advertiseAll(cs, net);
     return settle(
       requester.submit(
         { capsule: 'crypto', method: 'sha256', params: `{"n":${n}}`, budget: 2, deadlineMs: 20_000 },

@@ -9,7 +9,7 @@ import 'fake-indexeddb/auto';
 import { describe, expect, it } from 'vitest';
 import type { MarketEvent } from '../../../src/trade/index.ts';
 import { seedFromEnv } from '../_prng.ts';
-import { requesterOn, simPeers, TEST_BITS, walletContributor } from './_world.ts';
+import { requesterOn, simPeers, TEST_BITS, walletContributor, advertiseAll } from './_world.ts';
 
 const SEED = seedFromEnv(20261128);
 
@@ -41,8 +41,7 @@ describe(`payees are paid at once (seed ${SEED})`, { timeout: 90_000 }, () => {
     ];
     await r.wallet.mint(20, undefined, undefined, TEST_BITS);
     const requester = requesterOn(r, rand);
-    for (const c of cs) await c.advertise();
-    await net.sched.runUntil(net.sched.now + 3000);
+    await advertiseAll(cs, net);
     const events: MarketEvent[] = [];
     const done = await settle(
       requester.submit(
